@@ -1,0 +1,71 @@
+/**
+ * MosquittoBroker: a hardened single-node Mosquitto on Kubernetes. Thin over
+ * {@link buildMosquitto}: validates props (errors name this construct's path), then turns the
+ * objects into Terraform resources.
+ */
+import type { TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { ValidationError, scoped } from '../core/errors.js';
+import type { MqttPeer } from '../core/k8s-values.js';
+import type { Relaxation } from '../core/relaxation.js';
+import { addK8sObject } from '../k8s/resources.js';
+import type { Policy } from '../policy/model.js';
+import { buildMosquitto, type MosquittoBrokerOptions, type MosquittoFiles } from './manifests.js';
+
+export type MosquittoBrokerProps = MosquittoBrokerOptions;
+
+export interface IMosquittoBroker {
+  readonly namespace: string;
+  readonly serviceName: string;
+  readonly port: number;
+}
+
+export class MosquittoBroker extends Construct implements IMosquittoBroker {
+  public readonly namespace: string;
+  /** Name of the client-facing Service. */
+  public readonly serviceName: string;
+  /** Port the Service exposes (TLS). */
+  public readonly port: number;
+  public readonly policy: Policy;
+  /** The rendered broker files (mosquitto.conf, ACLs, user lists): no secrets. */
+  public readonly files: MosquittoFiles;
+  /** Every relaxation of the baseline these props make, with its reason. */
+  public readonly relaxations: readonly Relaxation[];
+  /** The StatefulSet resource, for dependencies. */
+  public readonly statefulSet: TerraformResource;
+  private readonly peers: readonly MqttPeer[];
+
+  constructor(scope: Construct, id: string, props: MosquittoBrokerProps) {
+    super(scope, id);
+    this.peers = [...(props?.allowFrom ?? [])];
+    const build = scoped(this, () => buildMosquitto(props));
+    this.namespace = build.resolved.namespace;
+    this.serviceName = build.resolved.name;
+    this.port = build.resolved.servicePort;
+    this.policy = props.policy;
+    this.files = build.files;
+    this.relaxations = build.resolved.relaxations;
+
+    const resources = new Map<string, TerraformResource>();
+    let ns: TerraformResource | undefined;
+    for (const obj of build.objects) {
+      const id = obj.kind === 'Namespace' ? 'Namespace' : `${obj.kind}-${obj.metadata.name}`;
+      const res = addK8sObject(this, id, obj, ns && obj.kind !== 'Namespace' ? { dependsOn: [ns] } : {});
+      if (obj.kind === 'Namespace') ns = res;
+      resources.set(`${obj.kind}/${obj.metadata.name}`, res);
+    }
+    this.statefulSet = resources.get(`StatefulSet/${build.resolved.name}`)!;
+    this.node.addValidation({
+      validate: () =>
+        this.peers.length === 0
+          ? [
+              new ValidationError(
+                'MOSQ_NO_PEERS',
+                'allowFrom is empty: the NetworkPolicy admits no MQTT client, so the broker is unreachable. Declare the clients in props.allowFrom (namespaces, pod labels or CIDRs).',
+                this,
+              ).message,
+            ]
+          : [],
+    });
+  }
+}

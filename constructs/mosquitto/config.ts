@@ -1,0 +1,178 @@
+/**
+ * Renders `mosquitto.conf` for Mosquitto 2.0 from typed options (baseline TLS-1, TLS-2, AUTH-1,
+ * DOS-1, MON-3). Pure: no cdktf. The construct and the local bundle call the same function, so
+ * what the tests start is what the cluster runs.
+ */
+import { assertInt } from '../core/checks.js';
+import { FortressError, show } from '../core/errors.js';
+
+/** DoS limits (baseline DOS-1). Sizes in bytes, times in seconds. */
+export interface MosquittoLimits {
+  /** Concurrent client connections on the TLS listener. @default 1000 */
+  readonly maxConnections?: number;
+  /** Largest MQTT packet accepted; bigger ones disconnect the client. @default 262144 (256 KiB) */
+  readonly maxPacketSizeBytes?: number;
+  /** Largest PUBLISH payload; bigger ones are dropped. Must not exceed maxPacketSizeBytes. @default 131072 (128 KiB, AWS IoT Core's limit) */
+  readonly messageSizeLimitBytes?: number;
+  /** QoS 1/2 messages in flight per client. @default 20 */
+  readonly maxInflightMessages?: number;
+  /** Messages queued per offline or slow client. @default 1000 */
+  readonly maxQueuedMessages?: number;
+  /** Longest keepalive a client may ask for; longer requests are refused (MQTT 3) or lowered (MQTT 5). @default 300 */
+  readonly maxKeepaliveSeconds?: number;
+}
+
+export const DEFAULT_LIMITS: Required<MosquittoLimits> = {
+  maxConnections: 1000,
+  maxPacketSizeBytes: 262144,
+  messageSizeLimitBytes: 131072,
+  maxInflightMessages: 20,
+  maxQueuedMessages: 1000,
+  maxKeepaliveSeconds: 300,
+};
+
+/** TLS 1.2 suites: AEAD with forward secrecy only (baseline TLS-2). */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+export const TLS13_CIPHERS = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+/** Ports that carry plaintext MQTT or WebSockets by convention; never used for the TLS listener. */
+export const PLAINTEXT_PORTS = [1883, 80, 8080, 8083, 9001] as const;
+
+export interface MosquittoTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+export interface MosquittoConfigInput {
+  /** TLS listener port. @default 8883 */
+  readonly port?: number;
+  /** Address the TLS listener binds. @default - all addresses */
+  readonly bindAddress?: string;
+  readonly tls: MosquittoTlsFiles & {
+    /** Lowest TLS version accepted. @default '1.2' */
+    readonly minVersion?: '1.2' | '1.3';
+    /** Require a client certificate signed by the CA in caFile (baseline TLS-5). @default false */
+    readonly requireClientCertificate?: boolean;
+    /** With client certificates: the certificate CN becomes the MQTT username. @default false */
+    readonly useIdentityAsUsername?: boolean;
+  };
+  readonly passwordFile: string;
+  readonly aclFile: string;
+  readonly limits?: MosquittoLimits;
+  /** Force client id = username, so a client cannot take another's client id. @default false */
+  readonly clientIdIsUsername?: boolean;
+  /** Persistence directory; omit to run without persistence. @default - no persistence */
+  readonly persistenceLocation?: string;
+  /**
+   * An authenticated plaintext listener on 127.0.0.1 for an in-pod exporter (baseline TLS-1
+   * allows it only on loopback). It has its own password and ACL files.
+   * @default - none
+   */
+  readonly metricsListener?: { readonly port: number; readonly passwordFile: string; readonly aclFile: string };
+}
+
+/** Resolves and validates the limits; throws FortressError naming the prop. */
+export function resolveLimits(limits: MosquittoLimits = {}, prefix = 'limits'): Required<MosquittoLimits> {
+  const l = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) } as Required<MosquittoLimits>;
+  assertInt(`${prefix}.maxConnections`, l.maxConnections, 1, 1_000_000);
+  assertInt(`${prefix}.maxPacketSizeBytes`, l.maxPacketSizeBytes, 1024, 268_435_455, 'MQTT packets are at most 256 MiB; 1024 bytes is the smallest useful limit.');
+  assertInt(`${prefix}.messageSizeLimitBytes`, l.messageSizeLimitBytes, 1, 268_435_455);
+  assertInt(`${prefix}.maxInflightMessages`, l.maxInflightMessages, 1, 65535);
+  assertInt(`${prefix}.maxQueuedMessages`, l.maxQueuedMessages, 1, 10_000_000);
+  assertInt(`${prefix}.maxKeepaliveSeconds`, l.maxKeepaliveSeconds, 10, 65535);
+  if (l.messageSizeLimitBytes > l.maxPacketSizeBytes) {
+    throw new FortressError(
+      'LIMITS_INCONSISTENT',
+      `${prefix}.messageSizeLimitBytes (${l.messageSizeLimitBytes}) is larger than ${prefix}.maxPacketSizeBytes (${l.maxPacketSizeBytes}): such a message could never arrive. Lower messageSizeLimitBytes or raise maxPacketSizeBytes.`,
+    );
+  }
+  return l;
+}
+
+export function assertTlsPort(prop: string, port: number): void {
+  assertInt(prop, port, 1, 65535);
+  if ((PLAINTEXT_PORTS as readonly number[]).includes(port)) {
+    throw new FortressError(
+      'PLAINTEXT_PORT',
+      `${prop} is ${port}, a port for plaintext MQTT or WebSockets. This kit serves MQTT only over TLS (baseline TLS-1): use 8883 (the default) or 443.`,
+    );
+  }
+}
+
+/** The `mosquitto.conf` text. */
+export function renderMosquittoConf(input: MosquittoConfigInput): string {
+  const port = input.port ?? 8883;
+  assertTlsPort('port', port);
+  const limits = resolveLimits(input.limits);
+  const tls = input.tls;
+  if (tls.useIdentityAsUsername && !tls.requireClientCertificate) {
+    throw new FortressError('TLS_IDENTITY_WITHOUT_CERT', `tls.useIdentityAsUsername is true but tls.requireClientCertificate is ${show(tls.requireClientCertificate)}: without a required certificate there is no identity to use. Set requireClientCertificate: true.`);
+  }
+  if (input.metricsListener) {
+    assertInt('metricsListener.port', input.metricsListener.port, 1024, 65535);
+    if (input.metricsListener.port === port) throw new FortressError('PORT_CLASH', `metricsListener.port ${input.metricsListener.port} equals the TLS port; pick another loopback port.`);
+  }
+  const L: string[] = [
+    '# Rendered by mqtt-fortress. Do not edit: change the construct props.',
+    '# per_listener_settings must come before every other security option.',
+    'per_listener_settings true',
+    '',
+    '# Logging to stderr (unbuffered) with ISO timestamps: connections, auth and subscriptions (MON-3).',
+    'log_dest stderr',
+    ...['error', 'warning', 'notice', 'information', 'subscribe', 'unsubscribe'].map((t) => `log_type ${t}`),
+    'connection_messages true',
+    'log_timestamp true',
+    'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+    '',
+    '# Limits against resource abuse (DOS-1).',
+    `max_packet_size ${limits.maxPacketSizeBytes}`,
+    `message_size_limit ${limits.messageSizeLimitBytes}`,
+    `max_inflight_messages ${limits.maxInflightMessages}`,
+    `max_queued_messages ${limits.maxQueuedMessages}`,
+    `max_keepalive ${limits.maxKeepaliveSeconds}`,
+    '',
+  ];
+  if (input.persistenceLocation) {
+    L.push('persistence true', `persistence_location ${input.persistenceLocation.endsWith('/') ? input.persistenceLocation : input.persistenceLocation + '/'}`, 'autosave_interval 60', '');
+  } else {
+    L.push('persistence false', '');
+  }
+  L.push(
+    '# MQTT over TLS only (TLS-1, TLS-2). No plaintext listener is reachable from outside the pod.',
+    input.bindAddress ? `listener ${port} ${input.bindAddress}` : `listener ${port}`,
+    'protocol mqtt',
+    `max_connections ${limits.maxConnections}`,
+    `certfile ${tls.certFile}`,
+    `keyfile ${tls.keyFile}`,
+    `cafile ${tls.caFile}`,
+    `tls_version tlsv${tls.minVersion ?? '1.2'}`,
+    `ciphers ${TLS12_CIPHERS}`,
+    `ciphers_tls1.3 ${TLS13_CIPHERS}`,
+    `require_certificate ${tls.requireClientCertificate ? 'true' : 'false'}`,
+  );
+  if (tls.useIdentityAsUsername) L.push('use_identity_as_username true');
+  if (input.clientIdIsUsername) L.push('use_username_as_clientid true');
+  L.push('allow_anonymous false', `password_file ${input.passwordFile}`, `acl_file ${input.aclFile}`, '');
+  if (input.metricsListener) {
+    const m = input.metricsListener;
+    L.push(
+      '# In-pod exporter only: loopback, authenticated, its own users and ACL (read $SYS).',
+      `listener ${m.port} 127.0.0.1`,
+      'protocol mqtt',
+      'max_connections 4',
+      'allow_anonymous false',
+      `password_file ${m.passwordFile}`,
+      `acl_file ${m.aclFile}`,
+      '',
+    );
+  }
+  return L.join('\n');
+}

@@ -1,0 +1,465 @@
+/**
+ * Builds every Kubernetes object of a hardened Mosquitto broker from its options (pure, no
+ * cdktf). {@link MosquittoBroker} is a thin construct over {@link buildMosquitto}.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { assertDnsLabel, assertInt, assertResolved } from '../core/checks.js';
+import { FortressError, show } from '../core/errors.js';
+import { compareVersions, imageRef, type ContainerImage } from '../core/image.js';
+import { checkPeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import type { Relaxation } from '../core/relaxation.js';
+import type { K8sObject } from '../k8s/objects.js';
+import type { Policy } from '../policy/model.js';
+import { renderMosquittoAcl } from '../policy/render-mosquitto.js';
+import { templatePath } from '../templates.js';
+import { renderMosquittoConf, type MosquittoLimits } from './config.js';
+
+/**
+ * eclipse-mosquitto 2.0.22, pinned by a digest seen pinned in several independent public
+ * repositories (FIELD-NOTES). Official images are rebuilt, so mirror and re-pin as your
+ * registry policy requires: `crane digest eclipse-mosquitto:2.0.22`.
+ */
+export const MOSQUITTO_IMAGE: ContainerImage = {
+  repository: 'eclipse-mosquitto',
+  tag: '2.0.22',
+  digest: 'sha256:212f89e1eaeb2c322d6441b64396e3346026674db8fa9c27beac293405c32b3c',
+};
+/** Oldest Mosquitto accepted: 2.0.22 (2.0.11 and earlier ignore max_connections and carry known CVEs). */
+export const MIN_MOSQUITTO_VERSION = '2.0.22';
+
+export const DEFAULT_MOSQUITTO_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
+  limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' },
+};
+
+export interface MosquittoTlsProps {
+  /** Kubernetes Secret (type kubernetes.io/tls, as cert-manager writes it) with tls.crt, tls.key and ca.crt. */
+  readonly secretName: string;
+  /** Lowest TLS version. @default '1.2' */
+  readonly minVersion?: '1.2' | '1.3';
+  /** Require client certificates signed by ca.crt (mutual TLS, baseline TLS-5). @default false */
+  readonly requireClientCertificate?: boolean;
+  /** Use the client certificate's CN as MQTT username. Needs requireClientCertificate. @default false */
+  readonly useIdentityAsUsername?: boolean;
+}
+
+export interface MosquittoServiceProps {
+  /** @default 'ClusterIP' */
+  readonly type?: 'ClusterIP' | 'LoadBalancer';
+  /** Port the Service exposes. @default 8883 */
+  readonly port?: number;
+  /** With LoadBalancer: the client ranges the load balancer admits. Required for LoadBalancer. @default - none */
+  readonly loadBalancerSourceRanges?: readonly string[];
+  /**
+   * With LoadBalancer: an internet-facing load balancer instead of an internal one (baseline
+   * NET-3). Give the reason; it is shown in the security report.
+   * @default - internal
+   */
+  readonly internetFacingReason?: string;
+  /** Extra Service annotations. @default - the AWS NLB annotations only */
+  readonly annotations?: Record<string, string>;
+}
+
+export interface MosquittoPersistenceProps {
+  /** Keep retained messages and persistent sessions on a volume. @default true */
+  readonly enabled?: boolean;
+  /** @default '1Gi' */
+  readonly size?: string;
+  /** @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+}
+
+/** Options of a hardened Mosquitto broker; every optional one has a secure default. */
+export interface MosquittoBrokerOptions {
+  /** Access policy: identities and their rules (baseline ACL-1..4). */
+  readonly policy: Policy;
+  /**
+   * Existing Secret in the broker namespace with one key per username whose value is that
+   * user's password. The init container hashes it; neither plaintext nor hash is synthesized.
+   * CredentialStore (external-secrets from AWS Secrets Manager) can create it.
+   */
+  readonly credentialsSecretName: string;
+  readonly tls: MosquittoTlsProps;
+  /** @default 'mosquitto' */
+  readonly name?: string;
+  /** @default 'mqtt' */
+  readonly namespace?: string;
+  /** Create the namespace, labelled Pod Security `restricted`, with a default-deny NetworkPolicy. @default true */
+  readonly createNamespace?: boolean;
+  /** @default MOSQUITTO_IMAGE (eclipse-mosquitto 2.0.22 pinned by digest) */
+  readonly image?: ContainerImage;
+  /** Mosquitto cannot cluster: only 1 is accepted; use EmqxCluster for more. @default 1 */
+  readonly replicas?: number;
+  /** TLS listener port in the pod. @default 8883 */
+  readonly port?: number;
+  /** Anonymous access is never allowed (baseline AUTH-1); only `false` is accepted. @default false */
+  readonly allowAnonymous?: false;
+  /** @default 10883 */
+  readonly runAsUser?: number;
+  /** @default 10883 */
+  readonly runAsGroup?: number;
+  /** @default DEFAULT_MOSQUITTO_RESOURCES */
+  readonly resources?: ResourceRequirements;
+  /** @default DEFAULT_LIMITS */
+  readonly limits?: MosquittoLimits;
+  /** @default - 1Gi volume from the default StorageClass */
+  readonly persistence?: MosquittoPersistenceProps;
+  /** @default - ClusterIP on 8883 */
+  readonly service?: MosquittoServiceProps;
+  /** Who may open MQTT connections (NetworkPolicy). At least one peer is required by synth time. @default - none */
+  readonly allowFrom?: readonly MqttPeer[];
+  /** Namespace of the Prometheus that scrapes the broker; used for the metrics port allowance. @default 'monitoring' */
+  readonly monitoringNamespace?: string;
+  /** Force client id = username (`use_username_as_clientid`): no client id spoofing, one session per user. @default false */
+  readonly clientIdIsUsername?: boolean;
+  /** Loopback port of the authenticated listener for the in-pod exporter; used when the policy has monitoring identities. @default 1884 */
+  readonly metricsListenerPort?: number;
+  /** Seconds between checks of the credentials Secret and the ACL by the reloader sidecar. @default 30 */
+  readonly reloadIntervalSeconds?: number;
+}
+
+/** Paths inside the broker pod. */
+export const POD_PATHS = {
+  config: '/mosquitto/config',
+  tls: '/mosquitto/tls',
+  data: '/mosquitto/data',
+  auth: '/run/fortress/auth',
+  plain: '/run/fortress/plain',
+  scratch: '/run/fortress/scratch',
+} as const;
+
+/** Files the broker reads, rendered from the options. */
+export interface MosquittoFiles {
+  readonly 'mosquitto.conf': string;
+  readonly acl: string;
+  readonly 'acl-metrics': string;
+  readonly users: string;
+  readonly 'metrics-users': string;
+}
+
+export interface ResolvedMosquitto {
+  readonly name: string;
+  readonly namespace: string;
+  readonly createNamespace: boolean;
+  readonly image: string;
+  readonly port: number;
+  readonly servicePort: number;
+  readonly serviceType: 'ClusterIP' | 'LoadBalancer';
+  readonly runAsUser: number;
+  readonly runAsGroup: number;
+  readonly metricsListenerPort: number | undefined;
+  readonly relaxations: readonly Relaxation[];
+}
+
+export interface MosquittoBuild {
+  readonly resolved: ResolvedMosquitto;
+  readonly files: MosquittoFiles;
+  readonly objects: readonly K8sObject[];
+}
+
+/** Renders the broker's files for given paths (the pod's, or a local directory's). */
+export function renderMosquittoFiles(o: MosquittoBrokerOptions, paths: { config: string; tls: string; auth: string; data?: string; port?: number; bindAddress?: string; metricsPort?: number | undefined }): MosquittoFiles {
+  const policy = o.policy;
+  const monitoring = policy.principals.filter((p) => p.kind === 'monitoring');
+  const metricsPort = monitoring.length > 0 ? paths.metricsPort : undefined;
+  const conf = renderMosquittoConf({
+    port: paths.port ?? o.port ?? 8883,
+    ...(paths.bindAddress ? { bindAddress: paths.bindAddress } : {}),
+    tls: {
+      certFile: `${paths.tls}/tls.crt`,
+      keyFile: `${paths.tls}/tls.key`,
+      caFile: `${paths.tls}/ca.crt`,
+      minVersion: o.tls.minVersion ?? '1.2',
+      requireClientCertificate: o.tls.requireClientCertificate ?? false,
+      useIdentityAsUsername: o.tls.useIdentityAsUsername ?? false,
+    },
+    passwordFile: `${paths.auth}/passwd`,
+    aclFile: `${paths.config}/acl`,
+    ...(o.limits ? { limits: o.limits } : {}),
+    clientIdIsUsername: o.clientIdIsUsername ?? false,
+    ...(paths.data ? { persistenceLocation: paths.data } : {}),
+    ...(metricsPort ? { metricsListener: { port: metricsPort, passwordFile: `${paths.auth}/passwd-metrics`, aclFile: `${paths.config}/acl-metrics` } } : {}),
+  });
+  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? false };
+  const acl = renderMosquittoAcl(policy, aclOpts);
+  // The loopback listener knows only monitoring identities, so its ACL lists only them.
+  const metricsAcl = monitoring.length > 0 ? renderMosquittoAcl(policy.restrictTo(monitoring.map((p) => p.username)), aclOpts) : '# no monitoring identities\n';
+  return {
+    'mosquitto.conf': conf,
+    acl,
+    'acl-metrics': metricsAcl,
+    users: policy.principals.map((p) => p.username).join('\n') + '\n',
+    'metrics-users': monitoring.map((p) => p.username).join('\n') + (monitoring.length ? '\n' : ''),
+  };
+}
+
+function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
+  const relaxations: Relaxation[] = [];
+  if (!o || typeof o !== 'object') throw new FortressError('MOSQ_PROPS', 'props are required: at least policy, credentialsSecretName and tls.');
+  if (!o.policy || typeof o.policy.allows !== 'function') throw new FortressError('MOSQ_POLICY', 'policy must be a Policy (Policy.from(spec) or policyFromYamlFile(path)).');
+  const name = o.name ?? 'mosquitto';
+  assertDnsLabel('name', name);
+  if (name.length > 40) throw new FortressError('INVALID_NAME', `name ${show(name)} is longer than 40 characters; object names derived from it would exceed Kubernetes limits.`);
+  const namespace = o.namespace ?? 'mqtt';
+  assertDnsLabel('namespace', namespace);
+  assertDnsLabel('credentialsSecretName', o.credentialsSecretName);
+  if (!o.tls || typeof o.tls !== 'object') throw new FortressError('MOSQ_TLS', 'tls is required: { secretName } of a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt (cert-manager writes one).');
+  assertDnsLabel('tls.secretName', o.tls.secretName);
+  if (o.tls.minVersion !== undefined && o.tls.minVersion !== '1.2' && o.tls.minVersion !== '1.3') {
+    throw new FortressError('TLS_VERSION', `tls.minVersion must be "1.2" or "1.3", got ${show(o.tls.minVersion)} (baseline TLS-2 refuses TLS 1.0 and 1.1).`);
+  }
+  const replicas = o.replicas ?? 1;
+  assertResolved('replicas', replicas);
+  if (replicas !== 1) {
+    throw new FortressError(
+      'MOSQ_REPLICAS',
+      `replicas is ${show(replicas)}, but Mosquitto has no open-source clustering: several replicas would be independent brokers that do not share sessions, retained messages or subscriptions behind one Service. Use replicas: 1, or EmqxCluster for a real multi-node cluster.`,
+    );
+  }
+  if ((o as { allowAnonymous?: unknown }).allowAnonymous !== undefined && (o as { allowAnonymous?: unknown }).allowAnonymous !== false) {
+    throw new FortressError('MOSQ_ANONYMOUS', `allowAnonymous is ${show((o as { allowAnonymous?: unknown }).allowAnonymous)}; anonymous access is never allowed (baseline AUTH-1). Give the client an identity in the policy instead.`);
+  }
+  const port = o.port ?? 8883;
+  const runAsUser = o.runAsUser ?? 10883;
+  const runAsGroup = o.runAsGroup ?? 10883;
+  for (const [prop, v] of [['runAsUser', runAsUser], ['runAsGroup', runAsGroup]] as const) {
+    assertResolved(prop, v);
+    if (!Number.isInteger(v) || v < 10000 || v > 2147483647) {
+      throw new FortressError('MOSQ_UID', `${prop} is ${show(v)}; use an integer of at least 10000 so the container never shares a UID/GID with a host account (scanners flag lower ones). The default is 10883.`);
+    }
+  }
+  const imgOpt = o.image ?? MOSQUITTO_IMAGE;
+  const image = imageRef('image', imgOpt);
+  if (!/^\d+\.\d+\.\d+/.test(imgOpt.tag) || compareVersions(imgOpt.tag, MIN_MOSQUITTO_VERSION) < 0 || compareVersions(imgOpt.tag, '3.0.0') >= 0) {
+    throw new FortressError('MOSQ_VERSION', `image.tag ${show(imgOpt.tag)} is not a Mosquitto 2.x release of at least ${MIN_MOSQUITTO_VERSION}. Older releases ignore limits and carry known CVEs; use ${MOSQUITTO_IMAGE.tag} or newer.`);
+  }
+  const svc = o.service ?? {};
+  const serviceType = svc.type ?? 'ClusterIP';
+  if (serviceType !== 'ClusterIP' && serviceType !== 'LoadBalancer') throw new FortressError('MOSQ_SERVICE', `service.type must be "ClusterIP" or "LoadBalancer", got ${show(serviceType)}.`);
+  const servicePort = svc.port ?? 8883;
+  if (serviceType === 'LoadBalancer') {
+    const ranges = svc.loadBalancerSourceRanges ?? [];
+    if (ranges.length === 0) {
+      throw new FortressError('MOSQ_LB_RANGES', 'service.loadBalancerSourceRanges is empty: a LoadBalancer without source ranges admits every address (baseline NET-2). List the client CIDRs.');
+    }
+    for (const [i, r] of ranges.entries()) {
+      const reason = checkPeer(`service.loadBalancerSourceRanges[${i}]`, { cidr: r, ...(svc.internetFacingReason ? { openToWorldReason: svc.internetFacingReason } : {}) });
+      if (reason) relaxations.push({ id: 'NET-2', prop: `service.loadBalancerSourceRanges[${i}]`, reason });
+    }
+    if (svc.internetFacingReason !== undefined) {
+      if (svc.internetFacingReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'service.internetFacingReason needs a reason of at least 10 characters; it is shown in the security report.');
+      relaxations.push({ id: 'NET-3', prop: 'service.internetFacingReason', reason: svc.internetFacingReason.trim() });
+    }
+  } else if (svc.loadBalancerSourceRanges || svc.internetFacingReason) {
+    throw new FortressError('MOSQ_SERVICE', 'service.loadBalancerSourceRanges and service.internetFacingReason only apply to service.type "LoadBalancer".');
+  }
+  for (const [i, p] of (o.allowFrom ?? []).entries()) {
+    const reason = checkPeer(`allowFrom[${i}]`, p);
+    if (reason) relaxations.push({ id: 'NET-2', prop: `allowFrom[${i}].openToWorldReason`, reason });
+  }
+  if (o.monitoringNamespace !== undefined) assertDnsLabel('monitoringNamespace', o.monitoringNamespace);
+  const hasMonitoring = o.policy.principals.some((p) => p.kind === 'monitoring');
+  const metricsListenerPort = hasMonitoring ? (o.metricsListenerPort ?? 1884) : undefined;
+  if (o.reloadIntervalSeconds !== undefined) assertInt('reloadIntervalSeconds', o.reloadIntervalSeconds, 5, 3600);
+  if (o.persistence?.size !== undefined) parseQuantity('persistence.size', o.persistence.size);
+  if (o.persistence?.storageClassName !== undefined) assertDnsLabel('persistence.storageClassName', o.persistence.storageClassName);
+  return { name, namespace, createNamespace: o.createNamespace ?? true, image, port, servicePort, serviceType, runAsUser, runAsGroup, metricsListenerPort, relaxations };
+}
+
+/** Validates the options and builds every object (pure). Throws FortressError naming the prop. */
+export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
+  const r = resolve(o);
+  const files = renderMosquittoFiles(o, { config: POD_PATHS.config, tls: POD_PATHS.tls, auth: POD_PATHS.auth, ...(o.persistence?.enabled === false ? {} : { data: POD_PATHS.data }), port: r.port, metricsPort: r.metricsListenerPort });
+  const resources = resolveResources('resources', o.resources, DEFAULT_MOSQUITTO_RESOURCES);
+  const sidecarResources = { requests: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '200m', memory: '64Mi', 'ephemeral-storage': '64Mi' } };
+  const ns = r.namespace;
+  const labels = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name, 'app.kubernetes.io/component': 'broker', 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
+  const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name };
+  const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { ...labels }, ...extra });
+  const script = readFileSync(templatePath('mosquitto/fortress-auth.sh'), 'utf8');
+  const configData: Record<string, string> = { ...files, 'fortress-auth.sh': script };
+  // A change of mosquitto.conf or the script needs a restart; ACL and credentials reload by SIGHUP.
+  const restartHash = createHash('sha256').update(files['mosquitto.conf']).update(script).digest('hex').slice(0, 16);
+  const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const authEnv = [
+    { name: 'FORTRESS_PLAIN', value: POD_PATHS.plain },
+    { name: 'FORTRESS_USERS', value: `${POD_PATHS.config}/users` },
+    ...(r.metricsListenerPort ? [{ name: 'FORTRESS_METRICS_USERS', value: `${POD_PATHS.config}/metrics-users` }] : []),
+    { name: 'FORTRESS_ACLS', value: `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
+    { name: 'FORTRESS_OUT', value: POD_PATHS.auth },
+    { name: 'FORTRESS_SCRATCH', value: POD_PATHS.scratch },
+    { name: 'FORTRESS_INTERVAL', value: String(o.reloadIntervalSeconds ?? 30) },
+  ];
+  const authMounts = [
+    { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
+    { name: 'credentials', mountPath: POD_PATHS.plain, readOnly: true },
+    { name: 'auth', mountPath: POD_PATHS.auth },
+    { name: 'scratch', mountPath: POD_PATHS.scratch },
+  ];
+  const users = o.policy.principals.length;
+  const authSize = `${Math.max(1, Math.ceil((users * 512) / 1024 / 1024))}Mi`;
+  const persistence = o.persistence?.enabled !== false;
+  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ tcpSocket: { port: r.port }, initialDelaySeconds, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
+
+  const objects: K8sObject[] = [];
+  if (r.createNamespace) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: ns,
+        labels: {
+          'app.kubernetes.io/part-of': 'mqtt-fortress',
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': 'latest',
+        },
+      },
+    });
+  }
+  objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(r.name), automountServiceAccountToken: false });
+  objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${r.name}-config`), data: configData });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(`${r.name}-headless`),
+    spec: { clusterIP: 'None', selector: { ...selector }, ports: [{ name: 'mqtts', port: r.port, targetPort: 'mqtts', protocol: 'TCP' }] },
+  });
+  const lbAnnotations =
+    r.serviceType === 'LoadBalancer'
+      ? {
+          'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+          'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+          'service.beta.kubernetes.io/aws-load-balancer-scheme': o.service?.internetFacingReason ? 'internet-facing' : 'internal',
+          ...(o.service?.annotations ?? {}),
+        }
+      : { ...(o.service?.annotations ?? {}) };
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(r.name, Object.keys(lbAnnotations).length ? { annotations: lbAnnotations } : {}),
+    spec: {
+      type: r.serviceType,
+      selector: { ...selector },
+      ports: [{ name: 'mqtts', port: r.servicePort, targetPort: 'mqtts', protocol: 'TCP' }],
+      ...(r.serviceType === 'LoadBalancer' ? { loadBalancerSourceRanges: [...(o.service?.loadBalancerSourceRanges ?? [])], externalTrafficPolicy: 'Local' } : {}),
+    },
+  });
+  objects.push({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta(r.name),
+    spec: {
+      replicas: 1,
+      serviceName: `${r.name}-headless`,
+      podManagementPolicy: 'OrderedReady',
+      selector: { matchLabels: { ...selector } },
+      updateStrategy: { type: 'RollingUpdate' },
+      ...(persistence ? { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' } } : {}),
+      template: {
+        metadata: { labels: { ...labels }, annotations: { 'mqtt-fortress.io/restart-hash': restartHash } },
+        spec: {
+          serviceAccountName: r.name,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          shareProcessNamespace: true,
+          terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, runAsUser: r.runAsUser, runAsGroup: r.runAsGroup, fsGroup: r.runAsGroup, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
+          initContainers: [
+            {
+              name: 'hash-credentials',
+              image: r.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', `${POD_PATHS.config}/fortress-auth.sh`, 'build'],
+              env: authEnv,
+              securityContext: secCtx,
+              resources: sidecarResources,
+              volumeMounts: authMounts,
+            },
+          ],
+          containers: [
+            {
+              name: 'mosquitto',
+              image: r.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/usr/sbin/mosquitto', '-c', `${POD_PATHS.config}/mosquitto.conf`],
+              ports: [{ name: 'mqtts', containerPort: r.port, protocol: 'TCP' }],
+              securityContext: secCtx,
+              resources,
+              readinessProbe: probe(5, 10),
+              livenessProbe: probe(15, 20),
+              volumeMounts: [
+                { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
+                { name: 'tls', mountPath: POD_PATHS.tls, readOnly: true },
+                { name: 'auth', mountPath: POD_PATHS.auth, readOnly: true },
+                ...(persistence ? [{ name: 'data', mountPath: POD_PATHS.data }] : []),
+              ],
+            },
+            {
+              name: 'credentials-reloader',
+              image: r.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', `${POD_PATHS.config}/fortress-auth.sh`, 'watch'],
+              env: authEnv,
+              securityContext: secCtx,
+              resources: sidecarResources,
+              volumeMounts: authMounts,
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: `${r.name}-config`, defaultMode: 0o440 } },
+            { name: 'tls', secret: { secretName: o.tls.secretName, defaultMode: 0o440 } },
+            { name: 'credentials', secret: { secretName: o.credentialsSecretName, defaultMode: 0o440 } },
+            { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
+            { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
+          ],
+        },
+      },
+      ...(persistence
+        ? {
+            volumeClaimTemplates: [
+              {
+                metadata: { name: 'data', labels: { ...labels } },
+                spec: {
+                  accessModes: ['ReadWriteOnce'],
+                  ...(o.persistence?.storageClassName ? { storageClassName: o.persistence.storageClassName } : {}),
+                  resources: { requests: { storage: o.persistence?.size ?? '1Gi' } },
+                },
+              },
+            ],
+          }
+        : {}),
+    },
+  });
+  objects.push({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(r.name),
+    spec: { minAvailable: 1, selector: { matchLabels: { ...selector } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+  });
+  // NetworkPolicies (baseline NET-1): default deny in the namespace (or for the broker pods when
+  // the namespace is not ours), then MQTT from declared peers only. The broker needs no egress.
+  objects.push({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(r.createNamespace ? 'default-deny-all' : `${r.name}-default-deny`),
+    spec: { podSelector: r.createNamespace ? {} : { matchLabels: { ...selector } }, policyTypes: ['Ingress', 'Egress'] },
+  });
+  if ((o.allowFrom ?? []).length > 0) {
+    objects.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(`${r.name}-allow-mqtts`),
+      spec: {
+        podSelector: { matchLabels: { ...selector } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: (o.allowFrom ?? []).map(peerToK8s), ports: [{ protocol: 'TCP', port: r.port }] }],
+      },
+    });
+  }
+  return { resolved: r, files, objects };
+}

@@ -1,0 +1,41 @@
+/**
+ * Renders a {@link Policy} into EMQX 5.8 dialects: the file authorizer's `acl.conf` (Erlang
+ * terms, first match wins, so denials come first and the file ends with `{deny, all}.`) and the
+ * built-in database bootstrap (hashed credentials, pbkdf2-sha256).
+ */
+import { pbkdf2Sync } from 'node:crypto';
+import type { Action, Policy } from './model.js';
+
+const EMQX_ACTION: Record<Action, string> = { publish: 'publish', subscribe: 'subscribe', all: 'all' };
+
+/** An Erlang string literal. */
+export function erlString(s: string): string {
+  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/** Placeholders in EMQX syntax; `{username}` is already substituted per principal. */
+function emqxTopic(topic: string): string {
+  return topic.split('/').map((l) => (l === '{clientId}' ? '${clientid}' : l)).join('/');
+}
+
+export function renderEmqxAcl(policy: Policy): string {
+  const out: string[] = ['%% Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.', '%% Evaluated top to bottom, first match wins: denials first, allows, then deny all (ACL-1).', ''];
+  for (const p of policy.principals) {
+    const who = `{username, ${erlString(p.username)}}`;
+    const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
+    for (const r of rules) out.push(`{${r.effect}, ${who}, ${EMQX_ACTION[r.action]}, [${erlString(emqxTopic(r.topic))}]}.`);
+  }
+  out.push('', '{deny, all}.');
+  return out.join('\n') + '\n';
+}
+
+export const EMQX_PBKDF2 = { name: 'pbkdf2', mac_fun: 'sha256', iterations: 4096, dk_length: 32 } as const;
+
+/**
+ * One entry of the built-in database bootstrap file (`bootstrap_type = hash`, JSON). EMQX's
+ * pbkdf2 stores the hex of the derived key and takes the salt as given.
+ */
+export function emqxBootstrapEntry(username: string, password: string, salt: string): { user_id: string; password_hash: string; salt: string; is_superuser: false } {
+  const dk = pbkdf2Sync(password, salt, EMQX_PBKDF2.iterations, EMQX_PBKDF2.dk_length, EMQX_PBKDF2.mac_fun);
+  return { user_id: username, password_hash: dk.toString('hex'), salt, is_superuser: false };
+}

@@ -1,0 +1,95 @@
+/**
+ * Renders a {@link Policy} into Mosquitto 2.0 dialects: the `acl_file` format and the
+ * dynamic-security plugin's JSON. Both are per-user and exact: `{username}` is substituted with
+ * the literal username, so no `pattern` line can leak a rule to another user.
+ */
+import { FortressError } from '../core/errors.js';
+import type { Action, Policy, Principal, ResolvedRule } from './model.js';
+
+export interface MosquittoAclOptions {
+  /**
+   * The broker forces client id = username (`use_username_as_clientid true`), so `{clientId}`
+   * can be rendered as the username. Mosquitto 2.0's ACL file has no per-user `%c`.
+   * @default false
+   */
+  readonly clientIdIsUsername?: boolean;
+  /** Extra principals that exist only on a loopback listener (never in the policy file). */
+  readonly header?: string;
+}
+
+const ACCESS: Record<Action, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
+
+function resolveClientId(p: Principal, r: ResolvedRule, opts: MosquittoAclOptions): string {
+  const levels = r.topic.split('/');
+  if (!levels.includes('{clientId}')) return r.topic;
+  if (!opts.clientIdIsUsername) {
+    throw new FortressError(
+      'ACL_CLIENTID_UNSUPPORTED',
+      `role "${r.role}" uses {clientId} in ${JSON.stringify(r.topic)} (user "${p.username}"), which Mosquitto 2.0's ACL file cannot scope per user. ` +
+        'Use {username}, or bind client ids to usernames (MosquittoBroker prop clientIdIsUsername: true).',
+    );
+  }
+  return levels.map((l) => (l === '{clientId}' ? p.username : l)).join('/');
+}
+
+/**
+ * The `acl_file` text. Per user: deny lines (Mosquitto checks denials first), then allows.
+ * Lines before the first `user` would apply to anonymous clients, so the file starts with one.
+ */
+export function renderMosquittoAcl(policy: Policy, opts: MosquittoAclOptions = {}): string {
+  const out: string[] = ['# Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.', '# Default deny: a topic not listed for a user is refused (baseline ACL-1).'];
+  if (opts.header) out.push(...opts.header.split('\n').map((l) => `# ${l}`));
+  for (const p of policy.principals) {
+    out.push('', `user ${p.username}`);
+    const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
+    const seen = new Set<string>();
+    for (const r of rules) {
+      const line = `topic ${r.effect === 'deny' ? 'deny' : ACCESS[r.action]} ${resolveClientId(p, r, opts)}`;
+      if (!seen.has(line)) out.push(line);
+      seen.add(line);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** One client entry of the dynamic-security file, with its password hash. */
+export interface DynsecCredential {
+  readonly username: string;
+  /** base64 PBKDF2-SHA512 hash (64 bytes). */
+  readonly password: string;
+  /** base64 salt. */
+  readonly salt: string;
+  readonly iterations: number;
+}
+
+/**
+ * The dynamic-security plugin's JSON: one role per principal holding its exact rules, default
+ * access denied for everything but unsubscribe. Credentials are merged in where the hashes are
+ * made (the init container), never in synthesized output.
+ */
+export function renderDynsec(policy: Policy, credentials: readonly DynsecCredential[] = [], opts: MosquittoAclOptions = {}): object {
+  const creds = new Map(credentials.map((c) => [c.username, c]));
+  const acl = (p: Principal, r: ResolvedRule, priority: number) => {
+    const topic = resolveClientId(p, r, opts);
+    const types = r.action === 'publish' ? ['publishClientSend'] : r.action === 'subscribe' ? ['subscribePattern', 'publishClientReceive'] : ['publishClientSend', 'subscribePattern', 'publishClientReceive'];
+    return types.map((acltype) => ({ acltype, topic, priority, allow: r.effect === 'allow' }));
+  };
+  return {
+    defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
+    clients: policy.principals.map((p) => {
+      const c = creds.get(p.username);
+      return {
+        username: p.username,
+        textdescription: `${p.kind} identity ${p.identity}`,
+        roles: [{ rolename: `fortress-${p.username}` }],
+        ...(c ? { password: c.password, salt: c.salt, iterations: c.iterations } : {}),
+      };
+    }),
+    groups: [],
+    roles: policy.principals.map((p) => ({
+      rolename: `fortress-${p.username}`,
+      textdescription: `rules of ${p.roles.join(', ')}`,
+      acls: p.rules.flatMap((r) => acl(p, r, r.effect === 'deny' ? 100 : 0)),
+    })),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Loads a policy from YAML (schema: README "Policy file"). Errors point to file, line, column
+ * and field.
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { FortressError } from '../core/errors.js';
+import { formatPath, Policy, type PolicySpec } from './model.js';
+
+const TOP_KEYS = new Set(['version', 'roles', 'identities', 'exceptions']);
+
+/** Parses YAML text into a validated Policy. `file` only labels the messages. */
+export function policyFromYaml(text: string, file = '<policy>'): Policy {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lineCounter.linePos(e.pos[0]);
+    throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const where = (path: readonly (string | number)[]): string => {
+    let node: unknown = doc.contents;
+    let last: unknown = node;
+    for (const key of path) {
+      if (isMap(node) || isSeq(node)) {
+        const next = (node as { get(k: unknown, keepScalar: true): unknown }).get(key, true);
+        if (next === undefined) break;
+        node = next;
+        last = node;
+      } else break;
+    }
+    const range = (last as YamlNode | undefined)?.range;
+    if (!range) return `${file}: ${formatPath(path)}`;
+    const pos = lineCounter.linePos(range[0]);
+    return `${file}:${pos.line}:${pos.col}: ${formatPath(path)}`;
+  };
+  const spec = doc.toJS() as PolicySpec | null;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new FortressError('POLICY_YAML', `${file}: a policy file must be a mapping with "roles" and "identities"`);
+  }
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      const key = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
+      if (TOP_KEYS.has(key)) continue;
+      const range = (pair.key as YamlNode | null)?.range;
+      const pos = range ? lineCounter.linePos(range[0]) : { line: 0, col: 0 };
+      throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: ${key}: unknown key "${key}"; allowed: ${[...TOP_KEYS].join(', ')}`);
+    }
+  }
+  return Policy.from(spec, where);
+}
+
+export function policyFromYamlFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FortressError('POLICY_FILE', `cannot read the policy file ${path}: ${(e as Error).message}`);
+  }
+  return policyFromYaml(text, path);
+}

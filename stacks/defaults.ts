@@ -1,0 +1,33 @@
+/**
+ * The configuration of the default stacks, in one place: the local bundle (npm run local) renders
+ * exactly these options, so what the tests start is what `cdktf deploy` ships.
+ */
+import { policyFromYamlFile } from '../constructs/policy/yaml.js';
+import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
+import type { MqttPeer } from '../constructs/core/k8s-values.js';
+import { templatePath } from '../constructs/templates.js';
+
+export const EXAMPLE_POLICY_FILE = templatePath('example-policy.yaml');
+
+/**
+ * Extra client ranges from FORTRESS_DEVICE_CIDRS (comma-separated), e.g. the NLB subnets or the
+ * devices' VPN range. Without it, only the in-cluster backend namespace may connect.
+ */
+function cidrPeers(): MqttPeer[] {
+  return (process.env.FORTRESS_DEVICE_CIDRS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((cidr) => ({ cidr }));
+}
+
+export function defaultMosquittoOptions(): MosquittoBrokerOptions {
+  return {
+    policy: policyFromYamlFile(EXAMPLE_POLICY_FILE),
+    namespace: 'mqtt',
+    name: 'mosquitto',
+    credentialsSecretName: 'mosquitto-credentials',
+    tls: { secretName: 'mosquitto-tls' },
+    allowFrom: [{ namespace: 'iot-backend' }, ...cidrPeers()],
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+const SKIP = new Set(['node_modules', 'dist', 'cdktf.out', '.git', '.local']);
+
+// This file holds the patterns as test data.
+const SELF = /guard[\\/]imports\.test\.(ts|js)$/;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    if (SKIP.has(f)) return [];
+    if (SELF.test(join(dir, f))) return [];
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : /\.(ts|mts|js|mjs|cjs)$/.test(f) ? [p] : [];
+  });
+}
+
+/** The provider packages' root import costs ~8 s and ~1 GB per process (FIELD-NOTES). */
+const ROOT_IMPORT = /(from\s+|import\s*\(\s*|require\s*\(\s*)['"]@cdktf\/provider-(aws|kubernetes)(\/lib)?\/?['"]/;
+/** Deep imports must name the file (ESM: a bare folder is ERR_UNSUPPORTED_DIR_IMPORT). */
+const DIR_IMPORT = /['"]@cdktf\/provider-(aws|kubernetes)\/lib\/[a-z0-9-]+['"]/;
+
+describe('guard: provider imports', () => {
+  const all = files(root);
+  it('scans the source tree', () => assert.ok(all.length > 20, `only ${all.length} files found under ${root}`));
+  it('no root import of @cdktf/provider-aws or @cdktf/provider-kubernetes', () => {
+    const bad = all.filter((f) => ROOT_IMPORT.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
+    assert.deepEqual(bad, [], `root provider imports found (import by deep path, e.g. '@cdktf/provider-aws/lib/vpc/index.js'): ${bad.join(', ')}`);
+  });
+  it('no folder import of a provider resource', () => {
+    const bad = all.filter((f) => DIR_IMPORT.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
+    assert.deepEqual(bad, [], `folder imports found (add /index.js): ${bad.join(', ')}`);
+  });
+  it('the patterns catch what they should', () => {
+    assert.match(`import { Vpc } from '@cdktf/provider-aws';`, ROOT_IMPORT);
+    assert.match(`const k = require("@cdktf/provider-kubernetes")`, ROOT_IMPORT);
+    assert.match(`await import('@cdktf/provider-aws/lib')`, ROOT_IMPORT);
+    assert.doesNotMatch(`import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';`, ROOT_IMPORT);
+    assert.match(`import { Vpc } from '@cdktf/provider-aws/lib/vpc';`, DIR_IMPORT);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Real peers the integration tests need. A missing peer makes its tests skip with the reason
+ * (node:test reports them as skipped), never pass. `scripts/setup-peers.sh` installs them all.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+function run(cmd: string, args: string[]): string | undefined {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status === null) return undefined;
+  return `${r.stdout}${r.stderr}`;
+}
+
+const mosqVersion = /mosquitto version (\d+\.\d+\.\d+)/.exec(run('mosquitto', ['-h']) ?? '')?.[1];
+
+/** Reason a peer is missing, or undefined when it is present. Pass as `{ skip: missing.x }`. */
+export const missing = {
+  mosquitto: !mosqVersion
+    ? 'mosquitto is not installed: run `sudo scripts/setup-peers.sh` (Mosquitto 2.0.21 from bookworm-backports)'
+    : !/^2\.0\.(1[89]|2\d)$/.test(mosqVersion)
+      ? `mosquitto ${mosqVersion} is too old (needs 2.0.18+, ignores max_connections before): run scripts/setup-peers.sh`
+      : undefined,
+  mosquittoPasswd: run('mosquitto_passwd', ['-h']) === undefined ? 'mosquitto_passwd is not installed: run scripts/setup-peers.sh' : undefined,
+  openssl: run('openssl', ['version']) === undefined ? 'openssl is not installed: run scripts/setup-peers.sh' : undefined,
+  erl: run('erl', ['-noshell', '-eval', 'halt().']) === undefined ? 'erl (Erlang) is not installed: run scripts/setup-peers.sh (Debian erlang-base)' : undefined,
+  terraform: run('terraform', ['version']) === undefined ? 'terraform is not on the PATH' : undefined,
+};
+
+/** Both mosquitto and openssl (the local bundle needs openssl for its throwaway PKI). */
+export const missingBroker = missing.mosquitto ?? missing.openssl;
+
+/**
+ * Folder holding `registry.terraform.io/hashicorp/aws/<v>/linux_amd64` (FIELD-NOTES):
+ * FORTRESS_TF_MIRROR, else a search of the usual places.
+ */
+export function terraformMirror(): string | undefined {
+  const env = process.env.FORTRESS_TF_MIRROR;
+  if (env && existsSync(join(env, 'registry.terraform.io'))) return env;
+  for (const base of ['/opt', '/usr/share', '/usr/local/share', '/root', '/var/lib']) {
+    try {
+      for (const d of readdirSync(base)) {
+        const cand = join(base, d);
+        if (existsSync(join(cand, 'registry.terraform.io', 'hashicorp', 'aws'))) return cand;
+      }
+    } catch {
+      /* unreadable: keep looking */
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,161 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { MOSQUITTO_IMAGE, buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { ValidationError } from '../../constructs/core/errors.js';
+import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
+
+const one = (xs: any[]) => {
+  assert.equal(xs.length, 1);
+  return xs[0];
+};
+
+describe('MosquittoBroker defaults', () => {
+  const { stack, tf } = synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps()));
+  const ss = one(resourcesOf(tf, 'kubernetes_stateful_set_v1'));
+  const pod = ss.spec.template.spec;
+  const broker = pod.container.find((c: any) => c.name === 'mosquitto');
+
+  it('namespace enforces Pod Security restricted (enforce, audit, warn)', () => {
+    const ns = one(resourcesOf(tf, 'kubernetes_namespace_v1'));
+    for (const mode of ['enforce', 'audit', 'warn']) assert.equal(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`], 'restricted');
+  });
+  it('service account and pod do not mount a token', () => {
+    assert.equal(one(resourcesOf(tf, 'kubernetes_service_account_v1')).automount_service_account_token, false);
+    assert.equal(pod.automount_service_account_token, false);
+  });
+  it('image pinned by tag and digest', () => {
+    for (const c of [...pod.container, ...pod.init_container]) assert.equal(c.image, `eclipse-mosquitto:${MOSQUITTO_IMAGE.tag}@${MOSQUITTO_IMAGE.digest}`);
+  });
+  it('every container: non-root, read-only root, no escalation, caps dropped, seccomp, requests and limits', () => {
+    assert.equal(pod.security_context.run_as_user, '10883');
+    assert.equal(pod.security_context.run_as_group, '10883');
+    assert.equal(pod.security_context.run_as_non_root, true);
+    assert.equal(pod.security_context.seccomp_profile.type, 'RuntimeDefault');
+    for (const c of [...pod.container, ...pod.init_container]) {
+      const sc = c.security_context;
+      assert.equal(sc.read_only_root_filesystem, true, c.name);
+      assert.equal(sc.allow_privilege_escalation, false, c.name);
+      assert.deepEqual(sc.capabilities.drop, ['ALL'], c.name);
+      assert.equal(sc.seccomp_profile.type, 'RuntimeDefault', c.name);
+      for (const k of ['cpu', 'memory', 'ephemeral-storage']) {
+        assert.ok(c.resources.requests[k], `${c.name} requests.${k}`);
+        assert.ok(c.resources.limits[k], `${c.name} limits.${k}`);
+      }
+    }
+  });
+  it('probes use the TLS port without plaintext', () => {
+    assert.equal(broker.readiness_probe.tcp_socket[0].port, '8883');
+    assert.equal(broker.liveness_probe.tcp_socket[0].port, '8883');
+    assert.deepEqual(broker.port.map((p: any) => p.container_port), [8883]);
+  });
+  it('the broker mounts only hashed credentials; plaintext stays with the init container and reloader', () => {
+    const mounts = (c: any) => c.volume_mount.map((m: any) => m.name);
+    assert.ok(!mounts(broker).includes('credentials'));
+    assert.ok(mounts(broker).includes('auth'));
+    assert.equal(broker.volume_mount.find((m: any) => m.name === 'auth').read_only, true);
+    assert.ok(mounts(pod.init_container[0]).includes('credentials'));
+    const vols = Object.fromEntries(pod.volume.map((v: any) => [v.name, v]));
+    assert.equal(vols.auth.empty_dir.medium, 'Memory');
+    assert.equal(vols.credentials.secret.secret_name, 'creds');
+    assert.equal(vols.tls.secret.secret_name, 'tls');
+    assert.ok(!broker.volume_mount.some((m: any) => m.sub_path), 'TLS secret mounted without subPath so renewals propagate');
+  });
+  it('persistence through a PVC', () => {
+    assert.equal(ss.spec.volume_claim_template[0].spec.resources.requests.storage, '1Gi');
+    assert.ok(broker.volume_mount.some((m: any) => m.name === 'data' && m.mount_path === '/mosquitto/data'));
+  });
+  it('ClusterIP service on 8883 and a PDB with AlwaysAllow eviction of unhealthy pods', () => {
+    const svc = resourcesOf(tf, 'kubernetes_service_v1').find((s: any) => s.metadata.name === 'mosquitto');
+    assert.equal(svc.spec.type, 'ClusterIP');
+    assert.equal(svc.spec.port[0].port, 8883);
+    const pdb = one(resourcesOf(tf, 'kubernetes_manifest')).manifest;
+    assert.equal(pdb.kind, 'PodDisruptionBudget');
+    assert.equal(pdb.spec.minAvailable, 1);
+    assert.equal(pdb.spec.unhealthyPodEvictionPolicy, 'AlwaysAllow');
+  });
+  it('network policies: default deny both ways, MQTT only from declared peers, no egress', () => {
+    const nps = resourcesOf(tf, 'kubernetes_network_policy_v1');
+    const deny = nps.find((n: any) => n.metadata.name === 'default-deny-all');
+    assert.deepEqual(deny.spec.pod_selector, {});
+    assert.deepEqual(deny.spec.policy_types, ['Ingress', 'Egress']);
+    assert.equal(deny.spec.ingress, undefined);
+    assert.equal(deny.spec.egress, undefined);
+    const allow = nps.find((n: any) => n.metadata.name === 'mosquitto-allow-mqtts');
+    assert.deepEqual(allow.spec.policy_types, ['Ingress']);
+    assert.deepEqual(allow.spec.ingress[0].ports, [{ port: '8883', protocol: 'TCP' }]);
+    assert.deepEqual(allow.spec.ingress[0].from[0].namespace_selector.match_labels, { 'kubernetes.io/metadata.name': 'iot-backend' });
+  });
+  it('mosquitto.conf: TLS only, no anonymous, per-listener settings first', () => {
+    const cm = one(resourcesOf(tf, 'kubernetes_config_map_v1'));
+    const conf: string = cm.data['mosquitto.conf'];
+    const lines = conf.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.equal(lines[0], 'per_listener_settings true');
+    const listeners = lines.filter((l) => l.startsWith('listener '));
+    assert.deepEqual(listeners, ['listener 8883', 'listener 1884 127.0.0.1']);
+    assert.equal(lines.filter((l) => l === 'allow_anonymous false').length, 2);
+    assert.ok(!lines.includes('allow_anonymous true'));
+    assert.ok(lines.includes('tls_version tlsv1.2'));
+    assert.deepEqual(Object.keys(cm.data).sort(), ['acl', 'acl-metrics', 'fortress-auth.sh', 'metrics-users', 'mosquitto.conf', 'users']);
+    assert.doesNotMatch(JSON.stringify(cm.data), /\$7\$\d+\$[A-Za-z0-9+/]{8,}/, 'no password hash in the ConfigMap');
+  });
+  it('every Kubernetes object validates against its schema', () => {
+    const objs = k8sObjectsOf(stack);
+    assert.ok(objs.length >= 9, `only ${objs.length} objects`);
+    for (const o of objs) validateK8sObject(o.object);
+  });
+});
+
+describe('MosquittoBroker rejects bad props with the construct path, the prop and a fix', () => {
+  const cases: [string, Partial<MosquittoBrokerOptions> | ((p: MosquittoBrokerOptions) => MosquittoBrokerOptions), string, RegExp][] = [
+    ['replicas > 1', { replicas: 3 }, 'MOSQ_REPLICAS', /replicas is 3, but Mosquitto has no open-source clustering.*EmqxCluster/],
+    ['plaintext port 1883', { port: 1883 }, 'PLAINTEXT_PORT', /port is 1883, a port for plaintext MQTT.*use 8883/],
+    ['anonymous access', { allowAnonymous: true as unknown as false }, 'MOSQ_ANONYMOUS', /allowAnonymous is true; anonymous access is never allowed \(baseline AUTH-1\)/],
+    ['image without digest', { image: { repository: 'eclipse-mosquitto', tag: '2.0.22', digest: '' } }, 'IMAGE_DIGEST', /image\.digest must pin the image by digest.*crane digest eclipse-mosquitto:2\.0\.22/],
+    ['image too old', { image: { ...MOSQUITTO_IMAGE, tag: '2.0.11' } }, 'MOSQ_VERSION', /image\.tag "2\.0\.11" is not a Mosquitto 2\.x release of at least 2\.0\.22/],
+    ['UID < 10000', { runAsUser: 1883 }, 'MOSQ_UID', /runAsUser is 1883; use an integer of at least 10000/],
+    ['GID < 10000', { runAsGroup: 0 }, 'MOSQ_UID', /runAsGroup is 0/],
+    ['maxConnections 0', { limits: { maxConnections: 0 } }, 'INVALID_NUMBER', /limits\.maxConnections must be an integer from 1 to 1000000, got 0/],
+    ['negative queue', { limits: { maxQueuedMessages: -5 } }, 'INVALID_NUMBER', /limits\.maxQueuedMessages must be an integer from 1/],
+    ['fractional keepalive', { limits: { maxKeepaliveSeconds: 1.5 } }, 'INVALID_NUMBER', /limits\.maxKeepaliveSeconds/],
+    ['message limit above packet limit', { limits: { maxPacketSizeBytes: 2048, messageSizeLimitBytes: 4096 } }, 'LIMITS_INCONSISTENT', /messageSizeLimitBytes \(4096\) is larger than limits\.maxPacketSizeBytes \(2048\)/],
+    ['request above limit', { resources: { requests: { memory: '2Gi' } } }, 'RESOURCES_INCONSISTENT', /resources\.requests\.memory \(2Gi\) exceeds resources\.limits\.memory \(512Mi\)/],
+    ['bad quantity', { resources: { limits: { cpu: 'lots' } } }, 'INVALID_QUANTITY', /resources\.limits\.cpu must be a Kubernetes quantity/],
+    ['world-open peer without reason', { allowFrom: [{ cidr: '0.0.0.0/0' }] }, 'PEER_OPEN_TO_WORLD', /allowFrom\[0\]\.cidr is 0\.0\.0\.0\/0, which admits every address \(baseline NET-2\)/],
+    ['bad CIDR', { allowFrom: [{ cidr: '10.0.0.1/8' }] }, 'INVALID_CIDR', /allowFrom\[0\]\.cidr .*host bits are set; did you mean 10\.0\.0\.0\/8/],
+    ['LoadBalancer without ranges', { service: { type: 'LoadBalancer' } }, 'MOSQ_LB_RANGES', /loadBalancerSourceRanges is empty/],
+    ['TLS 1.1', { tls: { secretName: 'tls', minVersion: '1.1' as '1.2' } }, 'TLS_VERSION', /tls\.minVersion must be "1\.2" or "1\.3", got "1\.1"/],
+    ['identity-as-username without certificates', { tls: { secretName: 'tls', useIdentityAsUsername: true } }, 'TLS_IDENTITY_WITHOUT_CERT', /requireClientCertificate/],
+    ['bad namespace', { namespace: 'MQTT_Prod' }, 'INVALID_NAME', /namespace must be a DNS-1123 label.*got "MQTT_Prod"/],
+  ];
+  for (const [name, over, code, re] of cases) {
+    it(name, () => {
+      assert.throws(
+        () => synth((s) => new MosquittoBroker(s, 'Broker', typeof over === 'function' ? over(minimalBrokerProps()) : minimalBrokerProps(over))),
+        (e: unknown) => {
+          assert.ok(e instanceof ValidationError, `expected ValidationError, got ${e}`);
+          assert.equal(e.code, code);
+          assert.match(e.message, /^\[test\/Broker\] /);
+          assert.match(e.message, re);
+          return true;
+        },
+      );
+    });
+  }
+  it('no peers fails at synth time (late validation)', () => {
+    assert.throws(() => synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ allowFrom: [] }))), /\[test\/Broker\] allowFrom is empty: the NetworkPolicy admits no MQTT client/);
+  });
+  it('a world-open peer with a reason is recorded as a relaxation', () => {
+    const b = buildMosquitto(minimalBrokerProps({ allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public test broker for the hackathon' }] }));
+    assert.deepEqual(b.resolved.relaxations, [{ id: 'NET-2', prop: 'allowFrom[0].openToWorldReason', reason: 'public test broker for the hackathon' }]);
+  });
+  it('LoadBalancer is internal by default, with source ranges', () => {
+    const { tf } = synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['10.20.0.0/16'] } })));
+    const svc = resourcesOf(tf, 'kubernetes_service_v1').find((x: any) => x.metadata.name === 'mosquitto');
+    assert.equal(svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-scheme'], 'internal');
+    assert.equal(svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-nlb-target-type'], 'ip');
+    assert.deepEqual(svc.spec.load_balancer_source_ranges, ['10.20.0.0/16']);
+  });
+});
