@@ -31,3 +31,13 @@ export function defaultMosquittoOptions(): MosquittoBrokerOptions {
     allowFrom: [{ namespace: 'iot-backend' }, ...cidrPeers()],
   };
 }
+
+/** AWS region of the default AWS stacks: FORTRESS_AWS_REGION, else eu-west-1. */
+export function defaultRegion(): string {
+  return process.env.FORTRESS_AWS_REGION ?? 'eu-west-1';
+}
+
+/** EKS cluster of the default stacks: FORTRESS_EKS_CLUSTER, else the kit's own cluster name. */
+export function defaultClusterName(): string {
+  return process.env.FORTRESS_EKS_CLUSTER ?? 'mqtt-fortress';
+}

@@ -3,17 +3,27 @@ import type { Construct } from 'constructs';
 import { MosquittoBroker } from '../constructs/mosquitto/broker.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
+import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
 
 export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
   readonly broker: MosquittoBrokerOptions;
+  /**
+   * Deliver the credentials Secret from AWS Secrets Manager through external-secrets.
+   * @default - the Secret `broker.credentialsSecretName` must already exist
+   */
+  readonly credentials?: Omit<SecretsManagerDeliveryProps, 'broker' | 'targetSecretName'>;
 }
 
 /** A ready-to-deploy stack: one hardened Mosquitto broker in an existing cluster. */
 export class MosquittoKubernetesStack extends TerraformStack {
   public readonly broker: MosquittoBroker;
+  public readonly delivery: SecretsManagerDelivery | undefined;
   constructor(scope: Construct, id: string, props: MosquittoKubernetesStackProps) {
     super(scope, id);
     kubernetesProvider(this, props);
     this.broker = new MosquittoBroker(this, 'Broker', props.broker);
+    this.delivery = props.credentials
+      ? new SecretsManagerDelivery(this, 'Credentials', { ...props.credentials, broker: this.broker, targetSecretName: props.broker.credentialsSecretName })
+      : undefined;
   }
 }

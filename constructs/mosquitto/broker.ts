@@ -33,6 +33,8 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
   public readonly relaxations: readonly Relaxation[];
   /** The StatefulSet resource, for dependencies. */
   public readonly statefulSet: TerraformResource;
+  /** The Namespace resource, when the broker creates its namespace. */
+  public readonly namespaceResource: TerraformResource | undefined;
   private readonly peers: readonly MqttPeer[];
 
   constructor(scope: Construct, id: string, props: MosquittoBrokerProps) {
@@ -55,6 +57,7 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
       resources.set(`${obj.kind}/${obj.metadata.name}`, res);
     }
     this.statefulSet = resources.get(`StatefulSet/${build.resolved.name}`)!;
+    this.namespaceResource = ns;
     this.node.addValidation({
       validate: () =>
         this.peers.length === 0

@@ -1,0 +1,237 @@
+/**
+ * CredentialStore: every MQTT identity's password in AWS Secrets Manager (baseline AUTH-2,
+ * AUTH-3). One secret per identity, encrypted with a customer-managed KMS key that rotates,
+ * generated and rotated by a rotation function (never by Terraform or TypeScript, so no value is
+ * synthesized or kept in state), readable only by the external-secrets reader role.
+ */
+import { AssetType, Fn, TerraformAsset, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
+import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
+import { assertDnsLabel } from '../core/checks.js';
+import { FortressError, scoped, show } from '../core/errors.js';
+import type { Policy } from '../policy/model.js';
+import { templatePath } from '../templates.js';
+import { assertRegion } from './external-secrets.js';
+import { policyDocument, type Statement } from './iam.js';
+import { assertRotationDays, credentialLayout, credentialPrefix, type CredentialSecret } from './layout.js';
+
+/** Who reads the secrets: the external-secrets controller, through EKS Pod Identity or IRSA. */
+export type SecretsReader =
+  | {
+      readonly kind: 'pod-identity';
+      /** EKS cluster the association is created in. */
+      readonly clusterName: string;
+      /** @default 'external-secrets' */
+      readonly namespace?: string;
+      /** @default 'external-secrets' */
+      readonly serviceAccount?: string;
+    }
+  | {
+      readonly kind: 'irsa';
+      /** ARN of the cluster's IAM OIDC provider. */
+      readonly oidcProviderArn: string;
+      /** Issuer without scheme, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC123`. */
+      readonly oidcIssuer: string;
+      /** @default 'external-secrets' */
+      readonly namespace?: string;
+      /** @default 'external-secrets' */
+      readonly serviceAccount?: string;
+    };
+
+export interface CredentialStoreProps {
+  readonly policy: Policy;
+  /** AWS region of the provider (used for ARNs and service principals). */
+  readonly region: string;
+  /** @default 'mosquitto' */
+  readonly brokerName?: string;
+  /** @default `mqtt-fortress/<brokerName>` */
+  readonly prefix?: string;
+  /** Days between rotations, at most 90 (AUTH-3). @default 30 */
+  readonly rotationDays?: number;
+  readonly reader: SecretsReader;
+  /** Days a deleted secret can be restored. @default 30 */
+  readonly recoveryWindowInDays?: number;
+  /** Days the rotation function's logs are kept. @default 365 */
+  readonly logRetentionDays?: number;
+}
+
+export class CredentialStore extends Construct {
+  public readonly secrets: readonly CredentialSecret[];
+  public readonly kmsKey: KmsKey;
+  public readonly readerRole: IamRole;
+  public readonly rotationFunction: LambdaFunction;
+  public readonly rotationDays: number;
+  public readonly prefix: string;
+
+  constructor(scope: Construct, id: string, props: CredentialStoreProps) {
+    super(scope, id);
+    const brokerName = props.brokerName ?? 'mosquitto';
+    const rotationDays = props.rotationDays ?? 30;
+    const recovery = props.recoveryWindowInDays ?? 30;
+    const retention = props.logRetentionDays ?? 365;
+    const layout = scoped(this, () => {
+      assertDnsLabel('brokerName', brokerName);
+      assertRegion('region', props.region);
+      assertRotationDays('rotationDays', rotationDays);
+      if (!Number.isInteger(recovery) || recovery < 7 || recovery > 30) throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be an integer from 7 to 30, got ${show(recovery)}.`);
+      if (![1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].includes(retention)) {
+        throw new FortressError('INVALID_NUMBER', `logRetentionDays must be a CloudWatch Logs retention value (e.g. 90, 365, 731), got ${show(retention)}.`);
+      }
+      checkReader(props.reader);
+      return credentialLayout(props.policy, { brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });
+    });
+    this.secrets = layout;
+    this.rotationDays = rotationDays;
+    this.prefix = credentialPrefix({ brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });
+    const name = `mqtt-fortress-${brokerName}`;
+    const tags = { 'mqtt-fortress:broker': brokerName, 'mqtt-fortress:managed-by': 'terraform' };
+
+    const rotationRole = new IamRole(this, 'RotationRole', {
+      name: `${name}-rotation`,
+      description: 'Rotates the MQTT passwords of mqtt-fortress',
+      assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
+      tags,
+    });
+    // Account and partition come from an ARN known at apply time: no data source calls AWS at plan.
+    const partition = Fn.element(Fn.split(':', rotationRole.arn), 1);
+    const account = Fn.element(Fn.split(':', rotationRole.arn), 4);
+    const region = props.region;
+
+    this.kmsKey = new KmsKey(this, 'Key', {
+      description: `Encrypts the MQTT credentials of ${brokerName} (mqtt-fortress)`,
+      enableKeyRotation: true,
+      rotationPeriodInDays: 365,
+      deletionWindowInDays: 30,
+      policy: policyDocument([
+        { Sid: 'AccountAdministersKeyThroughIam', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+        {
+          Sid: 'CloudWatchLogsEncryptsRotationLogs',
+          Effect: 'Allow',
+          Principal: { Service: `logs.${region}.amazonaws.com` },
+          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          Resource: '*',
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:/aws/lambda/${name}-rotation` } },
+        },
+      ]),
+      tags,
+    });
+    new KmsAlias(this, 'KeyAlias', { name: `alias/${name}-credentials`, targetKeyId: this.kmsKey.keyId });
+
+    const logGroup = new CloudwatchLogGroup(this, 'RotationLogs', { name: `/aws/lambda/${name}-rotation`, retentionInDays: retention, kmsKeyId: this.kmsKey.arn, tags });
+    const secretArns = `arn:${partition}:secretsmanager:${region}:${account}:secret:${this.prefix}/*`;
+    const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } };
+    new IamRolePolicy(this, 'RotationPolicy', {
+      role: rotationRole.id,
+      name: 'rotate-mqtt-passwords',
+      policy: policyDocument([
+        { Sid: 'RotateOwnSecrets', Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'], Resource: secretArns },
+        { Sid: 'GeneratePasswords', Effect: 'Allow', Action: 'secretsmanager:GetRandomPassword', Resource: '*' },
+        { Sid: 'UseCredentialsKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: this.kmsKey.arn, Condition: viaSecretsManager },
+        { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroup.arn}:*` },
+      ]),
+    });
+
+    const code = new TerraformAsset(this, 'RotationCode', { path: templatePath('rotation'), type: AssetType.ARCHIVE });
+    this.rotationFunction = new LambdaFunction(this, 'RotationFunction', {
+      functionName: `${name}-rotation`,
+      description: 'Generates and rotates MQTT passwords in Secrets Manager (mqtt-fortress)',
+      role: rotationRole.arn,
+      runtime: 'nodejs20.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: code.path,
+      sourceCodeHash: code.assetHash,
+      timeout: 30,
+      memorySize: 128,
+      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      dependsOn: [logGroup],
+      tags,
+    });
+    const permission = new LambdaPermission(this, 'SecretsManagerInvokes', {
+      statementId: 'SecretsManagerRotation',
+      action: 'lambda:InvokeFunction',
+      functionName: this.rotationFunction.functionName,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceAccount: account,
+    });
+
+    this.readerRole = readerRole(this, name, props.reader, tags);
+    new IamRolePolicy(this, 'ReaderPolicy', {
+      role: this.readerRole.id,
+      name: 'read-mqtt-passwords',
+      policy: policyDocument([
+        { Sid: 'ReadBrokerSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretArns },
+        { Sid: 'DecryptBrokerSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: this.kmsKey.arn, Condition: viaSecretsManager },
+      ]),
+    });
+
+    // Only the reader and the rotation function may read or write values; not even account
+    // administrators (operators never see device passwords). Changing this policy is itself
+    // logged in CloudTrail.
+    const secretPolicy = policyDocument([
+      {
+        Sid: 'OnlyReaderAndRotationTouchValues',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:RestoreSecret'],
+        Resource: '*',
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [this.readerRole.arn, rotationRole.arn] } },
+      },
+    ]);
+    for (const s of layout) {
+      const secret = new SecretsmanagerSecret(this, `Secret-${s.username}`, {
+        name: s.secretName,
+        description: `MQTT password of ${s.kind} identity ${s.username} (${s.identity}); generated and rotated every ${rotationDays} days by ${name}-rotation`,
+        kmsKeyId: this.kmsKey.arn,
+        recoveryWindowInDays: recovery,
+        policy: secretPolicy,
+        tags: { ...tags, 'mqtt-fortress:identity': s.identity, 'mqtt-fortress:kind': s.kind },
+      });
+      new SecretsmanagerSecretRotation(this, `Rotation-${s.username}`, {
+        secretId: secret.id,
+        rotationLambdaArn: this.rotationFunction.arn,
+        rotateImmediately: true,
+        rotationRules: { automaticallyAfterDays: rotationDays },
+        dependsOn: [permission],
+      });
+    }
+    new TerraformOutput(this, 'ReaderRoleArn', { value: this.readerRole.arn, description: 'IAM role external-secrets uses to read the MQTT passwords' });
+    new TerraformOutput(this, 'KmsKeyArn', { value: this.kmsKey.arn });
+  }
+}
+
+function checkReader(r: SecretsReader): void {
+  if (!r || (r.kind !== 'pod-identity' && r.kind !== 'irsa')) throw new FortressError('CRED_READER', `reader.kind must be "pod-identity" or "irsa", got ${show((r as { kind?: unknown })?.kind)}.`);
+  assertDnsLabel('reader.namespace', r.namespace ?? 'external-secrets');
+  assertDnsLabel('reader.serviceAccount', r.serviceAccount ?? 'external-secrets');
+  if (r.kind === 'pod-identity' && !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(r.clusterName ?? '')) {
+    throw new FortressError('CRED_READER', `reader.clusterName must be an EKS cluster name (letters, digits, "-" and "_", at most 100), got ${show(r.clusterName)}.`);
+  }
+  if (r.kind === 'irsa') {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(r.oidcProviderArn ?? '')) throw new FortressError('CRED_READER', `reader.oidcProviderArn must be an IAM OIDC provider ARN, got ${show(r.oidcProviderArn)}.`);
+    if (!r.oidcIssuer || r.oidcIssuer.startsWith('https://') || r.oidcIssuer.includes(' ')) throw new FortressError('CRED_READER', `reader.oidcIssuer must be the issuer without "https://" (e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC), got ${show(r.oidcIssuer)}.`);
+  }
+}
+
+function readerRole(scope: Construct, name: string, r: SecretsReader, tags: Record<string, string>): IamRole {
+  const ns = r.namespace ?? 'external-secrets';
+  const sa = r.serviceAccount ?? 'external-secrets';
+  const trust: Statement =
+    r.kind === 'pod-identity'
+      ? { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'aws:RequestTag/eks-cluster-name': r.clusterName, 'aws:RequestTag/kubernetes-namespace': ns, 'aws:RequestTag/kubernetes-service-account': sa } } }
+      : { Effect: 'Allow', Principal: { Federated: r.oidcProviderArn }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${r.oidcIssuer}:sub`]: `system:serviceaccount:${ns}:${sa}`, [`${r.oidcIssuer}:aud`]: 'sts.amazonaws.com' } } };
+  const role = new IamRole(scope, 'ReaderRole', { name: `${name}-secrets-reader`, description: `external-secrets (${ns}/${sa}) reads the MQTT passwords`, assumeRolePolicy: policyDocument([trust]), tags });
+  if (r.kind === 'pod-identity') {
+    new EksPodIdentityAssociation(scope, 'ReaderPodIdentity', { clusterName: r.clusterName, namespace: ns, serviceAccount: sa, roleArn: role.arn, tags });
+  }
+  return role;
+}

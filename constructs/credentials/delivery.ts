@@ -1,0 +1,54 @@
+/**
+ * SecretsManagerDelivery: the Kubernetes half of the credential path. A ClusterSecretStore
+ * limited to the broker namespace and an ExternalSecret that writes the Secret the broker's init
+ * container hashes. The broker waits for the ExternalSecret to be Ready.
+ */
+import { dependable, type TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { scoped } from '../core/errors.js';
+import { addK8sObject } from '../k8s/resources.js';
+import type { MosquittoBroker } from '../mosquitto/broker.js';
+import { buildExternalSecrets, type SecretsReaderAuth } from './external-secrets.js';
+import { credentialLayout } from './layout.js';
+
+export interface SecretsManagerDeliveryProps {
+  readonly broker: MosquittoBroker;
+  /** Region of the Secrets Manager secrets (the CredentialStore's). */
+  readonly region: string;
+  /** Must match the CredentialStore's. @default 'mosquitto' */
+  readonly brokerName?: string;
+  /** Must match the CredentialStore's. @default `mqtt-fortress/<brokerName>` */
+  readonly prefix?: string;
+  /** Name of the Secret to write; the broker's `credentialsSecretName`. */
+  readonly targetSecretName: string;
+  /** @default '15m' */
+  readonly refreshInterval?: string;
+  /** @default { kind: 'pod-identity' } */
+  readonly auth?: SecretsReaderAuth;
+}
+
+export class SecretsManagerDelivery extends Construct {
+  public readonly externalSecret: TerraformResource;
+  public readonly refreshInterval: string;
+
+  constructor(scope: Construct, id: string, props: SecretsManagerDeliveryProps) {
+    super(scope, id);
+    this.refreshInterval = props.refreshInterval ?? '15m';
+    const objects = scoped(this, () =>
+      buildExternalSecrets({
+        secrets: credentialLayout(props.broker.policy, { ...(props.brokerName ? { brokerName: props.brokerName } : {}), ...(props.prefix ? { prefix: props.prefix } : {}) }),
+        region: props.region,
+        namespace: props.broker.namespace,
+        targetSecretName: props.targetSecretName,
+        refreshInterval: this.refreshInterval,
+        ...(props.auth ? { auth: props.auth } : {}),
+      }),
+    );
+    const [store, es] = objects as [typeof objects[0], typeof objects[1]];
+    const storeRes = addK8sObject(this, 'ClusterSecretStore', store);
+    this.externalSecret = addK8sObject(this, 'ExternalSecret', es, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
+    // The broker's pod needs the Secret: wait until external-secrets reports it Ready.
+    this.externalSecret.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
+    props.broker.statefulSet.dependsOn = [...(props.broker.statefulSet.dependsOn ?? []), dependable(this.externalSecret)];
+  }
+}

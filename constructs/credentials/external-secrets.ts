@@ -1,0 +1,84 @@
+/**
+ * external-secrets (`external-secrets.io/v1`) objects that deliver the Secrets Manager passwords
+ * into the broker namespace as the Secret the init container hashes (pure).
+ */
+import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
+import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import { assertDnsLabel } from '../core/checks.js';
+import { FortressError, show } from '../core/errors.js';
+import { registerSchema, type K8sObject } from '../k8s/objects.js';
+import type { CredentialSecret } from './layout.js';
+
+registerSchema('external-secrets.io/v1', 'ClusterSecretStore', (o) => new ClusterSecretStore(o as never).validate());
+registerSchema('external-secrets.io/v1', 'ExternalSecret', (o) => new ExternalSecret(o as never).validate());
+
+/** How the external-secrets controller authenticates to AWS. */
+export type SecretsReaderAuth =
+  /** EKS Pod Identity: the association maps the controller's service account to the reader role. No auth block. */
+  | { readonly kind: 'pod-identity' }
+  /** IRSA: the controller's service account (annotated with the reader role ARN) is used for a web identity. */
+  | { readonly kind: 'irsa'; readonly serviceAccountName: string; readonly serviceAccountNamespace: string };
+
+export interface ExternalSecretsOptions {
+  readonly secrets: readonly CredentialSecret[];
+  readonly region: string;
+  /** Broker namespace: where the ExternalSecret and its target Secret live. */
+  readonly namespace: string;
+  /** Name of the Secret the broker's init container reads. */
+  readonly targetSecretName: string;
+  /** @default 'mqtt-fortress-aws-secrets' */
+  readonly storeName?: string;
+  /** How often external-secrets re-reads Secrets Manager (a Go duration). @default '15m' */
+  readonly refreshInterval?: string;
+  /** @default { kind: 'pod-identity' } */
+  readonly auth?: SecretsReaderAuth;
+}
+
+const DURATION = /^([0-9]+(ns|us|µs|ms|s|m|h))+$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+export function assertRegion(prop: string, region: string): void {
+  if (typeof region !== 'string' || !REGION.test(region)) throw new FortressError('AWS_REGION', `${prop} must be an AWS region such as "eu-west-1", got ${show(region)}.`);
+}
+
+export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
+  assertRegion('region', o.region);
+  assertDnsLabel('namespace', o.namespace);
+  assertDnsLabel('targetSecretName', o.targetSecretName);
+  const storeName = o.storeName ?? 'mqtt-fortress-aws-secrets';
+  assertDnsLabel('storeName', storeName);
+  const refreshInterval = o.refreshInterval ?? '15m';
+  if (!DURATION.test(refreshInterval)) throw new FortressError('ES_REFRESH', `refreshInterval must be a Go duration such as "15m" or "1h", got ${show(refreshInterval)}.`);
+  const auth = o.auth ?? { kind: 'pod-identity' };
+  if (o.secrets.length === 0) throw new FortressError('ES_EMPTY', 'the policy has no identities, so there is no credential to deliver.');
+  const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
+  return [
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ClusterSecretStore',
+      metadata: { name: storeName, labels },
+      spec: {
+        // Only the broker namespace may read through this store.
+        conditions: [{ namespaces: [o.namespace] }],
+        provider: {
+          aws: {
+            service: 'SecretsManager',
+            region: o.region,
+            ...(auth.kind === 'irsa' ? { auth: { jwt: { serviceAccountRef: { name: auth.serviceAccountName, namespace: auth.serviceAccountNamespace } } } } : {}),
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: o.targetSecretName, namespace: o.namespace, labels },
+      spec: {
+        refreshInterval,
+        secretStoreRef: { kind: 'ClusterSecretStore', name: storeName },
+        target: { name: o.targetSecretName, creationPolicy: 'Owner', deletionPolicy: 'Retain', template: { type: 'Opaque', metadata: { labels } } },
+        data: o.secrets.map((s) => ({ secretKey: s.username, remoteRef: { key: s.secretName, conversionStrategy: 'Default', decodingStrategy: 'None' } })),
+      },
+    },
+  ];
+}

@@ -1,0 +1,19 @@
+import { TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { CredentialStore, type CredentialStoreProps } from '../constructs/credentials/credential-store.js';
+
+export interface CredentialsAwsStackProps {
+  readonly store: CredentialStoreProps;
+}
+
+/** AWS side of the credential path: KMS key, secrets, rotation function, reader role. */
+export class CredentialsAwsStack extends TerraformStack {
+  public readonly store: CredentialStore;
+  constructor(scope: Construct, id: string, props: CredentialsAwsStackProps) {
+    super(scope, id);
+    // Credentials come from the standard AWS chain (AWS_PROFILE, SSO, env, instance role), never from code.
+    new AwsProvider(this, 'aws', { region: props.store.region, defaultTags: [{ tags: { 'mqtt-fortress:stack': id } }] });
+    this.store = new CredentialStore(this, 'Credentials', props.store);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Offline `terraform init` / `validate` / `plan` of a synthesized stack against the local
+ * provider mirror (FIELD-NOTES). Skips with a reason when terraform or the mirror is missing;
+ * when both are present, any failure fails the test.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { missing, terraformMirror } from './peers.js';
+
+const mirror = terraformMirror();
+export const missingTerraform = missing.terraform ?? (mirror ? undefined : 'no Terraform provider mirror found (set FORTRESS_TF_MIRROR to the folder holding registry.terraform.io/)');
+
+export interface TfResult {
+  readonly init: string;
+  readonly validate: string;
+  readonly plan: string;
+}
+
+function tf(args: string[], cwd: string, env: NodeJS.ProcessEnv): string {
+  const r = spawnSync('terraform', args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
+  const out = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0) throw new Error(`terraform ${args.join(' ')} failed (exit ${r.status}) in ${cwd}:\n${out}`);
+  return out;
+}
+
+/**
+ * Copies `stackDir` (cdktf.out/stacks/<name>) to a temp dir, adds an override that gives the AWS
+ * provider mock credentials and skips every AWS call, then runs init, validate and plan.
+ */
+export function terraformCheck(stackDir: string, region = 'eu-west-1'): TfResult {
+  if (!mirror) throw new Error(missingTerraform);
+  const work = mkdtempSync(join(tmpdir(), 'fortress-tf-'));
+  try {
+    cpSync(stackDir, work, { recursive: true });
+    const cli = join(work, '.terraformrc');
+    writeFileSync(cli, `provider_installation {\n  filesystem_mirror { path = "${mirror}" }\n  direct { exclude = ["registry.terraform.io/*/*"] }\n}\n`);
+    writeFileSync(
+      join(work, 'zz_offline_override.tf.json'),
+      JSON.stringify({
+        provider: {
+          aws: [{ region, access_key: 'mock-access-key', secret_key: 'mock-secret-key', skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true, skip_region_validation: true }],
+        },
+      }),
+    );
+    const env = { ...process.env, TF_CLI_CONFIG_FILE: cli, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' };
+    const init = tf(['init', '-input=false', '-no-color'], work, env);
+    const validate = tf(['validate', '-no-color'], work, env);
+    const plan = tf(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color'], work, env);
+    return { init, validate, plan };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Every AWS stack: terraform init against the local provider mirror, validate, and an offline
+ * plan with mock credentials. Fails (never skips) when terraform and the mirror are present.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../stacks/main.js';
+import { missingTerraform, terraformCheck } from '../helpers/terraform.js';
+
+const awsStacks = (dir: string) =>
+  readdirSync(join(dir, 'stacks')).filter((s) => {
+    const tf = JSON.parse(readFileSync(join(dir, 'stacks', s, 'cdk.tf.json'), 'utf8'));
+    return Boolean(tf.provider?.aws);
+  });
+
+describe('terraform validate and offline plan of every AWS stack', { skip: missingTerraform }, () => {
+  let out: string;
+  before(() => {
+    out = mkdtempSync(join(tmpdir(), 'fortress-tfapp-'));
+    buildApp(out).synth();
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('the default app has AWS stacks to check', () => assert.ok(awsStacks(out).length >= 1));
+  it('each AWS stack of the default app validates and plans', () => {
+    for (const s of awsStacks(out)) {
+      const r = terraformCheck(join(out, 'stacks', s));
+      assert.match(r.validate, /Success! The configuration is valid\./, s);
+      const m = /Plan: (\d+) to add, 0 to change, 0 to destroy\./.exec(r.plan);
+      assert.ok(m && Number(m[1]) > 0, `${s}: no plan summary in\n${r.plan.slice(-2000)}`);
+      assert.doesNotMatch(r.plan, /Warning:/, `${s}: plan has warnings`);
+    }
+  });
+});
