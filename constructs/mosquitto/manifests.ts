@@ -111,8 +111,20 @@ export interface MosquittoBrokerOptions {
   readonly allowFrom?: readonly MqttPeer[];
   /** Namespace of the Prometheus that scrapes the broker; used for the metrics port allowance. @default 'monitoring' */
   readonly monitoringNamespace?: string;
-  /** Force client id = username (`use_username_as_clientid`): no client id spoofing, one session per user. @default false */
+  /**
+   * Mosquitto replaces every client's id with its username (`use_username_as_clientid`). Without
+   * it, any authenticated client can connect with another's client id and take over (disconnect)
+   * that session: measured against Mosquitto 2.0.21. One connection per username follows; give
+   * each replica of a scaled service its own member of an identity class.
+   * @default true
+   */
   readonly clientIdIsUsername?: boolean;
+  /**
+   * Required when `clientIdIsUsername` is false: why clients must choose their own client ids.
+   * Shown in the security report.
+   * @default - none
+   */
+  readonly clientIdChoiceReason?: string;
   /** Loopback port of the authenticated listener for the in-pod exporter; used when the policy has monitoring identities. @default 1884 */
   readonly metricsListenerPort?: number;
   /** Seconds between checks of the credentials Secret and the ACL by the reloader sidecar. @default 30 */
@@ -177,11 +189,11 @@ export function renderMosquittoFiles(o: MosquittoBrokerOptions, paths: { config:
     passwordFile: `${paths.auth}/passwd`,
     aclFile: `${paths.config}/acl`,
     ...(o.limits ? { limits: o.limits } : {}),
-    clientIdIsUsername: o.clientIdIsUsername ?? false,
+    clientIdIsUsername: o.clientIdIsUsername ?? true,
     ...(paths.data ? { persistenceLocation: paths.data } : {}),
     ...(metricsPort ? { metricsListener: { port: metricsPort, passwordFile: `${paths.auth}/passwd-metrics`, aclFile: `${paths.config}/acl-metrics` } } : {}),
   });
-  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? false };
+  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? true };
   const acl = renderMosquittoAcl(policy, aclOpts);
   // The loopback listener knows only monitoring identities, so its ACL lists only them.
   const metricsAcl = monitoring.length > 0 ? renderMosquittoAcl(policy.restrictTo(monitoring.map((p) => p.username)), aclOpts) : '# no monitoring identities\n';
@@ -257,6 +269,17 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   for (const [i, p] of (o.allowFrom ?? []).entries()) {
     const reason = checkPeer(`allowFrom[${i}]`, p);
     if (reason) relaxations.push({ id: 'NET-2', prop: `allowFrom[${i}].openToWorldReason`, reason });
+  }
+  if (o.clientIdIsUsername === false) {
+    if (typeof o.clientIdChoiceReason !== 'string' || o.clientIdChoiceReason.trim().length < 10) {
+      throw new FortressError(
+        'MOSQ_CLIENTID_REASON',
+        `clientIdIsUsername is false, which lets any authenticated client take over another client's session by reusing its client id. Set clientIdChoiceReason to a reason of at least 10 characters (shown in the security report), or keep the default.`,
+      );
+    }
+    relaxations.push({ id: 'ACL-2', prop: 'clientIdIsUsername', reason: o.clientIdChoiceReason.trim() });
+  } else if (o.clientIdChoiceReason !== undefined) {
+    throw new FortressError('MOSQ_CLIENTID_REASON', 'clientIdChoiceReason only applies when clientIdIsUsername is false.');
   }
   if (o.monitoringNamespace !== undefined) assertDnsLabel('monitoringNamespace', o.monitoringNamespace);
   const hasMonitoring = o.policy.principals.some((p) => p.kind === 'monitoring');

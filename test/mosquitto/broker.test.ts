@@ -129,6 +129,7 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     ['TLS 1.1', { tls: { secretName: 'tls', minVersion: '1.1' as '1.2' } }, 'TLS_VERSION', /tls\.minVersion must be "1\.2" or "1\.3", got "1\.1"/],
     ['identity-as-username without certificates', { tls: { secretName: 'tls', useIdentityAsUsername: true } }, 'TLS_IDENTITY_WITHOUT_CERT', /requireClientCertificate/],
     ['bad namespace', { namespace: 'MQTT_Prod' }, 'INVALID_NAME', /namespace must be a DNS-1123 label.*got "MQTT_Prod"/],
+    ['client-chosen ids without a reason', { clientIdIsUsername: false }, 'MOSQ_CLIENTID_REASON', /take over another client's session.*clientIdChoiceReason/],
   ];
   for (const [name, over, code, re] of cases) {
     it(name, () => {
@@ -146,6 +147,12 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
   }
   it('no peers fails at synth time (late validation)', () => {
     assert.throws(() => synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ allowFrom: [] }))), /\[test\/Broker\] allowFrom is empty: the NetworkPolicy admits no MQTT client/);
+  });
+  it('client ids are bound to usernames by default; choosing them is a recorded relaxation', () => {
+    assert.match(buildMosquitto(minimalBrokerProps()).files['mosquitto.conf'], /^use_username_as_clientid true$/m);
+    const b = buildMosquitto(minimalBrokerProps({ clientIdIsUsername: false, clientIdChoiceReason: 'legacy gateways pick their own ids' }));
+    assert.doesNotMatch(b.files['mosquitto.conf'], /use_username_as_clientid/);
+    assert.deepEqual(b.resolved.relaxations, [{ id: 'ACL-2', prop: 'clientIdIsUsername', reason: 'legacy gateways pick their own ids' }]);
   });
   it('a world-open peer with a reason is recorded as a relaxation', () => {
     const b = buildMosquitto(minimalBrokerProps({ allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public test broker for the hackathon' }] }));
