@@ -1,16 +1,17 @@
 /**
- * `npm run local -- --out DIR [--port N] [--mtls]`: renders the exact broker configuration of the
+ * `npm run local -- --out DIR [--port N] [--mtls] [--dynamic-security]`: renders the exact broker configuration of the
  * default stack for a local run, with throwaway certificates and fresh passwords that exist only
  * in DIR. `mosquitto -c DIR/config/mosquitto.conf` starts from it unchanged.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { defaultMosquittoOptions } from '../stacks/defaults.js';
 import { renderMosquittoFiles, type MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import { generateLocalPassword, hashPasswordLine } from '../constructs/mosquitto/passwd.js';
 import { FortressError } from '../constructs/core/errors.js';
 import { examplesFor } from '../constructs/policy/examples.js';
+import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';
 import { createCa, issueLeaf } from './lib/pki.js';
 
 export interface LocalUser {
@@ -53,7 +54,8 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
   const monitoring = opts.policy.principals.some((p) => p.kind === 'monitoring');
   const metricsPort = monitoring ? port + 1 : undefined;
-  const files = renderMosquittoFiles(opts, { ...paths, port, bindAddress: '127.0.0.1', metricsPort });
+  const dynsecPlugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
+  const files = renderMosquittoFiles(opts, { ...paths, port, bindAddress: '127.0.0.1', metricsPort, ...(dynsecPlugin ? { dynsecPlugin } : {}) });
   // Mosquitto warns about (and future versions refuse) world-readable ACL and password files.
   writeFileSync(join(paths.config, 'mosquitto.conf'), files['mosquitto.conf'], { mode: 0o640 });
   writeFileSync(join(paths.config, 'acl'), files.acl, { mode: 0o640 });
@@ -68,7 +70,19 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   copyFileSync(ca.cert, join(paths.tls, 'ca.crt'));
 
   const users: LocalUser[] = opts.policy.principals.map((p) => ({ username: p.username, password: generateLocalPassword(), role: ROLE[p.kind], ...examplesFor(opts.policy, p.username) }));
-  writeFileSync(join(paths.auth, 'passwd'), users.map((u) => hashPasswordLine(u.username, u.password)).join('\n') + '\n', { mode: 0o600 });
+  const lines = users.map((u) => hashPasswordLine(u.username, u.password));
+  writeFileSync(join(paths.auth, 'passwd'), lines.join('\n') + '\n', { mode: 0o600 });
+  if (files['dynamic-security-template.json']) {
+    writeFileSync(join(paths.config, 'dynamic-security-template.json'), files['dynamic-security-template.json'], { mode: 0o640 });
+    let json = files['dynamic-security-template.json'];
+    for (const line of lines) {
+      const [user, rest] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)];
+      const [, , , salt, hash] = rest.split('$');
+      const m = dynsecMarkers(user);
+      json = json.replace(m.password, hash!).replace(m.salt, salt!);
+    }
+    writeFileSync(join(paths.auth, 'dynamic-security.json'), json, { mode: 0o600 });
+  }
   if (monitoring) {
     writeFileSync(join(paths.auth, 'passwd-metrics'), users.filter((u) => u.role === 'monitor').map((u) => hashPasswordLine(u.username, u.password)).join('\n') + '\n', { mode: 0o600 });
   }
@@ -103,16 +117,18 @@ function parseArgs(argv: string[]): LocalBundleOptions {
   let out: string | undefined;
   let port: number | undefined;
   let mtls = false;
+  let dynsec = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out') out = argv[++i];
     else if (a === '--port') port = Number(argv[++i]);
     else if (a === '--mtls') mtls = true;
-    else throw new FortressError('USAGE', `unknown argument ${a}. Usage: npm run local -- --out DIR [--port N] [--mtls]`);
+    else if (a === '--dynamic-security') dynsec = true;
+    else throw new FortressError('USAGE', `unknown argument ${a}. Usage: npm run local -- --out DIR [--port N] [--mtls] [--dynamic-security]`);
   }
-  if (!out) throw new FortressError('USAGE', 'usage: npm run local -- --out DIR [--port N] [--mtls]');
+  if (!out) throw new FortressError('USAGE', 'usage: npm run local -- --out DIR [--port N] [--mtls] [--dynamic-security]');
   if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65534)) throw new FortressError('USAGE', `--port must be an integer from 1024 to 65534, got ${port}`);
-  return { out, ...(port !== undefined ? { port } : {}), mtls };
+  return { out, ...(port !== undefined ? { port } : {}), mtls, ...(dynsec ? { broker: { ...defaultMosquittoOptions(), aclMode: 'dynamic-security' as const } } : {}) };
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

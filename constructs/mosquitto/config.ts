@@ -66,6 +66,12 @@ export interface MosquittoConfigInput {
   };
   readonly passwordFile: string;
   readonly aclFile: string;
+  /**
+   * Authenticate and authorize the TLS listener with the dynamic-security plugin instead of the
+   * password and ACL files (it refuses SUBSCRIBE at SUBACK time; it does not reload on SIGHUP).
+   * @default - password_file and acl_file
+   */
+  readonly dynamicSecurity?: { readonly pluginPath: string; readonly configFile: string };
   readonly limits?: MosquittoLimits;
   /** Force client id = username, so a client cannot take another's client id. @default false */
   readonly clientIdIsUsername?: boolean;
@@ -160,7 +166,12 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   );
   if (tls.useIdentityAsUsername) L.push('use_identity_as_username true');
   if (input.clientIdIsUsername) L.push('use_username_as_clientid true');
-  L.push('allow_anonymous false', `password_file ${input.passwordFile}`, `acl_file ${input.aclFile}`, '');
+  L.push('allow_anonymous false');
+  if (input.dynamicSecurity) {
+    L.push(`plugin ${input.dynamicSecurity.pluginPath}`, `plugin_opt_config_file ${input.dynamicSecurity.configFile}`, '');
+  } else {
+    L.push(`password_file ${input.passwordFile}`, `acl_file ${input.aclFile}`, '');
+  }
   if (input.metricsListener) {
     const m = input.metricsListener;
     L.push(

@@ -11,7 +11,7 @@ import { checkPeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, t
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
-import { renderMosquittoAcl } from '../policy/render-mosquitto.js';
+import { renderDynsec, renderMosquittoAcl } from '../policy/render-mosquitto.js';
 import { templatePath } from '../templates.js';
 import { renderMosquittoConf, type MosquittoLimits } from './config.js';
 
@@ -125,6 +125,15 @@ export interface MosquittoBrokerOptions {
    * @default - none
    */
   readonly clientIdChoiceReason?: string;
+  /**
+   * How the TLS listener authorizes. `acl-file`: Mosquitto's ACL file; credential and ACL changes
+   * reload with SIGHUP, sessions stay up; SUBSCRIBE is always granted and deliveries are filtered.
+   * `dynamic-security`: the dynamic-security plugin; SUBSCRIBE outside the policy is refused at
+   * SUBACK, but the plugin ignores SIGHUP, so a credential or ACL change restarts the broker
+   * container (all sessions reconnect).
+   * @default 'acl-file'
+   */
+  readonly aclMode?: 'acl-file' | 'dynamic-security';
   /** Loopback port of the authenticated listener for the in-pod exporter; used when the policy has monitoring identities. @default 1884 */
   readonly metricsListenerPort?: number;
   /** Seconds between checks of the credentials Secret and the ACL by the reloader sidecar. @default 30 */
@@ -148,7 +157,12 @@ export interface MosquittoFiles {
   readonly 'acl-metrics': string;
   readonly users: string;
   readonly 'metrics-users': string;
+  /** dynamic-security mode: the plugin's JSON with markers where the init container puts hashes. */
+  readonly 'dynamic-security-template.json'?: string;
 }
+
+/** Where the eclipse-mosquitto image keeps the dynamic-security plugin. */
+export const IMAGE_DYNSEC_PLUGIN = '/usr/lib/mosquitto_dynamic_security.so';
 
 export interface ResolvedMosquitto {
   readonly name: string;
@@ -171,7 +185,11 @@ export interface MosquittoBuild {
 }
 
 /** Renders the broker's files for given paths (the pod's, or a local directory's). */
-export function renderMosquittoFiles(o: MosquittoBrokerOptions, paths: { config: string; tls: string; auth: string; data?: string; port?: number; bindAddress?: string; metricsPort?: number | undefined }): MosquittoFiles {
+export function renderMosquittoFiles(
+  o: MosquittoBrokerOptions,
+  paths: { config: string; tls: string; auth: string; data?: string; port?: number; bindAddress?: string; metricsPort?: number | undefined; dynsecPlugin?: string },
+): MosquittoFiles {
+  const dynsec = (o.aclMode ?? 'acl-file') === 'dynamic-security';
   const policy = o.policy;
   const monitoring = policy.principals.filter((p) => p.kind === 'monitoring');
   const metricsPort = monitoring.length > 0 ? paths.metricsPort : undefined;
@@ -188,6 +206,7 @@ export function renderMosquittoFiles(o: MosquittoBrokerOptions, paths: { config:
     },
     passwordFile: `${paths.auth}/passwd`,
     aclFile: `${paths.config}/acl`,
+    ...(dynsec ? { dynamicSecurity: { pluginPath: paths.dynsecPlugin ?? IMAGE_DYNSEC_PLUGIN, configFile: `${paths.auth}/dynamic-security.json` } } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     clientIdIsUsername: o.clientIdIsUsername ?? true,
     ...(paths.data ? { persistenceLocation: paths.data } : {}),
@@ -203,6 +222,7 @@ export function renderMosquittoFiles(o: MosquittoBrokerOptions, paths: { config:
     'acl-metrics': metricsAcl,
     users: policy.principals.map((p) => p.username).join('\n') + '\n',
     'metrics-users': monitoring.map((p) => p.username).join('\n') + (monitoring.length ? '\n' : ''),
+    ...(dynsec ? { 'dynamic-security-template.json': JSON.stringify(renderDynsec(policy, 'markers', aclOpts)) + '\n' } : {}),
   };
 }
 
@@ -281,6 +301,9 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   } else if (o.clientIdChoiceReason !== undefined) {
     throw new FortressError('MOSQ_CLIENTID_REASON', 'clientIdChoiceReason only applies when clientIdIsUsername is false.');
   }
+  if (o.aclMode !== undefined && o.aclMode !== 'acl-file' && o.aclMode !== 'dynamic-security') {
+    throw new FortressError('MOSQ_ACL_MODE', `aclMode must be "acl-file" or "dynamic-security", got ${show(o.aclMode)}.`);
+  }
   if (o.monitoringNamespace !== undefined) assertDnsLabel('monitoringNamespace', o.monitoringNamespace);
   const hasMonitoring = o.policy.principals.some((p) => p.kind === 'monitoring');
   const metricsListenerPort = hasMonitoring ? (o.metricsListenerPort ?? 1884) : undefined;
@@ -301,15 +324,18 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name };
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { ...labels }, ...extra });
   const script = readFileSync(templatePath('mosquitto/fortress-auth.sh'), 'utf8');
-  const configData: Record<string, string> = { ...files, 'fortress-auth.sh': script };
+  const configData: Record<string, string> = Object.fromEntries(Object.entries({ ...files, 'fortress-auth.sh': script }).filter(([, v]) => v !== undefined)) as Record<string, string>;
   // A change of mosquitto.conf or the script needs a restart; ACL and credentials reload by SIGHUP.
   const restartHash = createHash('sha256').update(files['mosquitto.conf']).update(script).digest('hex').slice(0, 16);
   const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const dynsec = o.aclMode === 'dynamic-security';
   const authEnv = [
+    { name: 'FORTRESS_MODE', value: dynsec ? 'dynamic-security' : 'acl-file' },
+    ...(dynsec ? [{ name: 'FORTRESS_DYNSEC_TEMPLATE', value: `${POD_PATHS.config}/dynamic-security-template.json` }] : []),
     { name: 'FORTRESS_PLAIN', value: POD_PATHS.plain },
     { name: 'FORTRESS_USERS', value: `${POD_PATHS.config}/users` },
     ...(r.metricsListenerPort ? [{ name: 'FORTRESS_METRICS_USERS', value: `${POD_PATHS.config}/metrics-users` }] : []),
-    { name: 'FORTRESS_ACLS', value: `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
+    { name: 'FORTRESS_ACLS', value: dynsec ? `${POD_PATHS.config}/acl-metrics` : `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
     { name: 'FORTRESS_OUT', value: POD_PATHS.auth },
     { name: 'FORTRESS_SCRATCH', value: POD_PATHS.scratch },
     { name: 'FORTRESS_INTERVAL', value: String(o.reloadIntervalSeconds ?? 30) },
@@ -418,7 +444,8 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
               volumeMounts: [
                 { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
                 { name: 'tls', mountPath: POD_PATHS.tls, readOnly: true },
-                { name: 'auth', mountPath: POD_PATHS.auth, readOnly: true },
+                // The dynamic-security plugin writes its file back when it changes it.
+                { name: 'auth', mountPath: POD_PATHS.auth, readOnly: !dynsec },
                 ...(persistence ? [{ name: 'data', mountPath: POD_PATHS.data }] : []),
               ],
             },

@@ -62,12 +62,23 @@ export interface DynsecCredential {
   readonly iterations: number;
 }
 
+/** Markers the init container replaces with each user's hash and salt (see fortress-auth.sh). */
+export const dynsecMarkers = (username: string) => ({ password: `@FORTRESS-HASH:${username}@`, salt: `@FORTRESS-SALT:${username}@` });
+
 /**
  * The dynamic-security plugin's JSON: one role per principal holding its exact rules, default
  * access denied for everything but unsubscribe. Credentials are merged in where the hashes are
- * made (the init container), never in synthesized output.
+ * made (the init container), never in synthesized output: with `credentials: 'markers'` each
+ * client carries markers that the init container replaces.
  */
-export function renderDynsec(policy: Policy, credentials: readonly DynsecCredential[] = [], opts: MosquittoAclOptions = {}): object {
+export function renderDynsec(policy: Policy, credentials: readonly DynsecCredential[] | 'markers' = [], opts: MosquittoAclOptions = {}): object {
+  if (credentials === 'markers') {
+    return renderDynsec(
+      policy,
+      policy.principals.map((p) => ({ username: p.username, ...dynsecMarkers(p.username), iterations: 101 })),
+      opts,
+    );
+  }
   const creds = new Map(credentials.map((c) => [c.username, c]));
   const acl = (p: Principal, r: ResolvedRule, priority: number) => {
     const topic = resolveClientId(p, r, opts);
@@ -86,10 +97,16 @@ export function renderDynsec(policy: Policy, credentials: readonly DynsecCredent
       };
     }),
     groups: [],
-    roles: policy.principals.map((p) => ({
-      rolename: `fortress-${p.username}`,
-      textdescription: `rules of ${p.roles.join(', ')}`,
-      acls: p.rules.flatMap((r) => acl(p, r, r.effect === 'deny' ? 100 : 0)),
-    })),
+    roles: policy.principals.map((p) => {
+      // The plugin keeps one ACL per (type, topic): when a role both allows and denies the same
+      // filter, only the deny may be rendered (deny wins in the model). Found by the property test.
+      const byKey = new Map<string, ReturnType<typeof acl>[number]>();
+      for (const a of p.rules.flatMap((r) => acl(p, r, r.effect === 'deny' ? 100 : 0))) {
+        const key = `${a.acltype}\u0000${a.topic}`;
+        const prev = byKey.get(key);
+        if (!prev || (!a.allow && prev.allow)) byKey.set(key, a);
+      }
+      return { rolename: `fortress-${p.username}`, textdescription: `rules of ${p.roles.join(', ')}`, acls: [...byKey.values()] };
+    }),
   };
 }

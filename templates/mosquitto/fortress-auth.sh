@@ -14,6 +14,10 @@
 #   FORTRESS_OUT      directory for passwd (and passwd-metrics); shared with the broker
 #   FORTRESS_SCRATCH  private tmpfs directory for plaintext staging (not mounted by the broker)
 #   FORTRESS_ACLS     space-separated ACL files the broker reads; checked before every reload
+#   FORTRESS_MODE     acl-file (default: SIGHUP reloads) or dynamic-security (the plugin ignores
+#                     SIGHUP: the reloader restarts mosquitto with SIGTERM and kubelet starts it again)
+#   FORTRESS_DYNSEC_TEMPLATE  dynamic-security JSON with @FORTRESS-HASH:<user>@ / @FORTRESS-SALT:<user>@
+#                     markers (dynamic-security mode); the result is FORTRESS_OUT/dynamic-security.json
 #   FORTRESS_INTERVAL seconds between checks in watch mode (default 30)
 #   MOSQUITTO_PID     pid to signal (default: found with pidof mosquitto)
 # Passwords never reach stdout, stderr or the command line of any process.
@@ -63,24 +67,51 @@ validate_acls() {
 fingerprint() {
   # The Secret volume's ..data symlink changes atomically on every update; include file contents
   # so plain directories (local runs) work too. Only a digest is kept, never the content.
-  { ls -la "$FORTRESS_PLAIN/" 2>/dev/null; cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-}; find "$FORTRESS_PLAIN/" -type f -exec cat {} + 2>/dev/null; } | sha256sum | cut -d' ' -f1
+  { ls -la "$FORTRESS_PLAIN/" 2>/dev/null; cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-} ${FORTRESS_DYNSEC_TEMPLATE:-}; find "$FORTRESS_PLAIN/" -type f -exec cat {} + 2>/dev/null; } | sha256sum | cut -d' ' -f1
+}
+
+# build_dynsec HASHED_PASSWD -> FORTRESS_OUT/dynamic-security.json.new: one sed pass replaces
+# every user's markers with the hash and salt of its $7$ line.
+build_dynsec() {
+  script=$(mktemp "$FORTRESS_SCRATCH/sed.XXXXXX") || return 1
+  while IFS=: read -r u rest; do
+    [ -n "$u" ] || continue
+    salt=$(printf '%s' "$rest" | cut -d'$' -f4)
+    hash=$(printf '%s' "$rest" | cut -d'$' -f5)
+    iter=$(printf '%s' "$rest" | cut -d'$' -f3)
+    [ "$iter" = 101 ] || { log "unexpected iteration count for $u"; rm -f "$script"; return 1; }
+    ue=$(printf '%s' "$u" | sed 's/\./\\./g')
+    printf 's|@FORTRESS-HASH:%s@|%s|\ns|@FORTRESS-SALT:%s@|%s|\n' "$ue" "$hash" "$ue" "$salt" >>"$script"
+  done <"$1"
+  out="$FORTRESS_OUT/dynamic-security.json.new"
+  sed -f "$script" "$FORTRESS_DYNSEC_TEMPLATE" >"$out" || { rm -f "$script" "$out"; return 1; }
+  rm -f "$script"
+  if grep -q '@FORTRESS-' "$out"; then log "dynamic-security file still has users without a password in the Secret"; rm -f "$out"; return 1; fi
 }
 
 build_all() {
   validate_acls || return 1
   build_file "$FORTRESS_OUT/passwd" "$FORTRESS_USERS" || return 1
+  if [ "${FORTRESS_MODE:-acl-file}" = dynamic-security ]; then
+    build_dynsec "$FORTRESS_OUT/passwd.new" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
+  fi
   if [ -n "${FORTRESS_METRICS_USERS:-}" ]; then
     build_file "$FORTRESS_OUT/passwd-metrics" "$FORTRESS_METRICS_USERS" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
     mv -f "$FORTRESS_OUT/passwd-metrics.new" "$FORTRESS_OUT/passwd-metrics"
   fi
   mv -f "$FORTRESS_OUT/passwd.new" "$FORTRESS_OUT/passwd"
+  [ -f "$FORTRESS_OUT/dynamic-security.json.new" ] && mv -f "$FORTRESS_OUT/dynamic-security.json.new" "$FORTRESS_OUT/dynamic-security.json"
   fingerprint >"$FORTRESS_SCRATCH/fingerprint"
 }
 
 reload() {
   pid=${MOSQUITTO_PID:-$(pidof mosquitto 2>/dev/null || true)}
   if [ -z "$pid" ]; then log "mosquitto is not running; nothing to reload"; return 0; fi
-  kill -HUP "$pid" && log "password files rebuilt; sent SIGHUP to mosquitto ($pid)"
+  if [ "${FORTRESS_MODE:-acl-file}" = dynamic-security ]; then
+    kill -TERM "$pid" && log "dynamic-security file rebuilt; stopped mosquitto ($pid) so that it restarts with it (the plugin ignores SIGHUP)"
+  else
+    kill -HUP "$pid" && log "password files rebuilt; sent SIGHUP to mosquitto ($pid)"
+  fi
 }
 
 once() {

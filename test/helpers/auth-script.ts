@@ -50,7 +50,7 @@ export function fixOwnership(dir: string): void {
   else chmodSync(dir, 0o700);
 }
 
-export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number): { status: number | null; stderr: string; stdout: string } {
+export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number, extra: { mode?: string; template?: string } = {}): { status: number | null; stderr: string; stdout: string } {
   const u = brokerUser();
   const r = spawnSync('sh', [templatePath('mosquitto/fortress-auth.sh'), mode], {
     encoding: 'utf8',
@@ -65,6 +65,8 @@ export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number)
       FORTRESS_OUT: d.out,
       FORTRESS_SCRATCH: d.scratch,
       ...(pid ? { MOSQUITTO_PID: String(pid) } : {}),
+      ...(extra.mode ? { FORTRESS_MODE: extra.mode } : {}),
+      ...(extra.template ? { FORTRESS_DYNSEC_TEMPLATE: extra.template } : {}),
     },
   });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };

@@ -51,7 +51,7 @@ export async function startBroker(opts: Omit<LocalBundleOptions, 'out' | 'port'>
   return startFromBundle(bundle, dir);
 }
 
-export async function startFromBundle(bundle: LocalBundle, dir: string): Promise<RunningBroker> {
+export async function startFromBundle(bundle: LocalBundle, dir: string, opts: { keepDir?: boolean } = {}): Promise<RunningBroker> {
   let log = '';
   const proc = spawn('mosquitto', ['-c', bundle.config], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => (log += d));
@@ -89,7 +89,7 @@ export async function startFromBundle(bundle: LocalBundle, dir: string): Promise
         proc.kill('SIGTERM');
         await done;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -146,8 +146,15 @@ export async function tryConnect(b: LocalBundle, user: { username?: string; pass
 
 /** Subscribes; returns the granted QoS or the failure reason code (>= 128). */
 export async function subscribeCode(c: MqttClient, filter: string): Promise<number> {
-  const granted = await c.subscribeAsync(filter, { qos: 1 });
-  return granted[0]?.qos ?? -1;
+  try {
+    const granted = await c.subscribeAsync(filter, { qos: 1 });
+    return granted[0]?.qos ?? -1;
+  } catch (e) {
+    // mqtt.js rejects on a SUBACK failure code; the code is on the packet.
+    const granted = (e as { packet?: { granted?: (number | { qos: number })[] } }).packet?.granted?.[0];
+    if (granted === undefined) throw e;
+    return typeof granted === 'number' ? granted : granted.qos;
+  }
 }
 
 /** Publishes at QoS 1 and returns the PUBACK reason code (0 = accepted). */

@@ -129,6 +129,7 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     ['TLS 1.1', { tls: { secretName: 'tls', minVersion: '1.1' as '1.2' } }, 'TLS_VERSION', /tls\.minVersion must be "1\.2" or "1\.3", got "1\.1"/],
     ['identity-as-username without certificates', { tls: { secretName: 'tls', useIdentityAsUsername: true } }, 'TLS_IDENTITY_WITHOUT_CERT', /requireClientCertificate/],
     ['bad namespace', { namespace: 'MQTT_Prod' }, 'INVALID_NAME', /namespace must be a DNS-1123 label.*got "MQTT_Prod"/],
+    ['unknown aclMode', { aclMode: 'ldap' as 'acl-file' }, 'MOSQ_ACL_MODE', /aclMode must be "acl-file" or "dynamic-security", got "ldap"/],
     ['client-chosen ids without a reason', { clientIdIsUsername: false }, 'MOSQ_CLIENTID_REASON', /take over another client's session.*clientIdChoiceReason/],
   ];
   for (const [name, over, code, re] of cases) {
@@ -147,6 +148,19 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
   }
   it('no peers fails at synth time (late validation)', () => {
     assert.throws(() => synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ allowFrom: [] }))), /\[test\/Broker\] allowFrom is empty: the NetworkPolicy admits no MQTT client/);
+  });
+  it('aclMode dynamic-security: plugin on the TLS listener, markers instead of hashes, writable auth volume', () => {
+    const { tf } = synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ aclMode: 'dynamic-security' })));
+    const cm = resourcesOf(tf, 'kubernetes_config_map_v1')[0];
+    assert.match(cm.data['mosquitto.conf'], /^plugin \/usr\/lib\/mosquitto_dynamic_security\.so\nplugin_opt_config_file \/run\/fortress\/auth\/dynamic-security\.json$/m);
+    assert.doesNotMatch(cm.data['mosquitto.conf'], /^acl_file \/mosquitto\/config\/acl$/m);
+    const template = JSON.parse(cm.data['dynamic-security-template.json']);
+    assert.deepEqual(template.defaultACLAccess, { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true });
+    assert.equal(template.clients[0].password, `@FORTRESS-HASH:${template.clients[0].username}@`);
+    const pod = resourcesOf(tf, 'kubernetes_stateful_set_v1')[0].spec.template.spec;
+    const broker = pod.container.find((c: any) => c.name === 'mosquitto');
+    assert.equal(broker.volume_mount.find((m: any) => m.name === 'auth').read_only, false);
+    assert.ok(pod.init_container[0].env.some((e: any) => e.name === 'FORTRESS_MODE' && e.value === 'dynamic-security'));
   });
   it('client ids are bound to usernames by default; choosing them is a recorded relaxation', () => {
     assert.match(buildMosquitto(minimalBrokerProps()).files['mosquitto.conf'], /^use_username_as_clientid true$/m);
