@@ -1,8 +1,17 @@
 /**
- * `npm run bench`: synthesizes each app in separate processes, several runs, and prints the
- * median wall time and peak RSS, and their ratio to the floor app (providers only).
+ * `npm run bench`: synthesizes each app in fresh processes, several runs, and prints the median
+ * wall time and peak RSS against the floor app (providers only); then the scale case (device
+ * identities, 50 roles): synth time, rendered ACL size, and connect+subscribe latency of a real
+ * Mosquitto holding the ACL.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { renderMosquittoAcl } from '../constructs/policy/render-mosquitto.js';
+import { scalePolicy } from './scale-app.js';
+import { measureLatency } from './lib/latency.js';
 
 interface Case {
   readonly name: string;
@@ -11,10 +20,6 @@ interface Case {
 }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const cases: Case[] = [
-  { name: 'floor (providers only)', module: 'dist/scripts/floor-app.js' },
-  { name: 'default app', module: 'dist/stacks/main.js' },
-];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,25 +28,62 @@ function median(xs: number[]): number {
 
 function sample(c: Case): { ms: number; rssMb: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['scripts/bench-child.mjs', c.module, ...(c.args ?? [])], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['scripts/bench-child.mjs', c.module, ...(c.args ?? [])], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${c.name} failed:\n${r.stderr}`);
   const { maxRssKb } = JSON.parse(r.stdout.trim().split('\n').pop()!);
   return { ms, rssMb: maxRssKb / 1024 };
 }
 
-const rows = cases.map((c) => {
+function measure(c: Case, runs = RUNS) {
   sample(c); // warm the file cache
-  const s = Array.from({ length: RUNS }, () => sample(c));
+  const s = Array.from({ length: runs }, () => sample(c));
   return { name: c.name, ms: median(s.map((x) => x.ms)), rssMb: median(s.map((x) => x.rssMb)) };
-});
-const floor = rows[0]!;
-console.log(`median of ${RUNS} runs, each in a fresh node process (${process.version}, ${process.platform})`);
-console.log('case'.padEnd(28) + 'time ms'.padStart(10) + 'peak RSS MB'.padStart(14) + 'time x floor'.padStart(14) + 'RSS x floor'.padStart(13));
-for (const r of rows) {
-  console.log(r.name.padEnd(28) + r.ms.toFixed(0).padStart(10) + r.rssMb.toFixed(1).padStart(14) + (r.ms / floor.ms).toFixed(2).padStart(14) + (r.rssMb / floor.rssMb).toFixed(2).padStart(13));
 }
-const def = rows.find((r) => r.name === 'default app')!;
-const ok = def.ms <= 2 * floor.ms && def.rssMb <= 2 * floor.rssMb;
-console.log(ok ? 'target met: default app within 2x the floor in time and memory' : 'TARGET MISSED: default app exceeds 2x the floor');
-process.exitCode = ok ? 0 : 1;
+
+const scale = [1000, 10000, 50000];
+const rows = [
+  measure({ name: 'floor (providers only)', module: 'dist/scripts/floor-app.js' }),
+  measure({ name: 'default app', module: 'dist/stacks/main.js' }),
+  ...scale.map((n) => measure({ name: `${n / 1000}k devices, 50 roles`, module: 'dist/scripts/scale-app.js', args: [String(n), '50', 'all'] }, n > 10000 ? 3 : RUNS)),
+];
+const floor = rows[0]!;
+const def = rows[1]!;
+console.log(`median of ${RUNS} runs (3 for 50k), each in a fresh node process (${process.version}, ${process.platform})`);
+console.log('case'.padEnd(26) + 'time ms'.padStart(9) + 'peak RSS MB'.padStart(13) + 'x floor t/m'.padStart(14) + 'x default t/m'.padStart(15));
+for (const r of rows) {
+  console.log(
+    r.name.padEnd(26) + r.ms.toFixed(0).padStart(9) + r.rssMb.toFixed(1).padStart(13) + `${(r.ms / floor.ms).toFixed(2)}/${(r.rssMb / floor.rssMb).toFixed(2)}`.padStart(14) + `${(r.ms / def.ms).toFixed(2)}/${(r.rssMb / def.rssMb).toFixed(2)}`.padStart(15),
+  );
+}
+console.log('\nrendered Mosquitto ACL (all identities, per-user blocks)');
+console.log('devices'.padStart(8) + 'lines'.padStart(9) + 'bytes'.padStart(11) + 'gzip bytes'.padStart(12) + 'bytes/device'.padStart(14));
+for (const n of scale) {
+  const acl = renderMosquittoAcl(scalePolicy(n, 50), { clientIdIsUsername: true });
+  console.log(String(n).padStart(8) + String(acl.split('\n').length).padStart(9) + String(Buffer.byteLength(acl)).padStart(11) + String(gzipSync(acl, { level: 9 }).length).padStart(12) + (Buffer.byteLength(acl) / n).toFixed(1).padStart(14));
+}
+
+const checks: [string, boolean][] = [
+  ['default app within 2x the floor in time and memory', def.ms <= 2 * floor.ms && def.rssMb <= 2 * floor.rssMb],
+  ['10k devices within 3x the default app in time', rows[3]!.ms <= 3 * def.ms],
+];
+
+const mosq = spawnSync('mosquitto', ['-h'], { encoding: 'utf8' });
+if (mosq.error) {
+  console.log('\nmosquitto not installed: connect latency not measured (scripts/setup-peers.sh)');
+} else {
+  console.log('\nreal Mosquitto: connect (TLS, MQTT 5, password) + subscribe + disconnect, 200 sequential clients');
+  console.log('devices in ACL'.padStart(15) + 'broker start ms'.padStart(17) + 'median ms'.padStart(11) + 'p95 ms'.padStart(9));
+  for (const n of [1000, 10000]) {
+    const dir = mkdtempSync(join(tmpdir(), 'fortress-bench-mosq-'));
+    try {
+      const r = await measureLatency(scalePolicy(n, 50), dir, 200);
+      console.log(String(n).padStart(15) + r.startMs.toFixed(0).padStart(17) + r.median.toFixed(1).padStart(11) + r.p95.toFixed(1).padStart(9));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+console.log('');
+for (const [what, ok] of checks) console.log(`${ok ? 'met   ' : 'MISSED'} ${what}`);
+process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;

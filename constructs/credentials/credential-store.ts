@@ -4,7 +4,7 @@
  * generated and rotated by a rotation function (never by Terraform or TypeScript, so no value is
  * synthesized or kept in state), readable only by the external-secrets reader role.
  */
-import { AssetType, Fn, TerraformAsset, TerraformOutput } from 'cdktf';
+import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
@@ -16,11 +16,15 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { assertDnsLabel } from '../core/checks.js';
+import { zip } from '../core/zip.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Policy } from '../policy/model.js';
 import { templatePath } from '../templates.js';
-import { assertRegion } from './external-secrets.js';
+import { assertRegion, deliveryMode } from './external-secrets.js';
 import { policyDocument, type Statement } from './iam.js';
 import { assertRotationDays, credentialLayout, credentialPrefix, type CredentialSecret } from './layout.js';
 
@@ -140,7 +144,7 @@ export class CredentialStore extends Construct {
       ]),
     });
 
-    const code = new TerraformAsset(this, 'RotationCode', { path: templatePath('rotation'), type: AssetType.ARCHIVE });
+    const code = new TerraformAsset(this, 'RotationCode', { path: rotationZip(this), type: AssetType.FILE });
     this.rotationFunction = new LambdaFunction(this, 'RotationFunction', {
       functionName: `${name}-rotation`,
       description: 'Generates and rotates MQTT passwords in Secrets Manager (mqtt-fortress)',
@@ -171,6 +175,8 @@ export class CredentialStore extends Construct {
       policy: policyDocument([
         { Sid: 'ReadBrokerSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretArns },
         { Sid: 'DecryptBrokerSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: this.kmsKey.arn, Condition: viaSecretsManager },
+        // Large fleets: the ExternalSecret finds secrets by prefix and tag (names only, no values).
+        ...(deliveryMode(layout.length) === 'find' ? [{ Sid: 'FindBrokerSecrets', Effect: 'Allow' as const, Action: 'secretsmanager:ListSecrets', Resource: '*' }] : []),
       ]),
     });
 
@@ -187,26 +193,59 @@ export class CredentialStore extends Construct {
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': [this.readerRole.arn, rotationRole.arn] } },
       },
     ]);
-    for (const s of layout) {
-      const secret = new SecretsmanagerSecret(this, `Secret-${s.username}`, {
-        name: s.secretName,
-        description: `MQTT password of ${s.kind} identity ${s.username} (${s.identity}); generated and rotated every ${rotationDays} days by ${name}-rotation`,
-        kmsKeyId: this.kmsKey.arn,
-        recoveryWindowInDays: recovery,
-        policy: secretPolicy,
-        tags: { ...tags, 'mqtt-fortress:identity': s.identity, 'mqtt-fortress:kind': s.kind },
-      });
-      new SecretsmanagerSecretRotation(this, `Rotation-${s.username}`, {
-        secretId: secret.id,
-        rotationLambdaArn: this.rotationFunction.arn,
-        rotateImmediately: true,
-        rotationRules: { automaticallyAfterDays: rotationDays },
-        dependsOn: [permission],
-      });
-    }
+    // One resource block each with for_each over the identities: synthesis stays flat in the
+    // number of identities (10 000 identities as 20 000 constructs took 4.9 s and 513 MB), and
+    // Terraform addresses read like aws_secretsmanager_secret.<id>["sensor-0001"].
+    const identities = new TerraformLocal(
+      this,
+      'identities',
+      Object.fromEntries(
+        layout.map((s) => [
+          s.username,
+          {
+            secret_name: s.secretName,
+            identity: s.identity,
+            kind: s.kind,
+            description: `MQTT password of ${s.kind} identity ${s.username} (${s.identity}); generated and rotated every ${rotationDays} days by ${name}-rotation`,
+          },
+        ]),
+      ),
+    );
+    const each = TerraformIterator.fromMap(identities.asAnyMap as Record<string, unknown> as never);
+    const secrets = new SecretsmanagerSecret(this, 'Secret', {
+      forEach: each,
+      name: each.getString('secret_name'),
+      description: each.getString('description'),
+      kmsKeyId: this.kmsKey.arn,
+      recoveryWindowInDays: recovery,
+      policy: secretPolicy,
+      tags: { ...tags, 'mqtt-fortress:identity': each.getString('identity'), 'mqtt-fortress:kind': each.getString('kind') },
+    });
+    const eachSecret = TerraformIterator.fromResources(secrets);
+    new SecretsmanagerSecretRotation(this, 'Rotation', {
+      forEach: eachSecret,
+      secretId: eachSecret.getString('id'),
+      rotationLambdaArn: this.rotationFunction.arn,
+      rotateImmediately: true,
+      rotationRules: { automaticallyAfterDays: rotationDays },
+      dependsOn: [permission],
+    });
     new TerraformOutput(this, 'ReaderRoleArn', { value: this.readerRole.arn, description: 'IAM role external-secrets uses to read the MQTT passwords' });
     new TerraformOutput(this, 'KmsKeyArn', { value: this.kmsKey.arn });
   }
+}
+
+/**
+ * The rotation function's code as a reproducible zip, written fresh on every synth into the app's
+ * own output directory (never reused from a shared place another user could have written).
+ */
+function rotationZip(scope: Construct): string {
+  const source = readFileSync(templatePath('rotation/index.mjs'));
+  const dir = join(App.of(scope).outdir, '.mqtt-fortress');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `rotation-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.zip`);
+  writeFileSync(file, zip([{ name: 'index.mjs', data: source }]));
+  return file;
 }
 
 function checkReader(r: SecretsReader): void {

@@ -9,7 +9,7 @@ import { scoped } from '../core/errors.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MosquittoBroker } from '../mosquitto/broker.js';
 import { buildExternalSecrets, type SecretsReaderAuth } from './external-secrets.js';
-import { credentialLayout } from './layout.js';
+import { credentialLayout, credentialPrefix } from './layout.js';
 
 export interface SecretsManagerDeliveryProps {
   readonly broker: MosquittoBroker;
@@ -34,9 +34,12 @@ export class SecretsManagerDelivery extends Construct {
   constructor(scope: Construct, id: string, props: SecretsManagerDeliveryProps) {
     super(scope, id);
     this.refreshInterval = props.refreshInterval ?? '15m';
+    const layoutOpts = { ...(props.brokerName ? { brokerName: props.brokerName } : {}), ...(props.prefix ? { prefix: props.prefix } : {}) };
     const objects = scoped(this, () =>
       buildExternalSecrets({
-        secrets: credentialLayout(props.broker.policy, { ...(props.brokerName ? { brokerName: props.brokerName } : {}), ...(props.prefix ? { prefix: props.prefix } : {}) }),
+        secrets: credentialLayout(props.broker.policy, layoutOpts),
+        prefix: credentialPrefix(layoutOpts),
+        brokerName: props.brokerName ?? 'mosquitto',
         region: props.region,
         namespace: props.broker.namespace,
         targetSecretName: props.targetSecretName,

@@ -2,15 +2,13 @@
  * external-secrets (`external-secrets.io/v1`) objects that deliver the Secrets Manager passwords
  * into the broker namespace as the Secret the init container hashes (pure).
  */
-import { ClusterSecretStore } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore';
-import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { registerSchema, type K8sObject } from '../k8s/objects.js';
+import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
 import type { CredentialSecret } from './layout.js';
 
-registerSchema('external-secrets.io/v1', 'ClusterSecretStore', (o) => new ClusterSecretStore(o as never).validate());
-registerSchema('external-secrets.io/v1', 'ExternalSecret', (o) => new ExternalSecret(o as never).validate());
+registerModelSchema('external-secrets.io/v1', 'ClusterSecretStore', '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore');
+registerModelSchema('external-secrets.io/v1', 'ExternalSecret', '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret');
 
 /** How the external-secrets controller authenticates to AWS. */
 export type SecretsReaderAuth =
@@ -19,8 +17,24 @@ export type SecretsReaderAuth =
   /** IRSA: the controller's service account (annotated with the reader role ARN) is used for a web identity. */
   | { readonly kind: 'irsa'; readonly serviceAccountName: string; readonly serviceAccountNamespace: string };
 
+/**
+ * Above this many identities the ExternalSecret finds the secrets by name prefix and tag instead
+ * of listing each one (its size would otherwise approach etcd's object limit at about 10 000
+ * identities). Find needs `secretsmanager:ListSecrets`, which the CredentialStore then grants.
+ */
+export const FIND_DELIVERY_THRESHOLD = 500;
+
+export function deliveryMode(identities: number): 'explicit' | 'find' {
+  return identities > FIND_DELIVERY_THRESHOLD ? 'find' : 'explicit';
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export interface ExternalSecretsOptions {
   readonly secrets: readonly CredentialSecret[];
+  /** Secret name prefix (CredentialStore's) and broker name tag, used in find mode. */
+  readonly prefix: string;
+  readonly brokerName: string;
   readonly region: string;
   /** Broker namespace: where the ExternalSecret and its target Secret live. */
   readonly namespace: string;
@@ -77,7 +91,16 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
         refreshInterval,
         secretStoreRef: { kind: 'ClusterSecretStore', name: storeName },
         target: { name: o.targetSecretName, creationPolicy: 'Owner', deletionPolicy: 'Retain', template: { type: 'Opaque', metadata: { labels } } },
-        data: o.secrets.map((s) => ({ secretKey: s.username, remoteRef: { key: s.secretName, conversionStrategy: 'Default', decodingStrategy: 'None' } })),
+        ...(deliveryMode(o.secrets.length) === 'explicit'
+          ? { data: o.secrets.map((s) => ({ secretKey: s.username, remoteRef: { key: s.secretName, conversionStrategy: 'Default', decodingStrategy: 'None' } })) }
+          : {
+              dataFrom: [
+                {
+                  find: { name: { regexp: `^${escapeRegex(o.prefix)}/` }, tags: { 'mqtt-fortress:broker': o.brokerName }, conversionStrategy: 'Default', decodingStrategy: 'None' },
+                  rewrite: [{ regexp: { source: `^${escapeRegex(o.prefix)}/(.*)$`, target: '$1' } }],
+                },
+              ],
+            }),
       },
     },
   ];

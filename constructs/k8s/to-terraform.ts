@@ -37,7 +37,7 @@ function mapValue(value: unknown, key: string, parent: string, kind: string): un
   if (Array.isArray(value)) return value.map((v) => mapValue(v, key, parent, kind));
   if (value !== null && typeof value === 'object') {
     // Free-form string maps stay as they are.
-    if (key === 'labels' || key === 'annotations' || key === 'matchLabels' || key === 'data' || key === 'limits' || key === 'requests' || key === 'selector' && kind === 'Service' || key === 'nodeSelector') {
+    if (key === 'labels' || key === 'annotations' || key === 'matchLabels' || key === 'data' || key === 'binaryData' || key === 'limits' || key === 'requests' || key === 'selector' && kind === 'Service' || key === 'nodeSelector') {
       return value;
     }
     const out: Record<string, unknown> = {};

@@ -3,6 +3,7 @@
  * cdktf). {@link MosquittoBroker} is a thin construct over {@link buildMosquitto}.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertResolved } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
@@ -161,6 +162,12 @@ export interface MosquittoFiles {
   readonly 'dynamic-security-template.json'?: string;
 }
 
+/**
+ * Files larger than this ship gzipped in the ConfigMap's binaryData (a ConfigMap holds at most
+ * 1 MiB; the ACL of 10 000 devices is about 1.35 MB) and the init container unpacks them.
+ */
+export const INLINE_FILE_LIMIT = 256 * 1024;
+
 /** Where the eclipse-mosquitto image keeps the dynamic-security plugin. */
 export const IMAGE_DYNSEC_PLUGIN = '/usr/lib/mosquitto_dynamic_security.so';
 
@@ -187,9 +194,13 @@ export interface MosquittoBuild {
 /** Renders the broker's files for given paths (the pod's, or a local directory's). */
 export function renderMosquittoFiles(
   o: MosquittoBrokerOptions,
-  paths: { config: string; tls: string; auth: string; data?: string; port?: number; bindAddress?: string; metricsPort?: number | undefined; dynsecPlugin?: string },
+  paths: { config: string; tls: string; auth: string; data?: string; port?: number; bindAddress?: string; metricsPort?: number | undefined; dynsecPlugin?: string; packLargeFiles?: boolean },
 ): MosquittoFiles {
   const dynsec = (o.aclMode ?? 'acl-file') === 'dynamic-security';
+  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? true };
+  const acl = renderMosquittoAcl(o.policy, aclOpts);
+  // A packed ACL is unpacked and validated by the init container into the auth volume.
+  const aclFile = paths.packLargeFiles && !dynsec && Buffer.byteLength(acl) > INLINE_FILE_LIMIT ? `${paths.auth}/acl` : `${paths.config}/acl`;
   const policy = o.policy;
   const monitoring = policy.principals.filter((p) => p.kind === 'monitoring');
   const metricsPort = monitoring.length > 0 ? paths.metricsPort : undefined;
@@ -205,15 +216,13 @@ export function renderMosquittoFiles(
       useIdentityAsUsername: o.tls.useIdentityAsUsername ?? false,
     },
     passwordFile: `${paths.auth}/passwd`,
-    aclFile: `${paths.config}/acl`,
+    aclFile,
     ...(dynsec ? { dynamicSecurity: { pluginPath: paths.dynsecPlugin ?? IMAGE_DYNSEC_PLUGIN, configFile: `${paths.auth}/dynamic-security.json` } } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     clientIdIsUsername: o.clientIdIsUsername ?? true,
     ...(paths.data ? { persistenceLocation: paths.data } : {}),
     ...(metricsPort ? { metricsListener: { port: metricsPort, passwordFile: `${paths.auth}/passwd-metrics`, aclFile: `${paths.config}/acl-metrics` } } : {}),
   });
-  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? true };
-  const acl = renderMosquittoAcl(policy, aclOpts);
   // The loopback listener knows only monitoring identities, so its ACL lists only them.
   const metricsAcl = monitoring.length > 0 ? renderMosquittoAcl(policy.restrictTo(monitoring.map((p) => p.username)), aclOpts) : '# no monitoring identities\n';
   return {
@@ -316,7 +325,15 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
 /** Validates the options and builds every object (pure). Throws FortressError naming the prop. */
 export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const r = resolve(o);
-  const files = renderMosquittoFiles(o, { config: POD_PATHS.config, tls: POD_PATHS.tls, auth: POD_PATHS.auth, ...(o.persistence?.enabled === false ? {} : { data: POD_PATHS.data }), port: r.port, metricsPort: r.metricsListenerPort });
+  const files = renderMosquittoFiles(o, {
+    config: POD_PATHS.config,
+    tls: POD_PATHS.tls,
+    auth: POD_PATHS.auth,
+    ...(o.persistence?.enabled === false ? {} : { data: POD_PATHS.data }),
+    port: r.port,
+    metricsPort: r.metricsListenerPort,
+    packLargeFiles: true,
+  });
   const resources = resolveResources('resources', o.resources, DEFAULT_MOSQUITTO_RESOURCES);
   const sidecarResources = { requests: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '200m', memory: '64Mi', 'ephemeral-storage': '64Mi' } };
   const ns = r.namespace;
@@ -324,18 +341,33 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name };
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { ...labels }, ...extra });
   const script = readFileSync(templatePath('mosquitto/fortress-auth.sh'), 'utf8');
-  const configData: Record<string, string> = Object.fromEntries(Object.entries({ ...files, 'fortress-auth.sh': script }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const configData: Record<string, string> = {};
+  const binaryData: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...files, 'fortress-auth.sh': script })) {
+    if (v === undefined) continue;
+    if (Buffer.byteLength(v) > INLINE_FILE_LIMIT) binaryData[`${k}.gz`] = gzipSync(v, { level: 9 }).toString('base64');
+    else configData[k] = v;
+  }
+  const packed = (k: string) => `${k}.gz` in binaryData;
+  const configBytes = Object.values(configData).reduce((n, v) => n + Buffer.byteLength(v), 0) + Object.values(binaryData).reduce((n, v) => n + v.length, 0);
+  if (configBytes > 1_000_000) {
+    throw new FortressError(
+      'MOSQ_CONFIG_TOO_LARGE',
+      `the broker's files need ${configBytes} bytes even compressed, over Kubernetes' 1 MiB ConfigMap limit (${o.policy.principals.length} identities). Split the fleet across brokers, or move devices to client certificates (tls.requireClientCertificate with useIdentityAsUsername) so fewer identities need rules of their own.`,
+    );
+  }
   // A change of mosquitto.conf or the script needs a restart; ACL and credentials reload by SIGHUP.
   const restartHash = createHash('sha256').update(files['mosquitto.conf']).update(script).digest('hex').slice(0, 16);
   const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
   const dynsec = o.aclMode === 'dynamic-security';
   const authEnv = [
     { name: 'FORTRESS_MODE', value: dynsec ? 'dynamic-security' : 'acl-file' },
-    ...(dynsec ? [{ name: 'FORTRESS_DYNSEC_TEMPLATE', value: `${POD_PATHS.config}/dynamic-security-template.json` }] : []),
+    ...(dynsec ? [{ name: 'FORTRESS_DYNSEC_TEMPLATE', value: `${POD_PATHS.config}/dynamic-security-template.json${packed('dynamic-security-template.json') ? '.gz' : ''}` }] : []),
+    ...(packed('acl') && !dynsec ? [{ name: 'FORTRESS_ACL_GZ', value: `${POD_PATHS.config}/acl.gz` }] : []),
     { name: 'FORTRESS_PLAIN', value: POD_PATHS.plain },
     { name: 'FORTRESS_USERS', value: `${POD_PATHS.config}/users` },
     ...(r.metricsListenerPort ? [{ name: 'FORTRESS_METRICS_USERS', value: `${POD_PATHS.config}/metrics-users` }] : []),
-    { name: 'FORTRESS_ACLS', value: dynsec ? `${POD_PATHS.config}/acl-metrics` : `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
+    { name: 'FORTRESS_ACLS', value: dynsec || packed('acl') ? `${POD_PATHS.config}/acl-metrics` : `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
     { name: 'FORTRESS_OUT', value: POD_PATHS.auth },
     { name: 'FORTRESS_SCRATCH', value: POD_PATHS.scratch },
     { name: 'FORTRESS_INTERVAL', value: String(o.reloadIntervalSeconds ?? 30) },
@@ -371,7 +403,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     });
   }
   objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(r.name), automountServiceAccountToken: false });
-  objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${r.name}-config`), data: configData });
+  objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${r.name}-config`), data: configData, ...(Object.keys(binaryData).length ? { binaryData } : {}) });
   objects.push({
     apiVersion: 'v1',
     kind: 'Service',

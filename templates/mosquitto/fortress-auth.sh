@@ -18,6 +18,7 @@
 #                     SIGHUP: the reloader restarts mosquitto with SIGTERM and kubelet starts it again)
 #   FORTRESS_DYNSEC_TEMPLATE  dynamic-security JSON with @FORTRESS-HASH:<user>@ / @FORTRESS-SALT:<user>@
 #                     markers (dynamic-security mode); the result is FORTRESS_OUT/dynamic-security.json
+#   FORTRESS_ACL_GZ   gzipped ACL (large fleets); unpacked and validated into FORTRESS_OUT/acl
 #   FORTRESS_INTERVAL seconds between checks in watch mode (default 30)
 #   MOSQUITTO_PID     pid to signal (default: found with pidof mosquitto)
 # Passwords never reach stdout, stderr or the command line of any process.
@@ -57,7 +58,7 @@ build_file() {
 # An invalid ACL file on SIGHUP makes Mosquitto 2.0 drop ACL enforcement: check the shape of
 # every line first (comments at column 0, user, topic and pattern lines only).
 validate_acls() {
-  for a in ${FORTRESS_ACLS:-}; do
+  for a in "$@"; do
     [ -f "$a" ] || { log "ACL file $a is missing"; return 1; }
     bad=$(grep -cvE '^(#.*|user [A-Za-z0-9._-]+|(topic|pattern) (read|write|readwrite|deny) [^ ].*|)$' "$a" || true)
     if [ "$bad" != 0 ]; then log "ACL file $a has $bad malformed line(s)"; return 1; fi
@@ -67,7 +68,7 @@ validate_acls() {
 fingerprint() {
   # The Secret volume's ..data symlink changes atomically on every update; include file contents
   # so plain directories (local runs) work too. Only a digest is kept, never the content.
-  { ls -la "$FORTRESS_PLAIN/" 2>/dev/null; cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-} ${FORTRESS_DYNSEC_TEMPLATE:-}; find "$FORTRESS_PLAIN/" -type f -exec cat {} + 2>/dev/null; } | sha256sum | cut -d' ' -f1
+  { ls -la "$FORTRESS_PLAIN/" 2>/dev/null; cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-} ${FORTRESS_DYNSEC_TEMPLATE:-} ${FORTRESS_ACL_GZ:-}; find "$FORTRESS_PLAIN/" -type f -exec cat {} + 2>/dev/null; } | sha256sum | cut -d' ' -f1
 }
 
 # build_dynsec HASHED_PASSWD -> FORTRESS_OUT/dynamic-security.json.new: one sed pass replaces
@@ -84,13 +85,21 @@ build_dynsec() {
     printf 's|@FORTRESS-HASH:%s@|%s|\ns|@FORTRESS-SALT:%s@|%s|\n' "$ue" "$hash" "$ue" "$salt" >>"$script"
   done <"$1"
   out="$FORTRESS_OUT/dynamic-security.json.new"
-  sed -f "$script" "$FORTRESS_DYNSEC_TEMPLATE" >"$out" || { rm -f "$script" "$out"; return 1; }
+  case "$FORTRESS_DYNSEC_TEMPLATE" in
+    *.gz) gunzip -c "$FORTRESS_DYNSEC_TEMPLATE" | sed -f "$script" >"$out" || { rm -f "$script" "$out"; return 1; } ;;
+    *) sed -f "$script" "$FORTRESS_DYNSEC_TEMPLATE" >"$out" || { rm -f "$script" "$out"; return 1; } ;;
+  esac
   rm -f "$script"
   if grep -q '@FORTRESS-' "$out"; then log "dynamic-security file still has users without a password in the Secret"; rm -f "$out"; return 1; fi
 }
 
 build_all() {
-  validate_acls || return 1
+  # shellcheck disable=SC2086 # a space-separated list of paths
+  validate_acls ${FORTRESS_ACLS:-} || return 1
+  if [ -n "${FORTRESS_ACL_GZ:-}" ]; then
+    gunzip -c "$FORTRESS_ACL_GZ" >"$FORTRESS_OUT/acl.new" || { log "cannot unpack $FORTRESS_ACL_GZ"; rm -f "$FORTRESS_OUT/acl.new"; return 1; }
+    validate_acls "$FORTRESS_OUT/acl.new" || { rm -f "$FORTRESS_OUT/acl.new"; return 1; }
+  fi
   build_file "$FORTRESS_OUT/passwd" "$FORTRESS_USERS" || return 1
   if [ "${FORTRESS_MODE:-acl-file}" = dynamic-security ]; then
     build_dynsec "$FORTRESS_OUT/passwd.new" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
@@ -101,6 +110,7 @@ build_all() {
   fi
   mv -f "$FORTRESS_OUT/passwd.new" "$FORTRESS_OUT/passwd"
   [ -f "$FORTRESS_OUT/dynamic-security.json.new" ] && mv -f "$FORTRESS_OUT/dynamic-security.json.new" "$FORTRESS_OUT/dynamic-security.json"
+  [ -f "$FORTRESS_OUT/acl.new" ] && mv -f "$FORTRESS_OUT/acl.new" "$FORTRESS_OUT/acl"
   fingerprint >"$FORTRESS_SCRATCH/fingerprint"
 }
 

@@ -19,10 +19,14 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
   const tf = synthStore();
   const usernames = examplePolicy().principals.map((p) => p.username);
 
-  it('one secret per identity, encrypted with the customer-managed key, no value in Terraform', () => {
-    const secrets = resourcesOf(tf, 'aws_secretsmanager_secret');
-    assert.deepEqual(secrets.map((s) => s.name).sort(), usernames.map((u) => `mqtt-fortress/mosquitto/${u}`).sort());
-    for (const s of secrets) assert.match(s.kms_key_id, /aws_kms_key\.Credentials_Key/);
+  it('one secret per identity (for_each over the identities), encrypted with the customer-managed key, no value in Terraform', () => {
+    const [secret] = resourcesOf(tf, 'aws_secretsmanager_secret');
+    const local = /^\$\{local\.(.+)\}$/.exec(secret.for_each)![1]!;
+    const identities = tf.locals[local];
+    assert.deepEqual(Object.keys(identities).sort(), [...usernames].sort());
+    assert.deepEqual(Object.values<any>(identities).map((i) => i.secret_name).sort(), usernames.map((u) => `mqtt-fortress/mosquitto/${u}`).sort());
+    assert.equal(secret.name, '${each.value.secret_name}');
+    assert.match(secret.kms_key_id, /aws_kms_key\.Credentials_Key/);
     assert.equal(resourcesOf(tf, 'aws_secretsmanager_secret_version').length, 0, 'no secret version: values come from the rotation function');
     assert.doesNotMatch(JSON.stringify(tf), /secret_string/);
   });
@@ -35,7 +39,8 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
   });
   it('rotation every 30 days by default, immediately on creation, through the rotation function', () => {
     const rotations = resourcesOf(tf, 'aws_secretsmanager_secret_rotation');
-    assert.equal(rotations.length, usernames.length);
+    assert.equal(rotations.length, 1);
+    assert.match(rotations[0].for_each, /^\$\{aws_secretsmanager_secret\.Credentials_Secret_[0-9A-F]+\}$/, 'one rotation per secret');
     for (const r of rotations) {
       assert.equal(r.rotation_rules.automatically_after_days, 30);
       assert.equal(r.rotate_immediately, true);

@@ -34,13 +34,13 @@ describe('SecretsManagerDelivery (external-secrets.io/v1)', () => {
     assert.ok(ss.depends_on.some((d: string) => d.startsWith('kubernetes_manifest.Credentials_ExternalSecret')));
   });
   it('objects validate against the external-secrets CRD schema, and the schema catches mistakes', () => {
-    const objs = buildExternalSecrets({ secrets: credentialLayout(examplePolicy()), region: 'eu-west-1', namespace: 'mqtt', targetSecretName: 'creds', auth: { kind: 'irsa', serviceAccountName: 'external-secrets', serviceAccountNamespace: 'external-secrets' } });
+    const objs = buildExternalSecrets({ secrets: credentialLayout(examplePolicy()), prefix: 'mqtt-fortress/mosquitto', brokerName: 'mosquitto', region: 'eu-west-1', namespace: 'mqtt', targetSecretName: 'creds', auth: { kind: 'irsa', serviceAccountName: 'external-secrets', serviceAccountNamespace: 'external-secrets' } });
     for (const o of objs) validateK8sObject(o);
     const broken = structuredClone(objs[1]!) as any;
     broken.spec.target.creationPolicy = 'Sometimes';
     assert.throws(() => validateK8sObject(broken), /ExternalSecret mqtt\/creds does not match the Kubernetes schema: .*creationPolicy/);
   });
   it('rejects a bad refresh interval', () => {
-    assert.throws(() => buildExternalSecrets({ secrets: credentialLayout(examplePolicy()), region: 'eu-west-1', namespace: 'mqtt', targetSecretName: 'creds', refreshInterval: '15 minutes' }), /refreshInterval must be a Go duration/);
+    assert.throws(() => buildExternalSecrets({ secrets: credentialLayout(examplePolicy()), prefix: 'p', brokerName: 'b', region: 'eu-west-1', namespace: 'mqtt', targetSecretName: 'creds', refreshInterval: '15 minutes' }), /refreshInterval must be a Go duration/);
   });
 });

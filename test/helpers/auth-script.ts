@@ -50,7 +50,7 @@ export function fixOwnership(dir: string): void {
   else chmodSync(dir, 0o700);
 }
 
-export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number, extra: { mode?: string; template?: string } = {}): { status: number | null; stderr: string; stdout: string } {
+export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number, extra: { mode?: string; template?: string; aclGz?: string } = {}): { status: number | null; stderr: string; stdout: string } {
   const u = brokerUser();
   const r = spawnSync('sh', [templatePath('mosquitto/fortress-auth.sh'), mode], {
     encoding: 'utf8',
@@ -67,6 +67,7 @@ export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number,
       ...(pid ? { MOSQUITTO_PID: String(pid) } : {}),
       ...(extra.mode ? { FORTRESS_MODE: extra.mode } : {}),
       ...(extra.template ? { FORTRESS_DYNSEC_TEMPLATE: extra.template } : {}),
+      ...(extra.aclGz ? { FORTRESS_ACL_GZ: extra.aclGz } : {}),
     },
   });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };

@@ -47,3 +47,17 @@ describe('Kubernetes objects -> typed provider resources', () => {
     assert.equal(a.get('dropped'), 1);
   });
 });
+
+describe('schema validation cache', () => {
+  it('never remembers a failure: a broken object fails every time, a fixed one passes', () => {
+    const good = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cache-probe' }, data: { a: 'b' } };
+    const bad = { ...good, data: { a: 42 } } as unknown as typeof good;
+    for (let i = 0; i < 3; i++) assert.throws(() => validateK8sObject(bad), /ConfigMap cache-probe does not match the Kubernetes schema/);
+    validateK8sObject(good);
+    validateK8sObject(good);
+    assert.throws(() => validateK8sObject(bad), /does not match/);
+  });
+  it('an unknown kind fails closed', () => {
+    assert.throws(() => validateK8sObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }), /no schema is registered for example\.com\/v1\/Widget/);
+  });
+});
