@@ -78,6 +78,13 @@ export interface MosquittoConfigInput {
   /** Persistence directory; omit to run without persistence. @default - no persistence */
   readonly persistenceLocation?: string;
   /**
+   * A second TLS listener that authenticates by client certificate only (CN = username), for
+   * `clientAuth: 'password-or-certificate'`: Mosquitto cannot make certificates optional on one
+   * listener (measured: with require_certificate false a presented certificate is not verified).
+   * @default - none
+   */
+  readonly certificateListener?: { readonly port: number };
+  /**
    * An authenticated plaintext listener on 127.0.0.1 for an in-pod exporter (baseline TLS-1
    * allows it only on loopback). It has its own password and ACL files.
    * @default - none
@@ -121,6 +128,10 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   const tls = input.tls;
   if (tls.useIdentityAsUsername && !tls.requireClientCertificate) {
     throw new FortressError('TLS_IDENTITY_WITHOUT_CERT', `tls.useIdentityAsUsername is true but tls.requireClientCertificate is ${show(tls.requireClientCertificate)}: without a required certificate there is no identity to use. Set requireClientCertificate: true.`);
+  }
+  if (input.certificateListener) {
+    assertTlsPort('certificateListener.port', input.certificateListener.port);
+    if (input.certificateListener.port === port) throw new FortressError('PORT_CLASH', `the certificate listener port ${input.certificateListener.port} equals the TLS port; pick another, e.g. 8884.`);
   }
   if (input.metricsListener) {
     assertInt('metricsListener.port', input.metricsListener.port, 1024, 65535);
@@ -171,6 +182,25 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     L.push(`plugin ${input.dynamicSecurity.pluginPath}`, `plugin_opt_config_file ${input.dynamicSecurity.configFile}`, '');
   } else {
     L.push(`password_file ${input.passwordFile}`, `acl_file ${input.aclFile}`, '');
+  }
+  if (input.certificateListener) {
+    L.push(
+      '# Client-certificate listener: the certificate CN is the username (no password).',
+      input.bindAddress ? `listener ${input.certificateListener.port} ${input.bindAddress}` : `listener ${input.certificateListener.port}`,
+      'protocol mqtt',
+      `max_connections ${limits.maxConnections}`,
+      `certfile ${tls.certFile}`,
+      `keyfile ${tls.keyFile}`,
+      `cafile ${tls.caFile}`,
+      `tls_version tlsv${tls.minVersion ?? '1.2'}`,
+      `ciphers ${TLS12_CIPHERS}`,
+      `ciphers_tls1.3 ${TLS13_CIPHERS}`,
+      'require_certificate true',
+      'use_identity_as_username true',
+      'allow_anonymous false',
+    );
+    if (input.dynamicSecurity) L.push(`plugin ${input.dynamicSecurity.pluginPath}`, `plugin_opt_config_file ${input.dynamicSecurity.configFile}`, '');
+    else L.push(`acl_file ${input.aclFile}`, '');
   }
   if (input.metricsListener) {
     const m = input.metricsListener;

@@ -34,15 +34,35 @@ export const DEFAULT_MOSQUITTO_RESOURCES = {
   limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' },
 };
 
+/**
+ * How MQTT clients authenticate (baseline AUTH-1, TLS-5). Measured against Mosquitto 2.0.21:
+ * - `password`: username and password over TLS.
+ * - `password-and-certificate`: a client certificate from the client CA and a password (two
+ *   factors); no certificate, another CA's or an expired one, or a certificate without a valid
+ *   password, is refused.
+ * - `certificate`: the certificate alone; its CN is the username. Mosquitto accepts any
+ *   certificate of the client CA: a CN that is no identity of the policy connects with no rights
+ *   (every publish and subscription refused). Issue client certificates only for identities.
+ * - `password-or-certificate`: passwords on the TLS port, certificates on `certificatePort`
+ *   (Mosquitto verifies no certificate on a listener that does not require one).
+ */
+export type ClientAuth = 'password' | 'password-and-certificate' | 'certificate' | 'password-or-certificate';
+export const CLIENT_AUTH_MODES: readonly ClientAuth[] = ['password', 'password-and-certificate', 'certificate', 'password-or-certificate'];
+
 export interface MosquittoTlsProps {
   /** Kubernetes Secret (type kubernetes.io/tls, as cert-manager writes it) with tls.crt, tls.key and ca.crt. */
   readonly secretName: string;
   /** Lowest TLS version. @default '1.2' */
   readonly minVersion?: '1.2' | '1.3';
-  /** Require client certificates signed by ca.crt (mutual TLS, baseline TLS-5). @default false */
-  readonly requireClientCertificate?: boolean;
-  /** Use the client certificate's CN as MQTT username. Needs requireClientCertificate. @default false */
-  readonly useIdentityAsUsername?: boolean;
+  /** @default 'password' */
+  readonly clientAuth?: ClientAuth;
+  /**
+   * Secret whose `ca.crt` verifies client certificates.
+   * @default - the server certificate Secret's ca.crt
+   */
+  readonly clientCaSecretName?: string;
+  /** Port of the certificate listener with `clientAuth: 'password-or-certificate'`. @default 8884 */
+  readonly certificatePort?: number;
 }
 
 export interface MosquittoServiceProps {
@@ -144,7 +164,11 @@ export interface MosquittoBrokerOptions {
 /** Paths inside the broker pod. */
 export const POD_PATHS = {
   config: '/mosquitto/config',
-  tls: '/mosquitto/tls',
+  /** The staged, validated certificate the broker reads (memory volume). */
+  tls: '/run/fortress/tls',
+  /** The certificate Secret, mounted only by the init container and the reloader. */
+  tlsSource: '/run/fortress/tls-source',
+  clientCaSource: '/run/fortress/client-ca',
   data: '/mosquitto/data',
   auth: '/run/fortress/auth',
   plain: '/run/fortress/plain',
@@ -177,6 +201,8 @@ export interface ResolvedMosquitto {
   readonly createNamespace: boolean;
   readonly image: string;
   readonly port: number;
+  /** Port of the certificate listener, with clientAuth 'password-or-certificate'. */
+  readonly certificatePort: number | undefined;
   readonly servicePort: number;
   readonly serviceType: 'ClusterIP' | 'LoadBalancer';
   readonly runAsUser: number;
@@ -194,9 +220,10 @@ export interface MosquittoBuild {
 /** Renders the broker's files for given paths (the pod's, or a local directory's). */
 export function renderMosquittoFiles(
   o: MosquittoBrokerOptions,
-  paths: { config: string; tls: string; auth: string; data?: string; port?: number; bindAddress?: string; metricsPort?: number | undefined; dynsecPlugin?: string; packLargeFiles?: boolean },
+  paths: { config: string; tls: string; auth: string; data?: string; port?: number; certificatePort?: number; bindAddress?: string; metricsPort?: number | undefined; dynsecPlugin?: string; packLargeFiles?: boolean },
 ): MosquittoFiles {
   const dynsec = (o.aclMode ?? 'acl-file') === 'dynamic-security';
+  const clientAuth = o.tls.clientAuth ?? 'password';
   const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? true };
   const acl = renderMosquittoAcl(o.policy, aclOpts);
   // A packed ACL is unpacked and validated by the init container into the auth volume.
@@ -212,9 +239,10 @@ export function renderMosquittoFiles(
       keyFile: `${paths.tls}/tls.key`,
       caFile: `${paths.tls}/ca.crt`,
       minVersion: o.tls.minVersion ?? '1.2',
-      requireClientCertificate: o.tls.requireClientCertificate ?? false,
-      useIdentityAsUsername: o.tls.useIdentityAsUsername ?? false,
+      requireClientCertificate: clientAuth === 'password-and-certificate' || clientAuth === 'certificate',
+      useIdentityAsUsername: clientAuth === 'certificate',
     },
+    ...(clientAuth === 'password-or-certificate' ? { certificateListener: { port: paths.certificatePort ?? o.tls.certificatePort ?? 8884 } } : {}),
     passwordFile: `${paths.auth}/passwd`,
     aclFile,
     ...(dynsec ? { dynamicSecurity: { pluginPath: paths.dynsecPlugin ?? IMAGE_DYNSEC_PLUGIN, configFile: `${paths.auth}/dynamic-security.json` } } : {}),
@@ -249,6 +277,17 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   assertDnsLabel('tls.secretName', o.tls.secretName);
   if (o.tls.minVersion !== undefined && o.tls.minVersion !== '1.2' && o.tls.minVersion !== '1.3') {
     throw new FortressError('TLS_VERSION', `tls.minVersion must be "1.2" or "1.3", got ${show(o.tls.minVersion)} (baseline TLS-2 refuses TLS 1.0 and 1.1).`);
+  }
+  if (o.tls.clientAuth !== undefined && !CLIENT_AUTH_MODES.includes(o.tls.clientAuth)) {
+    throw new FortressError('TLS_CLIENT_AUTH', `tls.clientAuth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got ${show(o.tls.clientAuth)}.`);
+  }
+  for (const legacy of ['requireClientCertificate', 'useIdentityAsUsername'] as const) {
+    if ((o.tls as unknown as Record<string, unknown>)[legacy] !== undefined) throw new FortressError('TLS_CLIENT_AUTH', `tls.${legacy} is not a prop; use tls.clientAuth (${CLIENT_AUTH_MODES.join(', ')}).`);
+  }
+  if (o.tls.clientCaSecretName !== undefined) assertDnsLabel('tls.clientCaSecretName', o.tls.clientCaSecretName);
+  const certificatePort = o.tls.clientAuth === 'password-or-certificate' ? (o.tls.certificatePort ?? 8884) : undefined;
+  if (o.tls.certificatePort !== undefined && o.tls.clientAuth !== 'password-or-certificate') {
+    throw new FortressError('TLS_CLIENT_AUTH', `tls.certificatePort only applies to clientAuth "password-or-certificate".`);
   }
   const replicas = o.replicas ?? 1;
   assertResolved('replicas', replicas);
@@ -319,7 +358,10 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   if (o.reloadIntervalSeconds !== undefined) assertInt('reloadIntervalSeconds', o.reloadIntervalSeconds, 5, 3600);
   if (o.persistence?.size !== undefined) parseQuantity('persistence.size', o.persistence.size);
   if (o.persistence?.storageClassName !== undefined) assertDnsLabel('persistence.storageClassName', o.persistence.storageClassName);
-  return { name, namespace, createNamespace: o.createNamespace ?? true, image, port, servicePort, serviceType, runAsUser, runAsGroup, metricsListenerPort, relaxations };
+  if (certificatePort !== undefined && (certificatePort === port || certificatePort === metricsListenerPort)) {
+    throw new FortressError('PORT_CLASH', `tls.certificatePort ${certificatePort} clashes with another listener; pick another, e.g. 8884.`);
+  }
+  return { name, namespace, createNamespace: o.createNamespace ?? true, image, port, certificatePort, servicePort, serviceType, runAsUser, runAsGroup, metricsListenerPort, relaxations };
 }
 
 /** Validates the options and builds every object (pure). Throws FortressError naming the prop. */
@@ -331,6 +373,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     auth: POD_PATHS.auth,
     ...(o.persistence?.enabled === false ? {} : { data: POD_PATHS.data }),
     port: r.port,
+    ...(r.certificatePort ? { certificatePort: r.certificatePort } : {}),
     metricsPort: r.metricsListenerPort,
     packLargeFiles: true,
   });
@@ -370,6 +413,10 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     { name: 'FORTRESS_ACLS', value: dynsec || packed('acl') ? `${POD_PATHS.config}/acl-metrics` : `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
     { name: 'FORTRESS_OUT', value: POD_PATHS.auth },
     { name: 'FORTRESS_SCRATCH', value: POD_PATHS.scratch },
+    { name: 'FORTRESS_TLS_SRC', value: POD_PATHS.tlsSource },
+    ...(o.tls.clientCaSecretName ? [{ name: 'FORTRESS_TLS_CA_SRC', value: POD_PATHS.clientCaSource }] : []),
+    { name: 'FORTRESS_TLS_DIR', value: POD_PATHS.tls },
+    { name: 'FORTRESS_BROKER_CONF', value: `${POD_PATHS.config}/mosquitto.conf` },
     { name: 'FORTRESS_INTERVAL', value: String(o.reloadIntervalSeconds ?? 30) },
   ];
   const authMounts = [
@@ -377,12 +424,17 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     { name: 'credentials', mountPath: POD_PATHS.plain, readOnly: true },
     { name: 'auth', mountPath: POD_PATHS.auth },
     { name: 'scratch', mountPath: POD_PATHS.scratch },
+    // No subPath anywhere: kubelet then updates renewed certificates in place (FIELD-NOTES).
+    { name: 'tls-source', mountPath: POD_PATHS.tlsSource, readOnly: true },
+    ...(o.tls.clientCaSecretName ? [{ name: 'client-ca', mountPath: POD_PATHS.clientCaSource, readOnly: true }] : []),
+    { name: 'tls', mountPath: POD_PATHS.tls },
   ];
   const users = o.policy.principals.length;
   const authSize = `${Math.max(1, Math.ceil((users * 512) / 1024 / 1024))}Mi`;
   const persistence = o.persistence?.enabled !== false;
   const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ tcpSocket: { port: r.port }, initialDelaySeconds, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
 
+  const certPorts = r.certificatePort ? [{ name: 'mqtts-cert', port: r.certificatePort, targetPort: 'mqtts-cert', protocol: 'TCP' }] : [];
   const objects: K8sObject[] = [];
   if (r.createNamespace) {
     objects.push({
@@ -408,7 +460,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(`${r.name}-headless`),
-    spec: { clusterIP: 'None', selector: { ...selector }, ports: [{ name: 'mqtts', port: r.port, targetPort: 'mqtts', protocol: 'TCP' }] },
+    spec: { clusterIP: 'None', selector: { ...selector }, ports: [{ name: 'mqtts', port: r.port, targetPort: 'mqtts', protocol: 'TCP' }, ...certPorts] },
   });
   const lbAnnotations =
     r.serviceType === 'LoadBalancer'
@@ -426,7 +478,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     spec: {
       type: r.serviceType,
       selector: { ...selector },
-      ports: [{ name: 'mqtts', port: r.servicePort, targetPort: 'mqtts', protocol: 'TCP' }],
+      ports: [{ name: 'mqtts', port: r.servicePort, targetPort: 'mqtts', protocol: 'TCP' }, ...certPorts],
       ...(r.serviceType === 'LoadBalancer' ? { loadBalancerSourceRanges: [...(o.service?.loadBalancerSourceRanges ?? [])], externalTrafficPolicy: 'Local' } : {}),
     },
   });
@@ -468,7 +520,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
               image: r.image,
               imagePullPolicy: 'IfNotPresent',
               command: ['/usr/sbin/mosquitto', '-c', `${POD_PATHS.config}/mosquitto.conf`],
-              ports: [{ name: 'mqtts', containerPort: r.port, protocol: 'TCP' }],
+              ports: [{ name: 'mqtts', containerPort: r.port, protocol: 'TCP' }, ...(r.certificatePort ? [{ name: 'mqtts-cert', containerPort: r.certificatePort, protocol: 'TCP' }] : [])],
               securityContext: secCtx,
               resources,
               readinessProbe: probe(5, 10),
@@ -494,7 +546,9 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
           ],
           volumes: [
             { name: 'config', configMap: { name: `${r.name}-config`, defaultMode: 0o440 } },
-            { name: 'tls', secret: { secretName: o.tls.secretName, defaultMode: 0o440 } },
+            { name: 'tls-source', secret: { secretName: o.tls.secretName, defaultMode: 0o440 } },
+            ...(o.tls.clientCaSecretName ? [{ name: 'client-ca', secret: { secretName: o.tls.clientCaSecretName, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] : []),
+            { name: 'tls', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'credentials', secret: { secretName: o.credentialsSecretName, defaultMode: 0o440 } },
             { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
             { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
@@ -539,7 +593,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
       spec: {
         podSelector: { matchLabels: { ...selector } },
         policyTypes: ['Ingress'],
-        ingress: [{ from: (o.allowFrom ?? []).map(peerToK8s), ports: [{ protocol: 'TCP', port: r.port }] }],
+        ingress: [{ from: (o.allowFrom ?? []).map(peerToK8s), ports: [{ protocol: 'TCP', port: r.port }, ...(r.certificatePort ? [{ protocol: 'TCP', port: r.certificatePort }] : [])] }],
       },
     });
   }

@@ -50,7 +50,12 @@ export function fixOwnership(dir: string): void {
   else chmodSync(dir, 0o700);
 }
 
-export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number, extra: { mode?: string; template?: string; aclGz?: string } = {}): { status: number | null; stderr: string; stdout: string } {
+export function runAuthScript(
+  mode: 'build' | 'once' | 'tls-once',
+  d: AuthDirs,
+  pid?: number,
+  extra: { mode?: string; template?: string; aclGz?: string; tlsSrc?: string; tlsDir?: string; probePort?: number } = {},
+): { status: number | null; stderr: string; stdout: string } {
   const u = brokerUser();
   const r = spawnSync('sh', [templatePath('mosquitto/fortress-auth.sh'), mode], {
     encoding: 'utf8',
@@ -68,6 +73,7 @@ export function runAuthScript(mode: 'build' | 'once', d: AuthDirs, pid?: number,
       ...(extra.mode ? { FORTRESS_MODE: extra.mode } : {}),
       ...(extra.template ? { FORTRESS_DYNSEC_TEMPLATE: extra.template } : {}),
       ...(extra.aclGz ? { FORTRESS_ACL_GZ: extra.aclGz } : {}),
+      ...(extra.tlsSrc ? { FORTRESS_TLS_SRC: extra.tlsSrc, FORTRESS_TLS_DIR: extra.tlsDir!, FORTRESS_TLS_PROBE_PORT: String(extra.probePort ?? 48883) } : {}),
     },
   });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };

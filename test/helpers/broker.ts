@@ -9,7 +9,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLocalBundle, type LocalBundle, type LocalBundleOptions, type LocalUser } from '../../scripts/local-bundle.js';
 
 export async function freePort(): Promise<number> {
-  // Two consecutive free ports: the bundle puts the metrics listener on port + 1.
+  // Three consecutive free ports: the bundle puts the metrics listener on port + 1 and a
+  // certificate listener on port + 2.
   for (let i = 0; i < 50; i++) {
     const port = await new Promise<number>((res, rej) => {
       const s = createServer();
@@ -19,7 +20,7 @@ export async function freePort(): Promise<number> {
         s.close(() => res(p));
       });
     });
-    if (port < 65000 && (await isFree(port + 1))) return port;
+    if (port < 65000 && (await isFree(port + 1)) && (await isFree(port + 2))) return port;
   }
   throw new Error('no free port pair found');
 }

@@ -60,8 +60,21 @@ describe('MosquittoBroker defaults', () => {
     const vols = Object.fromEntries(pod.volume.map((v: any) => [v.name, v]));
     assert.equal(vols.auth.empty_dir.medium, 'Memory');
     assert.equal(vols.credentials.secret.secret_name, 'creds');
-    assert.equal(vols.tls.secret.secret_name, 'tls');
-    assert.ok(!broker.volume_mount.some((m: any) => m.sub_path), 'TLS secret mounted without subPath so renewals propagate');
+    assert.ok(![...pod.container, ...pod.init_container].some((c: any) => c.volume_mount.some((m: any) => m.sub_path)), 'no subPath anywhere: renewals propagate');
+  });
+  it('the broker reads a staged, validated certificate; only the init container and reloader mount the TLS Secret', () => {
+    const vols = Object.fromEntries(pod.volume.map((v: any) => [v.name, v]));
+    assert.equal(vols['tls-source'].secret.secret_name, 'tls');
+    assert.equal(vols.tls.empty_dir.medium, 'Memory');
+    const mounts = (c: any) => Object.fromEntries(c.volume_mount.map((m: any) => [m.name, m]));
+    assert.equal(mounts(broker).tls.read_only, true);
+    assert.equal(mounts(broker)['tls-source'], undefined);
+    const reloader = pod.container.find((c: any) => c.name === 'credentials-reloader');
+    for (const c of [reloader, pod.init_container[0]]) {
+      assert.ok(mounts(c)['tls-source'].read_only);
+      assert.ok(c.env.some((e: any) => e.name === 'FORTRESS_TLS_SRC' && e.value === '/run/fortress/tls-source'));
+    }
+    assert.match(one(resourcesOf(tf, 'kubernetes_config_map_v1')).data['mosquitto.conf'], /^certfile \/run\/fortress\/tls\/tls\.crt$/m);
   });
   it('persistence through a PVC', () => {
     assert.equal(ss.spec.volume_claim_template[0].spec.resources.requests.storage, '1Gi');
@@ -127,7 +140,10 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     ['bad CIDR', { allowFrom: [{ cidr: '10.0.0.1/8' }] }, 'INVALID_CIDR', /allowFrom\[0\]\.cidr .*host bits are set; did you mean 10\.0\.0\.0\/8/],
     ['LoadBalancer without ranges', { service: { type: 'LoadBalancer' } }, 'MOSQ_LB_RANGES', /loadBalancerSourceRanges is empty/],
     ['TLS 1.1', { tls: { secretName: 'tls', minVersion: '1.1' as '1.2' } }, 'TLS_VERSION', /tls\.minVersion must be "1\.2" or "1\.3", got "1\.1"/],
-    ['identity-as-username without certificates', { tls: { secretName: 'tls', useIdentityAsUsername: true } }, 'TLS_IDENTITY_WITHOUT_CERT', /requireClientCertificate/],
+    ['unknown clientAuth', { tls: { secretName: 'tls', clientAuth: 'sometimes' as 'password' } }, 'TLS_CLIENT_AUTH', /tls\.clientAuth must be one of password, password-and-certificate, certificate, password-or-certificate, got "sometimes"/],
+    ['legacy TLS prop', { tls: { secretName: 'tls', useIdentityAsUsername: true } as never }, 'TLS_CLIENT_AUTH', /tls\.useIdentityAsUsername is not a prop; use tls\.clientAuth/],
+    ['certificatePort without the two-listener mode', { tls: { secretName: 'tls', certificatePort: 8884 } }, 'TLS_CLIENT_AUTH', /certificatePort only applies/],
+    ['certificatePort on a plaintext port', { tls: { secretName: 'tls', clientAuth: 'password-or-certificate', certificatePort: 1883 } }, 'PLAINTEXT_PORT', /certificateListener\.port is 1883/],
     ['bad namespace', { namespace: 'MQTT_Prod' }, 'INVALID_NAME', /namespace must be a DNS-1123 label.*got "MQTT_Prod"/],
     ['unknown aclMode', { aclMode: 'ldap' as 'acl-file' }, 'MOSQ_ACL_MODE', /aclMode must be "acl-file" or "dynamic-security", got "ldap"/],
     ['client-chosen ids without a reason', { clientIdIsUsername: false }, 'MOSQ_CLIENTID_REASON', /take over another client's session.*clientIdChoiceReason/],
