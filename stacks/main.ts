@@ -15,6 +15,8 @@ export function buildApp(outdir?: string): App {
   new MosquittoKubernetesStack(app, 'mosquitto-k8s', {
     broker,
     credentials: { region, brokerName: broker.name ?? 'mosquitto' },
+    // A per-broker CA bootstrapped by cert-manager; replace with acme / aws-pca / an existing CA.
+    certificates: { issuer: { kind: 'bootstrap' } },
     ...(process.env.FORTRESS_KUBECONFIG ? { kubeconfigPath: process.env.FORTRESS_KUBECONFIG } : {}),
     ...(process.env.FORTRESS_KUBE_CONTEXT ? { kubeContext: process.env.FORTRESS_KUBE_CONTEXT } : {}),
   });

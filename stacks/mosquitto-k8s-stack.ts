@@ -4,6 +4,7 @@ import { MosquittoBroker } from '../constructs/mosquitto/broker.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
+import { BrokerCertificates, type BrokerCertificatesProps } from '../constructs/tls/certificates.js';
 
 export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
   readonly broker: MosquittoBrokerOptions;
@@ -12,12 +13,18 @@ export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
    * @default - the Secret `broker.credentialsSecretName` must already exist
    */
   readonly credentials?: Omit<SecretsManagerDeliveryProps, 'broker' | 'targetSecretName'>;
+  /**
+   * Issue the broker's certificates with cert-manager.
+   * @default - the Secret `broker.tls.secretName` must already exist
+   */
+  readonly certificates?: Omit<BrokerCertificatesProps, 'broker'>;
 }
 
 /** A ready-to-deploy stack: one hardened Mosquitto broker in an existing cluster. */
 export class MosquittoKubernetesStack extends TerraformStack {
   public readonly broker: MosquittoBroker;
   public readonly delivery: SecretsManagerDelivery | undefined;
+  public readonly certificates: BrokerCertificates | undefined;
   constructor(scope: Construct, id: string, props: MosquittoKubernetesStackProps) {
     super(scope, id);
     kubernetesProvider(this, props);
@@ -25,5 +32,6 @@ export class MosquittoKubernetesStack extends TerraformStack {
     this.delivery = props.credentials
       ? new SecretsManagerDelivery(this, 'Credentials', { ...props.credentials, broker: this.broker, targetSecretName: props.broker.credentialsSecretName })
       : undefined;
+    this.certificates = props.certificates ? new BrokerCertificates(this, 'Certificates', { ...props.certificates, broker: this.broker }) : undefined;
   }
 }

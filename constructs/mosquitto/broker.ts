@@ -10,7 +10,7 @@ import type { MqttPeer } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { Policy } from '../policy/model.js';
-import { buildMosquitto, type MosquittoBrokerOptions, type MosquittoFiles } from './manifests.js';
+import { buildMosquitto, type ClientAuth, type MosquittoBrokerOptions, type MosquittoFiles } from './manifests.js';
 
 export type MosquittoBrokerProps = MosquittoBrokerOptions;
 
@@ -35,6 +35,12 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
   public readonly statefulSet: TerraformResource;
   /** The Namespace resource, when the broker creates its namespace. */
   public readonly namespaceResource: TerraformResource | undefined;
+  /** Names of the broker's Services (client-facing and headless). */
+  public readonly serviceNames: readonly string[];
+  /** The Secret the broker's certificate comes from. */
+  public readonly tlsSecretName: string;
+  /** How clients authenticate. */
+  public readonly clientAuth: ClientAuth;
   private readonly peers: readonly MqttPeer[];
 
   constructor(scope: Construct, id: string, props: MosquittoBrokerProps) {
@@ -47,6 +53,9 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
     this.policy = props.policy;
     this.files = build.files;
     this.relaxations = build.resolved.relaxations;
+    this.serviceNames = [build.resolved.name, `${build.resolved.name}-headless`];
+    this.tlsSecretName = props.tls.secretName;
+    this.clientAuth = props.tls.clientAuth ?? 'password';
 
     const resources = new Map<string, TerraformResource>();
     let ns: TerraformResource | undefined;
