@@ -13,12 +13,15 @@ export const EXAMPLE_POLICY_FILE = templatePath('example-policy.yaml');
  * Extra client ranges from FORTRESS_DEVICE_CIDRS (comma-separated), e.g. the NLB subnets or the
  * devices' VPN range. Without it, only the in-cluster backend namespace may connect.
  */
-function cidrPeers(): MqttPeer[] {
+export function deviceCidrs(): string[] {
   return (process.env.FORTRESS_DEVICE_CIDRS ?? '')
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean)
-    .map((cidr) => ({ cidr }));
+    .filter(Boolean);
+}
+
+function cidrPeers(): MqttPeer[] {
+  return deviceCidrs().map((cidr) => ({ cidr }));
 }
 
 export function defaultMosquittoOptions(): MosquittoBrokerOptions {

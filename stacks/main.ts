@@ -1,25 +1,53 @@
-/** App entry of the default stacks: `npm run synth` / `npx cdktf synth|diff|deploy`. */
-import { App } from 'cdktf';
-import { defaultClusterName, defaultMosquittoOptions, defaultRegion } from './defaults.js';
+/**
+ * App entry of the default stacks: `npm run synth` / `npx cdktf synth|diff|deploy`.
+ * Deploy order: mqtt-network, mqtt-cluster, mosquitto-credentials, mosquitto-k8s.
+ */
+import { App, type TerraformStack } from 'cdktf';
+import { defaultClusterName, defaultMosquittoOptions, defaultRegion, deviceCidrs } from './defaults.js';
 import { MosquittoKubernetesStack } from './mosquitto-k8s-stack.js';
 import { CredentialsAwsStack } from './credentials-aws-stack.js';
+import { NetworkStack } from './network-stack.js';
+import { ClusterStack } from './cluster-stack.js';
+import { stateBackendFromEnv, useS3Backend } from './backend.js';
 import { FortressError } from '../constructs/core/errors.js';
 
 export function buildApp(outdir?: string): App {
   const app = new App(outdir ? { outdir } : {});
-  const broker = defaultMosquittoOptions();
   const region = defaultRegion();
-  new CredentialsAwsStack(app, 'mosquitto-credentials', {
-    store: { policy: broker.policy, region, brokerName: broker.name ?? 'mosquitto', reader: { kind: 'pod-identity', clusterName: defaultClusterName() } },
+  const clusterName = defaultClusterName();
+  const base = defaultMosquittoOptions();
+  const cidrs = deviceCidrs();
+
+  const network = new NetworkStack(app, 'mqtt-network', {
+    network: { region },
+    ...(cidrs.length ? { clients: cidrs.map((cidr) => ({ cidr, description: 'declared device range (FORTRESS_DEVICE_CIDRS)' })) } : {}),
   });
-  new MosquittoKubernetesStack(app, 'mosquitto-k8s', {
+  const cluster = new ClusterStack(app, 'mqtt-cluster', { region, name: clusterName, network: network.network });
+  const credentials = new CredentialsAwsStack(app, 'mosquitto-credentials', {
+    store: { policy: base.policy, region, brokerName: base.name ?? 'mosquitto', reader: { kind: 'pod-identity', clusterName } },
+  });
+  // Declared device ranges get an internal NLB; the same list is enforced three times: the
+  // NLB's security group, its source ranges, and the NetworkPolicy (client IPs preserved). The
+  // load balancer subnets hold no pods, so admitting them admits only its health checks.
+  const broker = cidrs.length
+    ? {
+        ...base,
+        service: { type: 'LoadBalancer' as const, loadBalancerSourceRanges: cidrs, securityGroupIds: [network.brokerSecurityGroup!.securityGroup.id], subnetIds: network.network.loadBalancerSubnetIds },
+        allowFrom: [...(base.allowFrom ?? []), ...network.network.loadBalancerSubnetCidrs.map((cidr) => ({ cidr }))],
+      }
+    : base;
+  const k8s = new MosquittoKubernetesStack(app, 'mosquitto-k8s', {
     broker,
-    credentials: { region, brokerName: broker.name ?? 'mosquitto' },
+    credentials: { region, brokerName: base.name ?? 'mosquitto' },
     // A per-broker CA bootstrapped by cert-manager; replace with acme / aws-pca / an existing CA.
     certificates: { issuer: { kind: 'bootstrap' } },
     ...(process.env.FORTRESS_KUBECONFIG ? { kubeconfigPath: process.env.FORTRESS_KUBECONFIG } : {}),
     ...(process.env.FORTRESS_KUBE_CONTEXT ? { kubeContext: process.env.FORTRESS_KUBE_CONTEXT } : {}),
   });
+  k8s.addDependency(cluster);
+  k8s.addDependency(credentials);
+  const backend = stateBackendFromEnv();
+  if (backend) for (const s of [network, cluster, credentials, k8s] as TerraformStack[]) useS3Backend(s, s.node.id, backend);
   return app;
 }
 

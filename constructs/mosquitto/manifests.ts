@@ -80,6 +80,10 @@ export interface MosquittoServiceProps {
   readonly internetFacingReason?: string;
   /** Extra Service annotations. @default - the AWS NLB annotations only */
   readonly annotations?: Record<string, string>;
+  /** With LoadBalancer: security groups the NLB gets (e.g. BrokerSecurityGroup's). @default - created by the load balancer controller */
+  readonly securityGroupIds?: readonly string[];
+  /** With LoadBalancer: subnets of the NLB (e.g. BrokerNetwork's load balancer subnets). @default - chosen by subnet tags */
+  readonly subnetIds?: readonly string[];
 }
 
 export interface MosquittoPersistenceProps {
@@ -331,8 +335,8 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
       if (svc.internetFacingReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'service.internetFacingReason needs a reason of at least 10 characters; it is shown in the security report.');
       relaxations.push({ id: 'NET-3', prop: 'service.internetFacingReason', reason: svc.internetFacingReason.trim() });
     }
-  } else if (svc.loadBalancerSourceRanges || svc.internetFacingReason) {
-    throw new FortressError('MOSQ_SERVICE', 'service.loadBalancerSourceRanges and service.internetFacingReason only apply to service.type "LoadBalancer".');
+  } else if (svc.loadBalancerSourceRanges || svc.internetFacingReason || svc.securityGroupIds || svc.subnetIds) {
+    throw new FortressError('MOSQ_SERVICE', 'service.loadBalancerSourceRanges, internetFacingReason, securityGroupIds and subnetIds only apply to service.type "LoadBalancer".');
   }
   for (const [i, p] of (o.allowFrom ?? []).entries()) {
     const reason = checkPeer(`allowFrom[${i}]`, p);
@@ -468,6 +472,12 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
           'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
           'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
           'service.beta.kubernetes.io/aws-load-balancer-scheme': o.service?.internetFacingReason ? 'internet-facing' : 'internal',
+          // Keep client addresses: the NetworkPolicy then checks the same client ranges as the NLB.
+          'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'preserve_client_ip.enabled=true',
+          ...(o.service?.securityGroupIds?.length
+            ? { 'service.beta.kubernetes.io/aws-load-balancer-security-groups': o.service.securityGroupIds.join(','), 'service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules': 'true' }
+            : {}),
+          ...(o.service?.subnetIds?.length ? { 'service.beta.kubernetes.io/aws-load-balancer-subnets': o.service.subnetIds.join(',') } : {}),
           ...(o.service?.annotations ?? {}),
         }
       : { ...(o.service?.annotations ?? {}) };

@@ -16,16 +16,31 @@ const awsStacks = (dir: string) =>
     return Boolean(tf.provider?.aws);
   });
 
-describe('terraform validate and offline plan of every AWS stack', { skip: missingTerraform }, () => {
+function withEnv<T>(env: Record<string, string>, fn: () => T): T {
+  const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(old)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+for (const [variant, env] of [
+  ['default app', {}],
+  ['with declared device ranges (load balancer security group)', { FORTRESS_DEVICE_CIDRS: '192.0.2.0/24,198.51.100.0/24' }],
+] as const)
+describe(`terraform validate and offline plan of every AWS stack: ${variant}`, { skip: missingTerraform }, () => {
   let out: string;
   before(() => {
     out = mkdtempSync(join(tmpdir(), 'fortress-tfapp-'));
-    buildApp(out).synth();
+    withEnv(env, () => buildApp(out).synth());
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
-  it('the default app has AWS stacks to check', () => assert.ok(awsStacks(out).length >= 1));
-  it('each AWS stack of the default app validates and plans', () => {
+  it('the app has its AWS stacks', () => assert.deepEqual(awsStacks(out).sort(), ['mosquitto-credentials', 'mqtt-cluster', 'mqtt-network']));
+  it('each AWS stack validates and plans', () => {
     for (const s of awsStacks(out)) {
       const r = terraformCheck(join(out, 'stacks', s));
       assert.match(r.validate, /Success! The configuration is valid\./, s);

@@ -1,0 +1,99 @@
+/**
+ * BrokerSecurityGroup (baseline NET-2): the security group of the broker's load balancer. It
+ * admits MQTT over TLS (and WSS when enabled) only from declared CIDRs or security groups, one
+ * rule per source and port, each with a description; 0.0.0.0/0 or ::/0 needs a written reason;
+ * 1883 is never admitted; egress only to the brokers inside the VPC.
+ */
+import { Construct } from 'constructs';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { assertReason, parseCidr } from '../core/checks.js';
+import { FortressError, scoped, show } from '../core/errors.js';
+import type { Relaxation } from '../core/relaxation.js';
+import { assertTlsPort } from '../mosquitto/config.js';
+import { assertAwsId, assertNoOverlap } from './plan.js';
+
+export interface MqttClientSource {
+  /** An IPv4 or IPv6 CIDR. */
+  readonly cidr?: string;
+  /** Or a security group id. */
+  readonly securityGroupId?: string;
+  /** Who this is, for the rule description and the report (e.g. "factory VPN"). */
+  readonly description: string;
+}
+
+export interface BrokerSecurityGroupProps {
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly name: string;
+  /** Sources allowed to connect; at least one. */
+  readonly allowedClients: readonly MqttClientSource[];
+  /** MQTT over TLS port. @default 8883 */
+  readonly mqttsPort?: number;
+  /** MQTT over secure WebSockets port, when enabled. @default - none */
+  readonly wssPort?: number;
+  /** Extra TLS ports on the same clients, e.g. the certificate listener 8884. @default - none */
+  readonly extraTlsPorts?: readonly number[];
+  /** Required when a source is 0.0.0.0/0 or ::/0: why the whole internet may connect. @default - none */
+  readonly openToWorldReason?: string;
+}
+
+export class BrokerSecurityGroup extends Construct {
+  public readonly securityGroup: SecurityGroup;
+  public readonly relaxations: readonly Relaxation[];
+  /** The CIDR sources, for the load balancer's source ranges and the NetworkPolicy. */
+  public readonly clientCidrs: readonly string[];
+  public readonly ports: readonly number[];
+
+  constructor(scope: Construct, id: string, props: BrokerSecurityGroupProps) {
+    super(scope, id);
+    const relaxations: Relaxation[] = [];
+    const ports = scoped(this, () => {
+      if (!props.allowedClients?.length) throw new FortressError('NET_NO_CLIENTS', 'allowedClients is empty: the security group would admit nobody. Declare the CIDRs or security groups of the MQTT clients.');
+      const ports = [props.mqttsPort ?? 8883, ...(props.wssPort ? [props.wssPort] : []), ...(props.extraTlsPorts ?? [])];
+      ports.forEach((p, i) => assertTlsPort(i === 0 ? 'mqttsPort' : i === 1 && props.wssPort ? 'wssPort' : 'extraTlsPorts', p));
+      const cidrs: string[] = [];
+      props.allowedClients.forEach((c, i) => {
+        if ((c.cidr === undefined) === (c.securityGroupId === undefined)) throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}] must set exactly one of cidr or securityGroupId, got ${show(c)}.`);
+        if (typeof c.description !== 'string' || c.description.trim().length < 3) throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}].description must say who the clients are (it becomes the rule description).`);
+        if (c.securityGroupId !== undefined) assertAwsId(`allowedClients[${i}].securityGroupId`, 'sg', c.securityGroupId);
+        if (c.cidr !== undefined) {
+          const { prefix } = parseCidr(`allowedClients[${i}].cidr`, c.cidr);
+          if (prefix === 0) {
+            const reason = assertReason('openToWorldReason', props.openToWorldReason);
+            relaxations.push({ id: 'NET-2', prop: `allowedClients[${i}].cidr ${c.cidr}`, reason });
+          }
+          cidrs.push(c.cidr);
+        }
+      });
+      assertNoOverlap('allowedClients.cidr', cidrs);
+      if (props.openToWorldReason !== undefined && relaxations.length === 0) throw new FortressError('REASON_UNUSED', 'openToWorldReason is set but no source is 0.0.0.0/0 or ::/0; remove it.');
+      return ports;
+    });
+    this.relaxations = relaxations;
+    this.ports = ports;
+    this.clientCidrs = props.allowedClients.flatMap((c) => (c.cidr ? [c.cidr] : []));
+    this.securityGroup = new SecurityGroup(this, 'Resource', {
+      name: props.name,
+      description: 'MQTT broker load balancer: MQTT over TLS from declared clients only (mqtt-fortress)',
+      vpcId: props.vpcId,
+      tags: { Name: props.name, 'mqtt-fortress:purpose': 'mqtt-clients' },
+    });
+    props.allowedClients.forEach((c, i) => {
+      for (const port of ports) {
+        new VpcSecurityGroupIngressRule(this, `Client${i}Port${port}`, {
+          securityGroupId: this.securityGroup.id,
+          ipProtocol: 'tcp',
+          fromPort: port,
+          toPort: port,
+          description: `MQTT over TLS (${port}) from ${c.description}`,
+          ...(c.securityGroupId ? { referencedSecurityGroupId: c.securityGroupId } : c.cidr!.includes(':') ? { cidrIpv6: c.cidr! } : { cidrIpv4: c.cidr! }),
+        });
+      }
+    });
+    for (const port of ports) {
+      new VpcSecurityGroupEgressRule(this, `ToBrokers${port}`, { securityGroupId: this.securityGroup.id, ipProtocol: 'tcp', fromPort: port, toPort: port, cidrIpv4: props.vpcCidr, description: `to the brokers (${port}) inside the VPC` });
+    }
+  }
+}
