@@ -4,9 +4,7 @@
  */
 import { App } from 'cdktf';
 import { Policy, type PolicySpec } from '../constructs/policy/model.js';
-import { defaultMosquittoOptions } from '../stacks/defaults.js';
-import { MosquittoKubernetesStack } from '../stacks/mosquitto-k8s-stack.js';
-import { CredentialsAwsStack } from '../stacks/credentials-aws-stack.js';
+import { buildApp as buildDefaultApp } from '../stacks/main.js';
 
 export function scalePolicy(devices: number, roles: number): Policy {
   const deviceRoles = Array.from({ length: roles }, (_, i) => ({
@@ -35,14 +33,7 @@ export function scalePolicy(devices: number, roles: number): Policy {
   return Policy.from(spec);
 }
 
-/** `buildApp(outdir, devices, roles, stacks)`: stacks is "k8s", "aws" or "all". */
-export function buildApp(outdir: string | undefined, devices = '10000', roles = '50', stacks = 'all'): App {
-  const app = new App(outdir ? { outdir } : {});
-  const policy = scalePolicy(Number(devices), Number(roles));
-  const broker = { ...defaultMosquittoOptions(), policy };
-  if (stacks !== 'k8s') {
-    new CredentialsAwsStack(app, 'mosquitto-credentials', { store: { policy, region: 'eu-west-1', reader: { kind: 'pod-identity', clusterName: 'mqtt-fortress' } } });
-  }
-  if (stacks !== 'aws') new MosquittoKubernetesStack(app, 'mosquitto-k8s', { broker, credentials: { region: 'eu-west-1' } });
-  return app;
+/** `buildApp(outdir, devices, roles)`: the default app's four stacks with the scale policy. */
+export function buildApp(outdir: string | undefined, devices = '10000', roles = '50'): App {
+  return buildDefaultApp(outdir, { policy: scalePolicy(Number(devices), Number(roles)) });
 }

@@ -3,6 +3,7 @@
  * exactly these options, so what the tests start is what `cdktf deploy` ships.
  */
 import { policyFromYamlFile } from '../constructs/policy/yaml.js';
+import type { Policy } from '../constructs/policy/model.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import type { MqttPeer } from '../constructs/core/k8s-values.js';
 import { templatePath } from '../constructs/templates.js';
@@ -24,9 +25,9 @@ function cidrPeers(): MqttPeer[] {
   return deviceCidrs().map((cidr) => ({ cidr }));
 }
 
-export function defaultMosquittoOptions(): MosquittoBrokerOptions {
+export function defaultMosquittoOptions(policy?: Policy): MosquittoBrokerOptions {
   return {
-    policy: policyFromYamlFile(EXAMPLE_POLICY_FILE),
+    policy: policy ?? policyFromYamlFile(EXAMPLE_POLICY_FILE),
     namespace: 'mqtt',
     name: 'mosquitto',
     credentialsSecretName: 'mosquitto-credentials',

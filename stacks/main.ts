@@ -10,12 +10,18 @@ import { NetworkStack } from './network-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import { stateBackendFromEnv, useS3Backend } from './backend.js';
 import { FortressError } from '../constructs/core/errors.js';
+import type { Policy } from '../constructs/policy/model.js';
 
-export function buildApp(outdir?: string): App {
+export interface AppOptions {
+  /** Replace the example policy (the benchmark's scale case). @default templates/example-policy.yaml */
+  readonly policy?: Policy;
+}
+
+export function buildApp(outdir?: string, options: AppOptions = {}): App {
   const app = new App(outdir ? { outdir } : {});
   const region = defaultRegion();
   const clusterName = defaultClusterName();
-  const base = defaultMosquittoOptions();
+  const base = defaultMosquittoOptions(options.policy);
   const cidrs = deviceCidrs();
 
   const network = new NetworkStack(app, 'mqtt-network', {
