@@ -33,6 +33,9 @@ export function defaultMosquittoOptions(policy?: Policy): MosquittoBrokerOptions
     credentialsSecretName: 'mosquitto-credentials',
     tls: { secretName: 'mosquitto-tls' },
     allowFrom: [{ namespace: 'iot-backend' }, ...cidrPeers()],
+    // No digest of sapcc/mosquitto-exporter:0.8.0 is confirmed from a public reference, so the
+    // exporter runs only when its digest is given (crane digest sapcc/mosquitto-exporter:0.8.0).
+    ...(process.env.FORTRESS_EXPORTER_DIGEST ? { metricsExporter: { image: { digest: process.env.FORTRESS_EXPORTER_DIGEST } } } : {}),
   };
 }
 

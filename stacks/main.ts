@@ -47,6 +47,7 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
     credentials: { region, brokerName: base.name ?? 'mosquitto' },
     // A per-broker CA bootstrapped by cert-manager; replace with acme / aws-pca / an existing CA.
     certificates: { issuer: { kind: 'bootstrap' } },
+    monitoring: { dashboard: true, ...(process.env.FORTRESS_PROMETHEUS_RELEASE ? { prometheusLabels: { release: process.env.FORTRESS_PROMETHEUS_RELEASE } } : {}) },
     ...(process.env.FORTRESS_KUBECONFIG ? { kubeconfigPath: process.env.FORTRESS_KUBECONFIG } : {}),
     ...(process.env.FORTRESS_KUBE_CONTEXT ? { kubeContext: process.env.FORTRESS_KUBE_CONTEXT } : {}),
   });

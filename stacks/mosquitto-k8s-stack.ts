@@ -5,6 +5,7 @@ import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.j
 import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
 import { BrokerCertificates, type BrokerCertificatesProps } from '../constructs/tls/certificates.js';
+import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
 
 export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
   readonly broker: MosquittoBrokerOptions;
@@ -18,6 +19,11 @@ export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
    * @default - the Secret `broker.tls.secretName` must already exist
    */
   readonly certificates?: Omit<BrokerCertificatesProps, 'broker'>;
+  /**
+   * PodMonitor, PrometheusRule and dashboard for the Prometheus operator.
+   * @default - none
+   */
+  readonly monitoring?: Omit<BrokerMonitoringProps, 'broker'>;
 }
 
 /** A ready-to-deploy stack: one hardened Mosquitto broker in an existing cluster. */
@@ -25,6 +31,7 @@ export class MosquittoKubernetesStack extends TerraformStack {
   public readonly broker: MosquittoBroker;
   public readonly delivery: SecretsManagerDelivery | undefined;
   public readonly certificates: BrokerCertificates | undefined;
+  public readonly monitoring: BrokerMonitoring | undefined;
   constructor(scope: Construct, id: string, props: MosquittoKubernetesStackProps) {
     super(scope, id);
     kubernetesProvider(this, props);
@@ -33,5 +40,6 @@ export class MosquittoKubernetesStack extends TerraformStack {
       ? new SecretsManagerDelivery(this, 'Credentials', { ...props.credentials, broker: this.broker, targetSecretName: props.broker.credentialsSecretName })
       : undefined;
     this.certificates = props.certificates ? new BrokerCertificates(this, 'Certificates', { ...props.certificates, broker: this.broker }) : undefined;
+    this.monitoring = props.monitoring ? new BrokerMonitoring(this, 'Monitoring', { ...props.monitoring, broker: this.broker, certificates: Boolean(props.certificates) }) : undefined;
   }
 }

@@ -10,7 +10,7 @@ import type { MqttPeer } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { Policy } from '../policy/model.js';
-import { buildMosquitto, type ClientAuth, type MosquittoBrokerOptions, type MosquittoFiles } from './manifests.js';
+import { buildMosquitto, type ClientAuth, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './manifests.js';
 
 export type MosquittoBrokerProps = MosquittoBrokerOptions;
 
@@ -41,6 +41,10 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
   public readonly tlsSecretName: string;
   /** How clients authenticate. */
   public readonly clientAuth: ClientAuth;
+  /** Resolved settings other constructs build on (monitoring, report). */
+  public readonly resolved: ResolvedMosquitto;
+  /** Pod labels that select the broker. */
+  public readonly selectorLabels: Record<string, string>;
   private readonly peers: readonly MqttPeer[];
 
   constructor(scope: Construct, id: string, props: MosquittoBrokerProps) {
@@ -56,6 +60,8 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
     this.serviceNames = [build.resolved.name, `${build.resolved.name}-headless`];
     this.tlsSecretName = props.tls.secretName;
     this.clientAuth = props.tls.clientAuth ?? 'password';
+    this.resolved = build.resolved;
+    this.selectorLabels = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': build.resolved.name };
 
     const resources = new Map<string, TerraformResource>();
     let ns: TerraformResource | undefined;

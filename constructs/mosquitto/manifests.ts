@@ -14,7 +14,7 @@ import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
 import { renderDynsec, renderMosquittoAcl } from '../policy/render-mosquitto.js';
 import { templatePath } from '../templates.js';
-import { renderMosquittoConf, type MosquittoLimits } from './config.js';
+import { renderMosquittoConf, resolveLimits, type MosquittoLimits } from './config.js';
 
 /**
  * eclipse-mosquitto 2.0.22, pinned by a digest seen pinned in several independent public
@@ -26,6 +26,19 @@ export const MOSQUITTO_IMAGE: ContainerImage = {
   tag: '2.0.22',
   digest: 'sha256:212f89e1eaeb2c322d6441b64396e3346026674db8fa9c27beac293405c32b3c',
 };
+/** sapcc/mosquitto-exporter: no digest of it is confirmed from a public reference, so the digest is a required prop. */
+export const EXPORTER_IMAGE = { repository: 'sapcc/mosquitto-exporter', tag: '0.8.0' } as const;
+
+export interface MetricsExporterOptions {
+  /**
+   * The exporter image pinned by digest. Get the digest with
+   * `crane digest sapcc/mosquitto-exporter:0.8.0` or `docker buildx imagetools inspect ...`.
+   */
+  readonly image: { readonly repository?: string; readonly tag?: string; readonly digest: string };
+  /** Port of /metrics. @default 9234 */
+  readonly port?: number;
+}
+
 /** Oldest Mosquitto accepted: 2.0.22 (2.0.11 and earlier ignore max_connections and carry known CVEs). */
 export const MIN_MOSQUITTO_VERSION = '2.0.22';
 
@@ -159,6 +172,14 @@ export interface MosquittoBrokerOptions {
    * @default 'acl-file'
    */
   readonly aclMode?: 'acl-file' | 'dynamic-security';
+  /**
+   * Prometheus exporter sidecar (sapcc/mosquitto-exporter v0.8.0) reading $SYS through the
+   * authenticated loopback listener as the policy's monitoring identity (baseline MON-1); its
+   * password comes from the credentials Secret (that key only). Scrapes are admitted from
+   * `monitoringNamespace` only.
+   * @default - none
+   */
+  readonly metricsExporter?: MetricsExporterOptions;
   /** Loopback port of the authenticated listener for the in-pod exporter; used when the policy has monitoring identities. @default 1884 */
   readonly metricsListenerPort?: number;
   /** Seconds between checks of the credentials Secret and the ACL by the reloader sidecar. @default 30 */
@@ -212,6 +233,10 @@ export interface ResolvedMosquitto {
   readonly runAsUser: number;
   readonly runAsGroup: number;
   readonly metricsListenerPort: number | undefined;
+  /** Exporter: image reference, port and the monitoring identity it logs in as. */
+  readonly exporter: { readonly image: string; readonly port: number; readonly username: string } | undefined;
+  readonly maxConnections: number;
+  readonly monitoringNamespace: string;
   readonly relaxations: readonly Relaxation[];
 }
 
@@ -266,6 +291,8 @@ export function renderMosquittoFiles(
     ...(dynsec ? { 'dynamic-security-template.json': JSON.stringify(renderDynsec(policy, 'markers', aclOpts)) + '\n' } : {}),
   };
 }
+
+const r0port = (o: MosquittoBrokerOptions) => o.port ?? 8883;
 
 function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   const relaxations: Relaxation[] = [];
@@ -365,7 +392,21 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   if (certificatePort !== undefined && (certificatePort === port || certificatePort === metricsListenerPort)) {
     throw new FortressError('PORT_CLASH', `tls.certificatePort ${certificatePort} clashes with another listener; pick another, e.g. 8884.`);
   }
-  return { name, namespace, createNamespace: o.createNamespace ?? true, image, port, certificatePort, servicePort, serviceType, runAsUser, runAsGroup, metricsListenerPort, relaxations };
+  let exporter: ResolvedMosquitto['exporter'];
+  if (o.metricsExporter) {
+    const mon = o.policy.principals.find((p) => p.kind === 'monitoring');
+    if (!mon) throw new FortressError('MOSQ_EXPORTER_IDENTITY', 'metricsExporter needs a monitoring identity in the policy (kind: monitoring, subscribing to "$SYS/#" only); add one.');
+    const img = { repository: EXPORTER_IMAGE.repository, tag: EXPORTER_IMAGE.tag, ...o.metricsExporter.image };
+    const port = o.metricsExporter.port ?? 9234;
+    assertInt('metricsExporter.port', port, 1024, 65535);
+    if ([r0port(o), metricsListenerPort, certificatePort].includes(port)) throw new FortressError('PORT_CLASH', `metricsExporter.port ${port} clashes with a broker listener.`);
+    exporter = { image: imageRef('metricsExporter.image', img), port, username: mon.username };
+  }
+  const limits = resolveLimits(o.limits);
+  return {
+    name, namespace, createNamespace: o.createNamespace ?? true, image, port, certificatePort, servicePort, serviceType, runAsUser, runAsGroup, metricsListenerPort,
+    exporter, maxConnections: limits.maxConnections, monitoringNamespace: o.monitoringNamespace ?? 'monitoring', relaxations,
+  };
 }
 
 /** Validates the options and builds every object (pure). Throws FortressError naming the prop. */
@@ -543,6 +584,26 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
                 ...(persistence ? [{ name: 'data', mountPath: POD_PATHS.data }] : []),
               ],
             },
+            ...(r.exporter
+              ? [
+                  {
+                    name: 'metrics-exporter',
+                    image: r.exporter.image,
+                    imagePullPolicy: 'IfNotPresent',
+                    env: [
+                      { name: 'BROKER_ENDPOINT', value: `tcp://127.0.0.1:${r.metricsListenerPort}` },
+                      { name: 'BIND_ADDRESS', value: `0.0.0.0:${r.exporter.port}` },
+                      { name: 'MQTT_USER', value: r.exporter.username },
+                      { name: 'MQTT_PASS', valueFrom: { secretKeyRef: { name: o.credentialsSecretName, key: r.exporter.username } } },
+                      { name: 'MQTT_CLIENT_ID', value: `${r.name}-metrics-exporter` },
+                    ],
+                    ports: [{ name: 'metrics', containerPort: r.exporter.port, protocol: 'TCP' }],
+                    securityContext: secCtx,
+                    resources: sidecarResources,
+                    readinessProbe: { httpGet: { path: '/metrics', port: r.exporter.port }, periodSeconds: 20, timeoutSeconds: 3 },
+                  },
+                ]
+              : []),
             {
               name: 'credentials-reloader',
               image: r.image,
@@ -595,6 +656,18 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     metadata: meta(r.createNamespace ? 'default-deny-all' : `${r.name}-default-deny`),
     spec: { podSelector: r.createNamespace ? {} : { matchLabels: { ...selector } }, policyTypes: ['Ingress', 'Egress'] },
   });
+  if (r.exporter) {
+    objects.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(`${r.name}-allow-metrics`),
+      spec: {
+        podSelector: { matchLabels: { ...selector } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': r.monitoringNamespace } } }], ports: [{ protocol: 'TCP', port: r.exporter.port }] }],
+      },
+    });
+  }
   if ((o.allowFrom ?? []).length > 0) {
     objects.push({
       apiVersion: 'networking.k8s.io/v1',

@@ -5,7 +5,7 @@
  */
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource/index.js';
+import { crdCheck } from '../k8s/crd-check.js';
 import { scoped } from '../core/errors.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MosquittoBroker } from '../mosquitto/broker.js';
@@ -48,19 +48,12 @@ export class BrokerCertificates extends Construct {
       }),
     );
     // Prerequisite: cert-manager's CRDs. Every object below waits for this check.
-    const crd = new DataKubernetesResource(this, 'CertManagerInstalled', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'certificates.cert-manager.io' },
-      lifecycle: {
-        postcondition: [
-          {
-            condition: '${self.object != null}',
-            errorMessage: 'cert-manager is not installed in this cluster (no CRD certificates.cert-manager.io). Install cert-manager v1.13 or later before deploying this stack (README: Default stacks).',
-          },
-        ],
-      },
-    });
+    const crd = crdCheck(
+      this,
+      'CertManagerInstalled',
+      'certificates.cert-manager.io',
+      'cert-manager is not installed in this cluster (no CRD certificates.cert-manager.io). Install cert-manager v1.13 or later before deploying this stack (README: Default stacks).',
+    );
     let server: TerraformResource | undefined;
     for (const obj of this.build.objects) {
       const res = addK8sObject(this, `${obj.kind}-${obj.metadata.name}`, obj, { dependsOn: [...(b.namespaceResource ? [b.namespaceResource] : [])], asManifest: true });

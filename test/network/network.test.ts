@@ -148,3 +148,24 @@ describe('network bad input fails at synth with the construct path', () => {
     assert.deepEqual(l.public, ['10.42.240.0/22', '10.42.244.0/22', '10.42.248.0/22']);
   });
 });
+
+describe('container logs and the authentication-failure alarm (MON-2, MON-3, AWS)', () => {
+  const eks = synthApp()['mqtt-cluster']!;
+  it('the metric filter uses the pattern tested against real Mosquitto logs; the alarm watches it', async () => {
+    const { AUTH_FAILURE } = await import('../../constructs/monitoring/logs.js');
+    const [mf] = resources(eks, 'aws_cloudwatch_log_metric_filter');
+    assert.equal(mf.pattern, AUTH_FAILURE.cloudwatch);
+    assert.equal(mf.metric_transformation.name, 'MqttAuthenticationFailures');
+    const [alarm] = resources(eks, 'aws_cloudwatch_metric_alarm');
+    assert.equal(alarm.metric_name, 'MqttAuthenticationFailures');
+    assert.equal(alarm.threshold, 20);
+    assert.equal(alarm.period, 300);
+  });
+  it('logs ship through the CloudWatch Observability add-on into a KMS-encrypted group with retention', () => {
+    const lg = resources(eks, 'aws_cloudwatch_log_group').find((g) => g.name.endsWith('/application'));
+    assert.equal(lg.retention_in_days, 365);
+    assert.match(lg.kms_key_id, /aws_kms_key/);
+    const addon = resources(eks, 'aws_eks_addon').find((a) => a.addon_name === 'amazon-cloudwatch-observability');
+    assert.equal(addon.pod_identity_association[0].service_account, 'cloudwatch-agent');
+  });
+});
