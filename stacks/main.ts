@@ -11,6 +11,7 @@ import { ClusterStack } from './cluster-stack.js';
 import { stateBackendFromEnv, useS3Backend } from './backend.js';
 import { FortressError } from '../constructs/core/errors.js';
 import type { Policy } from '../constructs/policy/model.js';
+import { FortressAudit, Suppressions } from '../constructs/audit/engine.js';
 
 export interface AppOptions {
   /** Replace the example policy (the benchmark's scale case). @default templates/example-policy.yaml */
@@ -53,6 +54,16 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
   });
   k8s.addDependency(cluster);
   k8s.addDependency(credentials);
+  if (!broker.metricsExporter) {
+    Suppressions.add(k8s.broker, [
+      {
+        id: 'MON-1',
+        reason:
+          'No digest of sapcc/mosquitto-exporter:0.8.0 is confirmed from a public reference, so the default app runs no exporter; set FORTRESS_EXPORTER_DIGEST (crane digest sapcc/mosquitto-exporter:0.8.0) to add it. Alerts on readiness, restarts, certificates and authentication failures stay on.',
+      },
+    ]);
+  }
+  for (const s of [network, cluster, credentials, k8s] as TerraformStack[]) FortressAudit.applyTo(s);
   const backend = stateBackendFromEnv();
   if (backend) for (const s of [network, cluster, credentials, k8s] as TerraformStack[]) useS3Backend(s, s.node.id, backend);
   return app;

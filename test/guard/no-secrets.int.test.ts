@@ -11,20 +11,11 @@ import { join } from 'node:path';
 import { buildApp } from '../../stacks/main.js';
 import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
 import { missing } from '../helpers/peers.js';
+import { SECRET_SHAPES } from '../../constructs/audit/secrets.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
 }
-
-/** Shapes of secret values that must never be synthesized. */
-export const SECRET_SHAPES: [string, RegExp][] = [
-  ['Mosquitto password hash', /\$7\$\d+\$[A-Za-z0-9+/]{8,}/],
-  ['private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
-  ['AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
-  ['Secrets Manager value in Terraform', /"secret_string(_wo)?"\s*:/],
-  ['literal password attribute', /"(password|master_password|admin_password)"\s*:\s*"[^"$]/i],
-  ['EMQX default cookie or password', /emqxsecretcookie|"public"/],
-];
 
 export function scan(paths: string[], needles: string[]): string[] {
   const hits: string[] = [];

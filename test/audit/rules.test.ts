@@ -1,0 +1,203 @@
+/**
+ * Each audit rule, on a stack that breaks it (through escape hatches, as users can), produces
+ * exactly that rule's findings; the compliant base and the default app produce none.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
+import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { BrokerCertificates } from '../../constructs/tls/certificates.js';
+import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
+import { CredentialStore } from '../../constructs/credentials/credential-store.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { FortressAudit, Suppressions, evaluate, type AuditResult } from '../../constructs/audit/engine.js';
+import { RULES } from '../../constructs/audit/rules.js';
+import { buildApp } from '../../stacks/main.js';
+import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
+
+const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
+
+interface K8sBase {
+  stack: TerraformStack;
+  broker: MosquittoBroker;
+  res: (kind: string, name?: string) => TerraformResource;
+}
+
+/** A stack every K8s rule finds compliant: broker with exporter, certificates, monitoring. */
+function k8sBase(): K8sBase {
+  const app: App = Testing.app();
+  const stack = new TerraformStack(app, 'k8s');
+  kubernetesProvider(stack);
+  const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } } }));
+  new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
+  new BrokerMonitoring(stack, 'Monitoring', { broker });
+  const res = (kind: string, name?: string) => stack.node.findAll().find((c) => (c as any).terraformResourceType === kind && (!name || c.node.id.includes(name))) as TerraformResource;
+  return { stack, broker, res };
+}
+
+function awsBase(): TerraformStack {
+  const app: App = Testing.app();
+  const stack = new TerraformStack(app, 'aws');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+  return stack;
+}
+
+/** Escape hatch: rewrites a top-level key of a resource's resolved config. */
+function patch(stack: TerraformStack, r: TerraformResource, key: string, fn: (v: any) => void): void {
+  const json = stack.toTerraform();
+  const cfg = json.resource[r.terraformResourceType][stack.getLogicalId(r)];
+  const v = structuredClone(cfg[key]);
+  fn(v);
+  r.addOverride(key, v);
+}
+
+const openRules = (r: AuditResult) => [...new Set(r.rows.filter((x) => x.status === 'non-compliant' && !x.suppressed).map((x) => x.rule))].sort();
+const conf = (b: K8sBase, fn: (conf: string) => string) => patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['mosquitto.conf'] = fn(d['mosquitto.conf'])));
+const acl = (b: K8sBase, fn: (acl: string) => string) => patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d.acl = fn(d.acl)));
+const brokerContainer = (spec: any) => spec.template.spec.container.find((c: any) => c.name === 'mosquitto');
+
+describe('audit rules: the compliant bases have no finding', () => {
+  it('Kubernetes base: every rule compliant or not applicable', () => assert.deepEqual(openRules(evaluate(k8sBase().stack)), []));
+  it('AWS base: every rule compliant or not applicable', () => assert.deepEqual(openRules(evaluate(awsBase())), []));
+  it('every rule has info, explanation and fix', () => {
+    for (const r of RULES) for (const k of ['info', 'explanation', 'fix'] as const) assert.ok(r[k].length > 15, `${r.id}.${k}`);
+  });
+});
+
+const k8sBreakers: [string, (b: K8sBase) => void][] = [
+  ['TLS-1', (b) => conf(b, (c) => `${c}\nlistener 1883\nmax_connections 10\nallow_anonymous false\n`)],
+  ['TLS-2', (b) => conf(b, (c) => c.replace('tls_version tlsv1.2', 'tls_version tlsv1.1'))],
+  ['TLS-3', (b) => patch(b.stack, b.res('kubernetes_manifest', 'Certificate-mosquitto-server'), 'manifest', (m) => (m.spec.privateKey.rotationPolicy = 'Never'))],
+  ['TLS-4', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).volume_mount[0].sub_path = 'mosquitto.conf'))],
+  ['AUTH-1', (b) => conf(b, (c) => c.replace('allow_anonymous false', 'allow_anonymous true'))],
+  ['ACL-1', (b) => acl(b, (a) => `topic read devices/#\n${a}`)],
+  ['ACL-2', (b) => acl(b, (a) => a.replace('user backend', 'user backend\ntopic read #'))],
+  ['ACL-3', (b) => acl(b, (a) => a.replace('user backend', 'user backend\ntopic write $SYS/broker/uptime'))],
+  // cdktf overrides concatenate arrays (["Ingress","Egress"] + ["Ingress"]), so move the policy away instead.
+  ['NET-1', (b) => b.res('kubernetes_network_policy_v1', 'default-deny').addOverride('metadata.namespace', 'elsewhere')],
+  ['DOS-1', (b) => conf(b, (c) => c.replace(/^max_queued_messages .*$/m, ''))],
+  ['DOS-2', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => delete brokerContainer(s).resources.limits['ephemeral-storage'])],
+  ['POD-1', (b) => patch(b.stack, b.res('kubernetes_namespace_v1'), 'metadata', (m) => (m.labels['pod-security.kubernetes.io/enforce'] = 'baseline'))],
+  ['POD-2', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).image = 'eclipse-mosquitto:2.0.22'))],
+  ['MON-3', (b) => conf(b, (c) => c.replace('log_timestamp true', 'log_timestamp false'))],
+];
+
+describe('audit rules: each broken Kubernetes stack yields exactly that rule', () => {
+  for (const [id, breakIt] of k8sBreakers) {
+    it(`${id}: non-compliance`, () => {
+      const b = k8sBase();
+      breakIt(b);
+      assert.deepEqual(openRules(evaluate(b.stack)), [id]);
+    });
+  }
+  it('MON-1 and MON-2: a broker without exporter or monitoring', () => {
+    const app: App = Testing.app();
+    const stack = new TerraformStack(app, 'k8s');
+    kubernetesProvider(stack);
+    const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps());
+    new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
+    const r = evaluate(stack);
+    assert.deepEqual(openRules(r), ['MON-1', 'MON-2']);
+    assert.ok(r.rows.filter((x) => x.status === 'non-compliant').every((x) => x.level === 'warning'));
+  });
+});
+
+const awsBreakers: [string, (s: TerraformStack) => void][] = [
+  ['NET-2', (s) => {
+    const sg = new SecurityGroup(s, 'Sg', { name: 'open', vpcId: 'vpc-0123456789abcdef0' });
+    new VpcSecurityGroupIngressRule(s, 'World', { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 8883, toPort: 8883, description: 'everyone' });
+  }],
+  ['NET-3', (s) => new Vpc(s, 'Vpc', { cidrBlock: '10.0.0.0/16' })],
+  ['AUTH-2', (s) => new KmsKey(s, 'Key', { description: 'no rotation', enableKeyRotation: false })],
+  ['AUTH-3', (s) => {
+    new CredentialStore(s, 'Credentials', { policy: examplePolicy(), region: 'eu-west-1', reader: { kind: 'pod-identity', clusterName: 'c' } });
+    const rot = s.node.findAll().find((c) => (c as any).terraformResourceType === 'aws_secretsmanager_secret_rotation') as TerraformResource;
+    rot.addOverride('rotation_rules.automatically_after_days', 120);
+  }],
+  ['MON-2', (s) => new EksCluster(s, 'Eks', { name: 'c', roleArn: 'arn:aws:iam::123456789012:role/x', vpcConfig: { subnetIds: ['subnet-0123456789abcdef0'], endpointPublicAccess: false } })],
+];
+
+describe('audit rules: each broken AWS stack yields exactly that rule', () => {
+  for (const [id, breakIt] of awsBreakers) {
+    it(`${id}: non-compliance`, () => {
+      const s = awsBase();
+      breakIt(s);
+      assert.deepEqual(openRules(evaluate(s)), [id]);
+    });
+  }
+});
+
+describe('AUTH-2 also catches a secret value written by Terraform', () => {
+  it('a secret version with a literal value is two AUTH-2 findings (the resource and the value shape)', () => {
+    const s = awsBase();
+    const sec = new SecretsmanagerSecret(s, 'Secret', { name: 'x', kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/x' });
+    new SecretsmanagerSecretVersion(s, 'Value', { secretId: sec.id, secretString: 'hunter2-but-longer' });
+    const r = evaluate(s);
+    assert.deepEqual(r.rows.filter((x) => x.rule === 'AUTH-2' && x.status === 'non-compliant').map((x) => x.finding).sort(), ['AUTH-2[Value:value]', 'AUTH-2[shape:Secrets Manager value in Terraform]']);
+  });
+});
+
+describe('suppressions and the engine', () => {
+  it('a suppression with a reason silences the finding and is listed with its reason', () => {
+    const b = k8sBase();
+    acl(b, (a) => a.replace('user backend', 'user backend\ntopic read #'));
+    Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'the archive service records every message', appliesTo: ['#'] }]);
+    const r = evaluate(b.stack);
+    assert.deepEqual(openRules(r), []);
+    const row = r.rows.find((x) => x.rule === 'ACL-2' && x.suppressed)!;
+    assert.equal(row.suppressed!.reason, 'the archive service records every message');
+  });
+  it('appliesTo narrows a suppression to matching findings', () => {
+    const b = k8sBase();
+    acl(b, (a) => a.replace('user backend', 'user backend\ntopic read #'));
+    Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'only the metrics topic is meant here', appliesTo: ['metrics/#'] }]);
+    assert.deepEqual(openRules(evaluate(b.stack)), ['ACL-2']);
+  });
+  it('bad suppressions are refused when added; a path that matches nothing throws', () => {
+    const b = k8sBase();
+    assert.throws(() => Suppressions.add(b.broker, [{ id: 'MON-1', reason: 'short' }]), /at least 10 characters/);
+    assert.throws(() => Suppressions.add(b.broker, [{ id: 'NOPE-1', reason: 'long enough reason' }]), /unknown rule id "NOPE-1"/);
+    assert.throws(() => Suppressions.addByPath(b.stack, 'k8s/Ghost', [{ id: 'MON-1', reason: 'long enough reason' }]), /no construct at path "k8s\/Ghost"/);
+  });
+  it('relaxations with reasons become suppressions that name the prop', () => {
+    const app: App = Testing.app();
+    const stack = new TerraformStack(app, 'k8s');
+    kubernetesProvider(stack);
+    const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } }, allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public demo broker at the trade fair' }] }));
+    new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
+    new BrokerMonitoring(stack, 'Monitoring', { broker });
+    const r = evaluate(stack);
+    assert.deepEqual(openRules(r), []);
+    const row = r.rows.find((x) => x.rule === 'NET-2' && x.suppressed)!;
+    assert.match(row.suppressed!.reason, /allowFrom\[0\]\.openToWorldReason: public demo broker at the trade fair/);
+    assert.equal(row.suppressed!.origin, 'relaxation');
+  });
+  it('fails closed: a rule that throws is a finding', () => {
+    const r = evaluate(k8sBase().stack, [{ id: 'TLS-1', level: 'error', info: 'x', explanation: 'x', fix: 'x', check: () => { throw new Error('boom'); } }]);
+    assert.equal(r.rows[0]!.finding, 'TLS-1[rule-error]');
+    assert.equal(r.summary.errors, 1);
+  });
+  it('an unsuppressed error fails synthesis with the findings listed', () => {
+    const b = k8sBase();
+    FortressAudit.applyTo(b.stack);
+    FortressAudit.applyTo(b.stack); // idempotent
+    conf(b, (c) => c.replace('allow_anonymous false', 'allow_anonymous true'));
+    assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]: listener 8883: allow_anonymous is true\. Fix: .*Or suppress it/);
+  });
+  it('the default app has zero open findings; its one suppression is MON-1 with its reason', () => {
+    const app = buildApp(Testing.app().outdir);
+    let rows: { stack: string; rule: string; suppressed: boolean }[] = [];
+    for (const s of app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack)) {
+      rows = rows.concat(evaluate(s).rows.filter((x) => x.status === 'non-compliant').map((x) => ({ stack: s.node.id, rule: x.rule, suppressed: Boolean(x.suppressed) })));
+    }
+    assert.deepEqual(rows, [{ stack: 'mosquitto-k8s', rule: 'MON-1', suppressed: true }]);
+  });
+});
