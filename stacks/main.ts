@@ -9,20 +9,24 @@ import { CredentialsAwsStack } from './credentials-aws-stack.js';
 import { NetworkStack } from './network-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import { stateBackendFromEnv, useS3Backend } from './backend.js';
+import { writeAuditResults } from './artifacts.js';
 import { FortressError } from '../constructs/core/errors.js';
 import type { Policy } from '../constructs/policy/model.js';
+import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import { FortressAudit, Suppressions } from '../constructs/audit/engine.js';
 
 export interface AppOptions {
   /** Replace the example policy (the benchmark's scale case). @default templates/example-policy.yaml */
   readonly policy?: Policy;
+  /** Override broker options (variants in tests and examples). @default - the defaults */
+  readonly broker?: Partial<MosquittoBrokerOptions>;
 }
 
 export function buildApp(outdir?: string, options: AppOptions = {}): App {
   const app = new App(outdir ? { outdir } : {});
   const region = defaultRegion();
   const clusterName = defaultClusterName();
-  const base = defaultMosquittoOptions(options.policy);
+  const base: MosquittoBrokerOptions = { ...defaultMosquittoOptions(options.policy), ...options.broker };
   const cidrs = deviceCidrs();
 
   const network = new NetworkStack(app, 'mqtt-network', {
@@ -72,7 +76,9 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
   try {
-    buildApp().synth();
+    const app = buildApp();
+    app.synth();
+    writeAuditResults(app);
   } catch (e) {
     if (e instanceof FortressError) {
       console.error(`error ${e.code}: ${e.message}`);

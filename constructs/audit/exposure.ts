@@ -1,0 +1,110 @@
+/**
+ * What a stack exposes, read from its synthesized JSON alone (so two outputs can be compared
+ * without constructs): endpoints and source ranges, listeners and TLS, identities and their ACL
+ * rules, certificates, secrets and rotation, network rules, monitoring.
+ */
+import { auditContext } from './rules.js';
+import type { ListenerView } from './view.js';
+
+export interface Exposure {
+  readonly stack: string;
+  readonly endpoints: { path: string; name: string; namespace: string; type: string; ports: number[]; scheme: string | undefined; sourceRanges: string[] }[];
+  readonly listeners: { broker: string; port: number; bind: string; tlsVersion: string | undefined; clientCertificate: boolean; certificateIsUsername: boolean; anonymous: boolean; authorization: string }[];
+  readonly networkPolicies: { path: string; name: string; namespace: string; types: string[]; ingress: { sources: string[]; ports: string[] }[]; egress: { sources: string[]; ports: string[] }[] }[];
+  readonly securityGroupRules: { path: string; port: string; source: string; description: string }[];
+  readonly identities: { broker: string; listenerFile: string; username: string; rules: { access: string; topic: string }[] }[];
+  readonly certificates: { name: string; namespace: string; usage: 'ca' | 'server' | 'client'; duration: string; renewBefore: string; issuer: string; key: string; dnsNames: string[] }[];
+  readonly secrets: { name: string; count: number; kms: boolean; rotationDays: number | undefined }[];
+  readonly monitoring: { alerts: string[]; podMonitors: string[]; alarms: string[]; logMetricFilters: string[] };
+  readonly clusters: { name: string; publicEndpoint: boolean; publicCidrs: string[]; logTypes: string[] }[];
+  readonly vpcs: { path: string; cidr: string; flowLogs: boolean }[];
+}
+
+const peer = (f: any): string =>
+  f.ipBlock ? `CIDR ${f.ipBlock.cidr}${f.ipBlock.except?.length ? ` except ${f.ipBlock.except.join(', ')}` : ''}` : [f.namespaceSelector ? `namespaces ${JSON.stringify(f.namespaceSelector.matchLabels ?? {})}` : '', f.podSelector ? `pods ${JSON.stringify(f.podSelector.matchLabels ?? {})}` : ''].filter(Boolean).join(' / ') || 'any source';
+
+const setting = (l: ListenerView, k: string) => l.settings.get(k)?.at(-1);
+
+export function exposureOf(stack: string, json: any): Exposure {
+  const c = auditContext(stack, json);
+  const res = (t: string) => c.resources.filter((r) => r.type === t);
+  const secrets = res('aws_secretsmanager_secret').map((s) => {
+    const m = /^\$\{local\.(.+)\}$/.exec(String(s.config.for_each ?? ''));
+    const count = m ? Object.keys(json.locals?.[m[1]!] ?? {}).length : 1;
+    const rot = res('aws_secretsmanager_secret_rotation').find((r) => String(r.config.for_each ?? '').includes(s.id) || String(r.config.secret_id ?? '').includes(s.id));
+    return { name: m ? `${Object.values<any>(json.locals[m[1]!])[0]?.secret_name?.replace(/[^/]+$/, '*') ?? s.id}` : String(s.config.name), count, kms: Boolean(s.config.kms_key_id), rotationDays: rot ? Number(rot.config.rotation_rules?.automatically_after_days) : undefined };
+  });
+  return {
+    stack,
+    endpoints: c.k8s
+      .filter((o) => o.kind === 'Service' && o.body.spec?.clusterIp !== 'None' && o.body.spec?.clusterIP !== 'None')
+      .map((o) => ({
+        path: o.path,
+        name: o.name,
+        namespace: o.namespace ?? 'default',
+        type: o.body.spec?.type ?? 'ClusterIP',
+        ports: (o.body.spec?.ports ?? o.body.spec?.port ?? []).map((p: any) => Number(p.port)),
+        scheme: o.body.metadata?.annotations?.['service.beta.kubernetes.io/aws-load-balancer-scheme'],
+        sourceRanges: o.body.spec?.loadBalancerSourceRanges ?? [],
+      })),
+    listeners: c.brokers.flatMap((b) =>
+      b.conf.listeners.map((l) => ({
+        broker: `${b.namespace}/${b.name}`,
+        port: l.port,
+        bind: l.bind ?? 'all addresses',
+        tlsVersion: setting(l, 'tls_version'),
+        clientCertificate: setting(l, 'require_certificate') === 'true',
+        certificateIsUsername: setting(l, 'use_identity_as_username') === 'true',
+        anonymous: setting(l, 'allow_anonymous') !== 'false',
+        authorization: l.settings.has('plugin') ? 'dynamic security' : l.settings.has('acl_file') ? 'ACL file' : 'none',
+      })),
+    ),
+    networkPolicies: c.k8s
+      .filter((o) => o.kind === 'NetworkPolicy')
+      .map((o) => ({
+        path: o.path,
+        name: o.name,
+        namespace: o.namespace ?? 'default',
+        types: o.body.spec?.policyTypes ?? [],
+        ingress: (o.body.spec?.ingress ?? []).map((r: any) => ({ sources: (r.from ?? []).map(peer), ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
+        egress: (o.body.spec?.egress ?? []).map((r: any) => ({ sources: (r.to ?? []).map(peer), ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
+      })),
+    securityGroupRules: res('aws_vpc_security_group_ingress_rule').map((r) => ({
+      path: r.path,
+      port: r.config.from_port === r.config.to_port ? String(r.config.from_port) : `${r.config.from_port}-${r.config.to_port}`,
+      source: r.config.cidr_ipv4 ?? r.config.cidr_ipv6 ?? r.config.referenced_security_group_id ?? r.config.prefix_list_id ?? '?',
+      description: r.config.description ?? '',
+    })),
+    identities: c.brokers.flatMap((b) => b.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker: `${b.namespace}/${b.name}`, listenerFile: file, username, rules })))),
+    certificates: c.k8s
+      .filter((o) => o.kind === 'Certificate')
+      .map((o) => {
+        const s = o.body.spec ?? {};
+        return {
+          name: o.name,
+          namespace: o.namespace ?? 'default',
+          usage: s.isCA ? ('ca' as const) : (s.usages ?? []).includes('client auth') ? ('client' as const) : ('server' as const),
+          duration: s.duration ?? '2160h',
+          renewBefore: s.renewBefore ?? '(cert-manager default: 1/3 of the duration)',
+          issuer: `${s.issuerRef?.kind ?? 'Issuer'} ${s.issuerRef?.name}`,
+          key: `${s.privateKey?.algorithm ?? 'RSA'} ${s.privateKey?.size ?? ''}, new key on renewal: ${s.privateKey?.rotationPolicy === 'Always' ? 'yes' : 'no'}`.trim(),
+          dnsNames: s.dnsNames ?? [],
+        };
+      }),
+    secrets,
+    monitoring: {
+      alerts: c.k8s.filter((o) => o.kind === 'PrometheusRule').flatMap((o) => (o.body.spec?.groups ?? []).flatMap((g: any) => (g.rules ?? []).map((r: any) => r.alert))),
+      podMonitors: c.k8s.filter((o) => o.kind === 'PodMonitor').map((o) => `${o.namespace}/${o.name}`),
+      alarms: res('aws_cloudwatch_metric_alarm').map((r) => String(r.config.alarm_name)),
+      logMetricFilters: res('aws_cloudwatch_log_metric_filter').map((r) => `${r.config.name}: ${r.config.pattern}`),
+    },
+    clusters: res('aws_eks_cluster').map((r) => ({ name: String(r.config.name), publicEndpoint: r.config.vpc_config?.endpoint_public_access === true, publicCidrs: r.config.vpc_config?.public_access_cidrs ?? [], logTypes: r.config.enabled_cluster_log_types ?? [] })),
+    vpcs: res('aws_vpc').map((v) => ({ path: v.path, cidr: String(v.config.cidr_block), flowLogs: res('aws_flow_log').some((f) => String(f.config.vpc_id).includes(v.id)) })),
+  };
+}
+
+/** An ACL rule in plain words. */
+export function ruleInWords(r: { access: string; topic: string }): string {
+  const what = { read: 'subscribe to and receive', write: 'publish to', readwrite: 'publish to, subscribe to and receive', deny: 'is refused everything on' }[r.access] ?? r.access;
+  return r.access === 'deny' ? `${what} \`${r.topic}\`` : `may ${what} \`${r.topic}\``;
+}
