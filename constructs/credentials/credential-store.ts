@@ -11,7 +11,8 @@ import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-ident
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { logsKey } from '../core/logs-key.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
@@ -110,22 +111,12 @@ export class CredentialStore extends Construct {
     const account = Fn.element(Fn.split(':', rotationRole.arn), 4);
     const region = props.region;
 
-    this.kmsKey = new KmsKey(this, 'Key', {
+    this.kmsKey = logsKey(this, 'Key', {
       description: `Encrypts the MQTT credentials of ${brokerName} (mqtt-fortress)`,
-      enableKeyRotation: true,
-      rotationPeriodInDays: 365,
-      deletionWindowInDays: 30,
-      policy: policyDocument([
-        { Sid: 'AccountAdministersKeyThroughIam', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
-        {
-          Sid: 'CloudWatchLogsEncryptsRotationLogs',
-          Effect: 'Allow',
-          Principal: { Service: `logs.${region}.amazonaws.com` },
-          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          Resource: '*',
-          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:/aws/lambda/${name}-rotation` } },
-        },
-      ]),
+      region,
+      logGroupName: `/aws/lambda/${name}-rotation`,
+      arnForAccount: rotationRole.arn,
+      sid: 'CloudWatchLogsEncryptsRotationLogs',
       tags,
     });
     new KmsAlias(this, 'KeyAlias', { name: `alias/${name}-credentials`, targetKeyId: this.kmsKey.keyId });

@@ -3,7 +3,6 @@
  * CloudWatch Observability add-on into a KMS-encrypted log group with retention, a metric filter
  * counting MQTT authentication failures (Mosquitto has no counter for them) and an alarm.
  */
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js';
@@ -11,7 +10,7 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { logsKey } from '../core/logs-key.js';
 import { assertInt } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { policyDocument } from '../credentials/iam.js';
@@ -50,27 +49,9 @@ export class BrokerLogAlarms extends Construct {
       tags,
     });
     new IamRolePolicyAttachment(this, 'AgentPolicy', { role: agentRole.name, policyArn: 'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy' });
-    const account = Fn.element(Fn.split(':', agentRole.arn), 4);
-    const partition = Fn.element(Fn.split(':', agentRole.arn), 1);
     // The add-on writes application logs to this group; creating it first sets retention and KMS.
     const groupName = `/aws/containerinsights/${props.clusterName}/application`;
-    const key = new KmsKey(this, 'Key', {
-      description: `Encrypts the container logs of ${props.clusterName} (mqtt-fortress)`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyDocument([
-        { Sid: 'AccountAdministersKeyThroughIam', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
-        {
-          Sid: 'CloudWatchLogsEncryptsContainerLogs',
-          Effect: 'Allow',
-          Principal: { Service: `logs.${props.region}.amazonaws.com` },
-          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          Resource: '*',
-          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${props.region}:${account}:log-group:${groupName}` } },
-        },
-      ]),
-      tags,
-    });
+    const key = logsKey(this, 'Key', { description: `Encrypts the container logs of ${props.clusterName} (mqtt-fortress)`, region: props.region, logGroupName: groupName, arnForAccount: agentRole.arn, sid: 'CloudWatchLogsEncryptsContainerLogs', tags });
     this.logGroup = new CloudwatchLogGroup(this, 'ContainerLogs', { name: groupName, retentionInDays: retention, kmsKeyId: key.arn, tags });
     new EksAddon(this, 'CloudWatchObservability', {
       clusterName: props.clusterName,

@@ -162,9 +162,9 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   } else {
     L.push('persistence false', '');
   }
-  L.push(
-    '# MQTT over TLS only (TLS-1, TLS-2). No plaintext listener is reachable from outside the pod.',
-    input.bindAddress ? `listener ${port} ${input.bindAddress}` : `listener ${port}`,
+  /** The lines every TLS listener shares. */
+  const tlsListener = (p: number) => [
+    input.bindAddress ? `listener ${p} ${input.bindAddress}` : `listener ${p}`,
     'protocol mqtt',
     `max_connections ${limits.maxConnections}`,
     `certfile ${tls.certFile}`,
@@ -173,6 +173,10 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     `tls_version tlsv${tls.minVersion ?? '1.2'}`,
     `ciphers ${TLS12_CIPHERS}`,
     `ciphers_tls1.3 ${TLS13_CIPHERS}`,
+  ];
+  L.push(
+    '# MQTT over TLS only (TLS-1, TLS-2). No plaintext listener is reachable from outside the pod.',
+    ...tlsListener(port),
     `require_certificate ${tls.requireClientCertificate ? 'true' : 'false'}`,
   );
   if (tls.useIdentityAsUsername) L.push('use_identity_as_username true');
@@ -186,15 +190,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   if (input.certificateListener) {
     L.push(
       '# Client-certificate listener: the certificate CN is the username (no password).',
-      input.bindAddress ? `listener ${input.certificateListener.port} ${input.bindAddress}` : `listener ${input.certificateListener.port}`,
-      'protocol mqtt',
-      `max_connections ${limits.maxConnections}`,
-      `certfile ${tls.certFile}`,
-      `keyfile ${tls.keyFile}`,
-      `cafile ${tls.caFile}`,
-      `tls_version tlsv${tls.minVersion ?? '1.2'}`,
-      `ciphers ${TLS12_CIPHERS}`,
-      `ciphers_tls1.3 ${TLS13_CIPHERS}`,
+      ...tlsListener(input.certificateListener.port),
       'require_certificate true',
       'use_identity_as_username true',
       'allow_anonymous false',

@@ -15,7 +15,7 @@ import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-ident
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { accountOf, logsKey } from '../core/logs-key.js';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import { assertReason, parseCidr, assertInt } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
@@ -87,24 +87,14 @@ export class PrivateEksCluster extends Construct {
 
     const clusterRole = new IamRole(this, 'ClusterRole', { name: `${name}-cluster`, assumeRolePolicy: assume('eks.amazonaws.com'), tags });
     new IamRolePolicyAttachment(this, 'ClusterPolicy', { role: clusterRole.name, policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' });
-    const account = Fn.element(Fn.split(':', clusterRole.arn), 4);
-    const partition = Fn.element(Fn.split(':', clusterRole.arn), 1);
+    const { partition } = accountOf(clusterRole.arn);
     const logGroupName = `/aws/eks/${name}/cluster`;
-    const key = new KmsKey(this, 'Key', {
+    const key = logsKey(this, 'Key', {
       description: `Envelope-encrypts the Kubernetes secrets and control-plane logs of ${name} (mqtt-fortress)`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyDocument([
-        { Sid: 'AccountAdministersKeyThroughIam', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
-        {
-          Sid: 'CloudWatchLogsEncryptsControlPlaneLogs',
-          Effect: 'Allow',
-          Principal: { Service: `logs.${props.region}.amazonaws.com` },
-          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          Resource: '*',
-          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${props.region}:${account}:log-group:${logGroupName}` } },
-        },
-      ]),
+      region: props.region,
+      logGroupName,
+      arnForAccount: clusterRole.arn,
+      sid: 'CloudWatchLogsEncryptsControlPlaneLogs',
       tags,
     });
     const logs = new CloudwatchLogGroup(this, 'ControlPlaneLogs', { name: logGroupName, retentionInDays: retention, kmsKeyId: key.arn, tags });

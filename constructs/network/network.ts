@@ -4,7 +4,6 @@
  * NAT, flow logs to KMS-encrypted CloudWatch Logs, the default security group emptied. Public
  * subnets exist only when an internet-facing load balancer is declared, with its reason.
  */
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
@@ -12,7 +11,7 @@ import { FlowLog } from '@cdktf/provider-aws/lib/flow-log/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { logsKey } from '../core/logs-key.js';
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
@@ -197,26 +196,8 @@ export class BrokerNetwork extends Construct {
 
     // Flow logs of all traffic, to a KMS-encrypted log group with retention.
     const logRole = new IamRole(this, 'FlowLogRole', { name: `${name}-flow-logs`, assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }]), tags });
-    const account = Fn.element(Fn.split(':', logRole.arn), 4);
-    const partition = Fn.element(Fn.split(':', logRole.arn), 1);
     const logName = `/mqtt-fortress/${name}/vpc-flow-logs`;
-    const key = new KmsKey(this, 'FlowLogKey', {
-      description: `Encrypts the VPC flow logs of ${name} (mqtt-fortress)`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyDocument([
-        { Sid: 'AccountAdministersKeyThroughIam', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
-        {
-          Sid: 'CloudWatchLogsEncryptsFlowLogs',
-          Effect: 'Allow',
-          Principal: { Service: `logs.${props.region}.amazonaws.com` },
-          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          Resource: '*',
-          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${props.region}:${account}:log-group:${logName}` } },
-        },
-      ]),
-      tags,
-    });
+    const key = logsKey(this, 'FlowLogKey', { description: `Encrypts the VPC flow logs of ${name} (mqtt-fortress)`, region: props.region, logGroupName: logName, arnForAccount: logRole.arn, sid: 'CloudWatchLogsEncryptsFlowLogs', tags });
     this.flowLogGroup = new CloudwatchLogGroup(this, 'FlowLogs', { name: logName, retentionInDays: plan.retention, kmsKeyId: key.arn, tags });
     new IamRolePolicy(this, 'FlowLogPolicy', {
       role: logRole.id,
