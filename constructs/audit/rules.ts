@@ -41,6 +41,13 @@ export interface BrokerView {
   readonly pod: PodView | undefined;
 }
 
+export interface EmqxView {
+  readonly path: string;
+  readonly name: string;
+  readonly config: any;
+  readonly acl: string;
+}
+
 export interface AuditContext {
   readonly stack: string;
   readonly json: any;
@@ -48,6 +55,7 @@ export interface AuditContext {
   readonly k8s: K8sView[];
   readonly pods: PodView[];
   readonly brokers: BrokerView[];
+  readonly emqx: EmqxView[];
 }
 
 export function auditContext(stack: string, json: any): AuditContext {
@@ -68,8 +76,23 @@ export function auditContext(stack: string, json: any): AuditContext {
       pod,
     });
   }
-  return { stack, json, resources: resourcesOf(json), k8s, pods: podViews, brokers };
+  const emqx: EmqxView[] = [];
+  for (const cm of k8s.filter((o) => o.kind === 'ConfigMap')) {
+    const files = configMapFiles(cm);
+    if (!files['emqx.conf']) continue;
+    let config: any;
+    try {
+      config = JSON.parse(files['emqx.conf'].replace(/^#.*$/gm, ''));
+    } catch {
+      config = { unparsable: true };
+    }
+    emqx.push({ path: cm.path, name: cm.name.replace(/-config$/, ''), config, acl: files['acl.conf'] ?? '' });
+  }
+  return { stack, json, resources: resourcesOf(json), k8s, pods: podViews, brokers, emqx };
 }
+
+/** EMQX listeners of a type that are not switched off. */
+const emqxOn = (cfg: any, type: string) => Object.entries<any>(cfg?.listeners?.[type] ?? { default: {} }).filter(([, l]) => l !== 'marked_for_deletion' && l?.enable !== false);
 
 const ok = (path: string, detail: string): RuleRow => ({ status: 'compliant', path, detail });
 const bad = (path: string, finding: string, detail: string): RuleRow => ({ status: 'non-compliant', path, finding, detail });
@@ -81,6 +104,16 @@ const AEAD_FS = /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY
 const hours = (d: string | undefined) => (d ? [...d.matchAll(/(\d+)(h|m|s)/g)].reduce((a, m) => a + Number(m[1]) / (m[2] === 'h' ? 1 : m[2] === 'm' ? 60 : 3600), 0) : NaN);
 const isBroad = (t: string) => /^(#|\+)(\/|$)/.test(t);
 const grants = (access: string, what: 'read' | 'write') => access === 'readwrite' || access === what;
+
+
+/** ACL-1 for EMQX: default deny, denied clients disconnected, acl.conf ending with {deny, all}. */
+function emqxDefaultDeny(c: AuditContext): RuleRow[] {
+  return c.emqx.map((e) => {
+    const a = e.config?.authorization ?? {};
+    const problems = [a.no_match !== 'deny' ? `no_match ${a.no_match ?? 'allow (default)'}` : '', a.deny_action !== 'disconnect' ? `deny_action ${a.deny_action ?? 'ignore (default)'}` : '', !/\{deny,\s*all\}\.\s*$/.test(e.acl) ? 'acl.conf does not end with {deny, all}.' : '', /\{allow,\s*all\}/.test(e.acl) ? 'acl.conf contains {allow, all}' : ''].filter(Boolean);
+    return problems.length ? bad(e.path, `ACL-1[${e.name}:emqx]`, problems.join(', ')) : ok(e.path, 'EMQX denies by default and disconnects denied clients');
+  });
+}
 
 export const RULES: readonly AuditRule[] = [
   {
@@ -99,6 +132,10 @@ export const RULES: readonly AuditRule[] = [
         rows.push(Number(p.port) === 1883 || String(p.targetPort) === '1883' ? bad(o.path, `TLS-1[service:${o.name}:1883]`, `Service ${o.name} exposes 1883`) : ok(o.path, `Service ${o.name} port ${p.port}`));
       }
       for (const p of c.pods) for (const k of p.containers) if (k.ports.includes(1883)) rows.push(bad(p.owner.path, `TLS-1[container:${k.name}:1883]`, `container ${k.name} declares port 1883`));
+      for (const e of c.emqx) {
+        const plain = [...emqxOn(e.config, 'tcp').map(([n]) => `tcp.${n}`), ...emqxOn(e.config, 'ws').map(([n]) => `ws.${n}`)];
+        rows.push(plain.length ? bad(e.path, `TLS-1[${e.name}:${plain.join(',')}]`, `EMQX plaintext listeners on: ${plain.join(', ')} (EMQX enables tcp and ws by default)`) : ok(e.path, 'EMQX tcp and ws listeners off'));
+      }
       return rowsOr(rows, c.stack, 'no broker, Service or workload in this stack');
     },
   },
@@ -124,7 +161,15 @@ export const RULES: readonly AuditRule[] = [
         ),
         c.stack,
         'no TLS listener in this stack',
-      ),
+      ).concat(
+        c.emqx.flatMap((e) =>
+          [...emqxOn(e.config, 'ssl'), ...emqxOn(e.config, 'wss')].map(([n, l]) => {
+            const v: string[] = l?.ssl_options?.versions ?? [];
+            const weak = (l?.ssl_options?.ciphers ?? []).filter((x: string) => !x.startsWith('TLS_') && !AEAD_FS.test(x));
+            return !v.length || v.some((x) => !['tlsv1.2', 'tlsv1.3'].includes(x)) ? bad(e.path, `TLS-2[${e.name}:${n}:versions]`, `EMQX listener ${n}: versions ${v.join(', ') || 'default (includes older ones)'}`) : weak.length || !(l?.ssl_options?.ciphers ?? []).length ? bad(e.path, `TLS-2[${e.name}:${n}:ciphers]`, `EMQX listener ${n}: ciphers ${weak.join(', ') || 'default list'}`) : ok(e.path, `EMQX listener ${n}: ${v.join(', ')}, AEAD suites`);
+          }),
+        ),
+      ).filter((r, _, all) => r.status !== 'not-applicable' || all.length === 1),
   },
   {
     id: 'TLS-3',
@@ -189,7 +234,17 @@ export const RULES: readonly AuditRule[] = [
         ]),
         c.stack,
         'no broker in this stack',
-      ),
+      )
+        .concat(
+          c.emqx.map((e) => {
+            const authn: any[] = e.config?.authentication ?? [];
+            const certOnly = e.config?.mqtt?.peer_cert_as_username && e.config?.listeners?.ssl?.default?.ssl_options?.fail_if_no_peer_cert === true;
+            const listenersOff = [...emqxOn(e.config, 'ssl'), ...emqxOn(e.config, 'wss')].filter(([, l]) => l?.enable_authn === false || l?.enable_authn === 'false');
+            if (listenersOff.length) return bad(e.path, `AUTH-1[${e.name}:enable_authn]`, `EMQX listener ${listenersOff.map(([n]) => n).join(', ')} skips authentication`);
+            return authn.some((a) => a?.enable !== false) || certOnly ? ok(e.path, 'EMQX authenticates every client (an authenticator or required client certificates)') : bad(e.path, `AUTH-1[${e.name}:anonymous]`, 'EMQX has no enabled authenticator: it admits anonymous clients');
+          }),
+        )
+        .filter((r, _, all) => r.status !== 'not-applicable' || all.length === 1),
   },
   {
     id: 'AUTH-2',
@@ -243,12 +298,12 @@ export const RULES: readonly AuditRule[] = [
   {
     id: 'ACL-1',
     level: 'error',
-    info: 'Default deny: no rule for anonymous clients or for every user; dynamic security denies by default.',
-    explanation: 'Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user.',
-    fix: 'Render the ACL from the policy (per-user blocks only).',
+    info: 'Default deny: no rule for anonymous clients or for every user; dynamic security and EMQX deny by default.',
+    explanation: 'Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user. EMQX 5.8 ships no_match = allow and an acl.conf ending with {allow, all}.',
+    fix: 'Render the ACL from the policy (per-user blocks only); for EMQX authorization { no_match = deny, deny_action = disconnect } (EmqxCluster does this).',
     check: (c) =>
       rowsOr(
-        c.brokers.flatMap((b) => [
+        [...emqxDefaultDeny(c), ...c.brokers.flatMap((b) => [
           ...b.acls.map(({ file, acl }) =>
             acl.anonymous.length || acl.patterns.length
               ? bad(b.path, `ACL-1[${file}]`, `${file}: ${acl.anonymous.length} anonymous and ${acl.patterns.length} pattern line(s) apply to clients without their own rules`)
@@ -261,7 +316,7 @@ export const RULES: readonly AuditRule[] = [
                   : ok(b.path, 'dynamic security denies by default'),
               ]
             : []),
-        ]),
+        ])],
         c.stack,
         'no broker in this stack',
       ),
@@ -391,7 +446,22 @@ export const RULES: readonly AuditRule[] = [
         }),
         c.stack,
         'no broker in this stack',
-      ),
+      )
+        .concat(
+          c.emqx.map((e) => {
+            const l = e.config?.listeners?.ssl?.default ?? {};
+            const missing = [
+              ['max_connections', l.max_connections],
+              ['max_conn_rate', l.max_conn_rate],
+              ['messages_rate', l.messages_rate],
+              ['bytes_rate', l.bytes_rate],
+              ['mqtt.max_packet_size', e.config?.mqtt?.max_packet_size],
+              ['flapping_detect', e.config?.flapping_detect?.enable === true ? 1 : undefined],
+            ].filter(([, v]) => v === undefined || v === 'infinity').map(([k]) => k);
+            return missing.length ? bad(e.path, `DOS-1[${e.name}:${missing.join(',')}]`, `EMQX without ${missing.join(', ')}`) : ok(e.path, 'EMQX rate limits, packet size and flapping detection set');
+          }),
+        )
+        .filter((r, _, all) => r.status !== 'not-applicable' || all.length === 1),
   },
   {
     id: 'DOS-2',

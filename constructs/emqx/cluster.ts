@@ -1,0 +1,35 @@
+/** EmqxCluster: a hardened multi-node EMQX 5.8 cluster on Kubernetes; thin over buildEmqx. */
+import type { TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { ValidationError, scoped } from '../core/errors.js';
+import type { Relaxation } from '../core/relaxation.js';
+import { addK8sObject } from '../k8s/resources.js';
+import type { Policy } from '../policy/model.js';
+import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './manifests.js';
+
+export type EmqxClusterProps = EmqxClusterOptions;
+
+export class EmqxCluster extends Construct {
+  public readonly build: EmqxBuild;
+  public readonly policy: Policy;
+  public readonly relaxations: readonly Relaxation[];
+  public readonly statefulSet: TerraformResource;
+
+  constructor(scope: Construct, id: string, props: EmqxClusterProps) {
+    super(scope, id);
+    this.build = scoped(this, () => buildEmqx(props));
+    this.policy = props.policy;
+    this.relaxations = this.build.relaxations;
+    let ns: TerraformResource | undefined;
+    let ss: TerraformResource | undefined;
+    for (const obj of this.build.objects) {
+      const res = addK8sObject(this, obj.kind === 'Namespace' ? 'Namespace' : `${obj.kind}-${obj.metadata.name}`, obj, ns && obj.kind !== 'Namespace' ? { dependsOn: [ns] } : {});
+      if (obj.kind === 'Namespace') ns = res;
+      if (obj.kind === 'StatefulSet') ss = res;
+    }
+    this.statefulSet = ss!;
+    this.node.addValidation({
+      validate: () => ((props.allowFrom ?? []).length ? [] : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message]),
+    });
+  }
+}

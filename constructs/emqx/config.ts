@@ -1,0 +1,179 @@
+/**
+ * Renders a hardened EMQX 5.8 configuration (pure). Every insecure default of EMQX 5.8 is
+ * overridden explicitly (FIELD-NOTES, ANCHORS); secrets never appear here: the Erlang cookie and
+ * the dashboard password come from environment variables (EMQX_NODE__COOKIE,
+ * EMQX_DASHBOARD__DEFAULT_PASSWORD) fed by a Secret, API keys from a file in a Secret volume.
+ */
+import { assertInt } from '../core/checks.js';
+import { FortressError, show } from '../core/errors.js';
+import type { ClientAuth } from '../mosquitto/manifests.js';
+
+export const EMQX_PATHS = {
+  conf: '/opt/emqx/etc/emqx.conf',
+  fortress: '/opt/emqx/etc/fortress',
+  tls: '/opt/emqx/etc/fortress-tls',
+  nodeTls: '/opt/emqx/etc/fortress-node-tls',
+  sslDist: '/opt/emqx/etc/ssl_dist.conf',
+  auth: '/run/fortress/auth',
+  admin: '/run/fortress/admin',
+  data: '/opt/emqx/data',
+} as const;
+
+/** TLS 1.2 suites (OpenSSL names): AEAD with forward secrecy only (TLS-2); TLS 1.3 suites come first. */
+export const EMQX_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+];
+
+export interface EmqxLimits {
+  /** @default 10000 */
+  readonly maxConnections?: number;
+  /** New connections per second per node. @default 500 */
+  readonly maxConnRatePerSecond?: number;
+  /** PUBLISH messages per second per connection (AWS IoT Core: 100). @default 100 */
+  readonly messagesPerSecond?: number;
+  /** Bytes per second per connection (AWS IoT Core: 512 KB/s). @default 524288 */
+  readonly bytesPerSecond?: number;
+  /** @default 262144 */
+  readonly maxPacketSizeBytes?: number;
+  /** @default 20 */
+  readonly maxInflight?: number;
+  /** @default 1000 */
+  readonly maxQueuedMessages?: number;
+  /** Longest client id (AWS IoT Core: 128). @default 128 */
+  readonly maxClientIdLength?: number;
+  /** @default 16 */
+  readonly maxTopicLevels?: number;
+}
+
+export interface EmqxConfigInput {
+  readonly clusterName: string;
+  /** DNS name of the headless Service (SRV discovery). */
+  readonly discoveryDnsName: string;
+  readonly clientAuth: ClientAuth;
+  readonly minTlsVersion: '1.2' | '1.3';
+  readonly limits?: EmqxLimits;
+  /** MQTT over secure WebSockets on this port. @default - off */
+  readonly wssPort?: number;
+  readonly dashboardPort?: number;
+}
+
+const DEFAULTS: Required<EmqxLimits> = {
+  maxConnections: 10000,
+  maxConnRatePerSecond: 500,
+  messagesPerSecond: 100,
+  bytesPerSecond: 524288,
+  maxPacketSizeBytes: 262144,
+  maxInflight: 20,
+  maxQueuedMessages: 1000,
+  maxClientIdLength: 128,
+  maxTopicLevels: 16,
+};
+
+export function resolveEmqxLimits(l: EmqxLimits = {}): Required<EmqxLimits> {
+  const r = { ...DEFAULTS, ...Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) } as Required<EmqxLimits>;
+  assertInt('limits.maxConnections', r.maxConnections, 1, 10_000_000);
+  assertInt('limits.maxConnRatePerSecond', r.maxConnRatePerSecond, 1, 100_000);
+  assertInt('limits.messagesPerSecond', r.messagesPerSecond, 1, 100_000);
+  assertInt('limits.bytesPerSecond', r.bytesPerSecond, 1024, 1_073_741_824);
+  assertInt('limits.maxPacketSizeBytes', r.maxPacketSizeBytes, 1024, 268_435_455);
+  assertInt('limits.maxInflight', r.maxInflight, 1, 65535);
+  assertInt('limits.maxQueuedMessages', r.maxQueuedMessages, 1, 10_000_000);
+  assertInt('limits.maxClientIdLength', r.maxClientIdLength, 23, 65535);
+  assertInt('limits.maxTopicLevels', r.maxTopicLevels, 1, 65535);
+  return r;
+}
+
+/** The emqx.conf content as an object; HOCON is a superset of JSON, so JSON.stringify renders it. */
+export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
+  const l = resolveEmqxLimits(i.limits);
+  if (!['password', 'password-and-certificate', 'certificate'].includes(i.clientAuth)) {
+    throw new FortressError('EMQX_CLIENT_AUTH', `tls.clientAuth ${show(i.clientAuth)} is not offered for EMQX: use password, password-and-certificate or certificate.`);
+  }
+  const certs = i.clientAuth !== 'password';
+  const versions = i.minTlsVersion === '1.3' ? ['tlsv1.3'] : ['tlsv1.3', 'tlsv1.2'];
+  const ssl = (dir: string) => ({ certfile: `${dir}/tls.crt`, keyfile: `${dir}/tls.key`, cacertfile: `${dir}/ca.crt` });
+  const listenerSsl = {
+    ...ssl(EMQX_PATHS.tls),
+    verify: certs ? 'verify_peer' : 'verify_none',
+    fail_if_no_peer_cert: certs,
+    versions,
+    ciphers: i.minTlsVersion === '1.3' ? EMQX_CIPHERS.filter((c) => c.startsWith('TLS_')) : EMQX_CIPHERS,
+    honor_cipher_order: true,
+    secure_renegotiate: true,
+  };
+  const limits = { max_connections: l.maxConnections, max_conn_rate: `${l.maxConnRatePerSecond}/s`, messages_rate: `${l.messagesPerSecond}/s`, bytes_rate: `${Math.floor(l.bytesPerSecond / 1024)}KB/s` };
+  return {
+    node: { data_dir: EMQX_PATHS.data },
+    cluster: {
+      name: i.clusterName,
+      discovery_strategy: 'dns',
+      dns: { name: i.discoveryDnsName, record_type: 'srv' },
+      // Erlang distribution over TLS (ssl_dist.conf holds the node certificate).
+      proto_dist: 'inet_tls',
+      autoheal: true,
+      autoclean: '24h',
+    },
+    rpc: { protocol: 'ssl', ...ssl(EMQX_PATHS.nodeTls) },
+    listeners: {
+      tcp: { default: { enable: false } },
+      ws: { default: { enable: false } },
+      ssl: { default: { enable: true, bind: '0.0.0.0:8883', enable_authn: true, ...limits, ssl_options: listenerSsl } },
+      wss: { default: i.wssPort ? { enable: true, bind: `0.0.0.0:${i.wssPort}`, enable_authn: true, ...limits, ssl_options: listenerSsl } : { enable: false } },
+    },
+    mqtt: {
+      max_packet_size: `${Math.floor(l.maxPacketSizeBytes / 1024)}KB`,
+      max_clientid_len: l.maxClientIdLength,
+      max_topic_levels: l.maxTopicLevels,
+      max_inflight: l.maxInflight,
+      max_mqueue_len: l.maxQueuedMessages,
+      ...(i.clientAuth === 'certificate' ? { peer_cert_as_username: 'cn' } : {}),
+    },
+    authentication: [
+      {
+        mechanism: 'password_based',
+        backend: 'built_in_database',
+        // With certificate-only clients the CN is the username and no password is checked.
+        enable: i.clientAuth !== 'certificate',
+        user_id_type: 'username',
+        password_hash_algorithm: { name: 'pbkdf2', mac_fun: 'sha256', iterations: 4096, dk_length: 32 },
+        // Hashes only: the init container hashes the Secret's passwords into this file.
+        bootstrap_file: `${EMQX_PATHS.auth}/bootstrap.csv`,
+        bootstrap_type: 'hash',
+      },
+    ],
+    authorization: {
+      no_match: 'deny',
+      deny_action: 'disconnect',
+      cache: { max_size: 32, ttl: '1m' },
+      sources: [{ type: 'file', enable: true, path: `${EMQX_PATHS.fortress}/acl.conf` }],
+    },
+    flapping_detect: { enable: true, window_time: '1m', max_count: 15, ban_time: '5m' },
+    force_shutdown: { max_mailbox_size: 1000, max_heap_size: '32MB' },
+    // Dashboard and REST API (also /api/v5/prometheus/stats): the Service does not expose it and
+    // the NetworkPolicy admits only the monitoring namespace. Its password comes from a Secret.
+    dashboard: { listeners: { http: { enable: true, bind: `0.0.0.0:${i.dashboardPort ?? 18083}` } } },
+    api_key: { bootstrap_file: `${EMQX_PATHS.admin}/api-keys` },
+    prometheus: { enable_basic_auth: true },
+    log: { console: { enable: true, level: 'warning', formatter: 'json', time_offset: 'system' }, file: { default: { enable: false } } },
+  };
+}
+
+/** etc/ssl_dist.conf: TLS for the Erlang distribution, mutual, with the node certificate. */
+export function renderSslDist(minTlsVersion: '1.2' | '1.3'): string {
+  const v = minTlsVersion === '1.3' ? "['tlsv1.3']" : "['tlsv1.3', 'tlsv1.2']";
+  const files = `{certfile, "${EMQX_PATHS.nodeTls}/tls.crt"}, {keyfile, "${EMQX_PATHS.nodeTls}/tls.key"}, {cacertfile, "${EMQX_PATHS.nodeTls}/ca.crt"}`;
+  return [
+    '%% Rendered by mqtt-fortress: node-to-node (Erlang distribution) TLS, both sides verified.',
+    `[{server, [${files}, {verify, verify_peer}, {fail_if_no_peer_cert, true}, {secure_renegotiate, true}, {versions, ${v}}]},`,
+    ` {client, [${files}, {verify, verify_peer}, {secure_renegotiate, true}, {versions, ${v}}]}].`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,283 @@
+/**
+ * Kubernetes objects of a hardened EMQX 5.8 cluster (pure). EmqxCluster is a thin construct over
+ * {@link buildEmqx}.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { assertDnsLabel, assertInt } from '../core/checks.js';
+import { FortressError, show } from '../core/errors.js';
+import { compareVersions, imageRef } from '../core/image.js';
+import { checkPeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import type { Relaxation } from '../core/relaxation.js';
+import type { K8sObject } from '../k8s/objects.js';
+import type { Policy } from '../policy/model.js';
+import { renderEmqxAcl } from '../policy/render-emqx.js';
+import { templatePath } from '../templates.js';
+import type { ClientAuth } from '../mosquitto/manifests.js';
+import { EMQX_PATHS, renderEmqxConfig, renderSslDist, type EmqxLimits } from './config.js';
+
+/** EMQX 5.8.x is the last Apache-2.0 line that clusters without a license. */
+export const EMQX_VERSION_LINE = '5.8';
+export const EMQX_IMAGE = { repository: 'emqx/emqx', tag: '5.8.9' } as const;
+
+export interface EmqxClusterOptions {
+  readonly policy: Policy;
+  /** Secret with one key per username (plaintext); the init container hashes it. */
+  readonly credentialsSecretName: string;
+  /**
+   * Secret with `cookie` (Erlang distribution cookie), `dashboard-password` and `api-keys`
+   * (`key:secret:role` lines, for the Prometheus scraper). Never in configuration.
+   */
+  readonly adminSecretName: string;
+  readonly tls: {
+    /** kubernetes.io/tls Secret of the MQTT listener (tls.crt, tls.key, ca.crt). */
+    readonly secretName: string;
+    /** Certificate of the nodes for distribution and RPC, verified both ways. */
+    readonly nodeSecretName: string;
+    /** @default '1.2' */
+    readonly minVersion?: '1.2' | '1.3';
+    /** @default 'password' */
+    readonly clientAuth?: Exclude<ClientAuth, 'password-or-certificate'>;
+  };
+  /** The image, pinned by digest (`crane digest emqx/emqx:5.8.9`); 5.8.x only. */
+  readonly image: { readonly repository?: string; readonly tag?: string; readonly digest: string };
+  /** @default 'emqx' */
+  readonly name?: string;
+  /** @default 'mqtt' */
+  readonly namespace?: string;
+  /** @default true */
+  readonly createNamespace?: boolean;
+  /** Core nodes. @default 3 */
+  readonly replicas?: number;
+  /** @default 10883 */
+  readonly runAsUser?: number;
+  readonly resources?: ResourceRequirements;
+  readonly limits?: EmqxLimits;
+  /** MQTT over secure WebSockets. @default - off */
+  readonly wssPort?: number;
+  readonly allowFrom?: readonly MqttPeer[];
+  /** @default 'monitoring' */
+  readonly monitoringNamespace?: string;
+  /** @default '10Gi' */
+  readonly storageSize?: string;
+  /**
+   * Allow replicas without zone spread, e.g. in a single-zone test cluster.
+   * @default - spread over zones is required when replicas > 1
+   */
+  readonly singleZoneReason?: string;
+}
+
+export const EMQX_DEFAULT_RESOURCES = {
+  requests: { cpu: '500m', memory: '1Gi', ephemeralStorage: '256Mi' },
+  limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '1Gi' },
+};
+
+export const EMQX_PORTS = { mqtts: 8883, dashboard: 18083, dist: 4370, rpc: 5369 } as const;
+
+export interface EmqxBuild {
+  readonly name: string;
+  readonly namespace: string;
+  readonly replicas: number;
+  readonly config: Record<string, unknown>;
+  readonly files: { 'emqx.conf': string; 'acl.conf': string; 'ssl_dist.conf': string; users: string };
+  readonly objects: K8sObject[];
+  readonly relaxations: Relaxation[];
+}
+
+export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
+  const relaxations: Relaxation[] = [];
+  const name = o.name ?? 'emqx';
+  const ns = o.namespace ?? 'mqtt';
+  assertDnsLabel('name', name);
+  assertDnsLabel('namespace', ns);
+  assertDnsLabel('credentialsSecretName', o.credentialsSecretName);
+  assertDnsLabel('adminSecretName', o.adminSecretName);
+  assertDnsLabel('tls.secretName', o.tls?.secretName);
+  assertDnsLabel('tls.nodeSecretName', o.tls?.nodeSecretName);
+  if (o.tls.secretName === o.tls.nodeSecretName) throw new FortressError('EMQX_NODE_TLS', 'tls.nodeSecretName must differ from tls.secretName: node-to-node traffic gets its own certificate, so a leaked client-facing key cannot join the cluster.');
+  const img = { ...EMQX_IMAGE, ...o.image };
+  const image = imageRef('image', img);
+  if (!/^\d+\.\d+\.\d+/.test(img.tag) || compareVersions(img.tag, '5.8.0') < 0 || compareVersions(img.tag, '5.9.0') >= 0) {
+    throw new FortressError(
+      'EMQX_VERSION',
+      `image.tag ${show(img.tag)} is not an EMQX ${EMQX_VERSION_LINE}.x release. EMQX 5.9 and later are licensed under the BSL and run a single node without a license; 5.8.x is the last Apache-2.0 line with free clustering. Use ${EMQX_IMAGE.tag}.`,
+    );
+  }
+  const replicas = o.replicas ?? 3;
+  assertInt('replicas', replicas, 1, 32, 'EMQX core nodes: 3 (the default) tolerate one lost node.');
+  if (replicas === 2) throw new FortressError('EMQX_REPLICAS', 'replicas is 2: two core nodes cannot tell a crashed peer from a partition. Use 1, or 3 or more.');
+  const runAsUser = o.runAsUser ?? 10883;
+  if (!Number.isInteger(runAsUser) || runAsUser < 10000) throw new FortressError('MOSQ_UID', `runAsUser is ${show(runAsUser)}; use an integer of at least 10000.`);
+  for (const [i, p] of (o.allowFrom ?? []).entries()) {
+    const r = checkPeer(`allowFrom[${i}]`, p);
+    if (r) relaxations.push({ id: 'NET-2', prop: `allowFrom[${i}].openToWorldReason`, reason: r });
+  }
+  if (o.singleZoneReason !== undefined) {
+    if (o.singleZoneReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'singleZoneReason needs a reason of at least 10 characters.');
+    relaxations.push({ id: 'DOS-2', prop: 'singleZoneReason', reason: o.singleZoneReason.trim() });
+  }
+  const monitoringNamespace = o.monitoringNamespace ?? 'monitoring';
+  assertDnsLabel('monitoringNamespace', monitoringNamespace);
+  const headless = `${name}-headless`;
+  const minTls = o.tls.minVersion ?? '1.2';
+  const config = renderEmqxConfig({
+    clusterName: name,
+    discoveryDnsName: `${headless}.${ns}.svc.cluster.local`,
+    clientAuth: o.tls.clientAuth ?? 'password',
+    minTlsVersion: minTls,
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.wssPort ? { wssPort: o.wssPort } : {}),
+  });
+  const files = {
+    'emqx.conf': `# Rendered by mqtt-fortress (HOCON, JSON syntax). Do not edit: change the construct props.\n${JSON.stringify(config, null, 2)}\n`,
+    'acl.conf': renderEmqxAcl(o.policy),
+    'ssl_dist.conf': renderSslDist(minTls),
+    users: o.policy.principals.map((p) => p.username).join('\n') + '\n',
+  };
+  const resources = resolveResources('resources', o.resources, EMQX_DEFAULT_RESOURCES);
+  const labels = { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'broker', 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
+  const selector = { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': name };
+  const meta = (n: string) => ({ name: n, namespace: ns, labels: { ...labels } });
+  const hashErl = readFileSync(templatePath('emqx/hash-credentials.erl'), 'utf8');
+  const hashSh = readFileSync(templatePath('emqx/hash-credentials.sh'), 'utf8');
+  const restartHash = createHash('sha256').update(JSON.stringify(files)).update(hashErl).digest('hex').slice(0, 16);
+  const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const small = { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '64Mi' } };
+  const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: o.adminSecretName, key } } });
+  const ports = [
+    { name: 'mqtts', containerPort: EMQX_PORTS.mqtts, protocol: 'TCP' },
+    ...(o.wssPort ? [{ name: 'wss', containerPort: o.wssPort, protocol: 'TCP' }] : []),
+    { name: 'dashboard', containerPort: EMQX_PORTS.dashboard, protocol: 'TCP' },
+    { name: 'dist', containerPort: EMQX_PORTS.dist, protocol: 'TCP' },
+    { name: 'rpc', containerPort: EMQX_PORTS.rpc, protocol: 'TCP' },
+  ];
+  const clientPorts = [EMQX_PORTS.mqtts, ...(o.wssPort ? [o.wssPort] : [])];
+  const objects: K8sObject[] = [];
+  if (o.createNamespace ?? true) {
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', ...Object.fromEntries(['enforce', 'audit', 'warn'].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, 'restricted'], [`pod-security.kubernetes.io/${m}-version`, 'latest']])) } } });
+  }
+  objects.push(
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name), automountServiceAccountToken: false },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-config`), data: { ...files, 'hash-credentials.erl': hashErl, 'hash-credentials.sh': hashSh } },
+    // DNS SRV discovery: every node, ready or not, must be resolvable to form the cluster.
+    { apiVersion: 'v1', kind: 'Service', metadata: meta(headless), spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { ...selector }, ports: [{ name: 'dist', port: EMQX_PORTS.dist, targetPort: 'dist', protocol: 'TCP' }, { name: 'rpc', port: EMQX_PORTS.rpc, targetPort: 'rpc', protocol: 'TCP' }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: meta(name), spec: { type: 'ClusterIP', selector: { ...selector }, ports: clientPorts.map((p, i) => ({ name: i === 0 ? 'mqtts' : 'wss', port: p, targetPort: i === 0 ? 'mqtts' : 'wss', protocol: 'TCP' })) } },
+  );
+  const spread = replicas > 1 && !o.singleZoneReason;
+  objects.push({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta(name),
+    spec: {
+      replicas,
+      serviceName: headless,
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: { ...selector } },
+      updateStrategy: { type: 'RollingUpdate' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      template: {
+        metadata: { labels: { ...labels }, annotations: { 'mqtt-fortress.io/restart-hash': restartHash } },
+        spec: {
+          serviceAccountName: name,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 60,
+          securityContext: { runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
+          ...(replicas > 1
+            ? {
+                affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { ...selector } }, topologyKey: 'kubernetes.io/hostname' }] } },
+                topologySpreadConstraints: spread ? [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { ...selector } } }] : [],
+              }
+            : {}),
+          initContainers: [
+            {
+              name: 'hash-credentials',
+              image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
+              env: [
+                { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' },
+                { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` },
+                { name: 'FORTRESS_OUT', value: EMQX_PATHS.auth },
+              ],
+              securityContext: secCtx,
+              resources: small,
+              volumeMounts: [
+                { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
+                { name: 'credentials', mountPath: '/run/fortress/plain', readOnly: true },
+                { name: 'auth', mountPath: EMQX_PATHS.auth },
+              ],
+            },
+          ],
+          containers: [
+            {
+              name: 'emqx',
+              image,
+              imagePullPolicy: 'IfNotPresent',
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'EMQX_NODE__NAME', value: `emqx@$(POD_NAME).${headless}.${ns}.svc.cluster.local` },
+                secretEnv('EMQX_NODE__COOKIE', 'cookie'),
+                secretEnv('EMQX_DASHBOARD__DEFAULT_PASSWORD', 'dashboard-password'),
+              ],
+              ports,
+              securityContext: secCtx,
+              resources,
+              readinessProbe: { httpGet: { path: '/status', port: EMQX_PORTS.dashboard }, initialDelaySeconds: 10, periodSeconds: 10 },
+              livenessProbe: { httpGet: { path: '/status', port: EMQX_PORTS.dashboard }, initialDelaySeconds: 60, periodSeconds: 30, failureThreshold: 5 },
+              volumeMounts: [
+                // A single file inside /opt/emqx/etc, which holds more: subPath is right for a config file that changes only with a rollout.
+                { name: 'config', mountPath: EMQX_PATHS.conf, subPath: 'emqx.conf', readOnly: true },
+                { name: 'config', mountPath: EMQX_PATHS.sslDist, subPath: 'ssl_dist.conf', readOnly: true },
+                { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
+                { name: 'tls', mountPath: EMQX_PATHS.tls, readOnly: true },
+                { name: 'node-tls', mountPath: EMQX_PATHS.nodeTls, readOnly: true },
+                { name: 'auth', mountPath: EMQX_PATHS.auth, readOnly: true },
+                { name: 'admin', mountPath: EMQX_PATHS.admin, readOnly: true },
+                { name: 'data', mountPath: EMQX_PATHS.data },
+                { name: 'log', mountPath: '/opt/emqx/log' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: `${name}-config`, defaultMode: 0o440 } },
+            { name: 'tls', secret: { secretName: o.tls.secretName, defaultMode: 0o440 } },
+            { name: 'node-tls', secret: { secretName: o.tls.nodeSecretName, defaultMode: 0o440 } },
+            { name: 'credentials', secret: { secretName: o.credentialsSecretName, defaultMode: 0o440 } },
+            { name: 'admin', secret: { secretName: o.adminSecretName, defaultMode: 0o440, items: [{ key: 'api-keys', path: 'api-keys' }] } },
+            { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+            { name: 'log', emptyDir: { sizeLimit: '256Mi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+          ],
+        },
+      },
+      volumeClaimTemplates: [{ metadata: { name: 'data', labels: { ...labels } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: o.storageSize ?? '10Gi' } } } }],
+    },
+  });
+  objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' } });
+  const self = { podSelector: { matchLabels: { ...selector } } };
+  objects.push(
+    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(`${name}-default-deny`), spec: { podSelector: (o.createNamespace ?? true) ? {} : { matchLabels: { ...selector } }, policyTypes: ['Ingress', 'Egress'] } },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(`${name}-cluster`),
+      spec: {
+        podSelector: { matchLabels: { ...selector } },
+        policyTypes: ['Ingress', 'Egress'],
+        // Distribution and RPC between EMQX nodes only; DNS for SRV discovery.
+        ingress: [{ from: [self], ports: [{ protocol: 'TCP', port: EMQX_PORTS.dist }, { protocol: 'TCP', port: EMQX_PORTS.rpc }] }],
+        egress: [
+          { to: [self], ports: [{ protocol: 'TCP', port: EMQX_PORTS.dist }, { protocol: 'TCP', port: EMQX_PORTS.rpc }] },
+          { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        ],
+      },
+    },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(`${name}-allow-metrics`), spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace } } }], ports: [{ protocol: 'TCP', port: EMQX_PORTS.dashboard }] }] } },
+  );
+  if ((o.allowFrom ?? []).length) {
+    objects.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(`${name}-allow-mqtts`), spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress'], ingress: [{ from: (o.allowFrom ?? []).map(peerToK8s), ports: clientPorts.map((p) => ({ protocol: 'TCP', port: p })) }] } });
+  }
+  return { name, namespace: ns, replicas, config, files, objects, relaxations };
+}

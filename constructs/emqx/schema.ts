@@ -1,0 +1,150 @@
+/**
+ * Checks a rendered EMQX configuration (as a nested object) against the structure of the EMQX 5.8
+ * configuration schema (shared/reference/emqx-5.8-config-schema.json: emqx-docs hocon
+ * v5.8.1). Every key must exist at its place and every value must have the declared type. Pure;
+ * the schema is passed in (tests load it; the kit does not ship it).
+ */
+
+export interface SchemaNode {
+  readonly type?: string;
+  readonly default?: string;
+  readonly oneOf?: readonly { readonly struct: string; readonly fields: Record<string, SchemaNode> }[];
+  readonly fields?: Record<string, SchemaNode>;
+}
+
+export interface EmqxSchema {
+  readonly root: { readonly fields: Record<string, SchemaNode> };
+}
+
+/** Splits "A(B),C(D(E,F))" at top-level commas. */
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+const inner = (t: string) => t.slice(t.indexOf('(') + 1, t.lastIndexOf(')'));
+const head = (t: string) => (t.includes('(') ? t.slice(0, t.indexOf('(')) : t);
+const DURATION = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+const BYTESIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|K|M|G|T)?$/i;
+
+/** Checks a primitive or container type string against a value; returns problems. */
+function checkType(t: string, v: unknown, node: SchemaNode, path: string, problems: string[]): void {
+  const h = head(t);
+  const fail = (why: string): void => void problems.push(`${path}: ${why} (schema type ${t}), got ${JSON.stringify(v)}`);
+  switch (h) {
+    case 'Struct': {
+      const name = inner(t);
+      const match = node.oneOf?.filter((o) => o.struct.endsWith(`-S-${name}`) || o.struct === name);
+      return checkStruct(match?.length ? { oneOf: match } : node, v, path, problems);
+    }
+    case 'Map': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail('expected a map');
+      const valueType = inner(t).split('->').slice(1).join('->');
+      for (const [k, x] of Object.entries(v)) checkType(valueType, x, node, `${path}.${k}`, problems);
+      return;
+    }
+    case 'Array': {
+      if (!Array.isArray(v)) return fail('expected an array');
+      v.forEach((x, i) => checkType(inner(t), x, node, `${path}[${i}]`, problems));
+      return;
+    }
+    case 'OneOf': {
+      const alts = splitTop(inner(t));
+      let closest: string[] | undefined;
+      for (const a of alts) {
+        const trial: string[] = [];
+        checkType(a, v, node, path, trial);
+        if (trial.length === 0) return;
+        // Report the problems of the alternative of the same kind (an object against a Struct).
+        const sameKind = head(a) === 'Struct' || head(a) === 'Map' ? v !== null && typeof v === 'object' && !Array.isArray(v) : typeof v !== 'object';
+        if (sameKind && (!closest || trial.length < closest.length)) closest = trial;
+      }
+      if (closest) return void problems.push(...closest);
+      return fail(`matches none of ${alts.join(' | ')}`);
+    }
+    case 'Integer': {
+      if (typeof v !== 'number' || !Number.isInteger(v)) return fail('expected an integer');
+      if (t.includes('(')) {
+        const [lo, hi] = inner(t).split('..');
+        if (lo && lo !== '-inf' && v < Number(lo)) return fail(`below ${lo}`);
+        if (hi && hi !== '+inf' && hi !== 'inf' && v > Number(hi)) return fail(`above ${hi}`);
+      }
+      return;
+    }
+    case 'Number':
+      if (typeof v !== 'number') fail('expected a number');
+      return;
+    case 'Boolean':
+      if (typeof v !== 'boolean') fail('expected true or false');
+      return;
+    case 'Enum':
+      if (!inner(t).split(',').includes(String(v))) fail(`expected one of ${inner(t)}`);
+      return;
+    case 'String': {
+      if (typeof v !== 'string') return fail('expected a string');
+      if (t.includes('(')) {
+        const lit = inner(t).replace(/^"|"$/g, '');
+        if (v !== lit) fail(`expected the literal ${inner(t)}`);
+      }
+      return;
+    }
+    case 'Secret':
+      if (typeof v !== 'string') fail('expected a string');
+      return;
+    case 'Duration':
+      if (typeof v !== 'string' || !DURATION.test(v)) fail('expected a duration such as "15s"');
+      return;
+    case 'Bytesize':
+      if (!(typeof v === 'number' || (typeof v === 'string' && BYTESIZE.test(v)))) fail('expected a size such as "256KB"');
+      return;
+    default:
+      fail(`unknown schema type ${h}`);
+  }
+}
+
+/**
+ * Fields EMQX has but its documentation export leaves out (importance: hidden). Only `enable`:
+ * FIELD-NOTES documents `listeners.{tcp,ws}.default.enable = false` to turn listeners off.
+ */
+export const HIDDEN_FIELDS: Record<string, string> = { enable: 'Boolean' };
+
+function checkStruct(node: SchemaNode, v: unknown, path: string, problems: string[]): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    problems.push(`${path}: expected an object`);
+    return;
+  }
+  const structs = node.oneOf ?? (node.fields ? [{ struct: 'root', fields: node.fields }] : []);
+  let best: string[] | undefined;
+  for (const s of structs) {
+    const trial: string[] = [];
+    for (const [k, x] of Object.entries(v)) {
+      const f = s.fields[k] ?? (HIDDEN_FIELDS[k] ? { type: HIDDEN_FIELDS[k] } : undefined);
+      if (!f) {
+        trial.push(`${path ? path + '.' : ''}${k}: unknown key (known: ${Object.keys(s.fields).slice(0, 12).join(', ')}${Object.keys(s.fields).length > 12 ? ', ...' : ''})`);
+        continue;
+      }
+      checkType(f.type ?? 'Struct', x, f, path ? `${path}.${k}` : k, trial);
+    }
+    if (trial.length === 0) return;
+    if (!best || trial.length < best.length) best = trial;
+  }
+  problems.push(...(best ?? [`${path}: no struct to check against`]));
+}
+
+/** Every problem of `config` against the schema; empty when it conforms. */
+export function validateEmqxConfig(schema: EmqxSchema, config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  checkStruct({ fields: schema.root.fields }, config, '', problems);
+  return problems;
+}

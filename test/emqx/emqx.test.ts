@@ -1,0 +1,179 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TerraformStack, Testing, type App } from 'cdktf';
+import { buildEmqx, type EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
+import { renderEmqxConfig } from '../../constructs/emqx/config.js';
+import { validateEmqxConfig, type EmqxSchema } from '../../constructs/emqx/schema.js';
+import { EmqxCluster } from '../../constructs/emqx/cluster.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { evaluate } from '../../constructs/audit/engine.js';
+import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
+import { FortressError, ValidationError } from '../../constructs/core/errors.js';
+import { examplePolicy } from '../helpers/synth.js';
+
+const FAKE_DIGEST = 'sha256:' + 'ef'.repeat(32); // test fixture only: no EMQX digest is confirmed
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+const schemaFile = join(root, '..', 'shared', 'reference', 'emqx-5.8-config-schema.json');
+const missingSchema = existsSync(schemaFile) ? undefined : `the EMQX 5.8 schema is not at ${schemaFile} (shared/reference beside the repository)`;
+const schema = (): EmqxSchema => JSON.parse(readFileSync(schemaFile, 'utf8'));
+
+export const emqxProps = (o: Partial<EmqxClusterOptions> = {}): EmqxClusterOptions => ({
+  policy: examplePolicy(),
+  credentialsSecretName: 'emqx-credentials',
+  adminSecretName: 'emqx-admin',
+  tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' },
+  image: { digest: FAKE_DIGEST },
+  allowFrom: [{ namespace: 'iot-backend' }],
+  ...o,
+});
+
+describe('EMQX configuration against the EMQX 5.8 schema', { skip: missingSchema }, () => {
+  const variants: [string, Partial<EmqxClusterOptions>][] = [
+    ['defaults', {}],
+    ['certificate clients, WSS, TLS 1.3 only, custom limits', { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate', minVersion: '1.3' }, wssPort: 8084, limits: { maxConnections: 50000, messagesPerSecond: 10 } }],
+    ['password and certificate', { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'password-and-certificate' } }],
+  ];
+  for (const [name, o] of variants) {
+    it(`${name}: every rendered key exists with a value of the right type`, () => {
+      const b = buildEmqx(emqxProps(o));
+      assert.deepEqual(validateEmqxConfig(schema(), b.config), []);
+      assert.deepEqual(JSON.parse(b.files['emqx.conf'].replace(/^#.*$/m, '')), b.config, 'emqx.conf is the config (HOCON accepts JSON)');
+    });
+  }
+  it('a misspelled key, a wrong type, a bad enum and an out-of-range integer are caught', () => {
+    const c = structuredClone(renderEmqxConfig({ clusterName: 'x', discoveryDnsName: 'x', clientAuth: 'password', minTlsVersion: '1.2' })) as any;
+    c.authorization.no_macth = 'deny';
+    c.listeners.ssl.default.max_connections = 'lots';
+    c.cluster.discovery_strategy = 'gossip';
+    c.mqtt.max_clientid_len = 5;
+    c.flapping_detect.window_time = 60;
+    const problems = validateEmqxConfig(schema(), c);
+    assert.ok(problems.some((p) => /authorization\.no_macth: unknown key/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /listeners\.ssl\.default\.max_connections/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /cluster\.discovery_strategy: expected one of manual,static,singleton,dns,etcd,k8s/.test(p)));
+    assert.ok(problems.some((p) => /mqtt\.max_clientid_len: below 23/.test(p)));
+    assert.ok(problems.some((p) => /flapping_detect\.window_time: expected a duration/.test(p)));
+  });
+});
+
+describe('every insecure EMQX 5.8 default is overridden (FIELD-NOTES, ANCHORS)', () => {
+  const b = buildEmqx(emqxProps());
+  const c = b.config as any;
+  const cm = b.objects.find((o) => o.kind === 'ConfigMap') as any;
+  const ss = b.objects.find((o) => o.kind === 'StatefulSet') as any;
+  const env = Object.fromEntries(ss.spec.template.spec.containers[0].env.map((e: any) => [e.name, e]));
+  const cases: [string, () => void][] = [
+    ['anonymous access (no authenticator)', () => assert.equal(c.authentication[0].backend, 'built_in_database')],
+    ['listeners skip authentication', () => assert.equal(c.listeners.ssl.default.enable_authn, true)],
+    ['authorization.no_match = allow', () => assert.equal(c.authorization.no_match, 'deny')],
+    ['deny_action = ignore', () => assert.equal(c.authorization.deny_action, 'disconnect')],
+    ['acl.conf ends with {allow, all}', () => {
+      assert.match(cm.data['acl.conf'], /\{deny, all\}\.\n$/);
+      assert.doesNotMatch(cm.data['acl.conf'], /\{allow, all\}/);
+      assert.equal(cm.data['acl.conf'], renderEmqxAcl(examplePolicy()));
+    }],
+    ['plaintext TCP and WS listeners on', () => {
+      assert.equal(c.listeners.tcp.default.enable, false);
+      assert.equal(c.listeners.ws.default.enable, false);
+    }],
+    ['example TLS key', () => assert.equal(c.listeners.ssl.default.ssl_options.certfile, '/opt/emqx/etc/fortress-tls/tls.crt')],
+    ['verify_none with certificate clients', () => {
+      const m = buildEmqx(emqxProps({ tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate' } })).config as any;
+      assert.equal(m.listeners.ssl.default.ssl_options.verify, 'verify_peer');
+      assert.equal(m.listeners.ssl.default.ssl_options.fail_if_no_peer_cert, true);
+      assert.equal(m.mqtt.peer_cert_as_username, 'cn');
+    }],
+    ['TLS 1.0/1.1 allowed', () => assert.deepEqual(c.listeners.ssl.default.ssl_options.versions, ['tlsv1.3', 'tlsv1.2'])],
+    ['cookie emqxsecretcookie', () => {
+      assert.deepEqual(env.EMQX_NODE__COOKIE.valueFrom.secretKeyRef, { name: 'emqx-admin', key: 'cookie' });
+      assert.doesNotMatch(JSON.stringify(cm.data), /emqxsecretcookie|cookie/i);
+    }],
+    ['dashboard admin/public', () => {
+      assert.deepEqual(env.EMQX_DASHBOARD__DEFAULT_PASSWORD.valueFrom.secretKeyRef, { name: 'emqx-admin', key: 'dashboard-password' });
+      assert.doesNotMatch(JSON.stringify(cm.data), /"public"/);
+    }],
+    ['unauthenticated /api/v5/prometheus/stats', () => assert.equal(c.prometheus.enable_basic_auth, true)],
+    ['bootstrap_type = plain', () => assert.equal(c.authentication[0].bootstrap_type, 'hash')],
+    ['flapping detection off', () => assert.equal(c.flapping_detect.enable, true)],
+    ['unlimited connection and message rates', () => {
+      const l = c.listeners.ssl.default;
+      assert.deepEqual([l.max_conn_rate, l.messages_rate, l.bytes_rate, l.max_connections], ['500/s', '100/s', '512KB/s', 10000]);
+    }],
+    ['max_packet_size 1 MB', () => assert.equal(c.mqtt.max_packet_size, '256KB')],
+    ['node-to-node traffic in the clear', () => {
+      assert.equal(c.cluster.proto_dist, 'inet_tls');
+      assert.equal(c.rpc.protocol, 'ssl');
+      assert.match(cm.data['ssl_dist.conf'], /\{verify, verify_peer\}, \{fail_if_no_peer_cert, true\}/);
+    }],
+    ['manual cluster discovery', () => assert.deepEqual(c.cluster.dns, { name: 'emqx-headless.mqtt.svc.cluster.local', record_type: 'srv' })],
+  ];
+  for (const [insecure, check] of cases) it(`overridden: ${insecure}`, check);
+});
+
+describe('EmqxCluster objects', () => {
+  const app: App = Testing.app();
+  const stack = new TerraformStack(app, 'emqx');
+  kubernetesProvider(stack);
+  const cluster = new EmqxCluster(stack, 'Emqx', emqxProps());
+  Testing.synth(stack, true);
+  it('every object validates; the audit finds nothing open', () => {
+    for (const o of cluster.build.objects) validateK8sObject(o);
+    const r = evaluate(stack);
+    assert.equal(r.summary.errors, 0, JSON.stringify(r.rows.filter((x) => x.status === 'non-compliant')));
+    assert.ok(r.rows.some((x) => x.rule === 'ACL-1' && x.status === 'compliant' && /EMQX denies by default/.test(x.detail)));
+    assert.ok(r.rows.some((x) => x.rule === 'TLS-1' && /EMQX tcp and ws listeners off/.test(x.detail)));
+  });
+  it('3 core nodes spread over zones and nodes, with a PDB', () => {
+    const ss = cluster.build.objects.find((o) => o.kind === 'StatefulSet') as any;
+    assert.equal(ss.spec.replicas, 3);
+    assert.equal(ss.spec.template.spec.topologySpreadConstraints[0].topologyKey, 'topology.kubernetes.io/zone');
+    assert.equal(ss.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, 'kubernetes.io/hostname');
+    const pdb = cluster.build.objects.find((o) => o.kind === 'PodDisruptionBudget') as any;
+    assert.deepEqual([pdb.spec.maxUnavailable, pdb.spec.unhealthyPodEvictionPolicy], [1, 'AlwaysAllow']);
+  });
+  it('cluster ports only between EMQX pods; the dashboard/API only from the monitoring namespace; DNS egress only', () => {
+    const np = cluster.build.objects.find((o) => o.metadata.name === 'emqx-cluster') as any;
+    assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': 'emqx' } } }]);
+    assert.deepEqual(np.spec.ingress[0].ports.map((p: any) => p.port), [4370, 5369]);
+    assert.deepEqual(np.spec.egress[1].ports.map((p: any) => p.port), [53, 53]);
+    const metrics = cluster.build.objects.find((o) => o.metadata.name === 'emqx-allow-metrics') as any;
+    assert.deepEqual(metrics.spec.ingress[0].ports, [{ protocol: 'TCP', port: 18083 }]);
+    const svc = cluster.build.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'emqx') as any;
+    assert.deepEqual(svc.spec.ports.map((p: any) => p.port), [8883], 'the dashboard is not exposed by a Service');
+  });
+  it('the audit catches EMQX regressions made through escape hatches', () => {
+    const b = buildEmqx(emqxProps());
+    const c = structuredClone(b.config) as any;
+    c.authorization.no_match = 'allow';
+    c.listeners.tcp.default.enable = true;
+    const app2: App = Testing.app();
+    const s2 = new TerraformStack(app2, 'emqx');
+    kubernetesProvider(s2);
+    const cl = new EmqxCluster(s2, 'Emqx', emqxProps());
+    const cmRes = s2.node.findAll().find((x) => (x as any).terraformResourceType === 'kubernetes_config_map_v1') as any;
+    const data = { ...cl.build.files, 'emqx.conf': JSON.stringify(c) };
+    cmRes.addOverride('data', data);
+    const open = evaluate(s2).rows.filter((x) => x.status === 'non-compliant').map((x) => x.finding);
+    assert.ok(open.includes('ACL-1[emqx:emqx]'), open.join(', '));
+    assert.ok(open.includes('TLS-1[emqx:tcp.default]'), open.join(', '));
+  });
+  const bad: [string, Partial<EmqxClusterOptions>, RegExp][] = [
+    ['EMQX 5.9 (BSL, single node without a license)', { image: { tag: '5.9.0', digest: FAKE_DIGEST } }, /not an EMQX 5\.8\.x release\. EMQX 5\.9 and later are licensed under the BSL/],
+    ['no digest', { image: { digest: '' } }, /image\.digest must pin the image by digest.*crane digest emqx\/emqx:5\.8\.9/],
+    ['2 core nodes', { replicas: 2 }, /two core nodes cannot tell a crashed peer from a partition/],
+    ['the same certificate for clients and nodes', { tls: { secretName: 'x', nodeSecretName: 'x' } }, /node-to-node traffic gets its own certificate/],
+    ['two listeners for password-or-certificate', { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'password-or-certificate' as 'password' } }, /not offered for EMQX/],
+  ];
+  for (const [name, o, re] of bad) {
+    it(`rejects ${name}`, () => assert.throws(() => buildEmqx(emqxProps(o)), (e: unknown) => e instanceof FortressError && re.test(e.message)));
+  }
+  it('errors carry the construct path', () => {
+    const a: App = Testing.app();
+    const s = new TerraformStack(a, 'x');
+    assert.throws(() => new EmqxCluster(s, 'Emqx', emqxProps({ replicas: 2 })), (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] /.test(e.message));
+  });
+});
