@@ -10,6 +10,7 @@ import { NetworkStack } from './network-stack.js';
 import { ClusterStack } from './cluster-stack.js';
 import { stateBackendFromEnv, useS3Backend } from './backend.js';
 import { writeAuditResults } from './artifacts.js';
+import { EMQX_ADMIN_SECRETS, EmqxKubernetesStack } from './emqx-k8s-stack.js';
 import { FortressError } from '../constructs/core/errors.js';
 import type { Policy } from '../constructs/policy/model.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
@@ -37,6 +38,30 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
   const credentials = new CredentialsAwsStack(app, 'mosquitto-credentials', {
     store: { policy: base.policy, region, brokerName: base.name ?? 'mosquitto', reader: { kind: 'pod-identity', clusterName } },
   });
+  // EMQX joins when its image digest is given: none is confirmed from a public reference.
+  const emqxDigest = process.env.FORTRESS_EMQX_DIGEST;
+  const emqxStacks: TerraformStack[] = [];
+  if (emqxDigest) {
+    const creds = new CredentialsAwsStack(app, 'emqx-credentials', {
+      store: { policy: base.policy, region, brokerName: 'emqx', reader: { kind: 'pod-identity', clusterName }, adminSecrets: [...EMQX_ADMIN_SECRETS] },
+    });
+    const emqx = new EmqxKubernetesStack(app, 'emqx-k8s', {
+      emqx: {
+        policy: base.policy,
+        namespace: 'mqtt-emqx',
+        credentialsSecretName: 'emqx-credentials',
+        adminSecretName: 'emqx-admin',
+        tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' },
+        image: { digest: emqxDigest },
+        allowFrom: [{ namespace: 'iot-backend' }],
+      },
+      credentials: { region, brokerName: 'emqx' },
+      issuer: { kind: 'bootstrap' },
+    });
+    emqx.addDependency(creds);
+    emqx.addDependency(cluster);
+    emqxStacks.push(creds, emqx);
+  }
   // Declared device ranges get an internal NLB; the same list is enforced three times: the
   // NLB's security group, its source ranges, and the NetworkPolicy (client IPs preserved). The
   // load balancer subnets hold no pods, so admitting them admits only its health checks.
@@ -67,9 +92,9 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
       },
     ]);
   }
-  for (const s of [network, cluster, credentials, k8s] as TerraformStack[]) FortressAudit.applyTo(s);
+  for (const s of [network, cluster, credentials, k8s, ...emqxStacks] as TerraformStack[]) FortressAudit.applyTo(s);
   const backend = stateBackendFromEnv();
-  if (backend) for (const s of [network, cluster, credentials, k8s] as TerraformStack[]) useS3Backend(s, s.node.id, backend);
+  if (backend) for (const s of [network, cluster, credentials, k8s, ...emqxStacks] as TerraformStack[]) useS3Backend(s, s.node.id, backend);
   return app;
 }
 

@@ -7,12 +7,18 @@ import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { scoped } from '../core/errors.js';
 import { addK8sObject } from '../k8s/resources.js';
-import type { MosquittoBroker } from '../mosquitto/broker.js';
-import { buildExternalSecrets, type SecretsReaderAuth } from './external-secrets.js';
+import type { BrokerTarget } from '../core/broker-target.js';
+import { buildAdminExternalSecret, buildExternalSecrets, type SecretsReaderAuth } from './external-secrets.js';
 import { credentialLayout, credentialPrefix } from './layout.js';
 
 export interface SecretsManagerDeliveryProps {
-  readonly broker: MosquittoBroker;
+  readonly broker: BrokerTarget;
+  /**
+   * A second Secret from the admin secrets (CredentialStore.adminSecrets), rendered with an
+   * external-secrets template, e.g. EMQX's cookie, dashboard password and api-keys file.
+   * @default - none
+   */
+  readonly admin?: { readonly secretName: string; readonly keys: readonly string[]; readonly template: Record<string, string> };
   /** Region of the Secrets Manager secrets (the CredentialStore's). */
   readonly region: string;
   /** Must match the CredentialStore's. @default 'mosquitto' */
@@ -53,5 +59,13 @@ export class SecretsManagerDelivery extends Construct {
     // The broker's pod needs the Secret: wait until external-secrets reports it Ready.
     this.externalSecret.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
     props.broker.statefulSet.dependsOn = [...(props.broker.statefulSet.dependsOn ?? []), dependable(this.externalSecret)];
+    if (props.admin) {
+      const adminEs = scoped(this, () =>
+        buildAdminExternalSecret({ namespace: props.broker.namespace, targetSecretName: props.admin!.secretName, storeName: store.metadata.name, prefix: credentialPrefix(layoutOpts), keys: props.admin!.keys, template: props.admin!.template, refreshInterval: this.refreshInterval }),
+      );
+      const res = addK8sObject(this, 'AdminExternalSecret', adminEs, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
+      res.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
+      props.broker.statefulSet.dependsOn = [...(props.broker.statefulSet.dependsOn ?? []), dependable(res)];
+    }
   }
 }

@@ -96,7 +96,7 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
           : {
               dataFrom: [
                 {
-                  find: { name: { regexp: `^${escapeRegex(o.prefix)}/` }, tags: { 'mqtt-fortress:broker': o.brokerName }, conversionStrategy: 'Default', decodingStrategy: 'None' },
+                  find: { name: { regexp: `^${escapeRegex(o.prefix)}/` }, tags: { 'mqtt-fortress:broker': o.brokerName, 'mqtt-fortress:purpose': 'mqtt-password' }, conversionStrategy: 'Default', decodingStrategy: 'None' },
                   rewrite: [{ regexp: { source: `^${escapeRegex(o.prefix)}/(.*)$`, target: '$1' } }],
                 },
               ],
@@ -104,4 +104,29 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
       },
     },
   ];
+}
+
+/**
+ * An ExternalSecret over the admin secrets (`<prefix>/_admin/<key>`), rendered into the target
+ * Secret with an external-secrets template (engine v2): each template value may use `{{ .<key> }}`.
+ */
+export function buildAdminExternalSecret(o: { namespace: string; targetSecretName: string; storeName: string; prefix: string; keys: readonly string[]; template: Record<string, string>; refreshInterval: string }): K8sObject {
+  assertDnsLabel('admin.secretName', o.targetSecretName);
+  for (const v of Object.values(o.template)) {
+    for (const m of v.matchAll(/\{\{\s*\.([a-z0-9_]+)\s*\}\}/g)) {
+      if (!o.keys.map((k) => k.replace(/-/g, '_')).includes(m[1]!)) throw new FortressError('ES_TEMPLATE', `admin.template uses {{ .${m[1]} }}, which is not among the admin keys ${o.keys.join(', ')}.`);
+    }
+  }
+  const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
+  return {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ExternalSecret',
+    metadata: { name: o.targetSecretName, namespace: o.namespace, labels },
+    spec: {
+      refreshInterval: o.refreshInterval,
+      secretStoreRef: { kind: 'ClusterSecretStore', name: o.storeName },
+      target: { name: o.targetSecretName, creationPolicy: 'Owner', deletionPolicy: 'Retain', template: { type: 'Opaque', engineVersion: 'v2', metadata: { labels }, data: { ...o.template } } },
+      data: o.keys.map((k) => ({ secretKey: k.replace(/-/g, '_'), remoteRef: { key: `${o.prefix}/_admin/${k}`, conversionStrategy: 'Default', decodingStrategy: 'None' } })),
+    },
+  };
 }

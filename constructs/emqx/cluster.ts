@@ -5,15 +5,24 @@ import { ValidationError, scoped } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { Policy } from '../policy/model.js';
+import type { BrokerTarget } from '../core/broker-target.js';
+import type { ClientAuth } from '../mosquitto/manifests.js';
 import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './manifests.js';
 
 export type EmqxClusterProps = EmqxClusterOptions;
 
-export class EmqxCluster extends Construct {
+export class EmqxCluster extends Construct implements BrokerTarget {
   public readonly build: EmqxBuild;
   public readonly policy: Policy;
   public readonly relaxations: readonly Relaxation[];
   public readonly statefulSet: TerraformResource;
+  public readonly serviceName: string;
+  public readonly namespace: string;
+  public readonly namespaceResource: TerraformResource | undefined;
+  public readonly tlsSecretName: string;
+  public readonly serviceNames: readonly string[];
+  public readonly clientAuth: ClientAuth;
+  public readonly nodeCertificate: { readonly secretName: string; readonly dnsNames: readonly string[] };
 
   constructor(scope: Construct, id: string, props: EmqxClusterProps) {
     super(scope, id);
@@ -28,6 +37,14 @@ export class EmqxCluster extends Construct {
       if (obj.kind === 'StatefulSet') ss = res;
     }
     this.statefulSet = ss!;
+    this.namespaceResource = ns;
+    this.serviceName = this.build.name;
+    this.namespace = this.build.namespace;
+    this.tlsSecretName = props.tls.secretName;
+    this.serviceNames = [this.build.name];
+    this.clientAuth = props.tls.clientAuth ?? 'password';
+    const headless = `${this.build.name}-headless.${this.build.namespace}.svc`;
+    this.nodeCertificate = { secretName: props.tls.nodeSecretName, dnsNames: [`*.${headless}`, `*.${headless}.cluster.local`] };
     this.node.addValidation({
       validate: () => ((props.allowFrom ?? []).length ? [] : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message]),
     });

@@ -69,6 +69,8 @@ export interface BrokerTlsOptions {
     readonly issuer?: IssuerStrategy;
   };
   readonly clusterDomain?: string;
+  /** A certificate for node-to-node traffic (EMQX distribution and RPC): server and client auth. @default - none */
+  readonly nodeCertificate?: { readonly secretName: string; readonly dnsNames: readonly string[] };
 }
 
 export interface BrokerTlsBuild {
@@ -239,6 +241,24 @@ export function buildBrokerTls(o: BrokerTlsOptions): BrokerTlsBuild {
       },
     },
   ];
+  if (o.nodeCertificate) {
+    assertDnsLabel('nodeCertificate.secretName', o.nodeCertificate.secretName);
+    objects.push({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: `${o.name}-node`, namespace: o.namespace, labels: { ...labels } },
+      spec: {
+        secretName: o.nodeCertificate.secretName,
+        dnsNames: [...o.nodeCertificate.dnsNames],
+        duration: sl.duration,
+        renewBefore: sl.renewBefore,
+        privateKey: privateKey('server.keyAlgorithm', keyAlgorithm, 'Always'),
+        usages: ['server auth', 'client auth', 'digital signature'],
+        revisionHistoryLimit: 3,
+        issuerRef: server.ref,
+      },
+    });
+  }
   const clientSecretNames: Record<string, string> = {};
   let clientDurationHours: number | undefined;
   if (o.clients) {

@@ -8,11 +8,11 @@ import { Construct } from 'constructs';
 import { crdCheck } from '../k8s/crd-check.js';
 import { scoped } from '../core/errors.js';
 import { addK8sObject } from '../k8s/resources.js';
-import type { MosquittoBroker } from '../mosquitto/broker.js';
+import type { BrokerTarget } from '../core/broker-target.js';
 import { buildBrokerTls, type BrokerTlsBuild, type CertificatePolicy, type IssuerStrategy } from './cert-manager.js';
 
 export interface BrokerCertificatesProps {
-  readonly broker: MosquittoBroker;
+  readonly broker: BrokerTarget;
   /** Where the certificates come from. */
   readonly issuer: IssuerStrategy;
   /** @default 90 days, renewed 30 days before expiry, ECDSA P-256, new key on every renewal */
@@ -45,6 +45,7 @@ export class BrokerCertificates extends Construct {
         ...(props.extraDnsNames ? { extraDnsNames: props.extraDnsNames } : {}),
         ...(props.server ? { server: props.server } : {}),
         ...(usernames ? { clients: { ...props.clientCertificates, usernames } } : {}),
+        ...(b.nodeCertificate ? { nodeCertificate: b.nodeCertificate } : {}),
       }),
     );
     // Prerequisite: cert-manager's CRDs. Every object below waits for this check.

@@ -30,6 +30,15 @@ export async function rotate(event, sm, log = console.log) {
       log(`createSecret: pending value already exists for ${arn}`);
       return;
     }
+    // Values that must not change while a cluster runs (the EMQX Erlang cookie) are tagged
+    // mqtt-fortress:rotate=false: the first rotation creates them, later ones keep them.
+    const keep = (meta.Tags ?? []).some((t) => t.Key === 'mqtt-fortress:rotate' && t.Value === 'false');
+    const current = keep ? await sm.getValue(arn, undefined, 'AWSCURRENT') : undefined;
+    if (current) {
+      await sm.putPending(arn, token, current);
+      log(`createSecret: ${arn} is not rotated on a schedule; the current value is carried forward`);
+      return;
+    }
     const pw = await sm.randomPassword(PASSWORD_LENGTH);
     if (!SHAPE.test(pw)) throw new Error('createSecret: generated password has an unexpected shape');
     await sm.putPending(arn, token, pw);
@@ -58,7 +67,7 @@ export function sdkAdapter(client, sdk) {
       (await client.send(new sdk.GetRandomPasswordCommand({ PasswordLength: length, ExcludePunctuation: true, IncludeSpace: false, RequireEachIncludedType: true }))).RandomPassword,
     getValue: async (arn, versionId, stage) => {
       try {
-        return (await client.send(new sdk.GetSecretValueCommand({ SecretId: arn, VersionId: versionId, VersionStage: stage }))).SecretString;
+        return (await client.send(new sdk.GetSecretValueCommand({ SecretId: arn, ...(versionId ? { VersionId: versionId } : {}), VersionStage: stage }))).SecretString;
       } catch (e) {
         if (e?.name === 'ResourceNotFoundException') return undefined;
         throw e;

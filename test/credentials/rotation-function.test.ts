@@ -8,12 +8,13 @@ import { templatePath } from '../../constructs/templates.js';
 class FakeSecretsManager {
   versions = new Map<string, { value?: string; stages: string[] }>();
   rotationEnabled = true;
+  tags: { Key: string; Value: string }[] = [];
   calls: string[] = [];
   randomShape: 'good' | 'bad' = 'good';
-  describeSecret = async (_arn: string) => ({ RotationEnabled: this.rotationEnabled, VersionIdsToStages: Object.fromEntries([...this.versions].map(([k, v]) => [k, v.stages])) });
+  describeSecret = async (_arn: string) => ({ RotationEnabled: this.rotationEnabled, Tags: this.tags, VersionIdsToStages: Object.fromEntries([...this.versions].map(([k, v]) => [k, v.stages])) });
   randomPassword = async (n: number) => (this.randomShape === 'good' ? randomBytes(64).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n) : 'short!');
-  getValue = async (_arn: string, id: string, stage: string) => {
-    const v = this.versions.get(id);
+  getValue = async (_arn: string, id: string | undefined, stage: string) => {
+    const v = id ? this.versions.get(id) : [...this.versions.values()].find((x) => x.stages.includes(stage));
     return v && v.stages.includes(stage) ? v.value : undefined;
   };
   putPending = async (_arn: string, token: string, value: string) => {
@@ -83,6 +84,17 @@ describe('rotation function (templates/rotation/index.mjs)', () => {
     sm.versions.set('t1', { value: 'tooshort', stages: ['AWSPENDING'] });
     await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'testSecret' }, sm, () => {}), /not a password of at least 32/);
     await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'dance' }, sm, () => {}), /unknown step/);
+  });
+  it('a secret tagged mqtt-fortress:rotate=false gets a first value, then keeps it (the EMQX cookie)', async () => {
+    const sm = new FakeSecretsManager();
+    sm.tags = [{ Key: 'mqtt-fortress:rotate', Value: 'false' }];
+    await fullRotation(sm, 't1', []);
+    const first = sm.current();
+    assert.match(first!, /^[A-Za-z0-9]{48}$/);
+    const logs: string[] = [];
+    await fullRotation(sm, 't2', logs);
+    assert.equal(sm.current(), first);
+    assert.ok(logs.some((l) => /carried forward/.test(l)));
   });
   it('a token that is already current is a no-op', async () => {
     const sm = new FakeSecretsManager();

@@ -177,3 +177,37 @@ describe('EmqxCluster objects', () => {
     assert.throws(() => new EmqxCluster(s, 'Emqx', emqxProps({ replicas: 2 })), (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] /.test(e.message));
   });
 });
+
+describe('EMQX in the default app (FORTRESS_EMQX_DIGEST)', () => {
+  const withEnv = <T>(fn: () => T): T => {
+    const old = process.env.FORTRESS_EMQX_DIGEST;
+    process.env.FORTRESS_EMQX_DIGEST = FAKE_DIGEST;
+    try {
+      return fn();
+    } finally {
+      if (old === undefined) delete process.env.FORTRESS_EMQX_DIGEST;
+      else process.env.FORTRESS_EMQX_DIGEST = old;
+    }
+  };
+  it('cookie, dashboard password and API key come from Secrets Manager; only the cookie is not rotated', async () => {
+    const { buildApp } = await import('../../stacks/main.js');
+    const app = withEnv(() => buildApp(Testing.app().outdir));
+    const stacks = Object.fromEntries(app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack).map((s) => [s.node.id, s.toTerraform()]));
+    const aws = stacks['emqx-credentials'];
+    const local = Object.values<any>(aws.locals).find((l) => 'cookie' in l);
+    assert.deepEqual(Object.fromEntries(Object.entries<any>(local).map(([k, v]) => [k, v.rotate])), { cookie: false, dashboard: true, prometheus: true });
+    assert.deepEqual(Object.values<any>(local).map((v) => v.secret_name).sort(), ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus']);
+    const k8s = stacks['emqx-k8s'];
+    const manifests = Object.values<any>(k8s.resource.kubernetes_manifest).map((m) => m.manifest);
+    const admin = manifests.find((m) => m.kind === 'ExternalSecret' && m.metadata.name === 'emqx-admin');
+    validateK8sObject(admin);
+    assert.equal(admin.spec.target.template.data['api-keys'], 'prometheus-scraper:{{ .prometheus }}:viewer\n');
+    assert.deepEqual(admin.spec.data.map((d: any) => d.remoteRef.key), ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus']);
+    const pm = manifests.find((m) => m.kind === 'PodMonitor');
+    assert.equal(pm.spec.podMetricsEndpoints[0].path, '/api/v5/prometheus/stats');
+    assert.deepEqual(pm.spec.podMetricsEndpoints[0].basicAuth.password, { name: 'emqx-admin', key: 'prometheus-password' });
+    const node = manifests.find((m) => m.kind === 'Certificate' && m.metadata.name === 'emqx-node');
+    assert.deepEqual(node.spec.usages, ['server auth', 'client auth', 'digital signature']);
+    assert.ok(node.spec.dnsNames.includes('*.emqx-headless.mqtt-emqx.svc.cluster.local'));
+  });
+});

@@ -1,0 +1,79 @@
+import { TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { EmqxCluster, type EmqxClusterProps } from '../constructs/emqx/cluster.js';
+import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
+import { SecretsManagerDelivery } from '../constructs/credentials/delivery.js';
+import { BrokerCertificates } from '../constructs/tls/certificates.js';
+import type { IssuerStrategy } from '../constructs/tls/cert-manager.js';
+import { addK8sObject } from '../constructs/k8s/resources.js';
+import { crdCheck } from '../constructs/k8s/crd-check.js';
+import { dependable } from 'cdktf';
+
+/** Admin secrets an EMQX cluster needs from Secrets Manager, and how its Secret is rendered. */
+export const EMQX_ADMIN_SECRETS = [
+  { key: 'cookie', description: 'EMQX Erlang distribution cookie', rotate: false },
+  { key: 'dashboard', description: 'EMQX dashboard admin password', rotate: true },
+  { key: 'prometheus', description: 'EMQX API key secret of the Prometheus scraper', rotate: true },
+] as const;
+
+export interface EmqxKubernetesStackProps extends KubernetesAccessProps {
+  readonly emqx: EmqxClusterProps;
+  /** Credentials and admin secrets from the CredentialStore of broker `brokerName`. */
+  readonly credentials: { readonly region: string; readonly brokerName: string };
+  readonly issuer: IssuerStrategy;
+  /** Labels your Prometheus selects PodMonitors by. @default - none */
+  readonly prometheusLabels?: Record<string, string>;
+}
+
+/** A hardened EMQX 5.8 cluster with its credentials, certificates and scrape configuration. */
+export class EmqxKubernetesStack extends TerraformStack {
+  public readonly cluster: EmqxCluster;
+  constructor(scope: Construct, id: string, props: EmqxKubernetesStackProps) {
+    super(scope, id);
+    kubernetesProvider(this, props);
+    this.cluster = new EmqxCluster(this, 'Emqx', props.emqx);
+    new SecretsManagerDelivery(this, 'Credentials', {
+      broker: this.cluster,
+      region: props.credentials.region,
+      brokerName: props.credentials.brokerName,
+      targetSecretName: props.emqx.credentialsSecretName,
+      admin: {
+        secretName: props.emqx.adminSecretName,
+        keys: EMQX_ADMIN_SECRETS.map((a) => a.key),
+        template: {
+          cookie: '{{ .cookie }}',
+          'dashboard-password': '{{ .dashboard }}',
+          'api-keys': 'prometheus-scraper:{{ .prometheus }}:viewer\n',
+          'prometheus-user': 'prometheus-scraper',
+          'prometheus-password': '{{ .prometheus }}',
+        },
+      },
+    });
+    new BrokerCertificates(this, 'Certificates', { broker: this.cluster, issuer: props.issuer });
+    // EMQX's native Prometheus endpoint, behind basic auth with the scraper's API key.
+    const crd = crdCheck(this, 'PrometheusOperatorInstalled', 'podmonitors.monitoring.coreos.com', 'The Prometheus operator is not installed in this cluster (no CRD podmonitors.monitoring.coreos.com).');
+    const b = this.cluster.build;
+    const pm = addK8sObject(
+      this,
+      'PodMonitor',
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PodMonitor',
+        metadata: { name: `${b.name}-metrics`, namespace: b.namespace, labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', ...(props.prometheusLabels ?? {}) } },
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': b.name } },
+          podMetricsEndpoints: [
+            {
+              port: 'dashboard',
+              path: '/api/v5/prometheus/stats',
+              interval: '30s',
+              basicAuth: { username: { name: props.emqx.adminSecretName, key: 'prometheus-user' }, password: { name: props.emqx.adminSecretName, key: 'prometheus-password' } },
+            },
+          ],
+        },
+      },
+      { asManifest: true, ...(this.cluster.namespaceResource ? { dependsOn: [this.cluster.namespaceResource] } : {}) },
+    );
+    pm.dependsOn = [...(pm.dependsOn ?? []), dependable(crd)];
+  }
+}
