@@ -1,6 +1,7 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { EmqxCluster, type EmqxClusterProps } from '../constructs/emqx/cluster.js';
+import { EMQX_SYNC_API_KEY } from '../constructs/emqx/manifests.js';
 import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import { SecretsManagerDelivery } from '../constructs/credentials/delivery.js';
 import { BrokerCertificates } from '../constructs/tls/certificates.js';
@@ -11,9 +12,25 @@ import { dependable } from 'cdktf';
 
 /** Admin secrets an EMQX cluster needs from Secrets Manager, and how its Secret is rendered. */
 export const EMQX_ADMIN_SECRETS = [
-  { key: 'cookie', description: 'EMQX Erlang distribution cookie', rotate: false },
-  { key: 'dashboard', description: 'EMQX dashboard admin password', rotate: true },
-  { key: 'prometheus', description: 'EMQX API key secret of the Prometheus scraper', rotate: true },
+  { key: 'cookie', description: 'EMQX Erlang distribution cookie', rotate: false, notRotatedReason: 'every node must hold the same cookie, so it changes only with a planned full restart: rotate the secret, then scale the StatefulSet to 0 and back.' },
+  {
+    key: 'dashboard',
+    description: 'EMQX dashboard admin password',
+    rotate: false,
+    notRotatedReason: 'EMQX applies dashboard.default_password only when it creates the admin user; change it in the dashboard or with `emqx ctl admins passwd admin <new>` after updating the secret. The dashboard is not exposed outside the cluster.',
+  },
+  {
+    key: 'prometheus',
+    description: 'EMQX API key secret of the Prometheus scraper',
+    rotate: false,
+    notRotatedReason: 'EMQX reads api_key.bootstrap_file only at node start: rotate the secret, then `kubectl rollout restart statefulset/<name>`.',
+  },
+  {
+    key: 'sync',
+    description: 'EMQX API key secret of the credential-sync sidecar',
+    rotate: false,
+    notRotatedReason: 'EMQX reads api_key.bootstrap_file only at node start: rotate the secret, then `kubectl rollout restart statefulset/<name>`.',
+  },
 ] as const;
 
 export interface EmqxKubernetesStackProps extends KubernetesAccessProps {
@@ -43,7 +60,7 @@ export class EmqxKubernetesStack extends TerraformStack {
         template: {
           cookie: '{{ .cookie }}',
           'dashboard-password': '{{ .dashboard }}',
-          'api-keys': 'prometheus-scraper:{{ .prometheus }}:viewer\n',
+          'api-keys': `prometheus-scraper:{{ .prometheus }}:viewer\n${EMQX_SYNC_API_KEY}:{{ .sync }}:administrator\n`,
           'prometheus-user': 'prometheus-scraper',
           'prometheus-password': '{{ .prometheus }}',
         },

@@ -65,7 +65,7 @@ function relaxationSuppressions(stack: TerraformStack): void {
   for (const c of stack.node.findAll()) {
     const r = (c as unknown as { relaxations?: readonly Relaxation[] }).relaxations;
     if (Array.isArray(r) && r.length && !(c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed) {
-      Suppressions.add(c, r.filter((x) => RULE_IDS.has(x.id)).map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}` })), 'relaxation');
+      Suppressions.add(c, r.filter((x) => RULE_IDS.has(x.id)).map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}`, ...(x.appliesTo ? { appliesTo: x.appliesTo } : {}) })), 'relaxation');
       (c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed = true;
     }
     const exceptions = (c as unknown as { policy?: { spec?: { exceptions?: { rule: string; topic: string; reason: string; role: string }[] } } }).policy?.spec?.exceptions;

@@ -287,6 +287,12 @@ export const RULES: readonly AuditRule[] = [
         const rot = rotations.find((r) => String(r.config.for_each ?? '').includes(s.id) || String(r.config.secret_id ?? '').includes(s.id));
         const days = Number(rot?.config.rotation_rules?.automatically_after_days);
         rows.push(!rot ? bad(s.path, `AUTH-3[${s.id}:no-rotation]`, 'secret without rotation') : days > 90 || Number.isNaN(days) ? bad(rot.path, `AUTH-3[${s.id}:${days}d]`, `rotation every ${days} days`) : ok(rot.path, `rotated every ${days} days`));
+        // for_each over a local whose entries say `rotate: false`: the rotation carries the value
+        // forward, so those secrets do not really rotate. Each is a finding of its own.
+        const local = /^\$\{local\.(.+)\}$/.exec(String(s.config.for_each ?? ''))?.[1];
+        for (const [key, v] of Object.entries<any>(local ? (c.json.locals?.[local] ?? {}) : {})) {
+          if (v?.rotate === false) rows.push(bad(s.path, `AUTH-3[${s.id}.${key}:not-rotated]`, `${v.secret_name ?? key} keeps its value when the rotation runs`));
+        }
       }
       for (const o of c.k8s.filter((x) => x.kind === 'Certificate' && (x.body.spec?.usages ?? []).includes('client auth'))) {
         const h = hours(o.body.spec.duration ?? '2160h');

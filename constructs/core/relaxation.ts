@@ -6,4 +6,6 @@ export interface Relaxation {
   readonly prop: string;
   /** The user's written reason. */
   readonly reason: string;
+  /** Only the audit findings whose key contains one of these. @default - every finding of `id` under the construct */
+  readonly appliesTo?: readonly string[];
 }

@@ -6,6 +6,7 @@
  */
 import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
+import type { Relaxation } from '../core/relaxation.js';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
@@ -82,6 +83,11 @@ export interface AdminSecret {
   readonly key: string;
   readonly description: string;
   readonly rotate: boolean;
+  /**
+   * Required with `rotate: false`: why this value cannot rotate on a schedule and how an operator
+   * rotates it. Recorded as a relaxation of AUTH-3 and shown in the security report.
+   */
+  readonly notRotatedReason?: string;
 }
 
 export class CredentialStore extends Construct {
@@ -93,6 +99,8 @@ export class CredentialStore extends Construct {
   public readonly prefix: string;
   /** Secrets Manager names of the admin secrets by key. */
   public readonly adminSecretNames: Record<string, string>;
+  /** Admin secrets that do not rotate, with their reasons (shown in the security report). */
+  public readonly relaxations: Relaxation[] = [];
 
   constructor(scope: Construct, id: string, props: CredentialStoreProps) {
     super(scope, id);
@@ -100,6 +108,7 @@ export class CredentialStore extends Construct {
     const rotationDays = props.rotationDays ?? 30;
     const recovery = props.recoveryWindowInDays ?? 30;
     const retention = props.logRetentionDays ?? 365;
+    const relaxations = this.relaxations;
     const layout = scoped(this, () => {
       assertDnsLabel('brokerName', brokerName);
       assertRegion('region', props.region);
@@ -111,6 +120,10 @@ export class CredentialStore extends Construct {
       checkReader(props.reader);
       for (const [i, a] of (props.adminSecrets ?? []).entries()) {
         if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(a.key)) throw new FortressError('CRED_ADMIN', `adminSecrets[${i}].key must be lower-case letters, digits and "-", got ${show(a.key)}.`);
+        if (!a.rotate) {
+          if (typeof a.notRotatedReason !== 'string' || a.notRotatedReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', `adminSecrets[${i}] (${show(a.key)}) has rotate: false and needs notRotatedReason (at least 10 characters): why it cannot rotate on a schedule and how an operator rotates it.`);
+          relaxations.push({ id: 'AUTH-3', prop: `adminSecrets[${i}].notRotatedReason`, reason: `${a.key}: ${a.notRotatedReason.trim()}`, appliesTo: [`.${a.key}:not-rotated]`] });
+        }
       }
       return credentialLayout(props.policy, { brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });
     });

@@ -26,7 +26,8 @@ export interface EmqxClusterOptions {
   readonly credentialsSecretName: string;
   /**
    * Secret with `cookie` (Erlang distribution cookie), `dashboard-password` and `api-keys`
-   * (`key:secret:role` lines, for the Prometheus scraper). Never in configuration.
+   * (`key:secret:role` lines: the Prometheus scraper, and `fortress-credential-sync` with role
+   * administrator for the sidecar that imports rotated passwords). Never in configuration.
    */
   readonly adminSecretName: string;
   readonly tls: {
@@ -71,6 +72,9 @@ export const EMQX_DEFAULT_RESOURCES = {
   requests: { cpu: '500m', memory: '1Gi', ephemeralStorage: '256Mi' },
   limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '1Gi' },
 };
+
+/** Name of the API key the credential-sync sidecar authenticates with (role administrator). */
+export const EMQX_SYNC_API_KEY = 'fortress-credential-sync';
 
 export const EMQX_PORTS = { mqtts: 8883, dashboard: 18083, dist: 4370, rpc: 5369 } as const;
 
@@ -236,6 +240,33 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
                 { name: 'admin', mountPath: EMQX_PATHS.admin, readOnly: true },
                 { name: 'data', mountPath: EMQX_PATHS.data },
                 { name: 'log', mountPath: '/opt/emqx/log' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+            {
+              // EMQX imports bootstrap.csv only for users it does not know yet. This sidecar posts the
+              // hashes to the node's REST API (import_users?type=hash, which overrides) whenever the
+              // mounted Secret changes, so rotated passwords reach the cluster without a restart.
+              name: 'credential-sync',
+              image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
+              env: [
+                { name: 'FORTRESS_MODE', value: 'sync' },
+                { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' },
+                { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` },
+                { name: 'FORTRESS_API_KEYS', value: `${EMQX_PATHS.admin}/api-keys` },
+                { name: 'FORTRESS_API_KEY_NAME', value: EMQX_SYNC_API_KEY },
+                { name: 'FORTRESS_API', value: `127.0.0.1:${EMQX_PORTS.dashboard}` },
+                { name: 'FORTRESS_INTERVAL_MS', value: '30000' },
+              ],
+              securityContext: secCtx,
+              resources: small,
+              volumeMounts: [
+                { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
+                // No subPath: the kubelet updates the files when external-secrets refreshes the Secret.
+                { name: 'credentials', mountPath: '/run/fortress/plain', readOnly: true },
+                { name: 'admin', mountPath: EMQX_PATHS.admin, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
             },

@@ -1,34 +1,131 @@
-%% mqtt-fortress: hashes the passwords of a mounted Secret (one file per username) into EMQX's
-%% built-in database bootstrap file (bootstrap_type = hash): pbkdf2-sha256, 4096 iterations,
-%% 32 bytes, lower-case hex, a random salt per user. Evaluated by the EMQX image's own Erlang
-%% runtime (erl -noshell -eval). Never prints a password.
+%% mqtt-fortress: hashes the passwords of a mounted Secret (one file per username) for EMQX's
+%% built-in database: pbkdf2-sha256, 4096 iterations, 32 bytes, lower-case hex, a random salt
+%% per user. Evaluated by the EMQX image's own Erlang runtime (erl -noshell -eval). Never prints
+%% or writes a password; the plaintext exists only in the mounted Secret and in memory.
+%%
+%% FORTRESS_MODE=bootstrap (init container): writes FORTRESS_OUT/bootstrap.csv and exits. EMQX
+%%   imports it when the authenticator starts, but only for users it does not have yet
+%%   (emqx_authn_mnesia bootstrap uses override => false).
+%% FORTRESS_MODE=sync (sidecar): every FORTRESS_INTERVAL_MS, if the Secret's content changed since
+%%   the last successful import (rotation, new identity), posts the hashed users to the local
+%%   node's REST API import_users?type=hash, which overrides existing users. Authenticates with
+%%   the API key FORTRESS_API_KEY_NAME read from FORTRESS_API_KEYS (key:secret:role lines).
 Plain = os:getenv("FORTRESS_PLAIN"),
 UsersFile = os:getenv("FORTRESS_USERS"),
-Out = os:getenv("FORTRESS_OUT"),
-Fail = fun(Fmt, Args) -> io:format(standard_error, "fortress-emqx-auth: " ++ Fmt ++ "~n", Args), halt(1) end,
-{ok, UsersBin} = file:read_file(UsersFile),
-Names = [N || N <- binary:split(UsersBin, [<<"\n">>], [global, trim_all]), N =/= <<>>],
-Line = fun(N) ->
-    case re:run(N, "^[A-Za-z0-9._-]+$") of
-        nomatch -> Fail("invalid username in the user list", []);
-        _ -> ok
-    end,
-    case file:read_file(filename:join(Plain, N)) of
-        {ok, Raw} ->
-            Pw = string:trim(Raw, trailing, "\r\n"),
-            case binary:match(Pw, [<<"\n">>, <<"\r">>]) of nomatch -> ok; _ -> Fail("password of ~s contains a line break", [N]) end,
-            case byte_size(Pw) >= 32 of true -> ok; false -> Fail("password of ~s is shorter than 32 characters (baseline AUTH-2)", [N]) end,
-            Salt = string:lowercase(binary:encode_hex(crypto:strong_rand_bytes(16))),
-            Hash = string:lowercase(binary:encode_hex(crypto:pbkdf2_hmac(sha256, Pw, Salt, 4096, 32))),
-            [N, ",", Hash, ",", Salt, ",false\n"];
-        _ ->
-            Fail("no password for user ~s: the Secret has no key \"~s\"", [N, N])
+Mode = os:getenv("FORTRESS_MODE", "bootstrap"),
+Log = fun(Fmt, Args) -> io:format(standard_error, "fortress-emqx-auth: " ++ Fmt ++ "~n", Args) end,
+%% Reads and checks every user's password: {ok, [{Name, Password}]} or {error, Message}.
+Read = fun() ->
+    try
+        {ok, UsersBin} = file:read_file(UsersFile),
+        Names = [N || N <- binary:split(UsersBin, [<<"\n">>], [global, trim_all]), N =/= <<>>],
+        {ok, [begin
+            case re:run(N, "^[A-Za-z0-9._-]+$") of
+                nomatch -> throw("invalid username in the user list");
+                _ -> ok
+            end,
+            case file:read_file(filename:join(Plain, N)) of
+                {ok, Raw} ->
+                    Pw = string:trim(Raw, trailing, "\r\n"),
+                    case binary:match(Pw, [<<"\n">>, <<"\r">>]) of nomatch -> ok; _ -> throw(io_lib:format("password of ~s contains a line break", [N])) end,
+                    case byte_size(Pw) >= 32 of true -> ok; false -> throw(io_lib:format("password of ~s is shorter than 32 characters (baseline AUTH-2)", [N])) end,
+                    {N, Pw};
+                _ ->
+                    throw(io_lib:format("no password for user ~s: the Secret has no key \"~s\"", [N, N]))
+            end
+        end || N <- Names]}
+    catch
+        throw:Msg -> {error, lists:flatten(Msg)};
+        error:{badmatch, {error, E}} -> {error, lists:flatten(io_lib:format("cannot read ~s: ~p", [UsersFile, E]))}
     end
 end,
-Lines = [Line(N) || N <- Names],
-Tmp = filename:join(Out, "bootstrap.csv.new"),
-ok = file:write_file(Tmp, ["user_id,password_hash,salt,is_superuser\n" | Lines]),
-ok = file:change_mode(Tmp, 8#400),
-ok = file:rename(Tmp, filename:join(Out, "bootstrap.csv")),
-io:format(standard_error, "fortress-emqx-auth: wrote ~b hashed users~n", [length(Lines)]),
-halt(0).
+Csv = fun(Users) ->
+    ["user_id,password_hash,salt,is_superuser\n" |
+     [begin
+         Salt = string:lowercase(binary:encode_hex(crypto:strong_rand_bytes(16))),
+         Hash = string:lowercase(binary:encode_hex(crypto:pbkdf2_hmac(sha256, Pw, Salt, 4096, 32))),
+         [N, ",", Hash, ",", Salt, ",false\n"]
+      end || {N, Pw} <- Users]]
+end,
+case Mode of
+    "bootstrap" ->
+        Out = os:getenv("FORTRESS_OUT"),
+        case Read() of
+            {error, Msg} -> Log("~s", [Msg]), halt(1);
+            {ok, Users} ->
+                Tmp = filename:join(Out, "bootstrap.csv.new"),
+                ok = file:write_file(Tmp, Csv(Users)),
+                ok = file:change_mode(Tmp, 8#400),
+                ok = file:rename(Tmp, filename:join(Out, "bootstrap.csv")),
+                Log("wrote ~b hashed users", [length(Users)]),
+                halt(0)
+        end;
+    "sync" ->
+        [Host, PortS] = string:split(os:getenv("FORTRESS_API", "127.0.0.1:18083"), ":", trailing),
+        Port = list_to_integer(PortS),
+        Interval = list_to_integer(os:getenv("FORTRESS_INTERVAL_MS", "30000")),
+        KeyName = list_to_binary(os:getenv("FORTRESS_API_KEY_NAME", "fortress-credential-sync")),
+        Path = "/api/v5/authentication/password_based%3Abuilt_in_database/import_users?type=hash",
+        ApiAuth = fun() ->
+            case file:read_file(os:getenv("FORTRESS_API_KEYS")) of
+                {ok, Bin} ->
+                    Found = [S || L <- binary:split(Bin, <<"\n">>, [global, trim_all]),
+                                  [K, S | _] <- [binary:split(L, <<":">>, [global])], K =:= KeyName],
+                    case Found of
+                        [Secret | _] -> {ok, base64:encode(<<KeyName/binary, ":", Secret/binary>>)};
+                        [] -> {error, "no API key named " ++ binary_to_list(KeyName)}
+                    end;
+                {error, E} -> {error, io_lib:format("cannot read the API keys: ~p", [E])}
+            end
+        end,
+        Recv = fun Recv(S, Acc) ->
+            case gen_tcp:recv(S, 0, 15000) of
+                {ok, D} -> Recv(S, <<Acc/binary, D/binary>>);
+                {error, closed} -> {ok, Acc};
+                {error, E} -> {error, E}
+            end
+        end,
+        Post = fun(Auth, Body) ->
+            B = "fortress" ++ integer_to_list(erlang:unique_integer([positive])),
+            Multipart = iolist_to_binary(["--", B, "\r\nContent-Disposition: form-data; name=\"filename\"; filename=\"fortress-users.csv\"\r\nContent-Type: text/csv\r\n\r\n", Body, "\r\n--", B, "--\r\n"]),
+            Req = ["POST ", Path, " HTTP/1.1\r\nHost: ", Host, ":", PortS, "\r\nAuthorization: Basic ", Auth,
+                   "\r\nContent-Type: multipart/form-data; boundary=", B, "\r\nContent-Length: ", integer_to_list(byte_size(Multipart)),
+                   "\r\nConnection: close\r\n\r\n", Multipart],
+            case gen_tcp:connect(Host, Port, [binary, {active, false}], 5000) of
+                {ok, S} ->
+                    R = case gen_tcp:send(S, Req) of ok -> Recv(S, <<>>); E -> E end,
+                    gen_tcp:close(S),
+                    case R of
+                        {ok, <<"HTTP/1.", _, " ", Code:3/binary, _/binary>>} -> {status, binary_to_integer(Code)};
+                        {ok, _} -> {error, bad_response};
+                        Err -> Err
+                    end;
+                Err -> Err
+            end
+        end,
+        Loop = fun Loop(Synced) ->
+            Next = case Read() of
+                {error, Msg} -> Log("not syncing: ~s", [Msg]), Synced;
+                {ok, Users} ->
+                    Fingerprint = crypto:hash(sha256, [[N, 0, Pw, 0] || {N, Pw} <- Users]),
+                    case Fingerprint =:= Synced of
+                        true -> Synced;
+                        false ->
+                            case ApiAuth() of
+                                {error, Msg} -> Log("not syncing: ~s", [Msg]), Synced;
+                                {ok, Auth} ->
+                                    case Post(Auth, Csv(Users)) of
+                                        {status, C} when C >= 200, C < 300 -> Log("imported ~b hashed users", [length(Users)]), Fingerprint;
+                                        {status, C} -> Log("import refused with HTTP ~b; retrying", [C]), Synced;
+                                        Err -> Log("node API not reachable (~p); retrying", [Err]), Synced
+                                    end
+                            end
+                    end
+            end,
+            timer:sleep(Interval),
+            Loop(Next)
+        end,
+        Loop(none);
+    Other ->
+        Log("unknown FORTRESS_MODE ~s", [Other]), halt(2)
+end.

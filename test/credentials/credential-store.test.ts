@@ -95,6 +95,7 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     ['bad reader', { reader: { kind: 'pod-identity', clusterName: '' } }, 'CRED_READER', /clusterName/],
     ['bad OIDC ARN', { reader: { kind: 'irsa', oidcProviderArn: 'x', oidcIssuer: 'y' } }, 'CRED_READER', /oidcProviderArn/],
     ['bad retention', { logRetentionDays: 42 }, 'INVALID_NUMBER', /logRetentionDays/],
+    ['a non-rotating admin secret without a reason', { adminSecrets: [{ key: 'cookie', description: 'Erlang cookie', rotate: false }] }, 'REASON_REQUIRED', /adminSecrets\[0\] \("cookie"\) has rotate: false and needs notRotatedReason/],
   ];
   for (const [name, over, code, re] of bad) {
     it(`rejects ${name}`, () => {
