@@ -157,6 +157,8 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     },
     flapping_detect: { enable: true, window_time: '1m', max_count: 15, ban_time: '5m' },
     force_shutdown: { max_mailbox_size: 1000, max_heap_size: '32MB' },
+    // Under CPU or scheduler overload: refuse new connections, skip forced GC and hibernation.
+    overload_protection: { enable: true, backoff_new_conn: true, backoff_gc: true, backoff_hibernation: true, backoff_delay: 1 },
     // Dashboard and REST API (also /api/v5/prometheus/stats): the Service does not expose it and
     // the NetworkPolicy admits only the monitoring namespace. Its password comes from a Secret.
     dashboard: { listeners: { http: { enable: true, bind: `0.0.0.0:${i.dashboardPort ?? 18083}` } } },

@@ -119,6 +119,29 @@ function checkType(t: string, v: unknown, node: SchemaNode, path: string, proble
  */
 export const HIDDEN_FIELDS: Record<string, string> = { enable: 'Boolean' };
 
+/**
+ * Root structs EMQX 5.8 has but its documentation export leaves out (importance: hidden), typed
+ * as `fields("overload_protection")` in emqx_schema.erl defines them. FIELD-NOTES lists
+ * `overload_protection` among the settings to turn on.
+ */
+export const HIDDEN_ROOTS: Record<string, SchemaNode> = {
+  overload_protection: {
+    type: 'Struct(overload_protection)',
+    oneOf: [
+      {
+        struct: 'overload_protection',
+        fields: {
+          enable: { type: 'Boolean' },
+          backoff_delay: { type: 'Integer(0..inf)' },
+          backoff_gc: { type: 'Boolean' },
+          backoff_hibernation: { type: 'Boolean' },
+          backoff_new_conn: { type: 'Boolean' },
+        },
+      },
+    ],
+  },
+};
+
 function checkStruct(node: SchemaNode, v: unknown, path: string, problems: string[]): void {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     problems.push(`${path}: expected an object`);
@@ -145,6 +168,6 @@ function checkStruct(node: SchemaNode, v: unknown, path: string, problems: strin
 /** Every problem of `config` against the schema; empty when it conforms. */
 export function validateEmqxConfig(schema: EmqxSchema, config: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  checkStruct({ fields: schema.root.fields }, config, '', problems);
+  checkStruct({ fields: { ...HIDDEN_ROOTS, ...schema.root.fields } }, config, '', problems);
   return problems;
 }

@@ -51,12 +51,16 @@ describe('EMQX configuration against the EMQX 5.8 schema', { skip: missingSchema
     c.cluster.discovery_strategy = 'gossip';
     c.mqtt.max_clientid_len = 5;
     c.flapping_detect.window_time = 60;
+    c.overload_protection.backof_new_conn = true;
+    c.overload_protection.enable = 'yes';
     const problems = validateEmqxConfig(schema(), c);
     assert.ok(problems.some((p) => /authorization\.no_macth: unknown key/.test(p)), problems.join('\n'));
     assert.ok(problems.some((p) => /listeners\.ssl\.default\.max_connections/.test(p)), problems.join('\n'));
     assert.ok(problems.some((p) => /cluster\.discovery_strategy: expected one of manual,static,singleton,dns,etcd,k8s/.test(p)));
     assert.ok(problems.some((p) => /mqtt\.max_clientid_len: below 23/.test(p)));
     assert.ok(problems.some((p) => /flapping_detect\.window_time: expected a duration/.test(p)));
+    assert.ok(problems.some((p) => /overload_protection\.backof_new_conn: unknown key/.test(p)), 'the hidden root is checked too');
+    assert.ok(problems.some((p) => /overload_protection\.enable: expected true or false/.test(p)), problems.join('\n'));
   });
 });
 
@@ -99,6 +103,7 @@ describe('every insecure EMQX 5.8 default is overridden (FIELD-NOTES, ANCHORS)',
     ['unauthenticated /api/v5/prometheus/stats', () => assert.equal(c.prometheus.enable_basic_auth, true)],
     ['bootstrap_type = plain', () => assert.equal(c.authentication[0].bootstrap_type, 'hash')],
     ['flapping detection off', () => assert.equal(c.flapping_detect.enable, true)],
+    ['overload protection off', () => assert.deepEqual([c.overload_protection.enable, c.overload_protection.backoff_new_conn], [true, true])],
     ['unlimited connection and message rates', () => {
       const l = c.listeners.ssl.default;
       assert.deepEqual([l.max_conn_rate, l.messages_rate, l.bytes_rate, l.max_connections], ['500/s', '100/s', '512KB/s', 10000]);
