@@ -1,7 +1,10 @@
 /** The benchmark floor: one stack with the AWS and Kubernetes providers configured, nothing else. */
 import { App, TerraformStack } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
+import type * as P_aws from '@cdktf/provider-aws/lib/provider/index.js';
+import type * as P_k8s from '@cdktf/provider-kubernetes/lib/provider/index.js';
+import { providerModule } from '../constructs/core/provider-module.js';
+const { AwsProvider } = providerModule<typeof P_aws>('@cdktf/provider-aws/lib/provider/index.js');
+const { KubernetesProvider } = providerModule<typeof P_k8s>('@cdktf/provider-kubernetes/lib/provider/index.js');
 
 export function buildApp(outdir?: string): App {
   const app = new App(outdir ? { outdir } : {});

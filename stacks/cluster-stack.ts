@@ -1,9 +1,11 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
+import { providerModule } from '../constructs/core/provider-module.js';
 import { PrivateEksCluster, type PrivateEksClusterProps } from '../constructs/network/eks.js';
 import type { BrokerNetwork } from '../constructs/network/network.js';
 import { BrokerLogAlarms, type BrokerLogAlarmsProps } from '../constructs/monitoring/cloudwatch.js';
+const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface ClusterStackProps extends Omit<PrivateEksClusterProps, 'vpcId' | 'privateSubnetIds'> {
   /** The network stack's network: a typed cross-stack reference (cdktf wires the outputs). */

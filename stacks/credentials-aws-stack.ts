@@ -1,7 +1,9 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
+import { providerModule } from '../constructs/core/provider-module.js';
 import { CredentialStore, type CredentialStoreProps } from '../constructs/credentials/credential-store.js';
+const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface CredentialsAwsStackProps {
   readonly store: CredentialStoreProps;

@@ -1,8 +1,10 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
+import { providerModule } from '../constructs/core/provider-module.js';
 import { BrokerNetwork, type BrokerNetworkProps } from '../constructs/network/network.js';
 import { BrokerSecurityGroup, type MqttClientSource } from '../constructs/network/security-group.js';
+const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface NetworkStackProps {
   readonly network: BrokerNetworkProps;

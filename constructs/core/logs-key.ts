@@ -6,8 +6,11 @@
  */
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import type * as P_kms_key from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { providerModule } from './provider-module.js';
 import { policyDocument, type Statement } from '../credentials/iam.js';
+const { KmsKey } = providerModule<typeof P_kms_key>('@cdktf/provider-aws/lib/kms-key/index.js');
+type KmsKey = P_kms_key.KmsKey;
 
 export interface LogsKeyProps {
   readonly description: string;

@@ -7,17 +7,18 @@
 import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Relaxation } from '../core/relaxation.js';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import type * as P_eks_pod_identity_association from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
+import type * as P_iam_role from '@cdktf/provider-aws/lib/iam-role/index.js';
+import type * as P_iam_role_policy from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import type * as P_kms_alias from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import type * as P_lambda_function from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import type * as P_lambda_permission from '@cdktf/provider-aws/lib/lambda-permission/index.js';
+import type * as P_secretsmanager_secret from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
+import type * as P_secretsmanager_secret_rotation from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
+import { providerModule } from '../core/provider-module.js';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { logsKey } from '../core/logs-key.js';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
-import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
-import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,17 @@ import { templatePath } from '../templates.js';
 import { assertRegion, deliveryMode } from './external-secrets.js';
 import { policyDocument, type Statement } from './iam.js';
 import { assertRotationDays, credentialLayout, credentialPrefix, type CredentialSecret } from './layout.js';
+const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
+const { EksPodIdentityAssociation } = providerModule<typeof P_eks_pod_identity_association>('@cdktf/provider-aws/lib/eks-pod-identity-association/index.js');
+const { IamRole } = providerModule<typeof P_iam_role>('@cdktf/provider-aws/lib/iam-role/index.js');
+type IamRole = P_iam_role.IamRole;
+const { IamRolePolicy } = providerModule<typeof P_iam_role_policy>('@cdktf/provider-aws/lib/iam-role-policy/index.js');
+const { KmsAlias } = providerModule<typeof P_kms_alias>('@cdktf/provider-aws/lib/kms-alias/index.js');
+const { LambdaFunction } = providerModule<typeof P_lambda_function>('@cdktf/provider-aws/lib/lambda-function/index.js');
+type LambdaFunction = P_lambda_function.LambdaFunction;
+const { LambdaPermission } = providerModule<typeof P_lambda_permission>('@cdktf/provider-aws/lib/lambda-permission/index.js');
+const { SecretsmanagerSecret } = providerModule<typeof P_secretsmanager_secret>('@cdktf/provider-aws/lib/secretsmanager-secret/index.js');
+const { SecretsmanagerSecretRotation } = providerModule<typeof P_secretsmanager_secret_rotation>('@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js');
 
 /** Who reads the secrets: the external-secrets controller, through EKS Pod Identity or IRSA. */
 export type SecretsReader =

@@ -4,7 +4,10 @@
  * message when it is missing; every custom resource depends on it.
  */
 import type { Construct } from 'constructs';
-import { DataKubernetesResource } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource/index.js';
+import type * as P_data_kubernetes_resource from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource/index.js';
+import { providerModule } from '../core/provider-module.js';
+const { DataKubernetesResource } = providerModule<typeof P_data_kubernetes_resource>('@cdktf/provider-kubernetes/lib/data-kubernetes-resource/index.js');
+type DataKubernetesResource = P_data_kubernetes_resource.DataKubernetesResource;
 
 export function crdCheck(scope: Construct, id: string, crdName: string, errorMessage: string): DataKubernetesResource {
   return new DataKubernetesResource(scope, id, {

@@ -5,28 +5,44 @@
  * provider does not model fully (custom resources, PodDisruptionBudget's
  * unhealthyPodEvictionPolicy).
  */
-import { TerraformStack, type TerraformResource } from 'cdktf';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1/index.js';
-import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1/index.js';
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1/index.js';
-import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1/index.js';
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import { scoped } from '../core/errors.js';
+import type * as P_manifest from '@cdktf/provider-kubernetes/lib/manifest/index.js';
+import { providerModule } from '../core/provider-module.js';
+import { FortressError, scoped } from '../core/errors.js';
 import { validateK8sObject, type K8sObject } from './objects.js';
-import { toTypedConfig } from './to-terraform.js';
+import { toTerraformAttributes } from './to-terraform.js';
+const { Manifest } = providerModule<typeof P_manifest>('@cdktf/provider-kubernetes/lib/manifest/index.js');
 
-type TypedCtor = new (scope: Construct, id: string, config: never) => TerraformResource;
-const TYPED: Record<string, TypedCtor> = {
-  'v1/Namespace': NamespaceV1 as unknown as TypedCtor,
-  'v1/ServiceAccount': ServiceAccountV1 as unknown as TypedCtor,
-  'v1/ConfigMap': ConfigMapV1 as unknown as TypedCtor,
-  'v1/Service': ServiceV1 as unknown as TypedCtor,
-  'apps/v1/StatefulSet': StatefulSetV1 as unknown as TypedCtor,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicyV1 as unknown as TypedCtor,
+/** Kinds deployed as the provider's typed resources (no CRD or cluster access needed to plan). */
+const TYPED: Record<string, string> = {
+  'v1/Namespace': 'kubernetes_namespace_v1',
+  'v1/ServiceAccount': 'kubernetes_service_account_v1',
+  'v1/ConfigMap': 'kubernetes_config_map_v1',
+  'v1/Service': 'kubernetes_service_v1',
+  'apps/v1/StatefulSet': 'kubernetes_stateful_set_v1',
+  'networking.k8s.io/v1/NetworkPolicy': 'kubernetes_network_policy_v1',
 };
+
+/**
+ * A typed `kubernetes_*_v1` resource whose attributes come from {@link toTerraformAttributes}:
+ * the same JSON the provider's generated class writes, without loading that class.
+ */
+class KubernetesTypedResource extends TerraformResource {
+  constructor(scope: Construct, id: string, type: string, private readonly attributes: Record<string, unknown>, dependsOn?: TerraformResource[]) {
+    super(scope, id, {
+      terraformResourceType: type,
+      terraformGeneratorMetadata: { providerName: 'kubernetes', providerVersion: '2.38.0', providerVersionConstraint: '~> 2.0' },
+      ...(dependsOn ? { dependsOn } : {}),
+    });
+  }
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return this.attributes;
+  }
+  protected override synthesizeHclAttributes(): Record<string, unknown> {
+    throw new FortressError('HCL_OUTPUT', `${this.node.path}: HCL output (hclOutput / CDKTF_HCL_OUTPUT) is not supported for the kit's Kubernetes resources; synthesize JSON (the default).`);
+  }
+}
 
 export interface RecordedObject {
   /** Construct path of the resource that deploys the object. */
@@ -56,7 +72,7 @@ export function addK8sObject(scope: Construct, id: string, obj: K8sObject, opts:
   scoped(scope, () => validateK8sObject(obj));
   const ctor = opts.asManifest ? undefined : TYPED[`${obj.apiVersion}/${obj.kind}`];
   const resource = ctor
-    ? new ctor(scope, id, { ...toTypedConfig(obj), ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}) } as never)
+    ? new KubernetesTypedResource(scope, id, ctor, toTerraformAttributes(obj), opts.dependsOn)
     : new Manifest(scope, id, { manifest: obj as unknown as Record<string, unknown>, ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}) });
   const stack = TerraformStack.of(scope);
   if (!recorded.has(stack)) recorded.set(stack, []);

@@ -33,13 +33,16 @@ const STRINGIFY = new Set(['replicas', 'runAsUser', 'runAsGroup', 'fsGroup', 'de
 /** `port` is a string inside these parents (probes; `ports` of a NetworkPolicy only), a number elsewhere (Service). */
 const STRING_PORT_PARENTS = new Set(['tcpSocket', 'httpGet', 'ports', 'grpc']);
 
+/** Maps whose keys are data (label names, file names, resource names), not schema attributes. */
+function isFreeForm(key: string, kind: string): boolean {
+  return key === 'labels' || key === 'annotations' || key === 'matchLabels' || key === 'data' || key === 'binaryData' || key === 'limits' || key === 'requests' || (key === 'selector' && kind === 'Service') || key === 'nodeSelector';
+}
+
 function mapValue(value: unknown, key: string, parent: string, kind: string): unknown {
   if (Array.isArray(value)) return value.map((v) => mapValue(v, key, parent, kind));
   if (value !== null && typeof value === 'object') {
     // Free-form string maps stay as they are.
-    if (key === 'labels' || key === 'annotations' || key === 'matchLabels' || key === 'data' || key === 'binaryData' || key === 'limits' || key === 'requests' || key === 'selector' && kind === 'Service' || key === 'nodeSelector') {
-      return value;
-    }
+    if (isFreeForm(key, kind)) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       if (v === undefined) continue;
@@ -65,4 +68,19 @@ export function toTypedConfig(obj: { kind: string; [k: string]: unknown }): Reco
     out[k] = mapValue(v, k, '', obj.kind);
   }
   return out;
+}
+
+function snake(value: unknown, key: string, kind: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => snake(v, key, kind));
+  if (value === null || typeof value !== 'object' || isFreeForm(key, kind)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snake(v, k, kind)]));
+}
+
+/**
+ * The Terraform JSON attributes of the typed resource, as the provider's generated class would
+ * synthesize them (test/k8s/to-terraform.test.ts proves the two equal for every object the kit
+ * makes), without loading that class: `kubernetes_stateful_set_v1` alone is 4.8 MB of JavaScript.
+ */
+export function toTerraformAttributes(obj: { kind: string; [k: string]: unknown }): Record<string, unknown> {
+  return snake(toTypedConfig(obj), '', obj.kind) as Record<string, unknown>;
 }

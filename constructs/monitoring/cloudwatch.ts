@@ -4,17 +4,26 @@
  * counting MQTT authentication failures (Mosquitto has no counter for them) and an alarm.
  */
 import { Construct } from 'constructs';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js';
-import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
-import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
+import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import type * as P_cloudwatch_log_metric_filter from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js';
+import type * as P_cloudwatch_metric_alarm from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
+import type * as P_eks_addon from '@cdktf/provider-aws/lib/eks-addon/index.js';
+import type * as P_iam_role from '@cdktf/provider-aws/lib/iam-role/index.js';
+import type * as P_iam_role_policy_attachment from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
+import { providerModule } from '../core/provider-module.js';
 import { logsKey } from '../core/logs-key.js';
 import { assertInt } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { policyDocument } from '../credentials/iam.js';
 import { AUTH_FAILURE } from './logs.js';
+const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
+type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
+const { CloudwatchLogMetricFilter } = providerModule<typeof P_cloudwatch_log_metric_filter>('@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js');
+const { CloudwatchMetricAlarm } = providerModule<typeof P_cloudwatch_metric_alarm>('@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js');
+type CloudwatchMetricAlarm = P_cloudwatch_metric_alarm.CloudwatchMetricAlarm;
+const { EksAddon } = providerModule<typeof P_eks_addon>('@cdktf/provider-aws/lib/eks-addon/index.js');
+const { IamRole } = providerModule<typeof P_iam_role>('@cdktf/provider-aws/lib/iam-role/index.js');
+const { IamRolePolicyAttachment } = providerModule<typeof P_iam_role_policy_attachment>('@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js');
 
 export interface BrokerLogAlarmsProps {
   readonly region: string;

@@ -7,21 +7,32 @@
  */
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon/index.js';
-import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
-import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group/index.js';
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
+import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import type * as P_eks_addon from '@cdktf/provider-aws/lib/eks-addon/index.js';
+import type * as P_eks_cluster from '@cdktf/provider-aws/lib/eks-cluster/index.js';
+import type * as P_eks_node_group from '@cdktf/provider-aws/lib/eks-node-group/index.js';
+import type * as P_eks_pod_identity_association from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
+import type * as P_iam_role from '@cdktf/provider-aws/lib/iam-role/index.js';
+import type * as P_iam_role_policy from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import type * as P_iam_role_policy_attachment from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
+import type * as P_launch_template from '@cdktf/provider-aws/lib/launch-template/index.js';
+import { providerModule } from '../core/provider-module.js';
 import { accountOf, logsKey } from '../core/logs-key.js';
-import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import { assertReason, parseCidr, assertInt } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { policyDocument } from '../credentials/iam.js';
 import { assertAwsId } from './plan.js';
+const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
+const { EksAddon } = providerModule<typeof P_eks_addon>('@cdktf/provider-aws/lib/eks-addon/index.js');
+const { EksCluster } = providerModule<typeof P_eks_cluster>('@cdktf/provider-aws/lib/eks-cluster/index.js');
+type EksCluster = P_eks_cluster.EksCluster;
+const { EksNodeGroup } = providerModule<typeof P_eks_node_group>('@cdktf/provider-aws/lib/eks-node-group/index.js');
+const { EksPodIdentityAssociation } = providerModule<typeof P_eks_pod_identity_association>('@cdktf/provider-aws/lib/eks-pod-identity-association/index.js');
+const { IamRole } = providerModule<typeof P_iam_role>('@cdktf/provider-aws/lib/iam-role/index.js');
+const { IamRolePolicy } = providerModule<typeof P_iam_role_policy>('@cdktf/provider-aws/lib/iam-role-policy/index.js');
+const { IamRolePolicyAttachment } = providerModule<typeof P_iam_role_policy_attachment>('@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js');
+const { LaunchTemplate } = providerModule<typeof P_launch_template>('@cdktf/provider-aws/lib/launch-template/index.js');
 
 export const EKS_LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'] as const;
 

@@ -5,26 +5,41 @@
  * subnets exist only when an internet-facing load balancer is declared, with its reason.
  */
 import { Construct } from 'constructs';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
-import { FlowLog } from '@cdktf/provider-aws/lib/flow-log/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
+import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import type * as P_default_security_group from '@cdktf/provider-aws/lib/default-security-group/index.js';
+import type * as P_flow_log from '@cdktf/provider-aws/lib/flow-log/index.js';
+import type * as P_iam_role from '@cdktf/provider-aws/lib/iam-role/index.js';
+import type * as P_iam_role_policy from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import type * as P_internet_gateway from '@cdktf/provider-aws/lib/internet-gateway/index.js';
+import type * as P_route_table from '@cdktf/provider-aws/lib/route-table/index.js';
+import type * as P_route_table_association from '@cdktf/provider-aws/lib/route-table-association/index.js';
+import type * as P_security_group from '@cdktf/provider-aws/lib/security-group/index.js';
+import type * as P_subnet from '@cdktf/provider-aws/lib/subnet/index.js';
+import type * as P_vpc from '@cdktf/provider-aws/lib/vpc/index.js';
+import type * as P_vpc_endpoint from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
+import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { providerModule } from '../core/provider-module.js';
 import { logsKey } from '../core/logs-key.js';
-import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
-import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
-import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
-import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
-import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { assertReason } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { assertRegion } from '../credentials/external-secrets.js';
 import { policyDocument } from '../credentials/iam.js';
 import { assertAwsId, defaultZones, GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, ipv4Range, subnetLayout } from './plan.js';
+const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
+type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
+const { DefaultSecurityGroup } = providerModule<typeof P_default_security_group>('@cdktf/provider-aws/lib/default-security-group/index.js');
+const { FlowLog } = providerModule<typeof P_flow_log>('@cdktf/provider-aws/lib/flow-log/index.js');
+const { IamRole } = providerModule<typeof P_iam_role>('@cdktf/provider-aws/lib/iam-role/index.js');
+const { IamRolePolicy } = providerModule<typeof P_iam_role_policy>('@cdktf/provider-aws/lib/iam-role-policy/index.js');
+const { InternetGateway } = providerModule<typeof P_internet_gateway>('@cdktf/provider-aws/lib/internet-gateway/index.js');
+const { RouteTable } = providerModule<typeof P_route_table>('@cdktf/provider-aws/lib/route-table/index.js');
+const { RouteTableAssociation } = providerModule<typeof P_route_table_association>('@cdktf/provider-aws/lib/route-table-association/index.js');
+const { SecurityGroup } = providerModule<typeof P_security_group>('@cdktf/provider-aws/lib/security-group/index.js');
+const { Subnet } = providerModule<typeof P_subnet>('@cdktf/provider-aws/lib/subnet/index.js');
+const { Vpc } = providerModule<typeof P_vpc>('@cdktf/provider-aws/lib/vpc/index.js');
+const { VpcEndpoint } = providerModule<typeof P_vpc_endpoint>('@cdktf/provider-aws/lib/vpc-endpoint/index.js');
+const { VpcSecurityGroupIngressRule } = providerModule<typeof P_vpc_security_group_ingress_rule>('@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js');
 
 export interface ImportedVpc {
   readonly vpcId: string;

@@ -5,14 +5,19 @@
  * 1883 is never admitted; egress only to the brokers inside the VPC.
  */
 import { Construct } from 'constructs';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
-import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import type * as P_security_group from '@cdktf/provider-aws/lib/security-group/index.js';
+import type * as P_vpc_security_group_egress_rule from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
+import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { providerModule } from '../core/provider-module.js';
 import { assertReason, parseCidr } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { assertTlsPort } from '../mosquitto/config.js';
 import { assertAwsId, assertNoOverlap } from './plan.js';
+const { SecurityGroup } = providerModule<typeof P_security_group>('@cdktf/provider-aws/lib/security-group/index.js');
+type SecurityGroup = P_security_group.SecurityGroup;
+const { VpcSecurityGroupEgressRule } = providerModule<typeof P_vpc_security_group_egress_rule>('@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js');
+const { VpcSecurityGroupIngressRule } = providerModule<typeof P_vpc_security_group_ingress_rule>('@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js');
 
 export interface MqttClientSource {
   /** An IPv4 or IPv6 CIDR. */

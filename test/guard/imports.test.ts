@@ -20,7 +20,9 @@ function files(dir: string): string[] {
 }
 
 /** The provider packages' root import costs ~8 s and ~1 GB per process (FIELD-NOTES). */
-const ROOT_IMPORT = /(from\s+|import\s*\(\s*|require\s*\(\s*)['"]@cdktf\/provider-(aws|kubernetes)(\/lib)?\/?['"]/;
+const ROOT_IMPORT = /(from\s+|import\s*\(\s*|require\s*\(\s*|providerModule\s*(<[^>]*>)?\s*\(\s*)['"]@cdktf\/provider-(aws|kubernetes)(\/lib)?\/?['"]/;
+/** Library code loads provider classes through providerModule (CommonJS): ESM value imports cost ~70 ms per synth. */
+const ESM_VALUE_IMPORT = /^import\s+(?!type\b)[^;]*from\s+['"]@cdktf\/provider-(aws|kubernetes)\//m;
 /** Deep imports must name the file (ESM: a bare folder is ERR_UNSUPPORTED_DIR_IMPORT). */
 const DIR_IMPORT = /['"]@cdktf\/provider-(aws|kubernetes)\/lib\/[a-z0-9-]+['"]/;
 
@@ -35,7 +37,17 @@ describe('guard: provider imports', () => {
     const bad = all.filter((f) => DIR_IMPORT.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
     assert.deepEqual(bad, [], `folder imports found (add /index.js): ${bad.join(', ')}`);
   });
+  it('library code loads provider classes through providerModule, never as ES module values', () => {
+    const lib = all.filter((f) => /^(constructs|stacks|scripts)[\\/]/.test(relative(root, f)));
+    assert.ok(lib.length > 20);
+    const bad = lib.filter((f) => ESM_VALUE_IMPORT.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
+    assert.deepEqual(bad, [], `use providerModule<typeof import(...)>('...') (constructs/core/provider-module.ts): ${bad.join(', ')}`);
+  });
   it('the patterns catch what they should', () => {
+    assert.match(`const { Vpc } = providerModule<typeof P>('@cdktf/provider-aws');`, ROOT_IMPORT);
+    assert.match(`import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';`, ESM_VALUE_IMPORT);
+    assert.doesNotMatch(`import type { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';`, ESM_VALUE_IMPORT);
+    assert.doesNotMatch(`import type * as P_vpc from '@cdktf/provider-aws/lib/vpc/index.js';`, ESM_VALUE_IMPORT);
     assert.match(`import { Vpc } from '@cdktf/provider-aws';`, ROOT_IMPORT);
     assert.match(`const k = require("@cdktf/provider-kubernetes")`, ROOT_IMPORT);
     assert.match(`await import('@cdktf/provider-aws/lib')`, ROOT_IMPORT);

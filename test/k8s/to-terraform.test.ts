@@ -4,6 +4,28 @@ import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
 import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { minimalBrokerProps, synth } from '../helpers/synth.js';
+import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
+import type { Construct } from 'constructs';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1/index.js';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1/index.js';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1/index.js';
+import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1/index.js';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
+import { toTypedConfig } from '../../constructs/k8s/to-terraform.js';
+import { EmqxCluster } from '../../constructs/emqx/cluster.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+
+type Ctor = new (scope: Construct, id: string, config: never) => TerraformResource;
+/** The provider's generated classes: the reference the kit's lighter resources must equal. */
+const GENERATED: Record<string, Ctor> = {
+  kubernetes_namespace_v1: NamespaceV1 as unknown as Ctor,
+  kubernetes_service_account_v1: ServiceAccountV1 as unknown as Ctor,
+  kubernetes_config_map_v1: ConfigMapV1 as unknown as Ctor,
+  kubernetes_service_v1: ServiceV1 as unknown as Ctor,
+  kubernetes_stateful_set_v1: StatefulSetV1 as unknown as Ctor,
+  kubernetes_network_policy_v1: NetworkPolicyV1 as unknown as Ctor,
+};
 
 /** Leaf values of an object as strings, counted; modes in the provider's octal notation. */
 function leaves(v: unknown, key = '', out = new Map<string, number>()): Map<string, number> {
@@ -37,6 +59,43 @@ describe('Kubernetes objects -> typed provider resources', () => {
         for (const [leaf, n] of want) {
           assert.ok((got.get(leaf) ?? 0) >= n, `${o.object.kind} ${o.object.metadata.name}: leaf ${JSON.stringify(leaf)} x${n} missing after mapping (got x${got.get(leaf) ?? 0})`);
         }
+      }
+    });
+  }
+  const emqxProps = (over: Record<string, unknown> = {}) => ({
+    policy: minimalBrokerProps().policy,
+    credentialsSecretName: 'emqx-credentials',
+    adminSecretName: 'emqx-admin',
+    tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' },
+    image: { digest: `sha256:${'a'.repeat(64)}` },
+    allowFrom: [{ namespace: 'iot' }],
+    ...over,
+  });
+  const sources: Record<string, (s: TerraformStack) => unknown> = {
+    ...Object.fromEntries(Object.entries(variants).map(([n, p]) => [`mosquitto ${n}`, (s: TerraformStack) => new MosquittoBroker(s, 'Broker', p)])),
+    'emqx default': (s) => new EmqxCluster(s, 'Emqx', emqxProps() as never),
+    'emqx wss, certificates, one node': (s) => new EmqxCluster(s, 'Emqx', emqxProps({ replicas: 1, wssPort: 8084, tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate' } }) as never),
+  };
+  for (const [name, make] of Object.entries(sources)) {
+    it(`${name}: the kit's typed resources synthesize exactly what the provider's generated classes do`, () => {
+      const app: App = Testing.app();
+      const stack = new TerraformStack(app, 'kit');
+      kubernetesProvider(stack);
+      make(stack);
+      const ours = JSON.parse(Testing.synth(stack));
+      const ref = new TerraformStack(Testing.app(), 'reference');
+      kubernetesProvider(ref);
+      const typed = k8sObjectsOf(stack).filter((o) => o.via === 'typed');
+      assert.ok(typed.length >= 5);
+      const pairs = typed.map((o, i) => {
+        const type = o.resource.terraformResourceType;
+        const r = new GENERATED[type]!(ref, `r${i}`, toTypedConfig(o.object) as never);
+        return { o, type, r };
+      });
+      const theirs = JSON.parse(Testing.synth(ref));
+      const strip = (x: any) => Object.fromEntries(Object.entries(x).filter(([k]) => k !== '//' && k !== 'depends_on'));
+      for (const { o, type, r } of pairs) {
+        assert.deepEqual(strip(ours.resource[type][stack.getLogicalId(o.resource)]), strip(theirs.resource[type][ref.getLogicalId(r)]), `${o.object.kind} ${o.object.metadata.name}`);
       }
     });
   }
