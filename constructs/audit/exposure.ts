@@ -32,7 +32,10 @@ export function exposureOf(stack: string, json: any): Exposure {
     const m = /^\$\{local\.(.+)\}$/.exec(String(s.config.for_each ?? ''));
     const count = m ? Object.keys(json.locals?.[m[1]!] ?? {}).length : 1;
     const rot = res('aws_secretsmanager_secret_rotation').find((r) => String(r.config.for_each ?? '').includes(s.id) || String(r.config.secret_id ?? '').includes(s.id));
-    return { name: m ? `${Object.values<any>(json.locals[m[1]!])[0]?.secret_name?.replace(/[^/]+$/, '*') ?? s.id}` : String(s.config.name), count, kms: Boolean(s.config.kms_key_id), rotationDays: rot ? Number(rot.config.rotation_rules?.automatically_after_days) : undefined };
+    const first = m ? Object.values<any>(json.locals[m[1]!] ?? {})[0] : undefined;
+    // Per-identity secrets are named `<prefix>/${each.key}`; admin secrets carry secret_name.
+    const pattern = String(s.config.name ?? s.id).includes('${each.key}') ? String(s.config.name).replace('${each.key}', '*') : first?.secret_name?.replace(/[^/]+$/, '*') ?? String(s.config.name ?? s.id);
+    return { name: pattern, count, kms: Boolean(s.config.kms_key_id), rotationDays: rot ? Number(rot.config.rotation_rules?.automatically_after_days) : undefined };
   });
   return {
     stack,

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
+import { App, Aspects, TerraformStack, Testing, type TerraformResource } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
@@ -191,6 +191,26 @@ describe('suppressions and the engine', () => {
     FortressAudit.applyTo(b.stack); // idempotent
     conf(b, (c) => c.replace('allow_anonymous false', 'allow_anonymous true'));
     assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]: listener 8883: allow_anonymous is true\. Fix: .*Or suppress it/);
+  });
+  it('the audit sees what aspects added after it change (it runs at validation, after every aspect)', () => {
+    const b = k8sBase();
+    FortressAudit.applyTo(b.stack);
+    const cm = b.res('kubernetes_config_map_v1');
+    const data = structuredClone(b.stack.toTerraform().resource.kubernetes_config_map_v1[b.stack.getLogicalId(cm)].data);
+    data['mosquitto.conf'] = data['mosquitto.conf'].replace('allow_anonymous false', 'allow_anonymous true');
+    Aspects.of(b.stack).add({ visit: (n) => { if (n === cm) cm.addOverride('data', data); } });
+    assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]/);
+  });
+  it('synthesized output equals a fresh resolution, and the memo serves only that synthesis', async () => {
+    const b = k8sBase();
+    FortressAudit.applyTo(b.stack);
+    const synthesized = JSON.parse(Testing.synth(b.stack, true)); // validations on: the audit's copy is used
+    await new Promise((r) => setImmediate(r));
+    assert.equal(Object.prototype.hasOwnProperty.call(b.stack, 'toTerraform'), false, 'the memo is gone after the synthesis');
+    assert.deepEqual(synthesized, JSON.parse(Testing.synth(b.stack, false)), 'equal to a synthesis without the audit');
+    const cm = b.res('kubernetes_config_map_v1');
+    cm.addOverride('metadata.annotations.probe', 'changed-after-synth');
+    assert.match(JSON.stringify(b.stack.toTerraform()), /changed-after-synth/);
   });
   it('the default app has zero open findings; its one suppression is MON-1 with its reason', () => {
     const app = buildApp(Testing.app().outdir);

@@ -24,8 +24,10 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     const local = /^\$\{local\.(.+)\}$/.exec(secret.for_each)![1]!;
     const identities = tf.locals[local];
     assert.deepEqual(Object.keys(identities).sort(), [...usernames].sort());
-    assert.deepEqual(Object.values<any>(identities).map((i) => i.secret_name).sort(), usernames.map((u) => `mqtt-fortress/mosquitto/${u}`).sort());
-    assert.equal(secret.name, '${each.value.secret_name}');
+    assert.equal(secret.name, 'mqtt-fortress/mosquitto/${each.key}', 'named <prefix>/<username>');
+    assert.match(secret.description, /^MQTT password of \$\{each\.value\.kind\} identity \$\{each\.key\} \(\$\{each\.value\.identity\}\); generated and rotated every 30 days/);
+    const layout = examplePolicy().principals;
+    assert.deepEqual(identities[layout[0]!.username], { identity: layout[0]!.identity, kind: layout[0]!.kind }, 'only what differs per identity');
     assert.match(secret.kms_key_id, /aws_kms_key\.Credentials_Key/);
     assert.equal(resourcesOf(tf, 'aws_secretsmanager_secret_version').length, 0, 'no secret version: values come from the rotation function');
     assert.doesNotMatch(JSON.stringify(tf), /secret_string/);
