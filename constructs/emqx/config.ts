@@ -7,6 +7,7 @@
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import type { ClientAuth } from '../mosquitto/manifests.js';
+import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
 
 export const EMQX_PATHS = {
   conf: '/opt/emqx/etc/emqx.conf',
@@ -19,18 +20,8 @@ export const EMQX_PATHS = {
   data: '/opt/emqx/data',
 } as const;
 
-/** TLS 1.2 suites (OpenSSL names): AEAD with forward secrecy only (TLS-2); TLS 1.3 suites come first. */
-export const EMQX_CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-];
+/** EMQX `ciphers`: the TLS 1.3 suites first, then the TLS 1.2 ones (constructs/core/tls-suites.ts). */
+export const EMQX_CIPHERS: readonly string[] = [...TLS13_SUITES, ...TLS12_SUITES];
 
 export interface EmqxLimits {
   /** @default 10000 */

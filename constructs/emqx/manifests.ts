@@ -148,6 +148,27 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
   const small = { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '64Mi' } };
   const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: o.adminSecretName, key } } });
+  // hash-credentials.erl, as the init container (bootstrap) or the credential-sync sidecar.
+  const hashContainer = (containerName: string, mode: 'bootstrap' | 'sync', env: { name: string; value: string }[], mounts: Record<string, unknown>[]) => ({
+    name: containerName,
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
+    env: [
+      { name: 'FORTRESS_MODE', value: mode },
+      { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' },
+      { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` },
+      ...env,
+    ],
+    securityContext: secCtx,
+    resources: small,
+    volumeMounts: [
+      { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
+      // No subPath: the kubelet updates the files when external-secrets refreshes the Secret.
+      { name: 'credentials', mountPath: '/run/fortress/plain', readOnly: true },
+      ...mounts,
+    ],
+  });
   const ports = [
     { name: 'mqtts', containerPort: EMQX_PORTS.mqtts, protocol: 'TCP' },
     ...(o.wssPort ? [{ name: 'wss', containerPort: o.wssPort, protocol: 'TCP' }] : []),
@@ -194,24 +215,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
               }
             : {}),
           initContainers: [
-            {
-              name: 'hash-credentials',
-              image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
-              env: [
-                { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' },
-                { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` },
-                { name: 'FORTRESS_OUT', value: EMQX_PATHS.auth },
-              ],
-              securityContext: secCtx,
-              resources: small,
-              volumeMounts: [
-                { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
-                { name: 'credentials', mountPath: '/run/fortress/plain', readOnly: true },
-                { name: 'auth', mountPath: EMQX_PATHS.auth },
-              ],
-            },
+            hashContainer('hash-credentials', 'bootstrap', [{ name: 'FORTRESS_OUT', value: EMQX_PATHS.auth }], [{ name: 'auth', mountPath: EMQX_PATHS.auth }]),
           ],
           containers: [
             {
@@ -243,33 +247,23 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
                 { name: 'tmp', mountPath: '/tmp' },
               ],
             },
-            {
-              // EMQX imports bootstrap.csv only for users it does not know yet. This sidecar posts the
-              // hashes to the node's REST API (import_users?type=hash, which overrides) whenever the
-              // mounted Secret changes, so rotated passwords reach the cluster without a restart.
-              name: 'credential-sync',
-              image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
-              env: [
-                { name: 'FORTRESS_MODE', value: 'sync' },
-                { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' },
-                { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` },
+            // EMQX imports bootstrap.csv only for users it does not know yet. This sidecar posts the
+            // hashes to the node's REST API (import_users?type=hash, which overrides) whenever the
+            // mounted Secret changes, so rotated passwords reach the cluster without a restart.
+            hashContainer(
+              'credential-sync',
+              'sync',
+              [
                 { name: 'FORTRESS_API_KEYS', value: `${EMQX_PATHS.admin}/api-keys` },
                 { name: 'FORTRESS_API_KEY_NAME', value: EMQX_SYNC_API_KEY },
                 { name: 'FORTRESS_API', value: `127.0.0.1:${EMQX_PORTS.dashboard}` },
                 { name: 'FORTRESS_INTERVAL_MS', value: '30000' },
               ],
-              securityContext: secCtx,
-              resources: small,
-              volumeMounts: [
-                { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
-                // No subPath: the kubelet updates the files when external-secrets refreshes the Secret.
-                { name: 'credentials', mountPath: '/run/fortress/plain', readOnly: true },
+              [
                 { name: 'admin', mountPath: EMQX_PATHS.admin, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
-            },
+            ),
           ],
           volumes: [
             { name: 'config', configMap: { name: `${name}-config`, defaultMode: 0o440 } },

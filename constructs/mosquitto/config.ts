@@ -5,6 +5,7 @@
  */
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
+import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
 
 /** DoS limits (baseline DOS-1). Sizes in bytes, times in seconds. */
 export interface MosquittoLimits {
@@ -32,15 +33,8 @@ export const DEFAULT_LIMITS: Required<MosquittoLimits> = {
 };
 
 /** TLS 1.2 suites: AEAD with forward secrecy only (baseline TLS-2). */
-export const TLS12_CIPHERS = [
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
-export const TLS13_CIPHERS = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+export const TLS12_CIPHERS = TLS12_SUITES.join(':');
+export const TLS13_CIPHERS = TLS13_SUITES.join(':');
 
 /** Ports that carry plaintext MQTT or WebSockets by convention; never used for the TLS listener. */
 export const PLAINTEXT_PORTS = [1883, 80, 8080, 8083, 9001] as const;
