@@ -15,6 +15,7 @@ import { renderEmqxAcl } from '../policy/render-emqx.js';
 import { templatePath } from '../templates.js';
 import type { ClientAuth } from '../mosquitto/manifests.js';
 import { EMQX_PATHS, renderEmqxConfig, renderSslDist, type EmqxLimits } from './config.js';
+import { shippedEmqxSchema, validateEmqxConfig } from './schema.js';
 
 /** EMQX 5.8.x is the last Apache-2.0 line that clusters without a license. */
 export const EMQX_VERSION_LINE = '5.8';
@@ -132,6 +133,10 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.wssPort ? { wssPort: o.wssPort } : {}),
   });
+  const problems = validateEmqxConfig(shippedEmqxSchema((rel) => readFileSync(templatePath(rel), 'utf8')), config);
+  if (problems.length) {
+    throw new FortressError('EMQX_CONFIG', `the rendered emqx.conf does not match the EMQX 5.8 schema: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}. Check the limits and TLS props.`);
+  }
   const files = {
     'emqx.conf': `# Rendered by mqtt-fortress (HOCON, JSON syntax). Do not edit: change the construct props.\n${JSON.stringify(config, null, 2)}\n`,
     'acl.conf': renderEmqxAcl(o.policy),

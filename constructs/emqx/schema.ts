@@ -1,8 +1,9 @@
 /**
  * Checks a rendered EMQX configuration (as a nested object) against the structure of the EMQX 5.8
- * configuration schema (shared/reference/emqx-5.8-config-schema.json: emqx-docs hocon
- * v5.8.1). Every key must exist at its place and every value must have the declared type. Pure;
- * the schema is passed in (tests load it; the kit does not ship it).
+ * configuration schema (templates/emqx/emqx-5.8-config-schema.json, a copy of the emqx-docs
+ * hocon v5.8.1 export; EMQX is Apache-2.0). Every key must exist at its place and every value
+ * must have the declared type. Pure; the schema is passed in. buildEmqx validates every rendered
+ * configuration with it, so a bad combination of props fails at synth.
  */
 
 export interface SchemaNode {
@@ -170,4 +171,11 @@ export function validateEmqxConfig(schema: EmqxSchema, config: Record<string, un
   const problems: string[] = [];
   checkStruct({ fields: { ...HIDDEN_ROOTS, ...schema.root.fields } }, config, '', problems);
   return problems;
+}
+
+let shipped: EmqxSchema | undefined;
+/** The schema the kit ships (parsed once per process). */
+export function shippedEmqxSchema(read: (rel: string) => string): EmqxSchema {
+  shipped ??= JSON.parse(read('emqx/emqx-5.8-config-schema.json')) as EmqxSchema;
+  return shipped;
 }
