@@ -60,7 +60,9 @@ export class EmqxKubernetesStack extends TerraformStack {
         template: {
           cookie: '{{ .cookie }}',
           'dashboard-password': '{{ .dashboard }}',
-          'api-keys': `prometheus-scraper:{{ .prometheus }}:viewer\n${EMQX_SYNC_API_KEY}:{{ .sync }}:administrator\n`,
+          // key:secret without a role: EMQX's open-source edition has no API key roles (RBAC is an
+          // enterprise feature), so a `:viewer` suffix would promise a restriction it does not enforce.
+          'api-keys': `prometheus-scraper:{{ .prometheus }}\n${EMQX_SYNC_API_KEY}:{{ .sync }}\n`,
           'prometheus-user': 'prometheus-scraper',
           'prometheus-password': '{{ .prometheus }}',
         },

@@ -28,7 +28,8 @@ export interface EmqxClusterOptions {
   /**
    * Secret with `cookie` (Erlang distribution cookie), `dashboard-password` and `api-keys`
    * (`key:secret:role` lines: the Prometheus scraper, and `fortress-credential-sync` with role
-   * administrator for the sidecar that imports rotated passwords). Never in configuration.
+   * the sidecar that imports rotated passwords; `key:secret`, no role: the open-source edition
+   * has none, every key has full REST API rights). Never in configuration.
    */
   readonly adminSecretName: string;
   readonly tls: {
@@ -74,7 +75,7 @@ export const EMQX_DEFAULT_RESOURCES = {
   limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '1Gi' },
 };
 
-/** Name of the API key the credential-sync sidecar authenticates with (role administrator). */
+/** Name of the API key the credential-sync sidecar authenticates with. */
 export const EMQX_SYNC_API_KEY = 'fortress-credential-sync';
 
 export const EMQX_PORTS = { mqtts: 8883, dashboard: 18083, dist: 4370, rpc: 5369 } as const;

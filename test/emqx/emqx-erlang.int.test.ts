@@ -82,7 +82,7 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
     const users: Record<string, string> = { 'sensor-0001': 'p'.repeat(40), backend: 'q'.repeat(36) };
     for (const [u, p] of Object.entries(users)) writeFileSync(join(plain, u), p);
     writeFileSync(join(dir, 'users'), Object.keys(users).join('\n') + '\n');
-    writeFileSync(join(dir, 'api-keys'), 'prometheus-scraper:viewer-secret:viewer\nfortress-credential-sync:sync-secret-value:administrator\n');
+    writeFileSync(join(dir, 'api-keys'), 'prometheus-scraper:scraper-secret\nfortress-credential-sync:sync-secret-value\n');
     const env = { PATH: process.env.PATH, FORTRESS_MODE: 'sync', FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_API_KEYS: join(dir, 'api-keys'), FORTRESS_API: `127.0.0.1:${port}`, FORTRESS_INTERVAL_MS: '100' };
     const child = spawn('sh', [templatePath('emqx/hash-credentials.sh')], { env, cwd: dir });
     let stderr = '';

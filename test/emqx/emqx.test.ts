@@ -228,7 +228,7 @@ describe('EMQX in the default app (FORTRESS_EMQX_DIGEST)', () => {
     const manifests = Object.values<any>(k8s.resource.kubernetes_manifest).map((m) => m.manifest);
     const admin = manifests.find((m) => m.kind === 'ExternalSecret' && m.metadata.name === 'emqx-admin');
     validateK8sObject(admin);
-    assert.equal(admin.spec.target.template.data['api-keys'], 'prometheus-scraper:{{ .prometheus }}:viewer\nfortress-credential-sync:{{ .sync }}:administrator\n');
+    assert.equal(admin.spec.target.template.data['api-keys'], 'prometheus-scraper:{{ .prometheus }}\nfortress-credential-sync:{{ .sync }}\n');
     assert.deepEqual(admin.spec.data.map((d: any) => d.remoteRef.key), ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus', 'mqtt-fortress/emqx/_admin/sync']);
     const pm = manifests.find((m) => m.kind === 'PodMonitor');
     assert.equal(pm.spec.podMetricsEndpoints[0].path, '/api/v5/prometheus/stats');
