@@ -40,6 +40,7 @@ const { LambdaFunction } = providerModule<typeof P_lambda_function>('@cdktf/prov
 type LambdaFunction = P_lambda_function.LambdaFunction;
 const { LambdaPermission } = providerModule<typeof P_lambda_permission>('@cdktf/provider-aws/lib/lambda-permission/index.js');
 const { SecretsmanagerSecret } = providerModule<typeof P_secretsmanager_secret>('@cdktf/provider-aws/lib/secretsmanager-secret/index.js');
+type SecretsmanagerSecret = P_secretsmanager_secret.SecretsmanagerSecret;
 const { SecretsmanagerSecretRotation } = providerModule<typeof P_secretsmanager_secret_rotation>('@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js');
 
 /** Who reads the secrets: the external-secrets controller, through EKS Pod Identity or IRSA. */
@@ -258,21 +259,27 @@ export class CredentialStore extends Construct {
       policy: secretPolicy,
       tags: { ...tags, 'mqtt-fortress:identity': each.getString('identity'), 'mqtt-fortress:kind': each.getString('kind'), 'mqtt-fortress:purpose': 'mqtt-password' },
     });
-    const eachSecret = TerraformIterator.fromResources(secrets);
-    new SecretsmanagerSecretRotation(this, 'Rotation', {
-      forEach: eachSecret,
-      secretId: eachSecret.getString('id'),
-      rotationLambdaArn: this.rotationFunction.arn,
-      rotateImmediately: true,
-      rotationRules: { automaticallyAfterDays: rotationDays },
-      dependsOn: [permission],
-    });
+    // Every secret, per identity or admin, rotates through the function: created with a value
+    // right away, then every rotationDays.
+    const rotateEach = (id: string, each: SecretsmanagerSecret) => {
+      const it = TerraformIterator.fromResources(each);
+      new SecretsmanagerSecretRotation(this, id, {
+        forEach: it,
+        secretId: it.getString('id'),
+        rotationLambdaArn: this.rotationFunction.arn,
+        rotateImmediately: true,
+        rotationRules: { automaticallyAfterDays: rotationDays },
+        dependsOn: [permission],
+      });
+    };
+    rotateEach('Rotation', secrets);
     const admin = props.adminSecrets ?? [];
+    this.adminSecretNames = Object.fromEntries(admin.map((a) => [a.key, `${this.prefix}/_admin/${a.key}`]));
     if (admin.length) {
       const adminLocal = new TerraformLocal(
         this,
         'adminSecrets',
-        Object.fromEntries(admin.map((a) => [a.key, { secret_name: `${this.prefix}/_admin/${a.key}`, description: `${a.description} (${name}; ${a.rotate ? `rotated every ${rotationDays} days` : 'not rotated on a schedule'})`, rotate: a.rotate }])),
+        Object.fromEntries(admin.map((a) => [a.key, { secret_name: this.adminSecretNames[a.key], description: `${a.description} (${name}; ${a.rotate ? `rotated every ${rotationDays} days` : 'not rotated on a schedule'})`, rotate: a.rotate }])),
       );
       const eachAdmin = TerraformIterator.fromMap(adminLocal.asAnyMap as Record<string, unknown> as never);
       const adminSecrets = new SecretsmanagerSecret(this, 'AdminSecret', {
@@ -284,19 +291,10 @@ export class CredentialStore extends Construct {
         policy: secretPolicy,
         tags: { ...tags, 'mqtt-fortress:purpose': 'admin', 'mqtt-fortress:rotate': Fn.tostring(eachAdmin.getBoolean('rotate')) },
       });
-      // Every admin secret gets its first value from the function; for `rotate: false` the function
-      // carries the current value forward on later rotations (tag mqtt-fortress:rotate=false).
-      const eachAdminSecret = TerraformIterator.fromResources(adminSecrets);
-      new SecretsmanagerSecretRotation(this, 'AdminRotation', {
-        forEach: eachAdminSecret,
-        secretId: eachAdminSecret.getString('id'),
-        rotationLambdaArn: this.rotationFunction.arn,
-        rotateImmediately: true,
-        rotationRules: { automaticallyAfterDays: rotationDays },
-        dependsOn: [permission],
-      });
-      this.adminSecretNames = Object.fromEntries(admin.map((a) => [a.key, `${this.prefix}/_admin/${a.key}`]));
-    } else this.adminSecretNames = {};
+      // For `rotate: false` the function carries the current value forward on later rotations
+      // (tag mqtt-fortress:rotate=false).
+      rotateEach('AdminRotation', adminSecrets);
+    }
     new TerraformOutput(this, 'ReaderRoleArn', { value: this.readerRole.arn, description: 'IAM role external-secrets uses to read the MQTT passwords' });
     new TerraformOutput(this, 'KmsKeyArn', { value: this.kmsKey.arn });
   }

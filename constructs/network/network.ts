@@ -138,44 +138,23 @@ export class BrokerNetwork extends Construct {
       // No route to the internet: AWS APIs through endpoints only.
       const rt = new RouteTable(this, 'PrivateRoutes', { vpcId: vpc.id, tags: { ...tags, Name: `${name}-private` } });
       routeTableIds = [rt.id];
-      this.privateSubnetIds = plan.layout.private.map((cidr, i) => {
-        const s = new Subnet(this, `Private${i}`, {
-          vpcId: vpc.id,
-          cidrBlock: cidr,
-          availabilityZone: plan.layout!.availabilityZones[i],
-          mapPublicIpOnLaunch: false,
-          tags: { ...tags, Name: `${name}-private-${plan.layout!.availabilityZones[i]}` },
+      const layout = plan.layout;
+      // One subnet per zone, each associated with its route table.
+      const subnets = (id: string, label: string, cidrs: readonly string[], routeTableId: string, roleTags: Record<string, string> = {}) =>
+        cidrs.map((cidr, i) => {
+          const az = layout.availabilityZones[i];
+          const s = new Subnet(this, `${id}${i}`, { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: az, mapPublicIpOnLaunch: false, tags: { ...tags, Name: `${name}-${label}-${az}`, ...roleTags } });
+          new RouteTableAssociation(this, `${id}${i}Routes`, { subnetId: s.id, routeTableId });
+          return s.id;
         });
-        new RouteTableAssociation(this, `Private${i}Routes`, { subnetId: s.id, routeTableId: rt.id });
-        return s.id;
-      });
-      this.loadBalancerSubnetCidrs = plan.layout.loadBalancer;
-      this.loadBalancerSubnetIds = plan.layout.loadBalancer.map((cidr, i) => {
-        const s = new Subnet(this, `LoadBalancer${i}`, {
-          vpcId: vpc.id,
-          cidrBlock: cidr,
-          availabilityZone: plan.layout!.availabilityZones[i],
-          mapPublicIpOnLaunch: false,
-          tags: { ...tags, Name: `${name}-lb-${plan.layout!.availabilityZones[i]}`, 'kubernetes.io/role/internal-elb': '1' },
-        });
-        new RouteTableAssociation(this, `LoadBalancer${i}Routes`, { subnetId: s.id, routeTableId: rt.id });
-        return s.id;
-      });
+      this.privateSubnetIds = subnets('Private', 'private', layout.private, rt.id);
+      this.loadBalancerSubnetCidrs = layout.loadBalancer;
+      this.loadBalancerSubnetIds = subnets('LoadBalancer', 'lb', layout.loadBalancer, rt.id, { 'kubernetes.io/role/internal-elb': '1' });
       this.publicSubnetIds = [];
       if (props.internetFacingReason) {
         const igw = new InternetGateway(this, 'InternetGateway', { vpcId: vpc.id, tags: { ...tags, Name: name } });
         const prt = new RouteTable(this, 'PublicRoutes', { vpcId: vpc.id, route: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }], tags: { ...tags, Name: `${name}-public` } });
-        this.publicSubnetIds = plan.layout.public.map((cidr, i) => {
-          const s = new Subnet(this, `Public${i}`, {
-            vpcId: vpc.id,
-            cidrBlock: cidr,
-            availabilityZone: plan.layout!.availabilityZones[i],
-            mapPublicIpOnLaunch: false,
-            tags: { ...tags, Name: `${name}-public-${plan.layout!.availabilityZones[i]}`, 'kubernetes.io/role/elb': '1' },
-          });
-          new RouteTableAssociation(this, `Public${i}Routes`, { subnetId: s.id, routeTableId: prt.id });
-          return s.id;
-        });
+        this.publicSubnetIds = subnets('Public', 'public', layout.public, prt.id, { 'kubernetes.io/role/elb': '1' });
       }
       // The default security group admits nothing and sends nothing.
       new DefaultSecurityGroup(this, 'DefaultSecurityGroupLocked', { vpcId: vpc.id, tags: { ...tags, Name: `${name}-default-unused` } });
