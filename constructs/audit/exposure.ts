@@ -3,7 +3,7 @@
  * without constructs): endpoints and source ranges, listeners and TLS, identities and their ACL
  * rules, certificates, secrets and rotation, network rules, monitoring.
  */
-import { auditContext } from './rules.js';
+import { aclUsers, auditContext, forEachLocal } from './rules.js';
 import type { ListenerView } from './view.js';
 
 export interface Exposure {
@@ -29,12 +29,12 @@ export function exposureOf(stack: string, json: any): Exposure {
   const c = auditContext(stack, json);
   const res = (t: string) => c.resources.filter((r) => r.type === t);
   const secrets = res('aws_secretsmanager_secret').map((s) => {
-    const m = /^\$\{local\.(.+)\}$/.exec(String(s.config.for_each ?? ''));
-    const count = m ? Object.keys(json.locals?.[m[1]!] ?? {}).length : 1;
+    const each = forEachLocal(json, s.config);
+    const count = each ? Object.keys(each).length : 1;
     const rot = res('aws_secretsmanager_secret_rotation').find((r) => String(r.config.for_each ?? '').includes(s.id) || String(r.config.secret_id ?? '').includes(s.id));
-    const first = m ? Object.values<any>(json.locals[m[1]!] ?? {})[0] : undefined;
     // Per-identity secrets are named `<prefix>/${each.key}`; admin secrets carry secret_name.
-    const pattern = String(s.config.name ?? s.id).includes('${each.key}') ? String(s.config.name).replace('${each.key}', '*') : first?.secret_name?.replace(/[^/]+$/, '*') ?? String(s.config.name ?? s.id);
+    const name = String(s.config.name ?? s.id);
+    const pattern = name.includes('${each.key}') ? name.replace('${each.key}', '*') : (each && Object.values<any>(each)[0]?.secret_name?.replace(/[^/]+$/, '*')) ?? name;
     return { name: pattern, count, kms: Boolean(s.config.kms_key_id), rotationDays: rot ? Number(rot.config.rotation_rules?.automatically_after_days) : undefined };
   });
   return {
@@ -78,7 +78,7 @@ export function exposureOf(stack: string, json: any): Exposure {
       source: r.config.cidr_ipv4 ?? r.config.cidr_ipv6 ?? r.config.referenced_security_group_id ?? r.config.prefix_list_id ?? '?',
       description: r.config.description ?? '',
     })),
-    identities: c.brokers.flatMap((b) => b.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker: `${b.namespace}/${b.name}`, listenerFile: file, username, rules })))),
+    identities: aclUsers(c).map(({ broker: b, file, username, rules }) => ({ broker: `${b.namespace}/${b.name}`, listenerFile: file, username, rules })),
     certificates: c.k8s
       .filter((o) => o.kind === 'Certificate')
       .map((o) => {

@@ -58,6 +58,17 @@ export interface AuditContext {
   readonly emqx: EmqxView[];
 }
 
+/** The map a resource's `for_each` iterates when it is a Terraform local (`${local.x}`), else undefined. */
+export function forEachLocal(json: any, config: any): Record<string, any> | undefined {
+  const name = /^\$\{local\.(.+)\}$/.exec(String(config.for_each ?? ''))?.[1];
+  return name === undefined ? undefined : (json.locals?.[name] ?? {});
+}
+
+/** Every (broker, ACL file, username, rules) of the Mosquitto brokers in the stack. */
+export function aclUsers(c: AuditContext) {
+  return c.brokers.flatMap((broker) => broker.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker, file, username, rules }))));
+}
+
 export function auditContext(stack: string, json: any): AuditContext {
   const k8s = k8sObjects(json);
   const podViews = pods(k8s);
@@ -289,8 +300,7 @@ export const RULES: readonly AuditRule[] = [
         rows.push(!rot ? bad(s.path, `AUTH-3[${s.id}:no-rotation]`, 'secret without rotation') : days > 90 || Number.isNaN(days) ? bad(rot.path, `AUTH-3[${s.id}:${days}d]`, `rotation every ${days} days`) : ok(rot.path, `rotated every ${days} days`));
         // for_each over a local whose entries say `rotate: false`: the rotation carries the value
         // forward, so those secrets do not really rotate. Each is a finding of its own.
-        const local = /^\$\{local\.(.+)\}$/.exec(String(s.config.for_each ?? ''))?.[1];
-        for (const [key, v] of Object.entries<any>(local ? (c.json.locals?.[local] ?? {}) : {})) {
+        for (const [key, v] of Object.entries<any>(forEachLocal(c.json, s.config) ?? {})) {
           if (v?.rotate === false) rows.push(bad(s.path, `AUTH-3[${s.id}.${key}:not-rotated]`, `${v.secret_name ?? key} keeps its value when the rotation runs`));
         }
       }
@@ -335,14 +345,10 @@ export const RULES: readonly AuditRule[] = [
     fix: 'Scope rules to the identity\'s subtree; a necessary broad rule needs a policy exception with a reason.',
     check: (c) =>
       rowsOr(
-        c.brokers.flatMap((b) =>
-          b.acls.flatMap(({ acl }) =>
-            [...acl.users].map(([u, rules]) => {
-              const broad = rules.filter((r) => r.access !== 'deny' && isBroad(r.topic));
-              return broad.length ? bad(b.path, `ACL-2[${u}:${broad.map((r) => r.topic).join(',')}]`, `${u} may ${broad.map((r) => `${r.access} ${r.topic}`).join(', ')}`) : ok(b.path, `${u}: ${rules.length} scoped rules`);
-            }),
-          ),
-        ),
+        aclUsers(c).map(({ broker: b, username: u, rules }) => {
+          const broad = rules.filter((r) => r.access !== 'deny' && isBroad(r.topic));
+          return broad.length ? bad(b.path, `ACL-2[${u}:${broad.map((r) => r.topic).join(',')}]`, `${u} may ${broad.map((r) => `${r.access} ${r.topic}`).join(', ')}`) : ok(b.path, `${u}: ${rules.length} scoped rules`);
+        }),
         c.stack,
         'no broker in this stack',
       ),
@@ -355,14 +361,10 @@ export const RULES: readonly AuditRule[] = [
     fix: 'Remove publish rights on "$" topics; monitoring identities read $SYS only.',
     check: (c) =>
       rowsOr(
-        c.brokers.flatMap((b) =>
-          b.acls.flatMap(({ acl }) =>
-            [...acl.users].map(([u, rules]) => {
-              const w = rules.filter((r) => grants(r.access, 'write') && r.topic.startsWith('$'));
-              return w.length ? bad(b.path, `ACL-3[${u}:${w.map((r) => r.topic).join(',')}]`, `${u} may write ${w.map((r) => r.topic).join(', ')}`) : ok(b.path, `${u}: no write to "$" topics`);
-            }),
-          ),
-        ),
+        aclUsers(c).map(({ broker: b, username: u, rules }) => {
+          const w = rules.filter((r) => grants(r.access, 'write') && r.topic.startsWith('$'));
+          return w.length ? bad(b.path, `ACL-3[${u}:${w.map((r) => r.topic).join(',')}]`, `${u} may write ${w.map((r) => r.topic).join(', ')}`) : ok(b.path, `${u}: no write to "$" topics`);
+        }),
         c.stack,
         'no broker in this stack',
       ),
