@@ -15,7 +15,9 @@ import { renderEmqxAcl } from '../policy/render-emqx.js';
 import { templatePath } from '../templates.js';
 import type { ClientAuth } from '../mosquitto/manifests.js';
 import { EMQX_PATHS, renderEmqxConfig, renderSslDist, type EmqxLimits } from './config.js';
-import { shippedEmqxSchema, validateEmqxConfig } from './schema.js';
+import { validateEmqxConfig, type EmqxSchema } from './schema.js';
+
+let shippedSchema: EmqxSchema | undefined;
 
 /** EMQX 5.8.x is the last Apache-2.0 line that clusters without a license. */
 export const EMQX_VERSION_LINE = '5.8';
@@ -27,9 +29,9 @@ export interface EmqxClusterOptions {
   readonly credentialsSecretName: string;
   /**
    * Secret with `cookie` (Erlang distribution cookie), `dashboard-password` and `api-keys`
-   * (`key:secret:role` lines: the Prometheus scraper, and `fortress-credential-sync` with role
-   * the sidecar that imports rotated passwords; `key:secret`, no role: the open-source edition
-   * has none, every key has full REST API rights). Never in configuration.
+   * (`key:secret` lines for the Prometheus scraper and `fortress-credential-sync`, the sidecar
+   * that imports rotated passwords; no role suffix: the open-source edition has no API key roles,
+   * every key has full REST API rights). Never in configuration.
    */
   readonly adminSecretName: string;
   readonly tls: {
@@ -134,7 +136,8 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.wssPort ? { wssPort: o.wssPort } : {}),
   });
-  const problems = validateEmqxConfig(shippedEmqxSchema((rel) => readFileSync(templatePath(rel), 'utf8')), config);
+  shippedSchema ??= JSON.parse(readFileSync(templatePath('emqx/emqx-5.8-config-schema.json'), 'utf8')) as EmqxSchema;
+  const problems = validateEmqxConfig(shippedSchema, config);
   if (problems.length) {
     throw new FortressError('EMQX_CONFIG', `the rendered emqx.conf does not match the EMQX 5.8 schema: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}. Check the limits and TLS props.`);
   }

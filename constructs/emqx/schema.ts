@@ -172,10 +172,3 @@ export function validateEmqxConfig(schema: EmqxSchema, config: Record<string, un
   checkStruct({ fields: { ...HIDDEN_ROOTS, ...schema.root.fields } }, config, '', problems);
   return problems;
 }
-
-let shipped: EmqxSchema | undefined;
-/** The schema the kit ships (parsed once per process). */
-export function shippedEmqxSchema(read: (rel: string) => string): EmqxSchema {
-  shipped ??= JSON.parse(read('emqx/emqx-5.8-config-schema.json')) as EmqxSchema;
-  return shipped;
-}
