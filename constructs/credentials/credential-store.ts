@@ -241,7 +241,7 @@ export class CredentialStore extends Construct {
           s.username,
           {
             // Only what differs per identity: at 10 000 identities every byte here is 10 KB of
-            // JSON that cdktf resolves twice (audit and synth).
+            // JSON that cdktf resolves on every synth.
             identity: s.identity,
             kind: s.kind,
           },
