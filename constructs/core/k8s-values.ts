@@ -1,6 +1,7 @@
 /** Validation of Kubernetes values that props carry: resource quantities, labels, peers. */
 import { assertInt, assertResolved, parseCidr } from './checks.js';
 import { FortressError, show } from './errors.js';
+import type { K8sObject } from '../k8s/objects.js';
 
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 const FACTOR: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
@@ -118,3 +119,23 @@ export function peerToK8s(p: MqttPeer): Record<string, unknown> {
 }
 
 export { assertInt };
+
+/** A NetworkPolicy `from`/`to` entry for every pod of one namespace. */
+export function namespacePeer(namespace: string): Record<string, unknown> {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } };
+}
+
+/** Denies all ingress and egress of the pods `selector` matches, or of every pod of the namespace without one. */
+export function denyAllPolicy(metadata: K8sObject['metadata'], selector?: Record<string, string>): K8sObject {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata, spec: { podSelector: selector ? { matchLabels: { ...selector } } : {}, policyTypes: ['Ingress', 'Egress'] } };
+}
+
+/** Admits TCP `ports` of the pods `selector` matches from `from`, and nothing else. */
+export function ingressPolicy(metadata: K8sObject['metadata'], selector: Record<string, string>, from: readonly unknown[], ports: readonly number[]): K8sObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata,
+    spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress'], ingress: [{ from, ports: ports.map((port) => ({ protocol: 'TCP', port })) }] },
+  };
+}

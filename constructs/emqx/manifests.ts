@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
-import { checkPeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkPeer, denyAllPolicy, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
@@ -292,7 +292,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' } });
   const self = { podSelector: { matchLabels: { ...selector } } };
   objects.push(
-    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(`${name}-default-deny`), spec: { podSelector: (o.createNamespace ?? true) ? {} : { matchLabels: { ...selector } }, policyTypes: ['Ingress', 'Egress'] } },
+    denyAllPolicy(meta(`${name}-default-deny`), (o.createNamespace ?? true) ? undefined : selector),
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
@@ -308,10 +308,10 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
         ],
       },
     },
-    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(`${name}-allow-metrics`), spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace } } }], ports: [{ protocol: 'TCP', port: EMQX_PORTS.dashboard }] }] } },
+    ingressPolicy(meta(`${name}-allow-metrics`), selector, [namespacePeer(monitoringNamespace)], [EMQX_PORTS.dashboard]),
   );
   if ((o.allowFrom ?? []).length) {
-    objects.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(`${name}-allow-mqtts`), spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress'], ingress: [{ from: (o.allowFrom ?? []).map(peerToK8s), ports: clientPorts.map((p) => ({ protocol: 'TCP', port: p })) }] } });
+    objects.push(ingressPolicy(meta(`${name}-allow-mqtts`), selector, (o.allowFrom ?? []).map(peerToK8s), clientPorts));
   }
   return { name, namespace: ns, replicas, config, files, objects, relaxations };
 }

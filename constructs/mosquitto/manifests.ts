@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertResolved } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef, type ContainerImage } from '../core/image.js';
-import { checkPeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkPeer, denyAllPolicy, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
@@ -650,35 +650,10 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   });
   // NetworkPolicies (baseline NET-1): default deny in the namespace (or for the broker pods when
   // the namespace is not ours), then MQTT from declared peers only. The broker needs no egress.
-  objects.push({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(r.createNamespace ? 'default-deny-all' : `${r.name}-default-deny`),
-    spec: { podSelector: r.createNamespace ? {} : { matchLabels: { ...selector } }, policyTypes: ['Ingress', 'Egress'] },
-  });
-  if (r.exporter) {
-    objects.push({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(`${r.name}-allow-metrics`),
-      spec: {
-        podSelector: { matchLabels: { ...selector } },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': r.monitoringNamespace } } }], ports: [{ protocol: 'TCP', port: r.exporter.port }] }],
-      },
-    });
-  }
+  objects.push(denyAllPolicy(meta(r.createNamespace ? 'default-deny-all' : `${r.name}-default-deny`), r.createNamespace ? undefined : selector));
+  if (r.exporter) objects.push(ingressPolicy(meta(`${r.name}-allow-metrics`), selector, [namespacePeer(r.monitoringNamespace)], [r.exporter.port]));
   if ((o.allowFrom ?? []).length > 0) {
-    objects.push({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(`${r.name}-allow-mqtts`),
-      spec: {
-        podSelector: { matchLabels: { ...selector } },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: (o.allowFrom ?? []).map(peerToK8s), ports: [{ protocol: 'TCP', port: r.port }, ...(r.certificatePort ? [{ protocol: 'TCP', port: r.certificatePort }] : [])] }],
-      },
-    });
+    objects.push(ingressPolicy(meta(`${r.name}-allow-mqtts`), selector, (o.allowFrom ?? []).map(peerToK8s), [r.port, ...(r.certificatePort ? [r.certificatePort] : [])]));
   }
   return { resolved: r, files, objects };
 }
