@@ -139,3 +139,19 @@ export function ingressPolicy(metadata: K8sObject['metadata'], selector: Record<
     spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress'], ingress: [{ from, ports: ports.map((port) => ({ protocol: 'TCP', port })) }] },
   };
 }
+
+/** A namespace labelled for Pod Security `restricted` (enforce, audit, warn; baseline POD-1). */
+export function restrictedNamespace(name: string): K8sObject {
+  const pss = Object.fromEntries(['enforce', 'audit', 'warn'].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, 'restricted'], [`pod-security.kubernetes.io/${m}-version`, 'latest']]));
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', ...pss } } };
+}
+
+/** Container securityContext meeting Pod Security `restricted`, with a read-only root filesystem. */
+export function restrictedContainer(): Record<string, unknown> {
+  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** Pod securityContext: a non-root user and group that also own the volumes. */
+export function restrictedPod(runAsUser: number, runAsGroup: number): Record<string, unknown> {
+  return { runAsNonRoot: true, runAsUser, runAsGroup, fsGroup: runAsGroup, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } };
+}

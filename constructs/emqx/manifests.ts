@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
-import { checkPeer, denyAllPolicy, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkPeer, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
@@ -154,7 +154,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   const hashErl = readFileSync(templatePath('emqx/hash-credentials.erl'), 'utf8');
   const hashSh = readFileSync(templatePath('emqx/hash-credentials.sh'), 'utf8');
   const restartHash = createHash('sha256').update(JSON.stringify(files)).update(hashErl).digest('hex').slice(0, 16);
-  const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const secCtx = restrictedContainer();
   const small = { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '64Mi' } };
   const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: o.adminSecretName, key } } });
   // hash-credentials.erl, as the init container (bootstrap) or the credential-sync sidecar.
@@ -188,7 +188,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   const clientPorts = [EMQX_PORTS.mqtts, ...(o.wssPort ? [o.wssPort] : [])];
   const objects: K8sObject[] = [];
   if (o.createNamespace ?? true) {
-    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', ...Object.fromEntries(['enforce', 'audit', 'warn'].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, 'restricted'], [`pod-security.kubernetes.io/${m}-version`, 'latest']])) } } });
+    objects.push(restrictedNamespace(ns));
   }
   objects.push(
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name), automountServiceAccountToken: false },
@@ -216,7 +216,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 60,
-          securityContext: { runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: restrictedPod(runAsUser, runAsUser),
           ...(replicas > 1
             ? {
                 affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { ...selector } }, topologyKey: 'kubernetes.io/hostname' }] } },

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertResolved } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef, type ContainerImage } from '../core/image.js';
-import { checkPeer, denyAllPolicy, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkPeer, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
@@ -446,7 +446,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   }
   // A change of mosquitto.conf or the script needs a restart; ACL and credentials reload by SIGHUP.
   const restartHash = createHash('sha256').update(files['mosquitto.conf']).update(script).digest('hex').slice(0, 16);
-  const secCtx = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const secCtx = restrictedContainer();
   const dynsec = o.aclMode === 'dynamic-security';
   const authEnv = [
     { name: 'FORTRESS_MODE', value: dynsec ? 'dynamic-security' : 'acl-file' },
@@ -481,24 +481,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
 
   const certPorts = r.certificatePort ? [{ name: 'mqtts-cert', port: r.certificatePort, targetPort: 'mqtts-cert', protocol: 'TCP' }] : [];
   const objects: K8sObject[] = [];
-  if (r.createNamespace) {
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: {
-        name: ns,
-        labels: {
-          'app.kubernetes.io/part-of': 'mqtt-fortress',
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-          'pod-security.kubernetes.io/audit': 'restricted',
-          'pod-security.kubernetes.io/audit-version': 'latest',
-          'pod-security.kubernetes.io/warn': 'restricted',
-          'pod-security.kubernetes.io/warn-version': 'latest',
-        },
-      },
-    });
-  }
+  if (r.createNamespace) objects.push(restrictedNamespace(ns));
   objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(r.name), automountServiceAccountToken: false });
   objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${r.name}-config`), data: configData, ...(Object.keys(binaryData).length ? { binaryData } : {}) });
   objects.push({
@@ -552,7 +535,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
           enableServiceLinks: false,
           shareProcessNamespace: true,
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: r.runAsUser, runAsGroup: r.runAsGroup, fsGroup: r.runAsGroup, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: restrictedPod(r.runAsUser, r.runAsGroup),
           initContainers: [
             {
               name: 'hash-credentials',
