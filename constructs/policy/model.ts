@@ -3,6 +3,7 @@
  * rendered into every broker's dialect (baseline ACL-1..ACL-4). Pure TypeScript, no cdktf.
  */
 import { FortressError } from '../core/errors.js';
+import { checkShape, POLICY_SHAPE } from './shape.js';
 import { checkFilter, filterCovers, hasWildcard, isBroad, isDollarTopic, substitute, topicMatches } from './topic.js';
 
 export type Effect = 'allow' | 'deny';
@@ -112,9 +113,13 @@ export interface AccessContext {
 export class Policy {
   /** Validates a spec and returns the policy, or throws {@link PolicyError} listing every problem. */
   public static from(spec: PolicySpec, where?: (path: readonly (string | number)[]) => string): Policy {
-    const issues = validatePolicy(spec);
+    const shape = checkShape(spec, POLICY_SHAPE);
+    if (shape.issues.length > 0) throw new PolicyError(shape.issues, where);
+    // The frozen copy, not the caller's object: what was validated is what is rendered.
+    const copy = shape.value as PolicySpec;
+    const issues = validatePolicy(copy);
     if (issues.length > 0) throw new PolicyError(issues, where);
-    return new Policy(spec);
+    return new Policy(copy);
   }
 
   public readonly spec: PolicySpec;
@@ -184,16 +189,12 @@ export class Policy {
 
 /** Returns every problem in the spec (empty when valid). */
 export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
+  // Types first, generically (every field, every list element, unknown keys, characters of
+  // every string): the checks below may then rely on the declared types.
+  const shape = checkShape(spec, POLICY_SHAPE);
+  if (shape.issues.length > 0) return shape.issues;
   const issues: PolicyIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path, message });
-  if (spec === null || typeof spec !== 'object') {
-    add([], 'the policy must be an object with "roles" and "identities"');
-    return issues;
-  }
-  if (spec.version !== undefined && spec.version !== 1) add(['version'], `unsupported version ${JSON.stringify(spec.version)}; this kit reads version 1`);
-  if (!Array.isArray(spec.roles)) add(['roles'], 'must be a list of roles');
-  if (!Array.isArray(spec.identities)) add(['identities'], 'must be a list of identities');
-  if (issues.length > 0) return issues;
 
   const exceptions = spec.exceptions ?? [];
   const used = new Set<number>();

@@ -4,7 +4,9 @@
  * built-in database bootstrap (hashed credentials, pbkdf2-sha256).
  */
 import { pbkdf2Sync } from 'node:crypto';
+import { FortressError } from '../core/errors.js';
 import type { Action, Policy } from './model.js';
+import { assertRenderable } from './text.js';
 
 const EMQX_ACTION: Record<Action, string> = { publish: 'publish', subscribe: 'subscribe', all: 'all' };
 
@@ -21,8 +23,10 @@ function emqxTopic(topic: string): string {
 export function renderEmqxAcl(policy: Policy): string {
   const out: string[] = ['%% Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.', '%% Evaluated top to bottom, first match wins: denials first, allows, then deny all (ACL-1).', ''];
   for (const p of policy.principals) {
+    assertRenderable('the EMQX acl.conf', 'the username', p.username);
     const who = `{username, ${erlString(p.username)}}`;
     const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
+    for (const r of rules) assertRenderable('the EMQX acl.conf', `the topic of user ${p.username}`, r.topic);
     for (const r of rules) out.push(`{${r.effect}, ${who}, ${EMQX_ACTION[r.action]}, [${erlString(emqxTopic(r.topic))}]}.`);
   }
   out.push('', '{deny, all}.');
@@ -36,6 +40,10 @@ export const EMQX_PBKDF2 = { name: 'pbkdf2', mac_fun: 'sha256', iterations: 4096
  * pbkdf2 stores the hex of the derived key and takes the salt as given.
  */
 export function emqxBootstrapEntry(username: string, password: string, salt: string): { user_id: string; password_hash: string; salt: string; is_superuser: false } {
+  // The bootstrap is CSV (user_id,password_hash,salt,is_superuser): a comma, quote or line
+  // break in the username would shift or add columns.
+  assertRenderable('the EMQX bootstrap file', 'the username', username);
+  if (/[",]/.test(username)) throw new FortressError('RENDER_UNSAFE', `cannot write the username ${JSON.stringify(username)} into the EMQX bootstrap file: it contains a comma or a quote.`);
   const dk = pbkdf2Sync(password, salt, EMQX_PBKDF2.iterations, EMQX_PBKDF2.dk_length, EMQX_PBKDF2.mac_fun);
   return { user_id: username, password_hash: dk.toString('hex'), salt, is_superuser: false };
 }

@@ -5,6 +5,7 @@
  */
 import { FortressError } from '../core/errors.js';
 import type { Action, Policy, Principal, ResolvedRule } from './model.js';
+import { assertRenderable } from './text.js';
 
 export interface MosquittoAclOptions {
   /**
@@ -38,13 +39,21 @@ function resolveClientId(p: Principal, r: ResolvedRule, opts: MosquittoAclOption
  */
 export function renderMosquittoAcl(policy: Policy, opts: MosquittoAclOptions = {}): string {
   const out: string[] = ['# Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.', '# Default deny: a topic not listed for a user is refused (baseline ACL-1).'];
-  if (opts.header) out.push(...opts.header.split('\n').map((l) => `# ${l}`));
+  if (opts.header) {
+    for (const l of opts.header.split('\n')) {
+      if (l.trim()) assertRenderable('the Mosquitto ACL file', 'a header line', l.trim());
+      out.push(`# ${l}`);
+    }
+  }
   for (const p of policy.principals) {
+    assertRenderable('the Mosquitto ACL file', 'the username', p.username);
     out.push('', `user ${p.username}`);
     const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
     const seen = new Set<string>();
     for (const r of rules) {
-      const line = `topic ${r.effect === 'deny' ? 'deny' : ACCESS[r.action]} ${resolveClientId(p, r, opts)}`;
+      const topic = resolveClientId(p, r, opts);
+      assertRenderable('the Mosquitto ACL file', `the topic of user ${p.username}`, topic);
+      const line = `topic ${r.effect === 'deny' ? 'deny' : ACCESS[r.action]} ${topic}`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }
@@ -82,12 +91,14 @@ export function renderDynsec(policy: Policy, credentials: readonly DynsecCredent
   const creds = new Map(credentials.map((c) => [c.username, c]));
   const acl = (p: Principal, r: ResolvedRule, priority: number) => {
     const topic = resolveClientId(p, r, opts);
+    assertRenderable('the dynamic-security JSON', `the topic of user ${p.username}`, topic);
     const types = r.action === 'publish' ? ['publishClientSend'] : r.action === 'subscribe' ? ['subscribePattern', 'publishClientReceive'] : ['publishClientSend', 'subscribePattern', 'publishClientReceive'];
     return types.map((acltype) => ({ acltype, topic, priority, allow: r.effect === 'allow' }));
   };
   return {
     defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
     clients: policy.principals.map((p) => {
+      assertRenderable('the dynamic-security JSON', 'the username', p.username);
       const c = creds.get(p.username);
       return {
         username: p.username,

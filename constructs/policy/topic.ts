@@ -3,6 +3,8 @@
  * define them and as Mosquitto applies them to ACLs.
  */
 
+import { forbiddenCharacter } from './text.js';
+
 /** Placeholders a rule's topic filter may use, each as a whole topic level. */
 export const PLACEHOLDERS = ['{username}', '{clientId}'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
@@ -33,8 +35,15 @@ export function checkFilter(filter: string, options: FilterCheckOptions = {}): F
   if (typeof filter !== 'string' || filter.length === 0) {
     return [{ problem: 'the topic filter is empty', fix: 'give a non-empty filter such as "devices/{username}/#"' }];
   }
-  if (filter.includes('\u0000')) {
-    problems.push({ problem: 'the filter contains a NUL character, which MQTT forbids in topics', fix: 'remove the NUL character' });
+  const bad = forbiddenCharacter(filter);
+  if (bad) {
+    problems.push({ problem: `the filter contains ${bad.codePoint} at position ${bad.index}, ${bad.why}`, fix: 'remove the character' });
+  }
+  if (/^[ ]|[ ]$/.test(filter)) {
+    problems.push({ problem: 'the filter starts or ends with a space, which Mosquitto\'s ACL file trims away', fix: 'remove the leading or trailing space' });
+  }
+  if (filter.includes('${')) {
+    problems.push({ problem: 'the filter contains "${", which EMQX reads as the start of a placeholder', fix: 'use the placeholders {username} and {clientId}, or remove "${"' });
   }
   const bytes = Buffer.byteLength(filter, 'utf8');
   if (bytes > MAX_TOPIC_BYTES) {

@@ -3,7 +3,7 @@
  * and field.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { FortressError } from '../core/errors.js';
 import { formatPath, Policy, type PolicySpec } from './model.js';
 
@@ -34,7 +34,21 @@ export function policyFromYaml(text: string, file = '<policy>'): Policy {
     const pos = lineCounter.linePos(range[0]);
     return `${file}:${pos.line}:${pos.col}: ${formatPath(path)}`;
   };
-  const spec = doc.toJS() as PolicySpec | null;
+  if (doc.warnings.length > 0) {
+    const w = doc.warnings[0]!;
+    const pos = lineCounter.linePos(w.pos[0]);
+    throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: ${w.message.split('\n')[0]}; a policy file holds plain mappings, lists and strings only`);
+  }
+  let spec: PolicySpec | null;
+  try {
+    // Aliases are expanded here; the library refuses more than maxAliasCount expansions
+    // (a "billion laughs" document) with a ReferenceError, reported as a policy error.
+    spec = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as PolicySpec | null;
+  } catch (e) {
+    const alias = firstAlias(doc);
+    const pos = alias ? lineCounter.linePos(alias) : { line: 1, col: 1 };
+    throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: the aliases of this file expand too far (${(e as Error).message.split('\n')[0]}); write the lists out or use fewer aliases`);
+  }
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new FortressError('POLICY_YAML', `${file}: a policy file must be a mapping with "roles" and "identities"`);
   }
@@ -48,6 +62,15 @@ export function policyFromYaml(text: string, file = '<policy>'): Policy {
     }
   }
   return Policy.from(spec, where);
+}
+
+/** Alias expansions a policy file may make; the yaml library's default. */
+const MAX_ALIAS_COUNT = 100;
+
+function firstAlias(doc: { contents: unknown }): number | undefined {
+  let found: number | undefined;
+  visit(doc as Parameters<typeof visit>[0], { Alias: (_k, node) => { found ??= node.range?.[0]; return visit.BREAK; } });
+  return found;
 }
 
 export function policyFromYamlFile(path: string): Policy {
