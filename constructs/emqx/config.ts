@@ -117,15 +117,17 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
       tcp: { default: { enable: false } },
       ws: { default: { enable: false } },
       ssl: { default: { enable: true, bind: '0.0.0.0:8883', enable_authn: true, ...limits, ssl_options: listenerSsl } },
-      wss: { default: i.wssPort ? { enable: true, bind: `0.0.0.0:${i.wssPort}`, enable_authn: true, ...limits, ssl_options: listenerSsl } : { enable: false } },
+      wss: { default: i.wssPort !== undefined ? { enable: true, bind: `0.0.0.0:${i.wssPort}`, enable_authn: true, ...limits, ssl_options: listenerSsl } : { enable: false } },
     },
+    // Zone-level settings: every listener above is in the default zone (none sets `zone`), so
+    // these apply to all of them.
     mqtt: {
       max_packet_size: `${Math.floor(l.maxPacketSizeBytes / 1024)}KB`,
       max_clientid_len: l.maxClientIdLength,
       max_topic_levels: l.maxTopicLevels,
       max_inflight: l.maxInflight,
       max_mqueue_len: l.maxQueuedMessages,
-      ...(i.clientAuth === 'certificate' ? { peer_cert_as_username: 'cn' } : {}),
+      ...emqxIdentityBinding(i.clientAuth),
     },
     authentication: [
       {
@@ -143,7 +145,9 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     authorization: {
       no_match: 'deny',
       deny_action: 'disconnect',
-      cache: { max_size: 32, ttl: '1m' },
+      // Off: with the cache on, a connected client keeps a cached decision up to its TTL (1 min by
+      // default) after a policy change. emqx_authz_cache:is_enabled/1 reads `enable`.
+      cache: { enable: false },
       sources: [{ type: 'file', enable: true, path: `${EMQX_PATHS.fortress}/acl.conf` }],
     },
     flapping_detect: { enable: true, window_time: '1m', max_count: 15, ban_time: '5m' },
@@ -156,7 +160,31 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     api_key: { bootstrap_file: `${EMQX_PATHS.admin}/api-keys` },
     prometheus: { enable_basic_auth: true },
     log: { console: { enable: true, level: 'warning', formatter: 'json', time_offset: 'system' }, file: { default: { enable: false } } },
+    // MON-3: EMQX 5.8 (open source) writes no log line per connection at any level below debug,
+    // and logs authentication failures and subscribe denials throttled (once per minute). This
+    // rule prints every connection result (authentication failures included), every
+    // disconnection and every authorization denial to stdout, with the event's timestamp.
+    rule_engine: { rules: { [EMQX_EVENT_LOG_RULE]: { sql: EMQX_EVENT_LOG_SQL, actions: [{ function: 'console' }], enable: true, description: 'mqtt-fortress: connection, authentication and authorization events to stdout (MON-3)' } } },
   };
+}
+
+/** Name of the rule-engine rule that logs client events (MON-3). */
+export const EMQX_EVENT_LOG_RULE = 'fortress_client_events';
+/** Its SQL: connection results (reason_code not_authorized etc.), disconnections, authorization denials. */
+export const EMQX_EVENT_LOG_SQL =
+  'SELECT event, timestamp, clientid, username, peername, reason_code, reason, topic, action, result FROM "$events/client_connack", "$events/client_disconnected", "$events/client_check_authz_complete" WHERE event <> \'client.check_authz_complete\' or result = \'deny\'';
+
+/**
+ * Binds the client id to the authenticated identity on every listener (AUTH-5), from
+ * emqx_channel.erl (5.8.9): `set_peercert_infos/3` sets username and client id from the
+ * certificate when `peer_cert_as_username` / `peer_cert_as_clientid` say so; `set_username/2`
+ * takes the CONNECT username only when none is set yet; `maybe_username_as_clientid/2` then
+ * replaces the client id by the username. With certificates, the CN is the username, so a
+ * password is checked for the CN's identity: a certificate cannot log in as another identity.
+ */
+export function emqxIdentityBinding(clientAuth: ClientAuth): Record<string, unknown> {
+  const certs = clientAuth === 'certificate' || clientAuth === 'password-and-certificate';
+  return { use_username_as_clientid: true, ...(certs ? { peer_cert_as_username: 'cn', peer_cert_as_clientid: 'cn' } : {}) };
 }
 
 /** etc/ssl_dist.conf: TLS for the Erlang distribution, mutual, with the node certificate. */

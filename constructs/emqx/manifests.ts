@@ -16,6 +16,7 @@ import { templatePath } from '../templates.js';
 import type { ClientAuth } from '../mosquitto/manifests.js';
 import { EMQX_PATHS, renderEmqxConfig, renderSslDist, type EmqxLimits } from './config.js';
 import { validateEmqxConfig, type EmqxSchema } from './schema.js';
+import { checkEmqxAclMeaning } from './acl-meaning.js';
 
 let shippedSchema: EmqxSchema | undefined;
 
@@ -82,6 +83,26 @@ export const EMQX_SYNC_API_KEY = 'fortress-credential-sync';
 
 export const EMQX_PORTS = { mqtts: 8883, dashboard: 18083, dist: 4370, rpc: 5369 } as const;
 
+/**
+ * Default ports of the listeners the kit switches off (`listeners.tcp.default`, `ws.default`):
+ * their `bind` stays at the default, so enabling one later (for example by an `EMQX_LISTENERS__`
+ * environment override) would collide with a prop that took the port.
+ */
+export const EMQX_RESERVED_PORTS = { 'disabled tcp listener': 1883, 'disabled ws listener': 8083 } as const;
+
+/**
+ * Every port the cluster opens or keeps reserved, by purpose; refuses a clash (issue: wssPort
+ * equal to 18083 would open the dashboard's port to device namespaces).
+ */
+export function emqxPorts(wssPort: number | undefined): Record<string, number> {
+  const ports: Record<string, number> = { 'MQTT over TLS (mqtts)': EMQX_PORTS.mqtts, 'dashboard and REST API': EMQX_PORTS.dashboard, 'Erlang distribution': EMQX_PORTS.dist, 'cluster RPC': EMQX_PORTS.rpc, ...EMQX_RESERVED_PORTS };
+  if (wssPort === undefined) return ports;
+  assertInt('wssPort', wssPort, 1024, 65535, 'EMQX runs as a non-root user and cannot bind ports below 1024; the usual WSS port is 8084.');
+  const clash = Object.entries(ports).find(([, p]) => p === wssPort);
+  if (clash) throw new FortressError('EMQX_PORT_CLASH', `wssPort ${wssPort} is already the port of the ${clash[0]}. Every port the cluster opens must differ; the usual WSS port is 8084.`);
+  return { ...ports, 'MQTT over secure WebSockets (wss)': wssPort };
+}
+
 export interface EmqxBuild {
   readonly name: string;
   readonly namespace: string;
@@ -124,6 +145,8 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
     if (o.singleZoneReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'singleZoneReason needs a reason of at least 10 characters.');
     relaxations.push({ id: 'DOS-2', prop: 'singleZoneReason', reason: o.singleZoneReason.trim() });
   }
+  emqxPorts(o.wssPort);
+  checkEmqxAclMeaning(o.policy);
   const monitoringNamespace = o.monitoringNamespace ?? 'monitoring';
   assertDnsLabel('monitoringNamespace', monitoringNamespace);
   const headless = `${name}-headless`;
@@ -134,7 +157,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
     clientAuth: o.tls.clientAuth ?? 'password',
     minTlsVersion: minTls,
     ...(o.limits ? { limits: o.limits } : {}),
-    ...(o.wssPort ? { wssPort: o.wssPort } : {}),
+    ...(o.wssPort !== undefined ? { wssPort: o.wssPort } : {}),
   });
   shippedSchema ??= JSON.parse(readFileSync(templatePath('emqx/emqx-5.8-config-schema.json'), 'utf8')) as EmqxSchema;
   const problems = validateEmqxConfig(shippedSchema, config);
@@ -180,12 +203,12 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   });
   const ports = [
     { name: 'mqtts', containerPort: EMQX_PORTS.mqtts, protocol: 'TCP' },
-    ...(o.wssPort ? [{ name: 'wss', containerPort: o.wssPort, protocol: 'TCP' }] : []),
+    ...(o.wssPort !== undefined ? [{ name: 'wss', containerPort: o.wssPort, protocol: 'TCP' }] : []),
     { name: 'dashboard', containerPort: EMQX_PORTS.dashboard, protocol: 'TCP' },
     { name: 'dist', containerPort: EMQX_PORTS.dist, protocol: 'TCP' },
     { name: 'rpc', containerPort: EMQX_PORTS.rpc, protocol: 'TCP' },
   ];
-  const clientPorts = [EMQX_PORTS.mqtts, ...(o.wssPort ? [o.wssPort] : [])];
+  const clientPorts = [EMQX_PORTS.mqtts, ...(o.wssPort !== undefined ? [o.wssPort] : [])];
   const objects: K8sObject[] = [];
   if (o.createNamespace ?? true) {
     objects.push(restrictedNamespace(ns));

@@ -141,6 +141,35 @@ export const HIDDEN_ROOTS: Record<string, SchemaNode> = {
       },
     ],
   },
+  // emqx_rule_engine_schema.erl (5.8.9): roots() marks `rule_engine` hidden; fields("rules") has
+  // sql (binary, required), actions (array of a union: "type:name" strings, the built-in
+  // republish and console actions, user functions), enable, description, metadata. Only the
+  // console action is typed here: the kit renders nothing else.
+  rule_engine: {
+    type: 'Struct(rule_engine)',
+    oneOf: [
+      {
+        struct: 'rule_engine',
+        fields: {
+          ignore_sys_message: { type: 'Boolean' },
+          rules: {
+            type: 'Map($id->Struct(rules))',
+            oneOf: [
+              {
+                struct: 'rules',
+                fields: {
+                  sql: { type: 'String' },
+                  actions: { type: 'Array(Struct(builtin_action_console))', oneOf: [{ struct: 'builtin_action_console', fields: { function: { type: 'Enum(console)' } } }] },
+                  enable: { type: 'Boolean' },
+                  description: { type: 'String' },
+                },
+              },
+            ],
+          },
+        },
+      },
+    ],
+  },
 };
 
 function checkStruct(node: SchemaNode, v: unknown, path: string, problems: string[]): void {

@@ -238,3 +238,65 @@ describe('EMQX in the default app (FORTRESS_EMQX_DIGEST)', () => {
     assert.ok(node.spec.dnsNames.includes('*.emqx-headless.mqtt-emqx.svc.cluster.local'));
   });
 });
+
+describe('EMQX identity binding, authorization cache, ports, ACL meaning (issue 14 items 1, 5, 6)', () => {
+  const modes = ['password', 'password-and-certificate', 'certificate'] as const;
+  for (const mode of modes) {
+    it(`${mode}: every enabled listener binds the client id to the authenticated identity`, () => {
+      const c = buildEmqx(emqxProps({ wssPort: 8084, tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: mode } })).config as any;
+      // mqtt.* is zone-level (emqx_channel get_mqtt_conf(Zone, ...)); a listener without `zone`
+      // is in the default zone, whose settings are the root `mqtt`, and no zones are rendered.
+      assert.equal(c.zones, undefined);
+      const enabled = Object.entries<any>(c.listeners).flatMap(([t, ls]) => Object.entries<any>(ls).filter(([, l]) => l.enable !== false).map(([n, l]) => [`${t}.${n}`, l] as const));
+      assert.deepEqual(enabled.map(([n]) => n).sort(), ['ssl.default', 'wss.default']);
+      for (const [n, l] of enabled) assert.equal(l.zone, undefined, `${n} stays in the default zone`);
+      assert.equal(c.mqtt.use_username_as_clientid, true);
+      assert.equal(c.mqtt.clientid_override, undefined, 'no override runs after the binding');
+      if (mode === 'password') {
+        assert.equal(c.mqtt.peer_cert_as_username, undefined);
+      } else {
+        // The CN replaces the CONNECT username, so a password is checked for the CN's identity.
+        assert.equal(c.mqtt.peer_cert_as_username, 'cn');
+        assert.equal(c.mqtt.peer_cert_as_clientid, 'cn');
+      }
+    });
+  }
+  it('the authorization cache is off, so a policy change applies to the next check', () => {
+    const c = buildEmqx(emqxProps()).config as any;
+    assert.deepEqual(c.authorization.cache, { enable: false });
+  });
+  it('connection results, disconnections and authorization denials are logged to stdout by a console rule (MON-3)', () => {
+    const c = buildEmqx(emqxProps()).config as any;
+    const rules = c.rule_engine.rules;
+    assert.deepEqual(Object.keys(rules), ['fortress_client_events']);
+    const r = rules.fortress_client_events;
+    assert.deepEqual(r.actions, [{ function: 'console' }]);
+    assert.equal(r.enable, true);
+    for (const ev of ['$events/client_connack', '$events/client_disconnected', '$events/client_check_authz_complete']) assert.ok(r.sql.includes(`"${ev}"`), ev);
+    assert.match(r.sql, /SELECT event, timestamp, clientid, username, peername, reason_code/);
+    assert.match(r.sql, /result = 'deny'/);
+    assert.equal(c.log.console.enable, true);
+  });
+  const clashes: [number, RegExp][] = [
+    [18083, /wssPort 18083 is already the port of the dashboard and REST API/],
+    [4370, /wssPort 4370 is already the port of the Erlang distribution/],
+    [5369, /wssPort 5369 is already the port of the cluster RPC/],
+    [8883, /wssPort 8883 is already the port of the MQTT over TLS/],
+    [8083, /wssPort 8083 is already the port of the disabled ws listener/],
+    [1883, /wssPort 1883 is already the port of the disabled tcp listener/],
+  ];
+  for (const [port, re] of clashes) {
+    it(`refuses wssPort ${port} (port clash)`, () => assert.throws(() => buildEmqx(emqxProps({ wssPort: port })), (e: unknown) => e instanceof FortressError && e.code === 'EMQX_PORT_CLASH' && re.test(e.message)));
+  }
+  it('refuses wssPort 0, 443, 70000 and 8084.5; 8084 is fine and opened on the Service and NetworkPolicy', () => {
+    for (const p of [0, 443, 70000, 8084.5]) assert.throws(() => buildEmqx(emqxProps({ wssPort: p })), (e: unknown) => e instanceof FortressError && e.code === 'INVALID_NUMBER' && /wssPort must be an integer from 1024 to 65535/.test(e.message), String(p));
+    const b = buildEmqx(emqxProps({ wssPort: 8084 }));
+    const svc = b.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'emqx') as any;
+    assert.deepEqual(svc.spec.ports.map((p: any) => p.port), [8883, 8084]);
+  });
+  it('the construct error names the construct path, the prop and the value', () => {
+    const a: App = Testing.app();
+    const s = new TerraformStack(a, 'x');
+    assert.throws(() => new EmqxCluster(s, 'Emqx', emqxProps({ wssPort: 18083 })), (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] wssPort 18083/.test(e.message));
+  });
+});
