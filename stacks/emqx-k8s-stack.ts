@@ -9,6 +9,8 @@ import type { IssuerStrategy } from '../constructs/tls/cert-manager.js';
 import { addK8sObject } from '../constructs/k8s/resources.js';
 import { crdCheck } from '../constructs/k8s/crd-check.js';
 import { dependable } from 'cdktf';
+import { emqxPrometheusRule } from '../constructs/monitoring/emqx-rules.js';
+import { resolveEmqxLimits } from '../constructs/emqx/config.js';
 
 /** Admin secrets an EMQX cluster needs from Secrets Manager, and how its Secret is rendered. */
 export const EMQX_ADMIN_SECRETS = [
@@ -94,5 +96,9 @@ export class EmqxKubernetesStack extends TerraformStack {
       { asManifest: true, ...(this.cluster.namespaceResource ? { dependsOn: [this.cluster.namespaceResource] } : {}) },
     );
     pm.dependsOn = [...(pm.dependsOn ?? []), dependable(crd)];
+    // Alerts on EMQX's own counters (MON-2): constructs/monitoring/emqx-rules.ts.
+    const rulesCrd = crdCheck(this, 'PrometheusRulesInstalled', 'prometheusrules.monitoring.coreos.com', 'The Prometheus operator is not installed in this cluster (no CRD prometheusrules.monitoring.coreos.com).');
+    const rule = addK8sObject(this, 'PrometheusRule', emqxPrometheusRule({ namespace: b.namespace, name: b.name, replicas: b.replicas, maxConnections: resolveEmqxLimits(props.emqx.limits).maxConnections, labels: props.prometheusLabels ?? {} }), { asManifest: true, ...(this.cluster.namespaceResource ? { dependsOn: [this.cluster.namespaceResource] } : {}) });
+    rule.dependsOn = [...(rule.dependsOn ?? []), dependable(rulesCrd)];
   }
 }

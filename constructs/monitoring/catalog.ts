@@ -25,6 +25,24 @@ export const MOSQUITTO_SYS_TOPICS = [
   '$SYS/broker/subscriptions/count', '$SYS/broker/uptime',
 ];
 
+/**
+ * EMQX 5.8's own counters and gauges the EMQX alert rules use, as apps/emqx_prometheus/src/
+ * emqx_prometheus.erl (v5.8.9) names them: authn_metric_meta, acl_metric_meta,
+ * emqx_packet_metric_meta, olp_metric_meta, stats_metric_meta, cluster_metric_meta.
+ */
+export const EMQX_METRICS = [
+  'emqx_authentication_failure',
+  'emqx_authentication_success',
+  'emqx_authorization_deny',
+  'emqx_authorization_allow',
+  'emqx_packets_connack_error',
+  'emqx_packets_connack_auth_error',
+  'emqx_overload_protection_new_conn',
+  'emqx_live_connections_count',
+  'emqx_cluster_nodes_running',
+  'emqx_cluster_nodes_stopped',
+] as const;
+
 export interface CatalogEntry {
   readonly name: string;
   readonly source: string;
@@ -38,6 +56,7 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: 'kube_pod_container_status_restarts_total', source: 'kube-state-metrics' },
   { name: 'kube_statefulset_status_replicas_ready', source: 'kube-state-metrics' },
   { name: 'kube_statefulset_replicas', source: 'kube-state-metrics' },
+  ...EMQX_METRICS.map((name) => ({ name, source: `EMQX 5.8.9 /api/v5/prometheus/stats (apps/emqx_prometheus/src/emqx_prometheus.erl)` })),
 ];
 
 export const CATALOG_NAMES = new Set(METRIC_CATALOG.map((m) => m.name));

@@ -233,6 +233,9 @@ describe('EMQX in the default app (FORTRESS_EMQX_DIGEST)', () => {
     const pm = manifests.find((m) => m.kind === 'PodMonitor');
     assert.equal(pm.spec.podMetricsEndpoints[0].path, '/api/v5/prometheus/stats');
     assert.deepEqual(pm.spec.podMetricsEndpoints[0].basicAuth.password, { name: 'emqx-admin', key: 'prometheus-password' });
+    const pr = manifests.find((m) => m.kind === 'PrometheusRule');
+    validateK8sObject(pr);
+    assert.ok(pr.spec.groups[0].rules.some((r: any) => r.alert === 'EmqxAuthenticationFailures' && r.expr.includes('namespace="mqtt-emqx"')), 'the EMQX stack has alert rules on its own counters');
     const node = manifests.find((m) => m.kind === 'Certificate' && m.metadata.name === 'emqx-node');
     assert.deepEqual(node.spec.usages, ['server auth', 'client auth', 'digital signature']);
     assert.ok(node.spec.dnsNames.includes('*.emqx-headless.mqtt-emqx.svc.cluster.local'));
