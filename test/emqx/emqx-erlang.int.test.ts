@@ -64,6 +64,9 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        // The revocation pass after each import lists users (none to delete here) and deletes nothing.
+        if (req.method === 'GET') return void res.writeHead(200).end(JSON.stringify({ data: [], meta: { page: 1, limit: 500, hasnext: false } }));
+        if (req.method === 'DELETE') return void res.writeHead(204).end(); // disconnects of rotated identities
         const body = Buffer.concat(chunks).toString('utf8');
         const boundary = /boundary=(\S+)/.exec(req.headers['content-type'] ?? '')?.[1] ?? '';
         const part = body.split(`--${boundary}`)[1] ?? '';
@@ -121,6 +124,96 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
       assert.match(stderr, /not syncing: password of backend is shorter than 32 characters/);
       assert.equal(child.exitCode, null, 'the sidecar keeps running');
       for (const p of [...Object.values(users), 'sync-secret-value']) assert.ok(!stderr.includes(p), 'no secret in the log');
+    } finally {
+      child.kill('SIGKILL');
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the credential-sync sidecar deletes identities the policy no longer has and disconnects removed and rotated ones (revocation)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fortress-emqx-revoke-'));
+    // A fake node: the built-in database as a set, its REST API as EMQX 5.8.9 shapes it
+    // (emqx_authn_api.erl: GET .../users?page&limit -> {data: [{user_id, is_superuser}], meta: {page, limit, hasnext}};
+    // DELETE .../users/:user_id -> 204; emqx_mgmt_api_clients.erl: DELETE /clients/:clientid -> 204 or 404).
+    const db = new Set(['sensor-0001', 'sensor-0002', 'backend', 'old-device', 'left-behind']);
+    const connected = new Set(['sensor-0001', 'backend', 'old-device']);
+    const log: string[] = [];
+    let failDeleteOnce = true;
+    const base = '/api/v5/authentication/password_based%3Abuilt_in_database';
+    const server = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        log.push(`${req.method} ${url.pathname}${url.search}`);
+        if (req.headers.authorization !== `Basic ${Buffer.from('fortress-credential-sync:sync-secret-value').toString('base64')}`) return void res.writeHead(401).end();
+        if (req.method === 'POST' && url.pathname === `${base}/import_users`) {
+          const body = Buffer.concat(chunks).toString('utf8');
+          for (const line of body.split('\n').slice(1)) if (/^[a-z0-9-]+,[0-9a-f]{64},/.test(line)) db.add(line.split(',')[0]!);
+          return void res.writeHead(204).end();
+        }
+        if (req.method === 'GET' && url.pathname === `${base}/users`) {
+          const page = Number(url.searchParams.get('page'));
+          const all = [...db].sort();
+          const size = 2; // the node pages by 2 here, whatever the sidecar asks: it must follow hasnext
+          const data = all.slice((page - 1) * size, page * size).map((u) => ({ user_id: u, is_superuser: false }));
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data, meta: { page, limit: size, hasnext: page * size < all.length } }));
+        }
+        const del = new RegExp(`^${base.replace(/[%]/g, '%')}/users/(.+)$`).exec(url.pathname);
+        if (req.method === 'DELETE' && del) {
+          if (failDeleteOnce) {
+            failDeleteOnce = false;
+            return void res.writeHead(503).end();
+          }
+          db.delete(decodeURIComponent(del[1]!));
+          return void res.writeHead(204).end();
+        }
+        const kick = /^\/api\/v5\/clients\/(.+)$/.exec(url.pathname);
+        if (req.method === 'DELETE' && kick) {
+          const id = decodeURIComponent(kick[1]!);
+          const was = connected.delete(id);
+          return void res.writeHead(was ? 204 : 404).end();
+        }
+        res.writeHead(404).end();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const plain = join(dir, 'plain');
+    mkdirSync(plain);
+    const users: Record<string, string> = { 'sensor-0001': 'p'.repeat(40), 'sensor-0002': 's'.repeat(40), backend: 'q'.repeat(36) };
+    for (const [u, p] of Object.entries(users)) writeFileSync(join(plain, u), p);
+    writeFileSync(join(dir, 'users'), Object.keys(users).join('\n') + '\n');
+    writeFileSync(join(dir, 'api-keys'), 'prometheus-scraper:scraper-secret\nfortress-credential-sync:sync-secret-value\n');
+    const env = { PATH: process.env.PATH, FORTRESS_MODE: 'sync', FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_API_KEYS: join(dir, 'api-keys'), FORTRESS_API: `127.0.0.1:${port}`, FORTRESS_INTERVAL_MS: '100' };
+    const child = spawn('sh', [templatePath('emqx/hash-credentials.sh')], { env, cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(ok(), `${what}; sidecar said: ${stderr}`);
+    };
+    try {
+      // First pass: one DELETE is refused, so the pass is retried until the database holds the policy's users only.
+      await until('identities the policy no longer has are deleted', () => [...db].sort().join() === 'backend,sensor-0001,sensor-0002');
+      assert.ok(!connected.has('old-device'), 'a deleted identity is disconnected');
+      assert.ok(connected.has('sensor-0001') && connected.has('backend'), 'identities that stay are not disconnected');
+      assert.ok(log.some((l) => l === `GET ${base}/users?page=3&limit=500`), 'it follows hasnext to the last page');
+      assert.match(stderr, /revocation incomplete .*retrying/);
+      // Removing an identity from the policy (the user list) deletes it and cuts its session.
+      writeFileSync(join(dir, 'users'), 'sensor-0001\nsensor-0002\n');
+      await until('backend is deleted', () => !db.has('backend'));
+      assert.ok(!connected.has('backend'));
+      // Rotating sensor-0001's password disconnects its open session (it must log in with the new one).
+      const before = log.length;
+      writeFileSync(join(plain, 'sensor-0001'), 'n'.repeat(44));
+      await until('the rotated identity is disconnected', () => !connected.has('sensor-0001'));
+      assert.ok(log.slice(before).includes('DELETE /api/v5/clients/sensor-0001'));
+      assert.ok(!log.slice(before).some((l) => l === 'DELETE /api/v5/clients/sensor-0002'), 'an unchanged identity is left alone');
+      for (const p of [...Object.values(users), 'n'.repeat(44), 'sync-secret-value']) assert.ok(!stderr.includes(p), 'no secret in the log');
+      assert.equal(child.exitCode, null);
     } finally {
       child.kill('SIGKILL');
       server.close();
