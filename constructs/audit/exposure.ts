@@ -5,6 +5,7 @@
  */
 import { aclUsers, auditContext, forEachLocal } from './rules.js';
 import type { ListenerView } from './view.js';
+import { emqxListeners } from './emqx-view.js';
 
 export interface Exposure {
   readonly stack: string;
@@ -50,7 +51,7 @@ export function exposureOf(stack: string, json: any): Exposure {
         scheme: o.body.metadata?.annotations?.['service.beta.kubernetes.io/aws-load-balancer-scheme'],
         sourceRanges: o.body.spec?.loadBalancerSourceRanges ?? [],
       })),
-    listeners: c.brokers.flatMap((b) =>
+    listeners: emqxListeners(c).concat(c.brokers.flatMap((b) =>
       b.conf.listeners.map((l) => ({
         broker: `${b.namespace}/${b.name}`,
         port: l.port,
@@ -61,7 +62,7 @@ export function exposureOf(stack: string, json: any): Exposure {
         anonymous: setting(l, 'allow_anonymous') !== 'false',
         authorization: l.settings.has('plugin') ? 'dynamic security' : l.settings.has('acl_file') ? 'ACL file' : 'none',
       })),
-    ),
+    )),
     networkPolicies: c.k8s
       .filter((o) => o.kind === 'NetworkPolicy')
       .map((o) => ({

@@ -8,6 +8,7 @@
 import { configMapFiles, k8sObjects, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource } from './view.js';
 import { parsePolicyDocument } from '../credentials/iam.js';
 import { SECRET_SHAPES } from './secrets.js';
+import { emqxAclUsers, emqxMon1, emqxMon2, emqxMon3, emqxUnparsedAclRows } from './emqx-view.js';
 
 export type Level = 'error' | 'warning';
 export type Status = 'compliant' | 'non-compliant' | 'not-applicable';
@@ -66,7 +67,7 @@ export function forEachLocal(json: any, config: any): Record<string, any> | unde
 
 /** Every (broker, ACL file, username, rules) of the Mosquitto brokers in the stack. */
 export function aclUsers(c: AuditContext) {
-  return c.brokers.flatMap((broker) => broker.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker, file, username, rules }))));
+  return [...c.brokers.flatMap((broker) => broker.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker: broker as Pick<BrokerView, 'path' | 'namespace' | 'name'>, file, username, rules })))), ...emqxAclUsers(c)];
 }
 
 export function auditContext(stack: string, json: any): AuditContext {
@@ -351,7 +352,7 @@ export const RULES: readonly AuditRule[] = [
         }),
         c.stack,
         'no broker in this stack',
-      ),
+      ).concat(emqxUnparsedAclRows(c, 'ACL-2')),
   },
   {
     id: 'ACL-3',
@@ -551,7 +552,7 @@ export const RULES: readonly AuditRule[] = [
           const exporter = b.pod?.containers.some((k) => k.name === 'metrics-exporter');
           const podMonitor = c.k8s.some((o) => o.kind === 'PodMonitor' && o.namespace === b.namespace);
           return exporter && podMonitor ? ok(b.path, 'exporter and PodMonitor') : bad(b.path, `MON-1[${b.name}]`, `${exporter ? '' : 'no metrics exporter; '}${podMonitor ? '' : 'no PodMonitor'}`.replace(/; $/, ''));
-        }),
+        }).concat(emqxMon1(c)),
         c.stack,
         'no broker in this stack',
       ),
@@ -563,7 +564,7 @@ export const RULES: readonly AuditRule[] = [
     explanation: 'Metrics nobody alerts on are read after the incident.',
     fix: 'BrokerMonitoring (PrometheusRule) in the broker stack; BrokerLogAlarms (authentication failures) next to the cluster.',
     check: (c) => {
-      const rows = c.brokers.map((b) => (c.k8s.some((o) => o.kind === 'PrometheusRule' && o.namespace === b.namespace) ? ok(b.path, 'PrometheusRule present') : bad(b.path, `MON-2[${b.name}:rules]`, 'no PrometheusRule for the broker')));
+      const rows = c.brokers.map((b) => (c.k8s.some((o) => o.kind === 'PrometheusRule' && o.namespace === b.namespace) ? ok(b.path, 'PrometheusRule present') : bad(b.path, `MON-2[${b.name}:rules]`, 'no PrometheusRule for the broker'))).concat(emqxMon2(c));
       for (const e of c.resources.filter((r) => r.type === 'aws_eks_cluster')) {
         const filter = c.resources.some((r) => r.type === 'aws_cloudwatch_log_metric_filter');
         const alarm = c.resources.some((r) => r.type === 'aws_cloudwatch_metric_alarm');
@@ -589,7 +590,7 @@ export const RULES: readonly AuditRule[] = [
             (g.get('log_type') ?? []).includes('subscribe') ? '' : 'log_type subscribe',
           ].filter(Boolean);
           return missing.length ? bad(b.path, `MON-3[${b.name}]`, `missing ${missing.join(', ')}`) : ok(b.path, 'connections, refusals and subscriptions logged with timestamps');
-        }),
+        }).concat(emqxMon3(c)),
         c.stack,
         'no broker in this stack',
       ),

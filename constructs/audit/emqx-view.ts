@@ -1,0 +1,139 @@
+/**
+ * EMQX in the audit's normalised view: the rendered acl.conf read into the same per-identity
+ * (access, topic) rules as Mosquitto's ACL file, so ACL-2 and ACL-3 judge both brokers with one
+ * check; EMQX's listeners (and its dashboard/REST API) in the report's listener table; EMQX's
+ * monitoring (MON-1..3) from its own configuration. Pure: it reads the synthesized JSON's view.
+ */
+import type { AuditContext, EmqxView, RuleRow } from './rules.js';
+
+/** An acl.conf action in Mosquitto's words: publish = write, subscribe = read. */
+const ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
+
+export interface EmqxAclView {
+  /** Rules per username; `*` holds rules for every client (`{allow, all, ...}`). */
+  readonly users: Map<string, { access: string; topic: string }[]>;
+  /** Terms this reader does not understand (regular expressions, IP ranges, rich actions ...). */
+  readonly unparsed: string[];
+}
+
+const erlStrings = (s: string): string[] | undefined => {
+  const out: string[] = [];
+  const re = /\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < s.length && (m = re.exec(s))) out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  return re.lastIndex === s.length || s.trim() === '' ? out : undefined;
+};
+
+/** Reads acl.conf terms of the forms the kit renders; anything else is kept as unparsed. */
+export function parseEmqxAcl(text: string): EmqxAclView {
+  const users = new Map<string, { access: string; topic: string }[]>();
+  const unparsed: string[] = [];
+  // Erlang comments run from % to the end of the line (outside strings; the kit writes none there).
+  const body = text.split('\n').filter((l) => !/^\s*%/.test(l)).join('\n');
+  for (const raw of body.split(/\}\.\s*(?:\n|$)/)) {
+    const term = raw.trim();
+    if (!term) continue;
+    if (/^\{\s*(allow|deny)\s*,\s*all\s*$/.test(term)) continue; // {allow, all} / {deny, all}: ACL-1 judges these
+    const m = /^\{\s*(allow|deny)\s*,\s*(all|\{\s*(?:username|user)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\})\s*,\s*(publish|subscribe|all)\s*,\s*\[(.*)\]\s*$/s.exec(term);
+    const topics = m ? erlStrings(m[5]!) : undefined;
+    if (!m || !topics) {
+      unparsed.push(`${term}}.`);
+      continue;
+    }
+    const who = m[2] === 'all' ? '*' : m[3]!.replace(/\\(.)/g, '$1');
+    const list = users.get(who) ?? [];
+    for (const t of topics) list.push({ access: m[1] === 'deny' ? 'deny' : ACCESS[m[4]!]!, topic: t.replace(/\$\{clientid\}|\$\{username\}/g, who === '*' ? '%u' : who) });
+    users.set(who, list);
+  }
+  return { users, unparsed };
+}
+
+const namespaceOf = (c: AuditContext, e: EmqxView) => c.k8s.find((o) => o.path === e.path)?.namespace ?? 'default';
+
+/** EMQX identities with their rules, in the shape of aclUsers (file `acl`: the MQTT listeners). */
+export function emqxAclUsers(c: AuditContext) {
+  return c.emqx.flatMap((e) => {
+    const broker = { path: e.path, namespace: namespaceOf(c, e), name: e.name };
+    return [...parseEmqxAcl(e.acl).users].map(([username, rules]) => ({ broker, file: 'acl', username, rules }));
+  });
+}
+
+/** ACL-2 rows for acl.conf terms the audit cannot read: it fails closed. */
+export function emqxUnparsedAclRows(c: AuditContext, rule: string): RuleRow[] {
+  return c.emqx.flatMap((e) => parseEmqxAcl(e.acl).unparsed.map((t, i) => ({ status: 'non-compliant' as const, path: e.path, finding: `${rule}[${e.name}:acl.conf-term-${i}]`, detail: `acl.conf holds a term the audit cannot judge: ${t}` })));
+}
+
+const on = (l: any) => l && l !== 'marked_for_deletion' && l.enable !== false && l.enable !== 'false';
+
+/** EMQX's MQTT listeners and its dashboard/REST API, for the report's listener table. */
+export function emqxListeners(c: AuditContext) {
+  return c.emqx.flatMap((e) => {
+    const cfg = e.config ?? {};
+    const broker = `${namespaceOf(c, e)}/${e.name}`;
+    const authn: any[] = cfg.authentication ?? [];
+    const a = cfg.authorization ?? {};
+    const authz = `acl.conf, no_match ${a.no_match ?? 'allow (default)'}, deny_action ${a.deny_action ?? 'ignore (default)'}, cache ${a.cache?.enable === false ? 'off' : `on (${a.cache?.ttl ?? '1m'})`}; client id ${cfg.mqtt?.use_username_as_clientid === true ? 'bound to the username' : '**chosen by the client**'}`;
+    const mqtt = ['ssl', 'wss'].flatMap((type) =>
+      Object.entries<any>(cfg.listeners?.[type] ?? {})
+        .filter(([, l]) => on(l))
+        .map(([name, l]) => {
+          const s = l.ssl_options ?? {};
+          const versions: string[] = s.versions ?? [];
+          const certOnly = s.fail_if_no_peer_cert === true && authn.every((x) => x?.enable === false);
+          return {
+            broker: `${broker} (${type}.${name})`,
+            port: Number(String(l.bind ?? '').split(':').at(-1)),
+            bind: String(l.bind ?? 'default').split(':').slice(0, -1).join(':') || 'all addresses',
+            tlsVersion: versions.includes('tlsv1.2') ? 'tlsv1.2' : versions.includes('tlsv1.3') ? 'tlsv1.3' : undefined,
+            clientCertificate: s.fail_if_no_peer_cert === true && s.verify === 'verify_peer',
+            certificateIsUsername: cfg.mqtt?.peer_cert_as_username === 'cn',
+            anonymous: l.enable_authn === false || (!certOnly && !authn.some((x) => x?.enable !== false)),
+            authorization: authz,
+          };
+        }),
+    );
+    const dash = cfg.dashboard?.listeners?.http;
+    const api = on(dash)
+      ? [{ broker: `${broker} (dashboard and REST API: full admin rights, API keys and the dashboard login)`, port: Number(String(dash.bind ?? '18083').split(':').at(-1)), bind: String(dash.bind ?? '18083').includes(':') ? String(dash.bind).split(':').slice(0, -1).join(':') : 'all addresses', tlsVersion: undefined, clientCertificate: false, certificateIsUsername: false, anonymous: false, authorization: `HTTP; reachable as the NetworkPolicies below admit it; Prometheus stats ${cfg.prometheus?.enable_basic_auth === true ? 'need an API key' : '**need no credentials**'}` }]
+      : [];
+    return [...mqtt, ...api];
+  });
+}
+
+const row = (ok: boolean, path: string, finding: string, good: string, badDetail: string): RuleRow => (ok ? { status: 'compliant', path, detail: good } : { status: 'non-compliant', path, finding, detail: badDetail });
+
+/** MON-1 for EMQX: a PodMonitor scraping the native endpoint with credentials. */
+export function emqxMon1(c: AuditContext): RuleRow[] {
+  return c.emqx.map((e) => {
+    const ns = namespaceOf(c, e);
+    const pm = c.k8s.some((o) => o.kind === 'PodMonitor' && o.namespace === ns && JSON.stringify(o.body.spec ?? {}).includes('/api/v5/prometheus/stats'));
+    return row(pm, e.path, `MON-1[${e.name}:emqx]`, 'EMQX: PodMonitor on /api/v5/prometheus/stats', 'EMQX: no PodMonitor scrapes /api/v5/prometheus/stats');
+  });
+}
+
+/** MON-2 for EMQX: alerts on its own authentication, authorization and cluster counters. */
+export function emqxMon2(c: AuditContext): RuleRow[] {
+  const needed = ['emqx_authentication_failure', 'emqx_authorization_deny', 'emqx_live_connections_count', 'emqx_cluster_nodes_running'];
+  return c.emqx.map((e) => {
+    const ns = namespaceOf(c, e);
+    const exprs = c.k8s.filter((o) => o.kind === 'PrometheusRule' && o.namespace === ns).flatMap((o) => (o.body.spec?.groups ?? []).flatMap((g: any) => (g.rules ?? []).map((r: any) => String(r.expr ?? ''))));
+    const missing = needed.filter((m) => !exprs.some((x) => x.includes(m)));
+    return row(!missing.length, e.path, `MON-2[${e.name}:emqx]`, 'EMQX: alerts on authentication failures, denials, connections and cluster health', `EMQX: no alert rule on ${missing.join(', ')}`);
+  });
+}
+
+/** MON-3 for EMQX: console logging on, and a console rule for connection, authentication and authorization events. */
+export function emqxMon3(c: AuditContext): RuleRow[] {
+  return c.emqx.map((e) => {
+    const cfg = e.config ?? {};
+    const rules = Object.values<any>(cfg.rule_engine?.rules ?? {}).filter((r) => r?.enable !== false && (r?.actions ?? []).some((a: any) => a === 'console' || a?.function === 'console'));
+    const sql = rules.map((r) => String(r.sql ?? '')).join(' ');
+    const missing = [
+      cfg.log?.console?.enable === true ? '' : 'log.console.enable',
+      sql.includes('$events/client_connack') ? '' : 'connection results ($events/client_connack)',
+      sql.includes('$events/client_disconnected') ? '' : 'disconnections ($events/client_disconnected)',
+      sql.includes('$events/client_check_authz_complete') ? '' : 'authorization results ($events/client_check_authz_complete)',
+    ].filter(Boolean);
+    return row(!missing.length, e.path, `MON-3[${e.name}:emqx]`, 'EMQX: connections, authentication failures and denials logged to stdout by a console rule', `EMQX logs no ${missing.join(', no ')} (EMQX 5.8 writes no line per connection below debug level)`);
+  });
+}
