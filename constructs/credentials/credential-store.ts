@@ -29,6 +29,7 @@ import type { Policy } from '../policy/model.js';
 import { templatePath } from '../templates.js';
 import { assertRegion, deliveryMode } from './external-secrets.js';
 import { policyDocument, type Statement } from './iam.js';
+import { secretPolicyStatements } from './secret-policy.js';
 import { assertRotationDays, credentialLayout, credentialPrefix, type CredentialSecret } from './layout.js';
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 const { EksPodIdentityAssociation } = providerModule<typeof P_eks_pod_identity_association>('@cdktf/provider-aws/lib/eks-pod-identity-association/index.js');
@@ -77,8 +78,26 @@ export interface CredentialStoreProps {
   /** Days between rotations, at most 90 (AUTH-3). @default 30 */
   readonly rotationDays?: number;
   readonly reader: SecretsReader;
-  /** Days a deleted secret can be restored. @default 30 */
+  /**
+   * Days a destroyed secret stays restorable (7 to 30), or 0 to delete at once. A window keeps a
+   * mistaken `terraform destroy` recoverable, but while it runs the secret's name stays taken: a
+   * redeploy under the same prefix fails until a break-glass principal restores (and imports) or
+   * force-deletes it. 0 frees the names at once and loses the values for good; it needs
+   * `immediateDeletionReason` and is reported as a relaxation. See docs/aws-hardening.md.
+   * @default 30
+   */
   readonly recoveryWindowInDays?: number;
+  /** Required with `recoveryWindowInDays: 0`: why losing the values on destroy is acceptable (e.g. a throwaway test environment). */
+  readonly immediateDeletionReason?: string;
+  /**
+   * IAM roles or users (ARNs) that may change the secrets' protection: their resource policy,
+   * tags, rotation (CancelRotateSecret), replication, RestoreSecret and deletion without a
+   * recovery window. Nobody else may, account administrators included, and no one but the reader
+   * reads values or the rotation function writes them. Terraform runs that change tags or the
+   * policy, cancel rotation (destroy) or restore must run as one of these principals.
+   * @default - the account's root user only (`arn:<partition>:iam::<account>:root`)
+   */
+  readonly breakGlassPrincipalArns?: readonly string[];
   /** Days the rotation function's logs are kept. @default 365 */
   readonly logRetentionDays?: number;
   /**
@@ -112,6 +131,8 @@ export class CredentialStore extends Construct {
   public readonly prefix: string;
   /** Secrets Manager names of the admin secrets by key. */
   public readonly adminSecretNames: Record<string, string>;
+  /** Principals that may change the secrets' protection (policy, tags, rotation, restore). */
+  public readonly breakGlassPrincipalArns: readonly string[];
   /** Admin secrets that do not rotate, with their reasons (shown in the security report). */
   public readonly relaxations: Relaxation[] = [];
 
@@ -120,13 +141,24 @@ export class CredentialStore extends Construct {
     const brokerName = props.brokerName ?? 'mosquitto';
     const rotationDays = props.rotationDays ?? 30;
     const recovery = props.recoveryWindowInDays ?? 30;
+    const breakGlass = props.breakGlassPrincipalArns;
     const retention = props.logRetentionDays ?? 365;
     const relaxations = this.relaxations;
     const layout = scoped(this, () => {
       assertDnsLabel('brokerName', brokerName);
       assertRegion('region', props.region);
       assertRotationDays('rotationDays', rotationDays);
-      if (!Number.isInteger(recovery) || recovery < 7 || recovery > 30) throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be an integer from 7 to 30, got ${show(recovery)}.`);
+      if (!Number.isInteger(recovery) || (recovery !== 0 && (recovery < 7 || recovery > 30))) throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be 0 (delete at once, with immediateDeletionReason) or an integer from 7 to 30, got ${show(recovery)}.`);
+      if (recovery === 0) {
+        if (typeof props.immediateDeletionReason !== 'string' || props.immediateDeletionReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'recoveryWindowInDays is 0 (a destroy deletes every password for good) and needs immediateDeletionReason (at least 10 characters).');
+        relaxations.push({ id: 'AUTH-2', prop: 'recoveryWindowInDays', reason: `no recovery window: ${props.immediateDeletionReason.trim()}`, appliesTo: [':recovery-window]'] });
+      } else if (props.immediateDeletionReason !== undefined) throw new FortressError('CRED_RECOVERY', `immediateDeletionReason is set but recoveryWindowInDays is ${recovery}; remove the reason or set the window to 0.`);
+      if (breakGlass !== undefined) {
+        if (!Array.isArray(breakGlass) || breakGlass.length === 0) throw new FortressError('CRED_BREAK_GLASS', 'breakGlassPrincipalArns is empty: with no break-glass principal nobody could ever change, restore or tear down the secrets; leave it out for the root user, or name an IAM role.');
+        breakGlass.forEach((a, i) => {
+          if (typeof a !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/.test(a)) throw new FortressError('CRED_BREAK_GLASS', `breakGlassPrincipalArns[${i}] must be an IAM role, user or root ARN such as "arn:aws:iam::123456789012:role/break-glass", got ${show(a)}.`);
+        });
+      }
       if (![1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].includes(retention)) {
         throw new FortressError('INVALID_NUMBER', `logRetentionDays must be a CloudWatch Logs retention value (e.g. 90, 365, 731), got ${show(retention)}.`);
       }
@@ -194,6 +226,9 @@ export class CredentialStore extends Construct {
       timeout: 30,
       memorySize: 128,
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      // Names (not values) of the admin secrets that keep their value: fixed at deploy time, so a
+      // tag on a secret can never freeze its rotation.
+      environment: { variables: { MQTT_FORTRESS_KEEP_SECRETS: JSON.stringify((props.adminSecrets ?? []).filter((a) => !a.rotate).map((a) => `${this.prefix}/_admin/${a.key}`)) } },
       dependsOn: [logGroup],
       tags,
     });
@@ -217,19 +252,19 @@ export class CredentialStore extends Construct {
       ]),
     });
 
-    // Only the reader and the rotation function may read or write values; not even account
-    // administrators (operators never see device passwords). Changing this policy is itself
-    // logged in CloudTrail.
-    const secretPolicy = policyDocument([
-      {
-        Sid: 'OnlyReaderAndRotationTouchValues',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:RestoreSecret'],
-        Resource: '*',
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [this.readerRole.arn, rotationRole.arn] } },
-      },
-    ]);
+    // Only the reader reads values and only the rotation function writes them, account
+    // administrators and the root user included; only the break-glass principals change the
+    // protection (secret-policy.ts). Every change of the policy is recorded in CloudTrail.
+    const secretPolicy = policyDocument(
+      secretPolicyStatements({
+        readerRoleArn: this.readerRole.arn,
+        rotationRoleArn: rotationRole.arn,
+        rotationFunctionArn: this.rotationFunction.arn,
+        breakGlassPrincipalArns: breakGlass ?? [`arn:${partition}:iam::${account}:root`],
+        allowImmediateDeletion: recovery === 0,
+      }),
+    );
+    this.breakGlassPrincipalArns = breakGlass ?? [`arn:${partition}:iam::${account}:root`];
     // One resource block each with for_each over the identities: synthesis stays flat in the
     // number of identities (10 000 identities as 20 000 constructs took 4.9 s and 513 MB), and
     // Terraform addresses read like aws_secretsmanager_secret.<id>["sensor-0001"].
@@ -253,7 +288,8 @@ export class CredentialStore extends Construct {
       forEach: each,
       // credentialLayout: always <prefix>/<username>.
       name: `${this.prefix}/${each.key}`,
-      description: `MQTT password of ${each.getString('kind')} identity ${each.key} (${each.getString('identity')}); generated and rotated every ${rotationDays} days by ${name}-rotation`,
+      // Never changes with props: UpdateSecret is denied to everyone (it can write a value).
+      description: `MQTT password of ${each.getString('kind')} identity ${each.key} (${each.getString('identity')}); generated and rotated by ${name}-rotation`,
       kmsKeyId: this.kmsKey.arn,
       recoveryWindowInDays: recovery,
       policy: secretPolicy,
@@ -279,7 +315,7 @@ export class CredentialStore extends Construct {
       const adminLocal = new TerraformLocal(
         this,
         'adminSecrets',
-        Object.fromEntries(admin.map((a) => [a.key, { secret_name: this.adminSecretNames[a.key], description: `${a.description} (${name}; ${a.rotate ? `rotated every ${rotationDays} days` : 'not rotated on a schedule'})`, rotate: a.rotate }])),
+        Object.fromEntries(admin.map((a) => [a.key, { secret_name: this.adminSecretNames[a.key], description: `${a.description} (${name}; ${a.rotate ? 'rotated on a schedule' : 'not rotated on a schedule'})`, rotate: a.rotate }])),
       );
       const eachAdmin = TerraformIterator.fromMap(adminLocal.asAnyMap as Record<string, unknown> as never);
       const adminSecrets = new SecretsmanagerSecret(this, 'AdminSecret', {
@@ -291,8 +327,8 @@ export class CredentialStore extends Construct {
         policy: secretPolicy,
         tags: { ...tags, 'mqtt-fortress:purpose': 'admin', 'mqtt-fortress:rotate': Fn.tostring(eachAdmin.getBoolean('rotate')) },
       });
-      // For `rotate: false` the function carries the current value forward on later rotations
-      // (tag mqtt-fortress:rotate=false).
+      // For `rotate: false` the function carries the current value forward on later rotations:
+      // it reads the names from its MQTT_FORTRESS_KEEP_SECRETS variable; the tag only labels them.
       rotateEach('AdminRotation', adminSecrets);
     }
     new TerraformOutput(this, 'ReaderRoleArn', { value: this.readerRole.arn, description: 'IAM role external-secrets uses to read the MQTT passwords' });

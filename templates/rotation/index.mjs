@@ -12,8 +12,21 @@
 export const PASSWORD_LENGTH = 48;
 const SHAPE = /^[A-Za-z0-9]{32,}$/;
 
+/**
+ * Names of the secrets whose value is carried forward instead of rotated (the EMQX Erlang
+ * cookie), fixed at deploy time in the function's MQTT_FORTRESS_KEEP_SECRETS variable (a JSON
+ * array of names). Tags play no part: whoever may tag a secret must not be able to freeze it.
+ */
+export function keepList(env = process.env) {
+  const raw = env.MQTT_FORTRESS_KEEP_SECRETS;
+  if (raw === undefined || raw === '') return new Set();
+  const names = JSON.parse(raw);
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) throw new Error('MQTT_FORTRESS_KEEP_SECRETS must be a JSON array of secret names');
+  return new Set(names);
+}
+
 /** Runs one rotation step against `sm`, an adapter over the Secrets Manager API. */
-export async function rotate(event, sm, log = console.log) {
+export async function rotate(event, sm, log = console.log, keep = keepList()) {
   const { SecretId: arn, ClientRequestToken: token, Step: step } = event;
   const meta = await sm.describeSecret(arn);
   if (!meta.RotationEnabled) throw new Error(`rotation is not enabled for ${arn}`);
@@ -30,10 +43,9 @@ export async function rotate(event, sm, log = console.log) {
       log(`createSecret: pending value already exists for ${arn}`);
       return;
     }
-    // Values that must not change while a cluster runs (the EMQX Erlang cookie) are tagged
-    // mqtt-fortress:rotate=false: the first rotation creates them, later ones keep them.
-    const keep = (meta.Tags ?? []).some((t) => t.Key === 'mqtt-fortress:rotate' && t.Value === 'false');
-    const current = keep ? await sm.getValue(arn, undefined, 'AWSCURRENT') : undefined;
+    // Values that must not change while a cluster runs (the EMQX Erlang cookie) are listed by
+    // name at deploy time: the first rotation creates them, later ones keep them.
+    const current = keep.has(meta.Name) ? await sm.getValue(arn, undefined, 'AWSCURRENT') : undefined;
     if (current) {
       await sm.putPending(arn, token, current);
       log(`createSecret: ${arn} is not rotated on a schedule; the current value is carried forward`);

@@ -25,7 +25,7 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     const identities = tf.locals[local];
     assert.deepEqual(Object.keys(identities).sort(), [...usernames].sort());
     assert.equal(secret.name, 'mqtt-fortress/mosquitto/${each.key}', 'named <prefix>/<username>');
-    assert.match(secret.description, /^MQTT password of \$\{each\.value\.kind\} identity \$\{each\.key\} \(\$\{each\.value\.identity\}\); generated and rotated every 30 days/);
+    assert.equal(secret.description, 'MQTT password of ${each.value.kind} identity ${each.key} (${each.value.identity}); generated and rotated by mqtt-fortress-mosquitto-rotation', 'no prop in the description: UpdateSecret is denied to everyone');
     const layout = examplePolicy().principals;
     assert.deepEqual(identities[layout[0]!.username], { identity: layout[0]!.identity, kind: layout[0]!.kind }, 'only what differs per identity');
     assert.match(secret.kms_key_id, /aws_kms_key\.Credentials_Key/);
@@ -55,14 +55,16 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     assert.equal(perm.principal, 'secretsmanager.amazonaws.com');
     assert.ok(perm.source_account, 'source_account prevents confused-deputy invocations');
   });
-  it('the resource policy denies reading or writing values to everyone but the reader and the rotation role', () => {
+  it('the resource policy denies reading, writing and re-protecting (statement by statement in secret-policy.test.ts)', () => {
     for (const s of resourcesOf(tf, 'aws_secretsmanager_secret')) {
       const p = parsePolicyDocument(s.policy);
-      const [st] = p.Statement as any[];
-      assert.equal(st.Effect, 'Deny');
-      assert.equal(st.Principal, '*');
-      assert.ok(st.Action.includes('secretsmanager:GetSecretValue'));
-      assert.equal(st.Condition.ArnNotEquals['aws:PrincipalArn'].length, 2);
+      assert.deepEqual(p.Statement.map((x: any) => [x.Sid, x.Effect, x.Principal]), [
+        ['OnlyReaderAndRotationReadValues', 'Deny', '*'],
+        ['OnlyRotationWritesValues', 'Deny', '*'],
+        ['OnlyBreakGlassChangesProtection', 'Deny', '*'],
+        ['RotateOnlyWithTheKitFunction', 'Deny', '*'],
+        ['OnlyBreakGlassDeletesWithoutRecovery', 'Deny', '*'],
+      ]);
     }
     assert.match(resourcesOf(tf, 'aws_secretsmanager_secret')[0].policy, /aws_iam_role\.Credentials_ReaderRole_[0-9A-F]+\.arn.*aws_iam_role\.Credentials_RotationRole/);
   });

@@ -11,7 +11,8 @@ class FakeSecretsManager {
   tags: { Key: string; Value: string }[] = [];
   calls: string[] = [];
   randomShape: 'good' | 'bad' = 'good';
-  describeSecret = async (_arn: string) => ({ RotationEnabled: this.rotationEnabled, Tags: this.tags, VersionIdsToStages: Object.fromEntries([...this.versions].map(([k, v]) => [k, v.stages])) });
+  name = 'mqtt-fortress/emqx/_admin/cookie';
+  describeSecret = async (_arn: string) => ({ Name: this.name, RotationEnabled: this.rotationEnabled, Tags: this.tags, VersionIdsToStages: Object.fromEntries([...this.versions].map(([k, v]) => [k, v.stages])) });
   randomPassword = async (n: number) => (this.randomShape === 'good' ? randomBytes(64).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n) : 'short!');
   getValue = async (_arn: string, id: string | undefined, stage: string) => {
     const v = id ? this.versions.get(id) : [...this.versions.values()].find((x) => x.stages.includes(stage));
@@ -36,13 +37,14 @@ class FakeSecretsManager {
 }
 
 const mod = (await import(pathToFileURL(templatePath('rotation/index.mjs')).href)) as {
-  rotate: (e: object, sm: FakeSecretsManager, log?: (s: string) => void) => Promise<void>;
+  rotate: (e: object, sm: FakeSecretsManager, log?: (s: string) => void, keep?: Set<string>) => Promise<void>;
+  keepList: (env: Record<string, string | undefined>) => Set<string>;
   PASSWORD_LENGTH: number;
 };
 
-async function fullRotation(sm: FakeSecretsManager, token: string, logs: string[]) {
+async function fullRotation(sm: FakeSecretsManager, token: string, logs: string[], keep = new Set<string>()) {
   sm.start(token);
-  for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await mod.rotate({ SecretId: 'arn:s', ClientRequestToken: token, Step }, sm, (l) => logs.push(l));
+  for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await mod.rotate({ SecretId: 'arn:s', ClientRequestToken: token, Step }, sm, (l) => logs.push(l), keep);
 }
 
 describe('rotation function (templates/rotation/index.mjs)', () => {
@@ -85,16 +87,26 @@ describe('rotation function (templates/rotation/index.mjs)', () => {
     await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'testSecret' }, sm, () => {}), /not a password of at least 32/);
     await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'dance' }, sm, () => {}), /unknown step/);
   });
-  it('a secret tagged mqtt-fortress:rotate=false gets a first value, then keeps it (the EMQX cookie)', async () => {
+  it('a secret named in the deploy-time keep list gets a first value, then keeps it (the EMQX cookie)', async () => {
     const sm = new FakeSecretsManager();
-    sm.tags = [{ Key: 'mqtt-fortress:rotate', Value: 'false' }];
-    await fullRotation(sm, 't1', []);
+    const keep = mod.keepList({ MQTT_FORTRESS_KEEP_SECRETS: JSON.stringify([sm.name]) });
+    await fullRotation(sm, 't1', [], keep);
     const first = sm.current();
     assert.match(first!, /^[A-Za-z0-9]{48}$/);
     const logs: string[] = [];
-    await fullRotation(sm, 't2', logs);
+    await fullRotation(sm, 't2', logs, keep);
     assert.equal(sm.current(), first);
     assert.ok(logs.some((l) => /carried forward/.test(l)));
+  });
+  it('a mqtt-fortress:rotate=false tag alone does not freeze rotation (whoever may tag must not stop rotation)', async () => {
+    const sm = new FakeSecretsManager();
+    sm.tags = [{ Key: 'mqtt-fortress:rotate', Value: 'false' }];
+    await fullRotation(sm, 't1', [], new Set());
+    const first = sm.current();
+    await fullRotation(sm, 't2', [], new Set());
+    assert.notEqual(sm.current(), first, 'the tagged secret got a new value');
+    assert.throws(() => mod.keepList({ MQTT_FORTRESS_KEEP_SECRETS: '{"a":1}' }), /JSON array of secret names/);
+    assert.deepEqual([...mod.keepList({})], []);
   });
   it('a token that is already current is a no-op', async () => {
     const sm = new FakeSecretsManager();
