@@ -19,7 +19,9 @@ import type * as P_vpc from '@cdktf/provider-aws/lib/vpc/index.js';
 import type * as P_vpc_endpoint from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { providerModule } from '../core/provider-module.js';
-import { logsKey } from '../core/logs-key.js';
+import { accountOf, logsKey } from '../core/logs-key.js';
+import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
+import { endpointPolicyStatements } from './endpoint-policy.js';
 import { assertReason } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
@@ -73,6 +75,25 @@ export interface BrokerNetworkProps {
   readonly flowLogRetentionDays?: number;
   /** Interface endpoints to create. @default INTERFACE_ENDPOINTS */
   readonly interfaceEndpoints?: readonly string[];
+  /**
+   * AWS Organizations id (`o-...`): the endpoint policies then admit principals of the whole
+   * organization (`aws:PrincipalOrgID`) instead of this account only (`aws:PrincipalAccount`).
+   * Resources stay limited to this account (`aws:ResourceAccount`).
+   * @default - this account's principals only
+   */
+  readonly organizationId?: string;
+  /**
+   * Leave the endpoints without endpoint policies (full access for any account's credentials).
+   * Give the reason; it is shown in the security report (baseline NET-3).
+   * @default - every endpoint whose service supports it carries a policy (endpoint-policy.ts)
+   */
+  readonly unrestrictedEndpointsReason?: string;
+  /**
+   * `non-production`: interface endpoints in 2 zones, flow logs of rejected traffic only, kept 90
+   * days (docs/aws-hardening.md, "Cost"). Shown in the security report.
+   * @default 'production'
+   */
+  readonly costProfile?: CostProfile;
 }
 
 export class BrokerNetwork extends Construct {
@@ -88,6 +109,7 @@ export class BrokerNetwork extends Construct {
   public readonly flowLogGroup: CloudwatchLogGroup;
   public readonly endpointServices: readonly string[];
   public readonly name: string;
+  public readonly costProfile: CostProfile;
 
   constructor(scope: Construct, id: string, props: BrokerNetworkProps) {
     super(scope, id);
@@ -97,7 +119,10 @@ export class BrokerNetwork extends Construct {
       assertRegion('region', props.region);
       if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new FortressError('INVALID_NAME', `name must be lower-case letters, digits and "-" (at most 31), got ${show(name)}.`);
       if (props.internetFacingReason !== undefined) relaxations.push({ id: 'NET-3', prop: 'internetFacingReason', reason: assertReason('internetFacingReason', props.internetFacingReason) });
-      const retention = props.flowLogRetentionDays ?? 365;
+      const profile = assertCostProfile('costProfile', props.costProfile);
+      const retention = props.flowLogRetentionDays ?? (profile === 'non-production' ? 90 : 365);
+      if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) throw new FortressError('AWS_ID', `organizationId must be an AWS Organizations id such as "o-a1b2c3d4e5", got ${show(props.organizationId)}.`);
+      if (props.unrestrictedEndpointsReason !== undefined) relaxations.push({ id: 'NET-3', prop: 'unrestrictedEndpointsReason', reason: assertReason('unrestrictedEndpointsReason', props.unrestrictedEndpointsReason) });
       if (![90, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(retention)) throw new FortressError('INVALID_NUMBER', `flowLogRetentionDays must be a CloudWatch retention of at least 90 days (90, 180, 365, 731, ...), got ${show(retention)}.`);
       const ep = props.interfaceEndpoints ?? INTERFACE_ENDPOINTS;
       for (const e of ep) if (!/^[a-z0-9.-]+$/.test(e)) throw new FortressError('NET_ENDPOINT', `interfaceEndpoints contains ${show(e)}, which is not a service name such as "ecr.api".`);
@@ -116,15 +141,16 @@ export class BrokerNetwork extends Construct {
           ipv4Range(`existingVpc.loadBalancerSubnets[${i}].cidr`, x.cidr);
         });
         if (props.internetFacingReason) throw new FortressError('NET_IMPORTED_PUBLIC', 'internetFacingReason creates public subnets, which the kit does not add to an imported VPC; tag your existing public subnets for the load balancer instead.');
-        return { layout: undefined, retention, ep };
+        return { layout: undefined, retention, ep, profile };
       }
       const azs = props.availabilityZones ?? defaultZones(props.region, 3);
       azs.forEach((z, i) => {
         if (!z.startsWith(props.region)) throw new FortressError('NET_AZ', `availabilityZones[${i}] ${show(z)} is not a zone of region ${props.region}.`);
       });
-      return { layout: subnetLayout(props.vpcCidr ?? '10.42.0.0/16', azs), retention, ep };
+      return { layout: subnetLayout(props.vpcCidr ?? '10.42.0.0/16', azs), retention, ep, profile };
     });
     this.relaxations = relaxations;
+    this.costProfile = plan.profile;
     this.endpointServices = [...plan.ep, ...GATEWAY_ENDPOINTS];
     this.name = name;
     const tags = { 'mqtt-fortress:network': name };
@@ -170,7 +196,19 @@ export class BrokerNetwork extends Construct {
       routeTableIds = [...v.privateRouteTableIds];
     }
 
-    // VPC endpoints: interface endpoints reachable on 443 from the VPC only.
+    // The flow log role comes first: its ARN gives account and partition at apply time (no data source at plan).
+    const logRole = new IamRole(this, 'FlowLogRole', { name: `${name}-flow-logs`, assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }]), tags });
+    const { account, partition } = accountOf(logRole.arn);
+    const costTags = { [COST_PROFILE_TAG]: plan.profile };
+    const policyFor = (svc: string) => {
+      if (props.unrestrictedEndpointsReason !== undefined) return {};
+      const st = endpointPolicyStatements(svc, { partition, region: props.region, account, ...(props.organizationId ? { organizationId: props.organizationId } : {}) });
+      return st ? { policy: policyDocument(st) } : {};
+    };
+    // VPC endpoints: interface endpoints reachable on 443 from the VPC only. Each endpoint is
+    // billed per zone and hour; the non-production profile places them in 2 zones (nodes in the
+    // third reach them across zones).
+    const endpointSubnets = plan.profile === 'non-production' ? this.privateSubnetIds.slice(0, 2) : this.privateSubnetIds;
     const endpointSg = new SecurityGroup(this, 'EndpointSecurityGroup', { name: `${name}-endpoints`, description: 'VPC interface endpoints: HTTPS from inside the VPC', vpcId: this.vpcId, tags });
     new VpcSecurityGroupIngressRule(this, 'EndpointHttpsFromVpc', { securityGroupId: endpointSg.id, cidrIpv4: this.vpcCidr, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'HTTPS to AWS APIs from inside the VPC' });
     for (const svc of plan.ep) {
@@ -179,26 +217,26 @@ export class BrokerNetwork extends Construct {
         serviceName: `com.amazonaws.${props.region}.${svc}`,
         vpcEndpointType: 'Interface',
         privateDnsEnabled: true,
-        subnetIds: this.privateSubnetIds,
+        subnetIds: endpointSubnets,
         securityGroupIds: [endpointSg.id],
-        tags: { ...tags, Name: `${name}-${svc}` },
+        ...policyFor(svc),
+        tags: { ...tags, ...costTags, Name: `${name}-${svc}` },
       });
     }
     for (const svc of GATEWAY_ENDPOINTS) {
-      new VpcEndpoint(this, `Endpoint-${svc}`, { vpcId: this.vpcId, serviceName: `com.amazonaws.${props.region}.${svc}`, vpcEndpointType: 'Gateway', routeTableIds, tags: { ...tags, Name: `${name}-${svc}` } });
+      new VpcEndpoint(this, `Endpoint-${svc}`, { vpcId: this.vpcId, serviceName: `com.amazonaws.${props.region}.${svc}`, vpcEndpointType: 'Gateway', routeTableIds, ...policyFor(svc), tags: { ...tags, ...costTags, Name: `${name}-${svc}` } });
     }
 
-    // Flow logs of all traffic, to a KMS-encrypted log group with retention.
-    const logRole = new IamRole(this, 'FlowLogRole', { name: `${name}-flow-logs`, assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }]), tags });
+    // Flow logs of all traffic (non-production: rejected traffic only), to a KMS-encrypted log group with retention.
     const logName = `/mqtt-fortress/${name}/vpc-flow-logs`;
     const key = logsKey(this, 'FlowLogKey', { description: `Encrypts the VPC flow logs of ${name} (mqtt-fortress)`, region: props.region, logGroupName: logName, arnForAccount: logRole.arn, sid: 'CloudWatchLogsEncryptsFlowLogs', tags });
-    this.flowLogGroup = new CloudwatchLogGroup(this, 'FlowLogs', { name: logName, retentionInDays: plan.retention, kmsKeyId: key.arn, tags });
+    this.flowLogGroup = new CloudwatchLogGroup(this, 'FlowLogs', { name: logName, retentionInDays: plan.retention, kmsKeyId: key.arn, tags: { ...tags, ...costTags } });
     new IamRolePolicy(this, 'FlowLogPolicy', {
       role: logRole.id,
       name: 'write-flow-logs',
       policy: policyDocument([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: `${this.flowLogGroup.arn}:*` }]),
     });
-    new FlowLog(this, 'FlowLog', { vpcId: this.vpcId, trafficType: 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: this.flowLogGroup.arn, iamRoleArn: logRole.arn, maxAggregationInterval: 60, tags });
+    new FlowLog(this, 'FlowLog', { vpcId: this.vpcId, trafficType: plan.profile === 'non-production' ? 'REJECT' : 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: this.flowLogGroup.arn, iamRoleArn: logRole.arn, maxAggregationInterval: 60, tags });
   }
 }
 
