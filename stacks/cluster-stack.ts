@@ -5,13 +5,16 @@ import { providerModule } from '../constructs/core/provider-module.js';
 import { PrivateEksCluster, type PrivateEksClusterProps } from '../constructs/network/eks.js';
 import type { BrokerNetwork } from '../constructs/network/network.js';
 import { BrokerLogAlarms, type BrokerLogAlarmsProps } from '../constructs/monitoring/cloudwatch.js';
+import type { CostProfile } from '../constructs/core/cost-profile.js';
 const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface ClusterStackProps extends Omit<PrivateEksClusterProps, 'vpcId' | 'privateSubnetIds'> {
   /** The network stack's network: a typed cross-stack reference (cdktf wires the outputs). */
   readonly network: BrokerNetwork;
-  /** Container logs, authentication-failure metric and alarm. @default - on, with BrokerLogAlarms' defaults */
-  readonly logs?: Omit<BrokerLogAlarmsProps, 'region' | 'clusterName'>;
+  /** Container logs, authentication-failure and log-shipping alarms; `alarmTarget` is required (an alarm must page someone). */
+  readonly logs: Omit<BrokerLogAlarmsProps, 'region' | 'clusterName'>;
+  /** `non-production`: control-plane and container logs kept 90 days (docs/aws-hardening.md, "Cost"). @default 'production' */
+  readonly costProfile?: CostProfile;
 }
 
 /** A private EKS cluster in the network stack's private subnets. */
@@ -21,8 +24,9 @@ export class ClusterStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
     new AwsProvider(this, 'aws', { region: props.region, defaultTags: [{ tags: { 'mqtt-fortress:stack': id } }] });
-    const { network, logs, ...rest } = props;
-    this.cluster = new PrivateEksCluster(this, 'Cluster', { ...rest, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds });
-    this.logs = new BrokerLogAlarms(this, 'BrokerLogs', { ...logs, region: props.region, clusterName: this.cluster.cluster.name });
+    const { network, logs, costProfile, ...rest } = props;
+    const cheap = costProfile === 'non-production';
+    this.cluster = new PrivateEksCluster(this, 'Cluster', { ...(cheap ? { logRetentionDays: 90 } : {}), ...rest, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds });
+    this.logs = new BrokerLogAlarms(this, 'BrokerLogs', { ...(costProfile ? { costProfile } : {}), ...logs, region: props.region, clusterName: this.cluster.cluster.name });
   }
 }

@@ -3,7 +3,7 @@
  * Deploy order: mqtt-network, mqtt-cluster, mosquitto-credentials, mosquitto-k8s.
  */
 import { App, type TerraformStack } from 'cdktf';
-import { defaultClusterName, defaultMosquittoOptions, defaultRegion, deviceCidrs } from './defaults.js';
+import { defaultAlarmTarget, defaultClusterName, defaultCostProfile, defaultMosquittoOptions, defaultPrometheusLabels, defaultRegion, deviceCidrs } from './defaults.js';
 import { MosquittoKubernetesStack } from './mosquitto-k8s-stack.js';
 import { CredentialsAwsStack } from './credentials-aws-stack.js';
 import { NetworkStack } from './network-stack.js';
@@ -31,10 +31,10 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
   const cidrs = deviceCidrs();
 
   const network = new NetworkStack(app, 'mqtt-network', {
-    network: { region },
+    network: { region, ...(defaultCostProfile() ? { costProfile: defaultCostProfile()! } : {}) },
     ...(cidrs.length ? { clients: cidrs.map((cidr) => ({ cidr, description: 'declared device range (FORTRESS_DEVICE_CIDRS)' })) } : {}),
   });
-  const cluster = new ClusterStack(app, 'mqtt-cluster', { region, name: clusterName, network: network.network });
+  const cluster = new ClusterStack(app, 'mqtt-cluster', { region, name: clusterName, network: network.network, logs: { alarmTarget: defaultAlarmTarget() }, ...(defaultCostProfile() ? { costProfile: defaultCostProfile()! } : {}) });
   const credentials = new CredentialsAwsStack(app, 'mosquitto-credentials', {
     store: { policy: base.policy, region, brokerName: base.name ?? 'mosquitto', reader: { kind: 'pod-identity', clusterName } },
   });
@@ -77,7 +77,7 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
     credentials: { region, brokerName: base.name ?? 'mosquitto' },
     // A per-broker CA bootstrapped by cert-manager; replace with acme / aws-pca / an existing CA.
     certificates: { issuer: { kind: 'bootstrap' } },
-    monitoring: { dashboard: true, ...(process.env.FORTRESS_PROMETHEUS_RELEASE ? { prometheusLabels: { release: process.env.FORTRESS_PROMETHEUS_RELEASE } } : {}) },
+    monitoring: { dashboard: true, prometheusLabels: defaultPrometheusLabels() },
     ...(process.env.FORTRESS_KUBECONFIG ? { kubeconfigPath: process.env.FORTRESS_KUBECONFIG } : {}),
     ...(process.env.FORTRESS_KUBE_CONTEXT ? { kubeContext: process.env.FORTRESS_KUBE_CONTEXT } : {}),
   });

@@ -2,6 +2,7 @@
 import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
 import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
 import { mosquittoAlertRules, type AlertRule } from './rules.js';
+import { FortressError, show } from '../core/errors.js';
 
 registerModelSchema('monitoring.coreos.com/v1', 'PodMonitor', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor');
 registerModelSchema('monitoring.coreos.com/v1', 'PrometheusRule', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule');
@@ -9,8 +10,15 @@ registerModelSchema('monitoring.coreos.com/v1', 'PrometheusRule', '@kubernetes-m
 export interface MonitoringObjectsOptions {
   readonly broker: ResolvedMosquitto;
   readonly selectorLabels: Record<string, string>;
-  /** Labels your Prometheus selects PodMonitors and PrometheusRules by (kube-prometheus-stack: `release: <name>`). @default - none */
-  readonly prometheusLabels?: Record<string, string>;
+  /**
+   * Labels your Prometheus selects PodMonitors and PrometheusRules by. Required: a rule no
+   * Prometheus selects never fires, silently. kube-prometheus-stack's Prometheus selects
+   * `release: <its Helm release name>` by default (`ruleSelectorNilUsesHelmValues: true`), e.g.
+   * `{ release: 'kube-prometheus-stack' }` for `helm install kube-prometheus-stack ...`. Pass `{}`
+   * only for a Prometheus whose ruleSelector and podMonitorSelector are `{}` (select everything).
+   * The security report names the Prometheus that will load the rules.
+   */
+  readonly prometheusLabels: Record<string, string>;
   /** Alert on certificate expiry (cert-manager metrics). @default true */
   readonly certificates?: boolean;
   /** A Grafana dashboard ConfigMap with the standard sidecar label `grafana_dashboard: "1"`. @default false */
@@ -27,6 +35,7 @@ export interface MonitoringBuild {
 
 export function buildMonitoring(o: MonitoringObjectsOptions): MonitoringBuild {
   const b = o.broker;
+  assertPrometheusLabels(o.prometheusLabels);
   const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/instance': b.name, 'app.kubernetes.io/managed-by': 'terraform', ...(o.prometheusLabels ?? {}) };
   const rules = mosquittoAlertRules({ namespace: b.namespace, name: b.name, maxConnections: b.maxConnections, exporter: Boolean(b.exporter), certificates: o.certificates ?? true });
   const objects: K8sObject[] = [];
@@ -75,4 +84,16 @@ export function buildMonitoring(o: MonitoringObjectsOptions): MonitoringBuild {
     });
   }
   return { objects, rules, dashboardQueries: panels.map((p) => p.expr) };
+}
+
+/** Kubernetes label syntax: optional DNS prefix, name of at most 63 characters; values of at most 63. */
+export function assertPrometheusLabels(labels: unknown): asserts labels is Record<string, string> {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) {
+    throw new FortressError('MON_PROMETHEUS_LABELS', `prometheusLabels is required: the labels your Prometheus selects rules and PodMonitors by. kube-prometheus-stack selects release: <its Helm release name>, e.g. { release: 'kube-prometheus-stack' }; pass {} only for a Prometheus that selects everything. Got ${show(labels)}.`);
+  }
+  for (const [k, v] of Object.entries(labels)) {
+    if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
+      throw new FortressError('MON_PROMETHEUS_LABELS', `prometheusLabels ${show(k)}: ${show(v)} is not a valid Kubernetes label (name and value: letters, digits, "-", "_", ".", at most 63 characters).`);
+    }
+  }
 }

@@ -38,7 +38,7 @@ function k8sBase(): K8sBase {
   kubernetesProvider(stack);
   const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } } }));
   new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
-  new BrokerMonitoring(stack, 'Monitoring', { broker });
+  new BrokerMonitoring(stack, 'Monitoring', { broker, prometheusLabels: { release: 'kube-prometheus-stack' } });
   const res = (kind: string, name?: string) => stack.node.findAll().find((c) => (c as any).terraformResourceType === kind && (!name || c.node.id.includes(name))) as TerraformResource;
   return { stack, broker, res };
 }
@@ -173,7 +173,7 @@ describe('suppressions and the engine', () => {
     kubernetesProvider(stack);
     const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } }, allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public demo broker at the trade fair' }] }));
     new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
-    new BrokerMonitoring(stack, 'Monitoring', { broker });
+    new BrokerMonitoring(stack, 'Monitoring', { broker, prometheusLabels: { release: 'kube-prometheus-stack' } });
     const r = evaluate(stack);
     assert.deepEqual(openRules(r), []);
     const row = r.rows.find((x) => x.rule === 'NET-2' && x.suppressed)!;

@@ -31,7 +31,7 @@ const withExporter = () => buildMosquitto(minimalBrokerProps({ metricsExporter: 
 describe('alert rules and dashboard (MON-1, MON-2)', () => {
   const b = withExporter();
   const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': 'mosquitto' };
-  const mon = buildMonitoring({ broker: b.resolved, selectorLabels: selector, dashboard: true });
+  const mon = buildMonitoring({ broker: b.resolved, selectorLabels: selector, dashboard: true, prometheusLabels: { release: 'kube-prometheus-stack' } });
   const exprs = [...mon.rules.map((r) => r.expr), ...mon.dashboardQueries];
 
   it('every expression parses with the Prometheus PromQL grammar', () => {
@@ -54,7 +54,7 @@ describe('alert rules and dashboard (MON-1, MON-2)', () => {
     assert.match(mon.rules.find((r) => r.alert === 'MqttCertificateExpiring')!.expr, /< 14 \* 86400/);
   });
   it('without the exporter only rules on kube-state-metrics and cert-manager remain', () => {
-    const m = buildMonitoring({ broker: buildMosquitto(minimalBrokerProps()).resolved, selectorLabels: selector });
+    const m = buildMonitoring({ broker: buildMosquitto(minimalBrokerProps()).resolved, selectorLabels: selector, prometheusLabels: {} });
     assert.deepEqual(m.rules.map((r) => r.alert).sort(), ['MqttBrokerNotReady', 'MqttBrokerRestarting', 'MqttCertificateExpiring']);
     assert.ok(!m.objects.some((o) => o.kind === 'PodMonitor'));
   });
