@@ -22,6 +22,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq -t bookworm-backports mosquitto mosquitto-clients >/dev/null
 apt-get install -y -qq openssl erlang-base >/dev/null
+# promtool (check rules) ships with Debian's prometheus package.
+apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 # The Debian package starts a system broker on 1883; tests start their own on other ports.
 (systemctl stop mosquitto 2>/dev/null || service mosquitto stop 2>/dev/null || pkill -x mosquitto) >/dev/null 2>&1 || true
 echo "setup-peers: $(mosquitto -h | head -1); erl $(erl -noshell -eval 'io:format("~s",[erlang:system_info(otp_release)]),halt().')"

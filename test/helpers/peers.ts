@@ -25,6 +25,7 @@ export const missing = {
   openssl: run('openssl', ['version']) === undefined ? 'openssl is not installed: run scripts/setup-peers.sh' : undefined,
   erl: run('erl', ['-noshell', '-eval', 'halt().']) === undefined ? 'erl (Erlang) is not installed: run scripts/setup-peers.sh (Debian erlang-base)' : undefined,
   terraform: run('terraform', ['version']) === undefined ? 'terraform is not on the PATH' : undefined,
+  promtool: run('promtool', ['--version']) === undefined ? 'promtool is not installed: run scripts/setup-peers.sh (Debian prometheus)' : undefined,
 };
 
 /** Both mosquitto and openssl (the local bundle needs openssl for its throwaway PKI). */
