@@ -6,6 +6,7 @@
 import { aclUsers, auditContext, forEachLocal } from './rules.js';
 import type { ListenerView } from './view.js';
 import { emqxListeners } from './emqx-view.js';
+import { operationsOf, type Operations } from './operations.js';
 
 export interface Exposure {
   readonly stack: string;
@@ -19,6 +20,8 @@ export interface Exposure {
   readonly monitoring: { alerts: string[]; podMonitors: string[]; alarms: string[]; logMetricFilters: string[] };
   readonly clusters: { name: string; publicEndpoint: boolean; publicCidrs: string[]; logTypes: string[] }[];
   readonly vpcs: { path: string; cidr: string; flowLogs: boolean }[];
+  /** Alarm targets, rule selectors, teardown and cost drivers (operations.ts). */
+  readonly operations?: Operations;
 }
 
 const peer = (f: any): string =>
@@ -104,6 +107,7 @@ export function exposureOf(stack: string, json: any): Exposure {
     },
     clusters: res('aws_eks_cluster').map((r) => ({ name: String(r.config.name), publicEndpoint: r.config.vpc_config?.endpoint_public_access === true, publicCidrs: r.config.vpc_config?.public_access_cidrs ?? [], logTypes: r.config.enabled_cluster_log_types ?? [] })),
     vpcs: res('aws_vpc').map((v) => ({ path: v.path, cidr: String(v.config.cidr_block), flowLogs: res('aws_flow_log').some((f) => String(f.config.vpc_id).includes(v.id)) })),
+    operations: operationsOf(json),
   };
 }
 

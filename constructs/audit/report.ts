@@ -1,6 +1,7 @@
 /** The per-stack security report for pull requests (baseline REV-1), as Markdown. */
 import type { AuditResult } from './engine.js';
 import { ruleInWords, type Exposure } from './exposure.js';
+import { renderOperations } from './operations.js';
 
 const esc = (s: string) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = (head: string[], rows: string[][]) => (rows.length ? [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') : '_none_');
@@ -33,6 +34,7 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
     for (const k of e.clusters) L.push(`- EKS ${k.name}: API endpoint ${k.publicEndpoint ? `**public** (${k.publicCidrs.join(', ')})` : 'private'}; control-plane logs ${k.logTypes.join(', ') || '**none**'}`);
   }
   L.push('', '## Monitoring and alerts', '', `- Prometheus alerts: ${e.monitoring.alerts.join(', ') || '_none in this stack_'}`, `- PodMonitors: ${e.monitoring.podMonitors.join(', ') || '_none_'}`, `- CloudWatch alarms: ${e.monitoring.alarms.join(', ') || '_none_'}`, `- Log metric filters: ${e.monitoring.logMetricFilters.join('; ') || '_none_'}`, '');
+  if (e.operations) L.push(...renderOperations(e.operations));
   if (a) {
     const open = a.rows.filter((r) => r.status === 'non-compliant' && !r.suppressed);
     const supp = a.rows.filter((r) => r.suppressed);
