@@ -4,15 +4,15 @@
  * in DIR. `mosquitto -c DIR/config/mosquitto.conf` starts from it unchanged.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { defaultMosquittoOptions } from '../stacks/defaults.js';
-import { renderMosquittoFiles, type ClientAuth, type MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
+import { CLIENT_AUTH_MODES, renderMosquittoFiles, type ClientAuth, type MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import { generateLocalPassword, hashPasswordLine } from '../constructs/mosquitto/passwd.js';
-import { FortressError } from '../constructs/core/errors.js';
 import { examplesFor } from '../constructs/policy/examples.js';
 import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';
 import { createCa, issueLeaf } from './lib/pki.js';
+import { isEntry, parseCli, runMain, UsageError, writeDirAtomically } from './lib/cli.js';
 
 export interface LocalUser {
   readonly username: string;
@@ -125,33 +125,82 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   return bundle;
 }
 
-function parseArgs(argv: string[]): LocalBundleOptions {
-  let out: string | undefined;
+export const LOCAL_USAGE = `npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]
+
+Renders the default stack's exact broker configuration for a local Mosquitto into DIR:
+config/mosquitto.conf (listeners on 127.0.0.1), ACL and hashed password files, a throwaway CA and
+server certificate (openssl), client certificates for certificate modes, and bundle.json (host,
+port, CA file, users with fresh passwords). Start it with: mosquitto -c DIR/config/mosquitto.conf
+DIR is written whole or not at all: it must not exist, be empty, or hold an earlier bundle
+(bundle.json), which is then replaced.
+
+  --out DIR             output directory (required)
+  --port N              TLS port, 1024 to 65533 (default 8883); the metrics listener uses N+1 and
+                        the certificate listener of password-or-certificate N+2
+  --client-auth MODE    ${CLIENT_AUTH_MODES.join(' | ')} (default: the stack's)
+  --mtls                shorthand for --client-auth password-and-certificate
+  --dynamic-security    the dynamic-security plugin instead of the ACL file
+  -h, --help            print this help and change nothing`;
+
+/** Parses the command line; every mistake is a one-line usage error, before anything is written. */
+export function parseLocalArgs(argv: string[]): LocalBundleOptions {
+  const { values } = parseCli(
+    {
+      command: 'npm run local --',
+      usage: LOCAL_USAGE,
+      options: { out: { type: 'string' }, port: { type: 'string' }, mtls: { type: 'boolean' }, 'client-auth': { type: 'string' }, 'dynamic-security': { type: 'boolean' } },
+    },
+    argv,
+  );
+  const out = values.out;
+  if (!out) throw new UsageError('--out DIR is required. Usage: npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]');
+  // The path is written into mosquitto.conf and bundle.json: no characters those cannot hold.
+  if (/["\\\s]/.test(resolve(out))) throw new UsageError(`--out ${JSON.stringify(out)}: the path may not contain white space, quotes or backslashes (it is written into mosquitto.conf).`);
   let port: number | undefined;
-  let mtls = false;
-  let dynsec = false;
-  let clientAuth: ClientAuth | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--out') out = argv[++i];
-    else if (a === '--port') port = Number(argv[++i]);
-    else if (a === '--mtls') mtls = true;
-    else if (a === '--client-auth') clientAuth = argv[++i] as ClientAuth;
-    else if (a === '--dynamic-security') dynsec = true;
-    else throw new FortressError('USAGE', `unknown argument ${a}. Usage: npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]`);
+  if (values.port !== undefined) {
+    port = /^\d+$/.test(values.port) ? Number(values.port) : NaN;
+    if (!Number.isInteger(port) || port < 1024 || port > 65533) throw new UsageError(`--port must be an integer from 1024 to 65533, got ${JSON.stringify(values.port)}.`);
   }
-  if (!out) throw new FortressError('USAGE', 'usage: npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]');
-  if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65534)) throw new FortressError('USAGE', `--port must be an integer from 1024 to 65534, got ${port}`);
-  return { out, ...(port !== undefined ? { port } : {}), mtls, ...(clientAuth ? { clientAuth } : {}), ...(dynsec ? { broker: { ...defaultMosquittoOptions(), aclMode: 'dynamic-security' as const } } : {}) };
+  const mode = values['client-auth'];
+  if (mode !== undefined && !(CLIENT_AUTH_MODES as readonly string[]).includes(mode)) throw new UsageError(`--client-auth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got ${JSON.stringify(mode)}.`);
+  if (mode !== undefined && values.mtls) throw new UsageError('--mtls and --client-auth both set the client authentication; give one.');
+  return {
+    out,
+    ...(port !== undefined ? { port } : {}),
+    mtls: Boolean(values.mtls),
+    ...(mode ? { clientAuth: mode as ClientAuth } : {}),
+    ...(values['dynamic-security'] ? { broker: { ...defaultMosquittoOptions(), aclMode: 'dynamic-security' as const } } : {}),
+  };
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) {
-  try {
-    const b = createLocalBundle(parseArgs(process.argv.slice(2)));
-    console.log(`bundle written: ${resolve(b.config, '..', '..', 'bundle.json')}\nstart it with: mosquitto -c ${b.config}`);
-  } catch (e) {
-    console.error(e instanceof FortressError ? `error ${e.code}: ${e.message}` : e);
-    process.exit(1);
-  }
+/**
+ * Writes the bundle atomically: rendered in a temporary sibling of DIR, its absolute paths then
+ * pointed at DIR, and the whole folder renamed into place only when complete. A refused option
+ * (say --port 1883) leaves nothing behind.
+ */
+export async function writeLocalBundle(o: LocalBundleOptions): Promise<LocalBundle> {
+  const dest = resolve(o.out);
+  return writeDirAtomically(dest, { what: '--out', replaceable: (d) => existsSync(join(d, 'bundle.json')) }, (tmp) => {
+    createLocalBundle({ ...o, out: tmp });
+    const rewrite = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) rewrite(p);
+        else if (e.isFile()) {
+          const text = readFileSync(p, 'utf8');
+          if (text.includes(tmp)) writeFileSync(p, text.split(tmp).join(dest));
+        }
+      }
+    };
+    rewrite(tmp);
+    return JSON.parse(readFileSync(join(tmp, 'bundle.json'), 'utf8')) as LocalBundle;
+  });
 }
+
+export async function main(argv: string[]): Promise<number> {
+  const b = await writeLocalBundle(parseLocalArgs(argv));
+  console.log(`bundle written: ${resolve(b.config, '..', '..', 'bundle.json')}\nstart it with: mosquitto -c ${b.config}`);
+  return 0;
+}
+
+if (isEntry(import.meta.url)) await runMain(main);

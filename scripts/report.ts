@@ -1,52 +1,110 @@
 /**
  * `npm run report`: synthesizes the default app and writes, per stack, security-report.md,
  * security-report.sarif and the audit result next to cdk.tf.json.
- * `npm run report -- --diff BEFORE AFTER`: compares two synthesized outputs (cdktf.out dirs) and
- * prints what changed in exposure, widening changes first.
+ * `npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]`: compares two synthesized
+ * outputs (cdktf.out dirs) and prints what changed in exposure, widening changes first.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp } from '../stacks/main.js';
-import { readStackOutput, writeAuditResults, writeReports } from '../stacks/artifacts.js';
+import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
+import type { AuditResult } from '../constructs/audit/engine.js';
 import { exposureOf } from '../constructs/audit/exposure.js';
-import { diffExposure, renderDiff } from '../constructs/audit/diff.js';
+import { diffExposure, renderExposureDiff, stackDiff, type ExposureDiff } from '../constructs/audit/diff.js';
 import { FortressError } from '../constructs/core/errors.js';
+import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function diffOutputs(before: string, after: string): { markdown: string; widening: number } {
-  const stacks = (d: string) => (existsSync(join(d, 'stacks')) ? readdirSync(join(d, 'stacks')) : []);
-  const names = [...new Set([...stacks(before), ...stacks(after)])].sort();
-  let widening = 0;
-  const parts = [`# Exposure diff`, '', `before: \`${before}\`, after: \`${after}\``, ''];
-  for (const n of names) {
-    const load = (d: string) => (existsSync(join(d, 'stacks', n, 'cdk.tf.json')) ? readStackOutput(join(d, 'stacks', n)) : undefined);
-    const b = load(before);
-    const a = load(after);
-    const changes = diffExposure(b && exposureOf(n, b.json), a && exposureOf(n, a.json), b?.audit, a?.audit);
-    widening += changes.filter((c) => c.widens).length;
-    parts.push(renderDiff(n, changes));
-  }
-  return { markdown: parts.join('\n'), widening };
+export const REPORT_USAGE = `npm run report -- [--out DIR]
+npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]
+
+Without --diff: synthesizes the default stacks into DIR (default cdktf.out, replaced whole) and
+writes next to each stack's cdk.tf.json: security-report.md, security-report.sarif and
+mqtt-fortress-audit.json.
+
+--diff BEFORE AFTER: compares two synthesized outputs (directories holding stacks/<stack>/cdk.tf.json,
+e.g. cdktf.out of the base branch and of the pull request) and prints what changed in exposure,
+widening changes first.
+  --json            print the result as JSON (version 1: before, after, widening, stacks[] with
+                    stack, status, widening, changes[] of {widens, area, text})
+  --fail-on widen   exit 2 when any change widens exposure, 0 when none does
+
+Exit codes: 0 done; 1 bad input or error (one line on stderr); 2 widening found with --fail-on widen.
+  -h, --help        print this help and change nothing`;
+
+interface LoadedStack {
+  readonly json: any;
+  readonly audit: AuditResult | undefined;
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) {
-  try {
-    const args = process.argv.slice(2);
-    if (args[0] === '--diff') {
-      if (args.length !== 3) throw new FortressError('USAGE', 'usage: npm run report -- --diff BEFORE_OUTDIR AFTER_OUTDIR');
-      const { markdown, widening } = diffOutputs(args[1]!, args[2]!);
-      process.stdout.write(markdown);
-      console.error(`${widening} change(s) widen exposure`);
-    } else {
-      const app = buildApp();
-      app.synth();
-      writeAuditResults(app);
-      for (const f of writeReports(app, version)) console.log(`wrote ${f}`);
+/** Reads every stack of a synthesized output; one clear error for a missing dir or broken JSON. */
+export function loadOutput(label: string, dir: string): Map<string, LoadedStack> {
+  if (!existsSync(dir)) throw new FortressError('DIFF_INPUT', `${label} directory ${dir} does not exist; pass a synthesized output such as cdktf.out.`);
+  if (!statSync(dir).isDirectory()) throw new FortressError('DIFF_INPUT', `${label} ${dir} is not a directory; pass a synthesized output such as cdktf.out.`);
+  const stacksDir = join(dir, 'stacks');
+  const names = existsSync(stacksDir) ? readdirSync(stacksDir).filter((n) => existsSync(join(stacksDir, n, 'cdk.tf.json'))).sort() : [];
+  if (!names.length) throw new FortressError('DIFF_INPUT', `${label} directory ${dir} holds no synthesized stack (no ${join(dir, 'stacks', '<stack>', 'cdk.tf.json')}); run npm run synth -- --out ${dir} first.`);
+  const out = new Map<string, LoadedStack>();
+  const parse = (file: string) => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new FortressError('DIFF_INPUT', `${label}: ${file} is not valid JSON (${e.message.split('\n')[0]}); synthesize that output again.`);
+      throw e;
     }
-  } catch (e) {
-    console.error(e instanceof FortressError ? `error ${e.code}: ${e.message}` : e);
-    process.exit(1);
+  };
+  for (const n of names) {
+    const auditFile = join(stacksDir, n, AUDIT_FILE);
+    out.set(n, { json: parse(join(stacksDir, n, 'cdk.tf.json')), audit: existsSync(auditFile) ? (parse(auditFile) as AuditResult) : undefined });
   }
+  return out;
 }
+
+/** The exposure diff between two synthesized outputs. */
+export function diffResult(before: string, after: string): ExposureDiff {
+  const b = loadOutput('BEFORE', before);
+  const a = loadOutput('AFTER', after);
+  const stacks = [...new Set([...b.keys(), ...a.keys()])].sort().map((n) => {
+    const [x, y] = [b.get(n), a.get(n)];
+    const changes = diffExposure(x && exposureOf(n, x.json), y && exposureOf(n, y.json), x?.audit, y?.audit);
+    return stackDiff(n, changes, { before: Boolean(x), after: Boolean(y) });
+  });
+  return { version: 1, before, after, widening: stacks.reduce((n, s) => n + s.widening, 0), stacks };
+}
+
+export function diffOutputs(before: string, after: string): { markdown: string; widening: number; result: ExposureDiff } {
+  const result = diffResult(before, after);
+  return { markdown: renderExposureDiff(result), widening: result.widening, result };
+}
+
+const SPEC = {
+  command: 'npm run report --',
+  usage: REPORT_USAGE,
+  positionals: true,
+  options: { diff: { type: 'boolean' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' }, out: { type: 'string' } },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(SPEC, argv);
+  if (values.diff) {
+    if (positionals.length !== 2) throw new UsageError(`--diff needs two directories, BEFORE and AFTER; got ${positionals.length}. Usage: npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]`);
+    if (values.out) throw new UsageError('--out applies to the report, not to --diff (which only reads).');
+    const failOn = values['fail-on'];
+    if (failOn !== undefined && failOn !== 'widen') throw new UsageError(`--fail-on accepts only "widen", got ${JSON.stringify(failOn)}.`);
+    const { markdown, result } = diffOutputs(positionals[0]!, positionals[1]!);
+    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : markdown);
+    console.error(`${result.widening} change(s) widen exposure`);
+    return failOn === 'widen' && result.widening > 0 ? 2 : 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; directories are given only with --diff BEFORE AFTER.`);
+  if (values.json || values['fail-on'] !== undefined) throw new UsageError('--json and --fail-on apply only to --diff BEFORE AFTER.');
+  const out = values.out ?? 'cdktf.out';
+  // Loaded only here: the diff mode reads JSON and needs none of the stacks.
+  const { summaryLine, synthDefaultApp } = await import('./lib/synth-out.js');
+  const { summary, extra } = await synthDefaultApp(out, (app, finalOutdir) => writeReports(app, version, process.cwd(), finalOutdir));
+  for (const s of summary) console.log(summaryLine(s));
+  for (const f of extra ?? []) console.log(`wrote ${f}`);
+  return 0;
+}
+
+if (isEntry(import.meta.url)) await runMain(main);

@@ -31,23 +31,29 @@ export function readStackOutput(dir: string): { json: any; text: string; audit: 
   return { json: JSON.parse(text), text, audit: existsSync(auditPath) ? (JSON.parse(readFileSync(auditPath, 'utf8')) as AuditResult) : undefined };
 }
 
-/** security-report.md and security-report.sarif per stack; returns the files written. */
-export function writeReports(app: App, version: string, repoRoot = process.cwd()): string[] {
+/**
+ * security-report.md and security-report.sarif per stack; returns the files written.
+ * `finalOutdir`: where app.outdir will be moved after writing (an atomic output); SARIF locations
+ * and the returned paths name files there.
+ */
+export function writeReports(app: App, version: string, repoRoot = process.cwd(), finalOutdir = app.outdir): string[] {
   const written: string[] = [];
   for (const s of stacksOf(app)) {
     const dir = stackDir(app, s);
+    const finalDir = join(finalOutdir, 'stacks', s.node.id);
     const { json, text, audit } = readStackOutput(dir);
-    const md = join(dir, 'security-report.md');
-    const sarif = join(dir, 'security-report.sarif');
-    writeFileSync(md, renderReport(exposureOf(s.node.id, json), audit));
-    if (audit) writeFileSync(sarif, JSON.stringify(renderSarif([{ audit, artifact: relative(repoRoot, join(dir, 'cdk.tf.json')), text }], version), null, 2) + '\n');
-    written.push(md, ...(audit ? [sarif] : []));
+    writeFileSync(join(dir, 'security-report.md'), renderReport(exposureOf(s.node.id, json), audit));
+    if (audit) writeFileSync(join(dir, 'security-report.sarif'), JSON.stringify(renderSarif([{ audit, artifact: relative(repoRoot, join(finalDir, 'cdk.tf.json')), text }], version), null, 2) + '\n');
+    written.push(join(finalDir, 'security-report.md'), ...(audit ? [join(finalDir, 'security-report.sarif')] : []));
   }
   return written;
 }
 
-/** kubernetes.yaml per stack: every Kubernetes object as plain YAML, for external scanners. */
-export function writeKubernetesYaml(app: App): string[] {
+/**
+ * kubernetes.yaml per stack: every Kubernetes object as plain YAML, for external scanners.
+ * Returns the files written, named under `finalOutdir` (see {@link writeReports}).
+ */
+export function writeKubernetesYaml(app: App, finalOutdir = app.outdir): string[] {
   const written: string[] = [];
   for (const s of stacksOf(app)) {
     const objs = k8sObjectsOf(s);
@@ -55,7 +61,7 @@ export function writeKubernetesYaml(app: App): string[] {
     const file = join(stackDir(app, s), 'kubernetes.yaml');
     const docs = objs.map((o) => `# ${o.path} (${o.via === 'typed' ? o.resource.terraformResourceType : 'kubernetes_manifest'})\n${stringify(Tokenization.resolve(o.object, { scope: s, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }), { lineWidth: 0 })}`);
     writeFileSync(file, docs.join('---\n'));
-    written.push(file);
+    written.push(join(finalOutdir, 'stacks', s.node.id, 'kubernetes.yaml'));
   }
   return written;
 }

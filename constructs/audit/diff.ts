@@ -37,7 +37,9 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
     else {
       for (const p of e.ports.filter((p) => !old.ports.includes(p))) add(true, 'endpoint', `${epKey(e)}: new port ${p}`);
       if (old.type !== 'LoadBalancer' && e.type === 'LoadBalancer') add(true, 'endpoint', `${epKey(e)}: now a ${e.scheme ?? 'default'} load balancer`);
-      if (old.scheme === 'internal' && e.scheme !== 'internal') add(true, 'endpoint', `${epKey(e)}: load balancer scheme ${old.scheme} -> ${e.scheme ?? 'default (internet-facing)'}`);
+      // A scheme only matters while the endpoint is a load balancer on both sides.
+      if (old.type === 'LoadBalancer' && e.type === 'LoadBalancer' && old.scheme === 'internal' && e.scheme !== 'internal') add(true, 'endpoint', `${epKey(e)}: load balancer scheme ${old.scheme} -> ${e.scheme ?? 'default (internet-facing)'}`);
+      if (old.type === 'LoadBalancer' && e.type !== 'LoadBalancer') add(false, 'endpoint', `${epKey(e)}: no longer a load balancer (${e.type})`);
       for (const r of e.sourceRanges.filter((r) => !covered(r, old.sourceRanges))) add(true, 'source range', `${epKey(e)}: source range ${r} added`);
     }
   }
@@ -87,7 +89,42 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   return ch.sort((x, y) => Number(y.widens) - Number(x.widens));
 }
 
-export function renderDiff(stack: string, changes: ExposureChange[]): string {
+/** One stack's entry of an {@link ExposureDiff}. */
+export interface StackDiff {
+  readonly stack: string;
+  /** `added` / `removed`: the stack exists on one side only. */
+  readonly status: 'added' | 'removed' | 'changed' | 'unchanged';
+  /** Number of changes that widen exposure. */
+  readonly widening: number;
+  readonly changes: readonly ExposureChange[];
+}
+
+/**
+ * The result of comparing two synthesized outputs: what `report --diff --json` prints. Versioned;
+ * new fields may be added (for example per-stack access gained and lost, or reachability), and
+ * existing fields keep their meaning within a version.
+ */
+export interface ExposureDiff {
+  readonly version: 1;
+  readonly before: string;
+  readonly after: string;
+  /** Total number of widening changes over every stack: the gate of `--fail-on widen`. */
+  readonly widening: number;
+  readonly stacks: readonly StackDiff[];
+}
+
+/** Builds the per-stack entry from the changes of one stack. */
+export function stackDiff(stack: string, changes: readonly ExposureChange[], present: { before: boolean; after: boolean }): StackDiff {
+  const status = !present.before ? 'added' : !present.after ? 'removed' : changes.length ? 'changed' : 'unchanged';
+  return { stack, status, widening: changes.filter((c) => c.widens).length, changes };
+}
+
+/** The whole diff as Markdown, widening changes first in each stack. */
+export function renderExposureDiff(d: ExposureDiff): string {
+  return [`# Exposure diff`, '', `before: \`${d.before}\`, after: \`${d.after}\``, '', ...d.stacks.map((s) => renderDiff(s.stack, s.changes))].join('\n');
+}
+
+export function renderDiff(stack: string, changes: readonly ExposureChange[]): string {
   const L = [`## Exposure changes: \`${stack}\``, ''];
   if (!changes.length) return [...L, '_no change in exposure_', ''].join('\n');
   const w = changes.filter((c) => c.widens);

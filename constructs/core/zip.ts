@@ -23,14 +23,15 @@ export function crc32(buf: Uint8Array): number {
 
 export interface ZipEntry {
   readonly name: string;
-  readonly data: Buffer;
+  /** File content, as bytes. */
+  readonly data: Uint8Array;
 }
 
 /** 1980-01-01 00:00, the earliest DOS date: fixed so the archive is reproducible. */
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
-export function zip(entries: readonly ZipEntry[]): Buffer {
+export function zip(entries: readonly ZipEntry[]): Uint8Array {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -3,15 +3,21 @@
  * validated against the Kubernetes or CRD schema, then mapped to the Terraform provider's typed
  * resources in one place ({@link toTypedConfig}). The same objects give the plain YAML export.
  *
- * Validators load on first use, one kind at a time, and a passed validation is remembered by
- * content hash (with the schema packages' versions) in node_modules/.cache/mqtt-fortress, so a
- * repeated synth skips loading validators for unchanged objects (about 100 ms of the default
- * app). A failure is never cached. FORTRESS_VALIDATION_CACHE=off disables the cache.
+ * Validators load on first use, one kind at a time. A passed validation is remembered in
+ * node_modules/.cache/mqtt-fortress/validated-objects-v2.json so a repeated synth skips loading
+ * validators for unchanged objects (about 100 ms of the default app). The key of an entry is
+ * SHA-256 over: the cache format, the apiVersion/kind, the schema module and the version of the
+ * package it was actually loaded from, and the object's JSON. So an entry is valid wherever it is
+ * read: several projects sharing one node_modules share correct entries, never each other's
+ * schemas. Only the kubernetes-models schemas are cached; a failure and a validator registered
+ * with registerSchema() are never cached. Writes go to a temporary file renamed into place, merged
+ * with what another process saved meanwhile. Off when FORTRESS_VALIDATION_CACHE=off, and in CI
+ * (the CI environment variable set) unless FORTRESS_VALIDATION_CACHE=on.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FortressError } from '../core/errors.js';
 
@@ -23,12 +29,30 @@ export interface K8sObject {
 }
 
 type Validator = (obj: K8sObject) => void;
-const validators = new Map<string, () => Validator>();
+/** A schema: `salt` identifies it for the cache (undefined: never cached). */
+interface Schema {
+  readonly load: () => Validator;
+  readonly salt: () => string | undefined;
+}
+const validators = new Map<string, Schema>();
 const require = createRequire(import.meta.url);
 
-/** Registers the schema validator for an apiVersion/kind. */
+/** Registers the schema validator for an apiVersion/kind. Its results are never cached. */
 export function registerSchema(apiVersion: string, kind: string, validate: Validator): void {
-  validators.set(`${apiVersion}/${kind}`, () => validate);
+  validators.set(`${apiVersion}/${kind}`, { load: () => validate, salt: () => undefined });
+}
+
+/** `name@version` of the package that holds a resolved file. */
+function packageOf(file: string): string {
+  for (let d = dirname(file); d !== dirname(d); d = dirname(d)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name && pkg.version) return `${pkg.name}@${pkg.version}`;
+    } catch {
+      /* no package.json here: go up */
+    }
+  }
+  return 'unknown';
 }
 
 /**
@@ -37,13 +61,18 @@ export function registerSchema(apiVersion: string, kind: string, validate: Valid
  */
 export function registerModelSchema(apiVersion: string, kind: string, module: string, exportName = kind): void {
   let loaded: Validator | undefined;
-  validators.set(`${apiVersion}/${kind}`, () => {
-    if (!loaded) {
-      const mod = require(fileURLToPath(import.meta.resolve(module))) as Record<string, new (data: never) => { validate(): void }>;
-      const Cls = mod[exportName]!;
-      loaded = (obj) => new Cls(obj as never).validate();
-    }
-    return loaded;
+  let file: string | undefined;
+  const resolved = () => (file ??= fileURLToPath(import.meta.resolve(module)));
+  validators.set(`${apiVersion}/${kind}`, {
+    load: () => {
+      if (!loaded) {
+        const mod = require(resolved()) as Record<string, new (data: never) => { validate(): void }>;
+        const Cls = mod[exportName]!;
+        loaded = (obj) => new Cls(obj as never).validate();
+      }
+      return loaded;
+    },
+    salt: () => `${apiVersion}/${kind} ${module}#${exportName} ${packageOf(resolved())}`,
   });
 }
 
@@ -55,65 +84,70 @@ registerModelSchema('apps/v1', 'StatefulSet', 'kubernetes-models/apps/v1/Statefu
 registerModelSchema('networking.k8s.io/v1', 'NetworkPolicy', 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy');
 registerModelSchema('policy/v1', 'PodDisruptionBudget', 'kubernetes-models/policy/v1/PodDisruptionBudget');
 
-const SCHEMA_PACKAGES = ['kubernetes-models', '@kubernetes-models/external-secrets', '@kubernetes-models/cert-manager', '@kubernetes-models/prometheus-operator'];
+export const VALIDATION_CACHE_FORMAT = 'mqtt-fortress validated-objects v2';
+const MAX_ENTRIES = 20000;
 
-class ValidationCache {
-  private readonly file: string | undefined;
+/** Whether the cache is used: FORTRESS_VALIDATION_CACHE=on|off, else off in CI, else on. */
+export function validationCacheEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  const v = env.FORTRESS_VALIDATION_CACHE;
+  if (v === 'off') return false;
+  if (v === 'on') return true;
+  return !env.CI || env.CI === 'false' || env.CI === '0';
+}
+
+/** The passed-validation cache (see the module comment). Exported for its tests. */
+export class ValidationCache {
   private seen: Set<string> | undefined;
-  private dirty = false;
-  private salt = '';
+  private added = new Set<string>();
+  private hooked = false;
 
-  constructor() {
-    const dir = join(process.cwd(), 'node_modules');
-    this.file = process.env.FORTRESS_VALIDATION_CACHE === 'off' || !existsSync(dir) ? undefined : join(dir, '.cache', 'mqtt-fortress', 'validated-objects.json');
+  /** `file`: undefined disables the cache. */
+  constructor(public readonly file: string | undefined) {}
+
+  static key(salt: string, obj: K8sObject): string {
+    return createHash('sha256').update(VALIDATION_CACHE_FORMAT).update('\0').update(salt).update('\0').update(JSON.stringify(obj)).digest('base64url');
   }
 
-  private load(): Set<string> {
-    if (this.seen) return this.seen;
-    this.salt = SCHEMA_PACKAGES.map((p) => {
-      try {
-        return `${p}@${(JSON.parse(readFileSync(join(process.cwd(), 'node_modules', p, 'package.json'), 'utf8')) as { version: string }).version}`;
-      } catch {
-        return `${p}@none`;
-      }
-    }).join(',');
+  private read(): string[] {
     try {
-      this.seen = new Set(this.file ? (JSON.parse(readFileSync(this.file, 'utf8')) as string[]) : []);
+      const v = JSON.parse(readFileSync(this.file!, 'utf8')) as unknown;
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
     } catch {
-      this.seen = new Set();
+      return []; // missing or corrupt (a torn write of an older version): start empty
     }
-    return this.seen;
   }
 
-  key(obj: K8sObject): string | undefined {
-    if (!this.file) return undefined;
-    this.load();
-    return createHash('sha256').update(this.salt).update(JSON.stringify(obj)).digest('base64url');
+  has(key: string): boolean {
+    if (!this.file) return false;
+    this.seen ??= new Set(this.read());
+    return this.seen.has(key);
   }
 
-  has(key: string | undefined): boolean {
-    return key !== undefined && this.load().has(key);
+  add(key: string): void {
+    if (!this.file) return;
+    this.added.add(key);
+    if (!this.hooked) process.once('exit', () => this.save());
+    this.hooked = true;
   }
 
-  add(key: string | undefined): void {
-    if (!key || !this.file) return;
-    this.load().add(key);
-    if (!this.dirty) process.once('exit', () => this.save());
-    this.dirty = true;
-  }
-
-  private save(): void {
-    if (!this.file || !this.seen) return;
+  /** Merges this process's entries into the file as it is now, through a temporary file and a rename. */
+  save(): void {
+    if (!this.file || !this.added.size) return;
+    const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      mkdirSync(join(this.file, '..'), { recursive: true });
-      writeFileSync(this.file, JSON.stringify([...this.seen].slice(-20000)));
+      mkdirSync(dirname(this.file), { recursive: true });
+      const merged = [...new Set([...this.read(), ...this.added])].slice(-MAX_ENTRIES);
+      writeFileSync(tmp, JSON.stringify(merged));
+      renameSync(tmp, this.file);
+      this.added.clear();
     } catch {
-      /* a read-only node_modules only costs speed */
+      rmSync(tmp, { force: true }); // a read-only node_modules only costs speed
     }
   }
 }
 
-const cache = new ValidationCache();
+const cacheDir = join(process.cwd(), 'node_modules');
+const cache = new ValidationCache(validationCacheEnabled() && existsSync(cacheDir) ? join(cacheDir, '.cache', 'mqtt-fortress', 'validated-objects-v2.json') : undefined);
 
 /**
  * Validates an object against its schema. Fails closed: a kind without a registered schema is
@@ -121,14 +155,15 @@ const cache = new ValidationCache();
  */
 export function validateK8sObject(obj: K8sObject): void {
   const ref = `${obj.kind} ${obj.metadata?.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata?.name}`;
-  const load = validators.get(`${obj.apiVersion}/${obj.kind}`);
-  if (!load) throw new FortressError('K8S_NO_SCHEMA', `${ref}: no schema is registered for ${obj.apiVersion}/${obj.kind}, so it cannot be validated. Register one with registerSchema().`);
-  const key = cache.key(obj);
-  if (cache.has(key)) return;
+  const schema = validators.get(`${obj.apiVersion}/${obj.kind}`);
+  if (!schema) throw new FortressError('K8S_NO_SCHEMA', `${ref}: no schema is registered for ${obj.apiVersion}/${obj.kind}, so it cannot be validated. Register one with registerSchema().`);
+  const salt = cache.file ? schema.salt() : undefined;
+  const key = salt === undefined ? undefined : ValidationCache.key(salt, obj);
+  if (key !== undefined && cache.has(key)) return;
   try {
-    load()(obj);
+    schema.load()(obj);
   } catch (e) {
     throw new FortressError('K8S_SCHEMA', `${ref} does not match the Kubernetes schema: ${(e as Error).message}`);
   }
-  cache.add(key);
+  if (key !== undefined) cache.add(key);
 }

@@ -1,7 +1,7 @@
 /** prometheus-operator objects and the Grafana dashboard for a broker (pure). */
 import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
 import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
-import { mosquittoAlertRules, type AlertRule } from './rules.js';
+import { certificateSeries, mosquittoAlertRules, type AlertRule } from './rules.js';
 import { FortressError, show } from '../core/errors.js';
 
 registerModelSchema('monitoring.coreos.com/v1', 'PodMonitor', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor');
@@ -65,7 +65,7 @@ export function buildMonitoring(o: MonitoringObjectsOptions): MonitoringBuild {
           { title: 'Stored messages', expr: `broker_store_messages_count{${sel}}`, unit: 'short' },
         ]
       : []),
-    { title: 'Days until certificate expiry', expr: `(certmanager_certificate_expiration_timestamp_seconds{${sel}} - time()) / 86400`, unit: 'd' },
+    { title: 'Days until certificate expiry', expr: `(${certificateSeries('certmanager_certificate_expiration_timestamp_seconds', b.namespace)} - time()) / 86400`, unit: 'd' },
   ];
   if (o.dashboard) {
     const dashboard = {

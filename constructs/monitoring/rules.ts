@@ -22,6 +22,18 @@ export interface MosquittoAlertOptions {
   readonly certificateWarningDays?: number;
 }
 
+/**
+ * cert-manager's certificate series of one namespace, under both labellings: scraped with
+ * `honorLabels: true` the certificate's namespace is `namespace`; with `honorLabels: false` (the
+ * default of a ServiceMonitor) Prometheus keeps the target's namespace (cert-manager's own) in
+ * `namespace` and renames the certificate's to `exported_namespace`. The first branch requires
+ * `exported_namespace` to be absent, so a certificate of another namespace is never counted when
+ * cert-manager itself runs in this one.
+ */
+export function certificateSeries(metric: string, namespace: string): string {
+  return `(${metric}{namespace="${namespace}",exported_namespace=""} or ${metric}{exported_namespace="${namespace}"})`;
+}
+
 export function mosquittoAlertRules(o: MosquittoAlertOptions): AlertRule[] {
   const sel = `namespace="${o.namespace}"`;
   const pod = `namespace="${o.namespace}",pod=~"${o.name}-[0-9]+"`;
@@ -101,11 +113,11 @@ export function mosquittoAlertRules(o: MosquittoAlertOptions): AlertRule[] {
     const days = o.certificateWarningDays ?? 14;
     rules.push({
       alert: 'MqttCertificateExpiring',
-      expr: `certmanager_certificate_expiration_timestamp_seconds{${sel}} - time() < ${days} * 86400`,
+      expr: `${certificateSeries('certmanager_certificate_expiration_timestamp_seconds', o.namespace)} - time() < ${days} * 86400`,
       for: '1h',
       labels: { severity: 'critical' },
       annotations: {
-        summary: `A certificate in ${o.namespace} expires within ${days} days`,
+        summary: `Certificate {{ $labels.name }} in ${o.namespace} expires within ${days} days`,
         description: 'cert-manager renews 30 days before expiry by default, so this means renewal has been failing for two weeks.',
         runbook: `kubectl -n ${o.namespace} describe certificate; kubectl -n ${o.namespace} get certificaterequest,order,challenge; the issuer's status says why renewal fails.`,
       },

@@ -15,10 +15,10 @@ export const MOSQUITTO_PBKDF2_ITERATIONS = 101;
 /** Minimum length of a machine-generated password (baseline AUTH-2). */
 export const MIN_PASSWORD_LENGTH = 32;
 
-export function hashPasswordLine(username: string, password: string, opts: { salt?: Buffer; iterations?: number } = {}): string {
+export function hashPasswordLine(username: string, password: string, opts: { salt?: Uint8Array; iterations?: number } = {}): string {
   if (!username || /[:\s]/.test(username)) throw new FortressError('INVALID_USERNAME', `username ${JSON.stringify(username)} cannot go into a password file: it is empty or contains ":" or white space.`);
   if (/[\r\n]/.test(password)) throw new FortressError('INVALID_PASSWORD', `the password of ${username} contains a line break, which a password file cannot hold.`);
-  const salt = opts.salt ?? randomBytes(12);
+  const salt = Buffer.from(opts.salt ?? randomBytes(12));
   const iterations = opts.iterations ?? MOSQUITTO_PBKDF2_ITERATIONS;
   const hash = pbkdf2Sync(password, salt, iterations, 64, 'sha512');
   return `${username}:$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +16,39 @@ describe('the package is importable as a library', () => {
     const policy = await import('mqtt-fortress/policy');
     assert.ok('checkFilter' in policy);
   });
-  it('pins every dependency exactly', () => {
+  it('pins every dependency exactly; the packages whose classes cross the API are peer ranges, pinned here as dev dependencies', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     for (const [n, v] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) assert.match(String(v), /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/, `${n}@${v} is not an exact version`);
-    assert.equal(pkg.dependencies.cdktf, '0.21.0');
-    assert.equal(pkg.dependencies['@cdktf/provider-aws'], '20.1.0');
-    assert.equal(pkg.dependencies['@cdktf/provider-kubernetes'], '12.1.1');
+    // A consumer's own cdktf/constructs/provider must be the one the kit uses: two copies of
+    // constructs break at compile time (separate private declarations) and at run time.
+    const peers = { cdktf: '0.21.0', constructs: '10.4.2', '@cdktf/provider-aws': '20.1.0', '@cdktf/provider-kubernetes': '12.1.1' };
+    assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), Object.keys(peers).sort());
+    for (const [n, pin] of Object.entries(peers)) {
+      assert.equal(pkg.dependencies[n], undefined, `${n} must not be a dependency (a second copy for consumers)`);
+      assert.equal(pkg.devDependencies[n], pin, `${n} is pinned exactly as a dev dependency`);
+      assert.equal(pkg.peerDependencies[n], `^${pin}`, `${n}: the peer range starts at the tested pin`);
+    }
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+    assert.deepEqual(lock.packages[''].peerDependencies, pkg.peerDependencies, 'package-lock.json is in step with package.json');
+    for (const [n, pin] of Object.entries(peers)) assert.equal(lock.packages[`node_modules/${n}`].version, pin, `the lock installs ${n}@${pin}`);
+  });
+  it('every export has a default condition (CommonJS consumers on Node >= 20.19 require() it) and the package builds on pack and git install', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const [k, v] of Object.entries<any>(pkg.exports)) {
+      if (typeof v === 'string') continue;
+      assert.equal(v.default, v.import, `${k}: default condition equals import`);
+      assert.ok(existsSync(join(root, v.types)) && existsSync(join(root, v.default)), `${k}: files exist`);
+    }
+    assert.equal(pkg.scripts.prepare, 'npm run build', 'prepare builds dist for git installs and npm pack');
+    assert.ok(pkg.files.includes('LICENSE') && existsSync(join(root, 'LICENSE')) && existsSync(join(root, 'CHANGELOG.md')));
+  });
+  it('published type declarations use no Node types (consumers need no @types/node)', () => {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.d.ts') ? [join(d, e.name)] : []));
+    const offenders = walk(join(root, 'dist', 'constructs')).flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      return /\bBuffer\b|\bNodeJS\.|from ["']node:|reference types="node"/.test(text) ? [f.slice(root.length + 1)] : [];
+    });
+    assert.deepEqual(offenders, []);
   });
   it('the README example is the compiled example, verbatim, and it synthesizes', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
