@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fortress-promtool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const broker = buildMosquitto(minimalBrokerProps()).resolved;
-const mon = buildMonitoring({ broker, selectorLabels: { 'app.kubernetes.io/name': 'mosquitto' } });
+const mon = buildMonitoring({ broker, selectorLabels: { 'app.kubernetes.io/name': 'mosquitto' }, prometheusLabels: {} });
 const ns = broker.namespace;
 const M = 'certmanager_certificate_expiration_timestamp_seconds';
 const TEN_DAYS = 10 * 86400; // expiry timestamp 10 days after the test's time 0
