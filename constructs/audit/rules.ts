@@ -5,6 +5,7 @@
  * finding such as `ACL-2[sensor-0001:#]`) or not-applicable rows: an audit trail, not only
  * failures.
  */
+import { judgeRanges } from '../core/exposure-union.js';
 import { configMapFiles, k8sObjects, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource } from './view.js';
 import { parsePolicyDocument } from '../credentials/iam.js';
 import { SECRET_SHAPES } from './secrets.js';
@@ -406,16 +407,38 @@ export const RULES: readonly AuditRule[] = [
         else if (r.config.ip_protocol === '-1') rows.push(bad(r.path, `NET-2[${r.id}:all-ports]`, 'admits every protocol and port'));
         else rows.push(ok(r.path, `port ${r.config.from_port} from ${cidr ?? r.config.referenced_security_group_id ?? r.config.prefix_list_id}`));
       }
+      // The union of a group's CIDR rules (0.0.0.0/1 + 128.0.0.0/1 is as open as 0.0.0.0/0).
+      const bySg = new Map<string, { path: string; cidrs: string[] }>();
+      for (const r of c.resources.filter((x) => x.type === 'aws_vpc_security_group_ingress_rule')) {
+        const cidr = r.config.cidr_ipv4 ?? r.config.cidr_ipv6;
+        if (typeof cidr !== 'string' || cidr === '0.0.0.0/0' || cidr === '::/0') continue;
+        const g = bySg.get(String(r.config.security_group_id)) ?? { path: r.path, cidrs: [] };
+        g.cidrs.push(cidr);
+        bySg.set(String(r.config.security_group_id), g);
+      }
+      for (const [sgRef, g] of bySg) {
+        const j = judgeRanges(g.cidrs.map((cidr) => ({ cidr, prop: sgRef })));
+        if (j.worldOpen) rows.push(bad(g.path, `NET-2[${sgRef}:world-union]`, `its rules together admit ${j.summary}`));
+      }
       for (const sg of c.resources.filter((x) => x.type === 'aws_security_group')) {
-        for (const i of sg.config.ingress ?? []) if ((i.cidr_blocks ?? []).includes('0.0.0.0/0') || (i.ipv6_cidr_blocks ?? []).includes('::/0')) rows.push(bad(sg.path, `NET-2[${sg.id}:inline-world]`, 'inline ingress from the whole internet'));
+        for (const i of sg.config.ingress ?? []) {
+          const cidrs = [...(i.cidr_blocks ?? []), ...(i.ipv6_cidr_blocks ?? [])].filter((x: unknown) => typeof x === 'string');
+          if (cidrs.length && judgeRanges(cidrs.map((cidr: string) => ({ cidr, prop: sg.id }))).worldOpen) rows.push(bad(sg.path, `NET-2[${sg.id}:inline-world]`, 'inline ingress from the whole internet'));
+        }
       }
       for (const s of c.k8s.filter((o) => o.kind === 'Service' && o.body.spec?.type === 'LoadBalancer')) {
         const ranges: string[] = s.body.spec.loadBalancerSourceRanges ?? [];
-        rows.push(!ranges.length ? bad(s.path, `NET-2[${s.name}:no-source-ranges]`, `LoadBalancer ${s.name} admits every address`) : ranges.some((x) => x === '0.0.0.0/0' || x === '::/0') ? bad(s.path, `NET-2[${s.name}:world]`, `LoadBalancer ${s.name} admits the whole internet`) : ok(s.path, `LoadBalancer ${s.name} admits ${ranges.join(', ')}`));
+        const j = ranges.length ? judgeRanges(ranges.map((cidr) => ({ cidr, prop: s.name }))) : undefined;
+        rows.push(!j ? bad(s.path, `NET-2[${s.name}:no-source-ranges]`, `LoadBalancer ${s.name} admits every address`) : j.worldOpen ? bad(s.path, `NET-2[${s.name}:world]`, `LoadBalancer ${s.name} admits ${j.summary}`) : ok(s.path, `LoadBalancer ${s.name} admits ${ranges.join(', ')}`));
       }
-      for (const n of c.k8s.filter((o) => o.kind === 'NetworkPolicy')) for (const r of n.body.spec?.ingress ?? []) for (const f of r.from ?? []) {
-        const cidr = f.ipBlock?.cidr;
-        if (cidr === '0.0.0.0/0' || cidr === '::/0') rows.push(bad(n.path, `NET-2[${n.name}:${cidr}]`, `${n.name} admits the whole internet`));
+      for (const n of c.k8s.filter((o) => o.kind === 'NetworkPolicy')) for (const r of n.body.spec?.ingress ?? []) {
+        const blocks = (r.from ?? []).filter((f: any) => f.ipBlock?.cidr).map((f: any) => ({ cidr: f.ipBlock.cidr, except: f.ipBlock.except ?? [], prop: n.name }));
+        const j = blocks.length ? judgeRanges(blocks) : undefined;
+        if (j?.worldOpen) rows.push(bad(n.path, `NET-2[${n.name}:${blocks.map((b: { cidr: string }) => b.cidr).join('+')}]`, `${n.name} admits ${j.summary}`));
+        for (const f of r.from ?? []) {
+          const sel = f.namespaceSelector;
+          if (sel && !Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length) rows.push(bad(n.path, `NET-2[${n.name}:every-namespace]`, `${n.name} admits pods of every namespace`));
+        }
       }
       return rowsOr(rows, c.stack, 'no security group rule or load balancer in this stack');
     },

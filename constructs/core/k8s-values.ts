@@ -1,6 +1,8 @@
 /** Validation of Kubernetes values that props carry: resource quantities, labels, peers. */
 import { assertInt, assertResolved, parseCidr } from './checks.js';
 import { FortressError, show } from './errors.js';
+import { checkPeerUnion } from './exposure-union.js';
+import type { Relaxation } from './relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -77,39 +79,51 @@ export interface MqttPeer {
   /** Ranges inside `cidr` that stay refused. @default - none */
   readonly except?: readonly string[];
   /**
-   * Required when `cidr` is `0.0.0.0/0` or `::/0` (baseline NET-2): why the whole internet may
-   * connect. Shown in the security report.
-   * @default - none; an open range is refused
+   * Required when the peers together admit the internet (baseline NET-2: `0.0.0.0/0`, `::/0`, or
+   * ranges whose union holds a /8 of public IPv4 or a /32 of global IPv6, such as `0.0.0.0/1` +
+   * `128.0.0.0/1`), on one of those cidr peers; and on a `namespaceLabels: {}` peer, which
+   * selects every namespace. Why, in words; shown in the security report.
+   * @default - none; an open set of peers is refused
    */
   readonly openToWorldReason?: string;
 }
 
-/** Checks one peer; returns the relaxation reason when it opens the broker to the world. */
-export function checkPeer(prop: string, p: MqttPeer): string | undefined {
+/**
+ * Checks one peer's shape. Whether the peers together open the broker to the world is judged on
+ * their union by {@link checkPeers}.
+ */
+export function checkPeer(prop: string, p: MqttPeer): void {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new FortressError('PEER_SHAPE', `${prop} must be a peer object with one of namespace, namespaceLabels or cidr, got ${show(p)}.`);
   const set = [p.namespace !== undefined, p.namespaceLabels !== undefined, p.cidr !== undefined].filter(Boolean).length;
   if (set !== 1) throw new FortressError('PEER_SHAPE', `${prop} must set exactly one of namespace, namespaceLabels or cidr, got ${show(p)}.`);
   if (p.cidr !== undefined) {
     if (p.podLabels) throw new FortressError('PEER_SHAPE', `${prop}.podLabels only applies to namespace peers, not to cidr ${show(p.cidr)}.`);
-    const { prefix } = parseCidr(`${prop}.cidr`, p.cidr);
+    parseCidr(`${prop}.cidr`, p.cidr);
+    if (p.except !== undefined && !Array.isArray(p.except)) throw new FortressError('PEER_SHAPE', `${prop}.except must be a list of CIDRs, got ${show(p.except)}.`);
     for (const [i, e] of (p.except ?? []).entries()) parseCidr(`${prop}.except[${i}]`, e);
-    if (prefix === 0) {
-      if (typeof p.openToWorldReason !== 'string' || p.openToWorldReason.trim().length < 10) {
-        throw new FortressError(
-          'PEER_OPEN_TO_WORLD',
-          `${prop}.cidr is ${p.cidr}, which admits every address (baseline NET-2). Declare the real client ranges, or set ${prop}.openToWorldReason to a reason of at least 10 characters; it is shown in the security report.`,
-        );
-      }
-      return p.openToWorldReason.trim();
-    }
   } else if (p.except) {
     throw new FortressError('PEER_SHAPE', `${prop}.except only applies to cidr peers.`);
   }
-  if (p.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.namespace)) {
+  if (p.namespace !== undefined && (typeof p.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.namespace) || p.namespace.length > 63)) {
     throw new FortressError('INVALID_NAME', `${prop}.namespace must be a namespace name, got ${show(p.namespace)}.`);
+  }
+  for (const k of ['namespaceLabels', 'podLabels'] as const) {
+    const v = p[k];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw new FortressError('PEER_SHAPE', `${prop}.${k} must be a map of labels, got ${show(v)}.`);
   }
   assertLabels(`${prop}.namespaceLabels`, p.namespaceLabels);
   assertLabels(`${prop}.podLabels`, p.podLabels);
-  return undefined;
+}
+
+/**
+ * Checks every peer, then the list as a whole (baseline NET-2): a CIDR union that admits the
+ * internet, or a namespace selector without labels, needs `openToWorldReason` on a peer.
+ * Returns the relaxations to record.
+ */
+export function checkPeers(prop: string, peers: readonly MqttPeer[] | undefined): Relaxation[] {
+  if (peers !== undefined && !Array.isArray(peers)) throw new FortressError('PEER_SHAPE', `${prop} must be a list of peers, got ${show(peers)}.`);
+  (peers ?? []).forEach((p, i) => checkPeer(`${prop}[${i}]`, p));
+  return checkPeerUnion(prop, peers ?? []).map((r) => ({ id: 'NET-2', prop: r.prop, reason: r.reason }));
 }
 
 export function peerToK8s(p: MqttPeer): Record<string, unknown> {

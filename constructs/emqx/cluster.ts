@@ -2,6 +2,7 @@
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { ValidationError, scoped } from '../core/errors.js';
+import { claimBroker } from '../core/broker-registry.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { Policy } from '../policy/model.js';
@@ -27,6 +28,7 @@ export class EmqxCluster extends Construct implements BrokerTarget {
   constructor(scope: Construct, id: string, props: EmqxClusterProps) {
     super(scope, id);
     this.build = scoped(this, () => buildEmqx(props));
+    claimBroker(this, 'EmqxCluster', this.build.name, this.build.namespace);
     this.policy = props.policy;
     this.relaxations = this.build.relaxations;
     let ns: TerraformResource | undefined;

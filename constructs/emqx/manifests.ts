@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
-import { checkPeer, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
@@ -137,10 +137,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   if (replicas === 2) throw new FortressError('EMQX_REPLICAS', 'replicas is 2: two core nodes cannot tell a crashed peer from a partition. Use 1, or 3 or more.');
   const runAsUser = o.runAsUser ?? 10883;
   if (!Number.isInteger(runAsUser) || runAsUser < 10000) throw new FortressError('MOSQ_UID', `runAsUser is ${show(runAsUser)}; use an integer of at least 10000.`);
-  for (const [i, p] of (o.allowFrom ?? []).entries()) {
-    const r = checkPeer(`allowFrom[${i}]`, p);
-    if (r) relaxations.push({ id: 'NET-2', prop: `allowFrom[${i}].openToWorldReason`, reason: r });
-  }
+  relaxations.push(...checkPeers('allowFrom', o.allowFrom));
   if (o.singleZoneReason !== undefined) {
     if (o.singleZoneReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'singleZoneReason needs a reason of at least 10 characters.');
     relaxations.push({ id: 'DOS-2', prop: 'singleZoneReason', reason: o.singleZoneReason.trim() });

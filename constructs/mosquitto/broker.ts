@@ -6,6 +6,7 @@
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { ValidationError, scoped } from '../core/errors.js';
+import { claimBroker } from '../core/broker-registry.js';
 import type { MqttPeer } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
@@ -51,6 +52,7 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
     super(scope, id);
     this.peers = [...(props?.allowFrom ?? [])];
     const build = scoped(this, () => buildMosquitto(props));
+    claimBroker(this, 'MosquittoBroker', build.resolved.name, build.resolved.namespace);
     this.namespace = build.resolved.namespace;
     this.serviceName = build.resolved.name;
     this.port = build.resolved.servicePort;

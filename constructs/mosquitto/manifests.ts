@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertResolved } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef, type ContainerImage } from '../core/image.js';
-import { checkPeer, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkPeer, checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import { checkCidrUnion } from '../core/exposure-union.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
@@ -354,10 +355,9 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
     if (ranges.length === 0) {
       throw new FortressError('MOSQ_LB_RANGES', 'service.loadBalancerSourceRanges is empty: a LoadBalancer without source ranges admits every address (baseline NET-2). List the client CIDRs.');
     }
-    for (const [i, r] of ranges.entries()) {
-      const reason = checkPeer(`service.loadBalancerSourceRanges[${i}]`, { cidr: r, ...(svc.internetFacingReason ? { openToWorldReason: svc.internetFacingReason } : {}) });
-      if (reason) relaxations.push({ id: 'NET-2', prop: `service.loadBalancerSourceRanges[${i}]`, reason });
-    }
+    for (const [i, r] of ranges.entries()) checkPeer(`service.loadBalancerSourceRanges[${i}]`, { cidr: r });
+    const open = checkCidrUnion('service.loadBalancerSourceRanges', ranges, 'service.internetFacingReason', svc.internetFacingReason);
+    if (open) relaxations.push({ id: 'NET-2', ...open });
     if (svc.internetFacingReason !== undefined) {
       if (svc.internetFacingReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'service.internetFacingReason needs a reason of at least 10 characters; it is shown in the security report.');
       relaxations.push({ id: 'NET-3', prop: 'service.internetFacingReason', reason: svc.internetFacingReason.trim() });
@@ -365,10 +365,7 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   } else if (svc.loadBalancerSourceRanges || svc.internetFacingReason || svc.securityGroupIds || svc.subnetIds) {
     throw new FortressError('MOSQ_SERVICE', 'service.loadBalancerSourceRanges, internetFacingReason, securityGroupIds and subnetIds only apply to service.type "LoadBalancer".');
   }
-  for (const [i, p] of (o.allowFrom ?? []).entries()) {
-    const reason = checkPeer(`allowFrom[${i}]`, p);
-    if (reason) relaxations.push({ id: 'NET-2', prop: `allowFrom[${i}].openToWorldReason`, reason });
-  }
+  relaxations.push(...checkPeers('allowFrom', o.allowFrom));
   if (o.clientIdIsUsername === false) {
     if (typeof o.clientIdChoiceReason !== 'string' || o.clientIdChoiceReason.trim().length < 10) {
       throw new FortressError(

@@ -19,6 +19,7 @@ import type * as P_launch_template from '@cdktf/provider-aws/lib/launch-template
 import { providerModule } from '../core/provider-module.js';
 import { accountOf, logsKey } from '../core/logs-key.js';
 import { assertReason, parseCidr, assertInt } from '../core/checks.js';
+import { checkCidrUnion } from '../core/exposure-union.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { policyDocument } from '../credentials/iam.js';
@@ -87,6 +88,7 @@ export class PrivateEksCluster extends Construct {
         props.publicEndpoint.cidrs.forEach((c, i) => {
           if (parseCidr(`publicEndpoint.cidrs[${i}]`, c).prefix === 0) throw new FortressError('EKS_PUBLIC_ENDPOINT', `publicEndpoint.cidrs[${i}] is ${c}: the Kubernetes API is never opened to the whole internet.`);
         });
+        checkCidrUnion('publicEndpoint.cidrs', props.publicEndpoint.cidrs, 'publicEndpoint.reason', undefined, { never: 'EKS_PUBLIC_ENDPOINT' });
         relaxations.push({ id: 'NET-3', prop: 'publicEndpoint', reason });
       }
       for (const [i, z] of (props.certManagerRoute53ZoneIds ?? []).entries()) if (!/^Z[A-Z0-9]{1,31}$/.test(z)) throw new FortressError('AWS_ID', `certManagerRoute53ZoneIds[${i}] must be a hosted zone id, got ${show(z)}.`);

@@ -9,7 +9,8 @@ import type * as P_security_group from '@cdktf/provider-aws/lib/security-group/i
 import type * as P_vpc_security_group_egress_rule from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { providerModule } from '../core/provider-module.js';
-import { assertReason, parseCidr } from '../core/checks.js';
+import { parseCidr } from '../core/checks.js';
+import { checkCidrUnion } from '../core/exposure-union.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { assertTlsPort } from '../mosquitto/config.js';
@@ -64,16 +65,15 @@ export class BrokerSecurityGroup extends Construct {
         if (typeof c.description !== 'string' || c.description.trim().length < 3) throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}].description must say who the clients are (it becomes the rule description).`);
         if (c.securityGroupId !== undefined) assertAwsId(`allowedClients[${i}].securityGroupId`, 'sg', c.securityGroupId);
         if (c.cidr !== undefined) {
-          const { prefix } = parseCidr(`allowedClients[${i}].cidr`, c.cidr);
-          if (prefix === 0) {
-            const reason = assertReason('openToWorldReason', props.openToWorldReason);
-            relaxations.push({ id: 'NET-2', prop: `allowedClients[${i}].cidr ${c.cidr}`, reason });
-          }
+          parseCidr(`allowedClients[${i}].cidr`, c.cidr);
           cidrs.push(c.cidr);
         }
       });
       assertNoOverlap('allowedClients.cidr', cidrs);
-      if (props.openToWorldReason !== undefined && relaxations.length === 0) throw new FortressError('REASON_UNUSED', 'openToWorldReason is set but no source is 0.0.0.0/0 or ::/0; remove it.');
+      // The union decides (0.0.0.0/1 + 128.0.0.0/1 is as open as 0.0.0.0/0).
+      const open = checkCidrUnion('allowedClients.cidr', cidrs, 'openToWorldReason', props.openToWorldReason);
+      if (open) relaxations.push({ id: 'NET-2', ...open });
+      if (props.openToWorldReason !== undefined && relaxations.length === 0) throw new FortressError('REASON_UNUSED', 'openToWorldReason is set but the sources together are not open to the internet; remove it.');
       return ports;
     });
     this.relaxations = relaxations;

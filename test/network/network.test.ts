@@ -119,7 +119,7 @@ describe('network bad input fails at synth with the construct path', () => {
   const cases: [string, () => unknown, string, RegExp][] = [
     ['overlapping client CIDRs', () => sg({ allowedClients: [{ cidr: '10.1.0.0/16', description: 'plant A' }, { cidr: '10.1.2.0/24', description: 'nested' }] }), 'CIDR_OVERLAP', /\[net\/Sg\] allowedClients\.cidr\[0\] "10\.1\.0\.0\/16" and allowedClients\.cidr\[1\] "10\.1\.2\.0\/24" overlap/],
     ['invalid client CIDR', () => sg({ allowedClients: [{ cidr: '10.1.0.0/33', description: 'plant A' }] }), 'INVALID_CIDR', /IPv4 prefix is at most 32/],
-    ['world-open without reason', () => sg({ allowedClients: [{ cidr: '0.0.0.0/0', description: 'everyone' }] }), 'REASON_REQUIRED', /openToWorldReason relaxes the security baseline/],
+    ['world-open without reason', () => sg({ allowedClients: [{ cidr: '0.0.0.0/0', description: 'everyone' }] }), 'PEER_OPEN_TO_WORLD', /allowedClients.cidr \(0.0.0.0\/0\) admits, taken together, .* set openToWorldReason/],
     ['no clients', () => sg({ allowedClients: [] }), 'NET_NO_CLIENTS', /would admit nobody/],
     ['port 1883 as extra port', () => sg({ extraTlsPorts: [1883] }), 'PLAINTEXT_PORT', /1883, a port for plaintext MQTT/],
     ['fewer than 2 zones', () => net({ availabilityZones: ['eu-west-1a'] }), 'NET_AZ_COUNT', /EKS needs subnets in at least 2 zones/],
