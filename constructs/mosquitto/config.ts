@@ -6,6 +6,7 @@
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
+import { assertRenderable } from '../policy/text.js';
 
 /** DoS limits (baseline DOS-1). Sizes in bytes, times in seconds. */
 export interface MosquittoLimits {
@@ -118,6 +119,15 @@ export function assertTlsPort(prop: string, port: number): void {
 export function renderMosquittoConf(input: MosquittoConfigInput): string {
   const port = input.port ?? 8883;
   assertTlsPort('port', port);
+  // Every string written as a value must stay one value on its own line (paths come from the
+  // caller, e.g. the local bundle's --out directory).
+  const values: [string, string | undefined][] = [
+    ['bindAddress', input.bindAddress], ['tls.certFile', input.tls.certFile], ['tls.keyFile', input.tls.keyFile], ['tls.caFile', input.tls.caFile],
+    ['passwordFile', input.passwordFile], ['aclFile', input.aclFile], ['persistenceLocation', input.persistenceLocation],
+    ['dynamicSecurity.pluginPath', input.dynamicSecurity?.pluginPath], ['dynamicSecurity.configFile', input.dynamicSecurity?.configFile],
+    ['metricsListener.passwordFile', input.metricsListener?.passwordFile], ['metricsListener.aclFile', input.metricsListener?.aclFile],
+  ];
+  for (const [prop, v] of values) if (v !== undefined) assertRenderable('mosquitto.conf', prop, v);
   const limits = resolveLimits(input.limits);
   const tls = input.tls;
   if (tls.useIdentityAsUsername && !tls.requireClientCertificate) {

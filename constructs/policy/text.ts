@@ -73,10 +73,11 @@ export function textProblem(s: string): string | undefined {
 /**
  * A renderer's own guard, independent of the model's validation: throws unless `value` can be
  * written into a line-based file as one token that the reader gets back unchanged (no refused
- * character, not empty, no leading or trailing space, which Mosquitto trims).
+ * character, not empty, no leading or trailing ASCII whitespace, which Mosquitto trims; other
+ * Unicode spaces are kept by Mosquitto and allowed here).
  */
 export function assertRenderable(file: string, what: string, value: string): void {
-  const problem = typeof value !== 'string' ? 'is not a string' : value.length === 0 ? 'is empty' : /^\s|\s$/.test(value) ? 'starts or ends with whitespace' : textProblem(value);
+  const problem = typeof value !== 'string' ? 'is not a string' : value.length === 0 ? 'is empty' : /^[ \t\n\v\f\r]|[ \t\n\v\f\r]$/.test(value) ? 'starts or ends with whitespace that Mosquitto trims' : textProblem(value);
   if (problem) {
     throw new FortressError('RENDER_UNSAFE', `cannot write ${what} ${JSON.stringify(String(value).slice(0, 80))} into ${file}: it ${problem}. Validate the policy with Policy.from.`);
   }
