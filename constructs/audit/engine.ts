@@ -7,6 +7,7 @@
 import { Aspects, TerraformStack, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { FortressError, show } from '../core/errors.js';
+import { textProblem } from '../core/text.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { auditContext, RULE_IDS, RULES, type AuditRule, type Level, type RuleRow } from './rules.js';
 
@@ -26,6 +27,11 @@ const suppressions = new WeakMap<IConstruct, { s: Suppression; origin: string }[
 function checkSuppression(where: string, s: Suppression): void {
   if (!s || !RULE_IDS.has(s.id)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: unknown rule id ${show(s?.id)}; known: ${[...RULE_IDS].join(', ')}.`);
   if (typeof s.reason !== 'string' || s.reason.trim().length < 10) throw new FortressError('AUDIT_SUPPRESSION', `${where}: suppression of ${s.id} needs a reason of at least 10 characters, got ${show(s.reason)}; it is shown in the security report.`);
+  const problem = textProblem(s.reason);
+  if (problem) throw new FortressError('AUDIT_SUPPRESSION', `${where}: the reason of the ${s.id} suppression ${problem}; it is one line of the security report.`);
+  if (s.appliesTo !== undefined && (!Array.isArray(s.appliesTo) || s.appliesTo.some((x) => typeof x !== 'string' || x.length === 0))) {
+    throw new FortressError('AUDIT_SUPPRESSION', `${where}: appliesTo of the ${s.id} suppression must be a list of non-empty finding keys, got ${show(s.appliesTo)}.`);
+  }
 }
 
 export const Suppressions = {

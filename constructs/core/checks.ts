@@ -1,5 +1,6 @@
 /** Small pure validators shared by renderers and constructs. They throw FortressError. */
 import { FortressError, show } from './errors.js';
+import { textProblem } from './text.js';
 
 /** Rejects values that are unresolved cdktf tokens (`${TfToken[...]}`): they cannot be validated at synth time. */
 export function assertResolved(prop: string, value: unknown): void {
@@ -63,6 +64,10 @@ function networkOf(n: number, prefix: number): string {
 
 /** A reason for a security relaxation: at least 10 characters of real text. */
 export function assertReason(prop: string, reason: unknown): string {
+  const problem = typeof reason === 'string' ? textProblem(reason) : undefined;
+  if (problem) {
+    throw new FortressError('REASON_REQUIRED', `${prop} ${problem}: a reason is one line of text in the security report.`);
+  }
   if (typeof reason !== 'string' || reason.trim().length < 10) {
     throw new FortressError(
       'REASON_REQUIRED',

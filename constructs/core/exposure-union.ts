@@ -12,7 +12,7 @@
  * provider's allocation. No list of client ranges is that large without a reason a reviewer
  * should read.
  */
-import { parseCidr } from './checks.js';
+import { assertReason, parseCidr } from './checks.js';
 import { FortressError, show } from './errors.js';
 
 type Interval = readonly [bigint, bigint];
@@ -152,7 +152,8 @@ interface PeerLike {
  */
 export function checkPeerUnion(prop: string, peers: readonly PeerLike[]): { prop: string; reason: string; appliesTo?: string }[] {
   const out: { prop: string; reason: string }[] = [];
-  const reasonOf = (p: PeerLike): string | undefined => (typeof p.openToWorldReason === 'string' && p.openToWorldReason.trim().length >= 10 ? p.openToWorldReason.trim() : undefined);
+  // A reason given is checked (length, one line of text) wherever it is; undefined when absent.
+  const reasonOf = (p: PeerLike): string | undefined => (p.openToWorldReason === undefined ? undefined : assertReason(`${prop}[${peers.indexOf(p)}].openToWorldReason`, p.openToWorldReason));
   const used = new Set<number>();
   peers.forEach((p, i) => {
     if (p.namespaceLabels !== undefined && Object.keys(p.namespaceLabels).length === 0) {
@@ -189,9 +190,7 @@ export function checkPeerUnion(prop: string, peers: readonly PeerLike[]): { prop
   }
   peers.forEach((p, i) => {
     if (p.openToWorldReason !== undefined && !used.has(i)) {
-      if (reasonOf(p) === undefined) {
-        throw new FortressError('REASON_REQUIRED', `${prop}[${i}].openToWorldReason needs a reason of at least 10 characters, got ${show(p.openToWorldReason)}; it is shown in the security report.`);
-      }
+      reasonOf(p);
       throw new FortressError('REASON_UNUSED', `${prop}[${i}].openToWorldReason is set, but ${prop} is not open to the internet (${judged.summary}) and selects no namespace without labels; remove the reason.`);
     }
   });
@@ -207,16 +206,14 @@ export function checkCidrUnion(prop: string, cidrs: readonly string[], reasonPro
   const judged = judgeRanges(cidrs.map((cidr, i) => ({ cidr, prop: `${prop}[${i}]` })));
   if (judged.worldOpen) {
     if (options.never) throw new FortressError(options.never, `${prop} (${cidrs.join(', ')}) admits, taken together, ${judged.summary}: that is open to the internet, which is never allowed here. Declare the real ranges.`);
-    if (reason !== undefined && (typeof reason !== 'string' || reason.trim().length < 10)) {
-      throw new FortressError('REASON_REQUIRED', `${reasonProp} relaxes the security baseline and needs a written reason of at least 10 characters, got ${show(reason)}. The reason appears in the security report.`);
-    }
+    if (reason !== undefined) assertReason(reasonProp, reason);
     if (reason === undefined) {
       throw new FortressError(
         'PEER_OPEN_TO_WORLD',
         `${prop} (${cidrs.join(', ')}) admits, taken together, ${judged.summary}: that is open to the internet (baseline NET-2; a /8 of public IPv4 or a /32 of global IPv6 counts as open). Declare the real client ranges, or set ${reasonProp} to a reason of at least 10 characters; it is shown in the security report.`,
       );
     }
-    return { prop: `${prop} (${cidrs.join(', ')})`, reason: reason.trim() };
+    return { prop: `${prop} (${cidrs.join(', ')})`, reason: assertReason(reasonProp, reason) };
   }
   return undefined;
 }

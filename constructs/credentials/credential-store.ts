@@ -22,7 +22,7 @@ import { logsKey } from '../core/logs-key.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertDnsLabel } from '../core/checks.js';
+import { assertDnsLabel, assertReason } from '../core/checks.js';
 import { zip } from '../core/zip.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { Policy } from '../policy/model.js';
@@ -162,10 +162,15 @@ export class CredentialStore extends Construct {
       if (![1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].includes(retention)) {
         throw new FortressError('INVALID_NUMBER', `logRetentionDays must be a CloudWatch Logs retention value (e.g. 90, 365, 731), got ${show(retention)}.`);
       }
+      if (!props.policy || typeof props.policy.allows !== 'function') throw new FortressError('CRED_POLICY', 'policy must be a Policy (Policy.from(spec) or policyFromYamlFile(path)).');
       checkReader(props.reader);
+      const keys = (props.adminSecrets ?? []).map((a) => a?.key);
+      const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+      if (twice !== undefined) throw new FortressError('CRED_ADMIN', `adminSecrets lists the key ${show(twice)} twice; each admin secret needs its own key.`);
       for (const [i, a] of (props.adminSecrets ?? []).entries()) {
         if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(a.key)) throw new FortressError('CRED_ADMIN', `adminSecrets[${i}].key must be lower-case letters, digits and "-", got ${show(a.key)}.`);
         if (!a.rotate) {
+          if (typeof a.notRotatedReason === 'string') assertReason(`adminSecrets[${i}].notRotatedReason`, a.notRotatedReason);
           if (typeof a.notRotatedReason !== 'string' || a.notRotatedReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', `adminSecrets[${i}] (${show(a.key)}) has rotate: false and needs notRotatedReason (at least 10 characters): why it cannot rotate on a schedule and how an operator rotates it.`);
           relaxations.push({ id: 'AUTH-3', prop: `adminSecrets[${i}].notRotatedReason`, reason: `${a.key}: ${a.notRotatedReason.trim()}`, appliesTo: [`.${a.key}:not-rotated]`] });
         }

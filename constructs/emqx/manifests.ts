@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { assertDnsLabel, assertInt } from '../core/checks.js';
+import { assertDnsLabel, assertInt, assertReason } from '../core/checks.js';
+import { assertTlsPort } from '../mosquitto/config.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
 import { checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
@@ -115,6 +116,8 @@ export interface EmqxBuild {
 
 export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   const relaxations: Relaxation[] = [];
+  if (!o?.policy || typeof o.policy.allows !== 'function') throw new FortressError('EMQX_POLICY', 'policy must be a Policy (Policy.from(spec) or policyFromYamlFile(path)).');
+  if (o.wssPort !== undefined) assertTlsPort('wssPort', o.wssPort);
   const name = o.name ?? 'emqx';
   const ns = o.namespace ?? 'mqtt';
   assertDnsLabel('name', name);
@@ -139,8 +142,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   if (!Number.isInteger(runAsUser) || runAsUser < 10000) throw new FortressError('MOSQ_UID', `runAsUser is ${show(runAsUser)}; use an integer of at least 10000.`);
   relaxations.push(...checkPeers('allowFrom', o.allowFrom));
   if (o.singleZoneReason !== undefined) {
-    if (o.singleZoneReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'singleZoneReason needs a reason of at least 10 characters.');
-    relaxations.push({ id: 'DOS-2', prop: 'singleZoneReason', reason: o.singleZoneReason.trim() });
+    relaxations.push({ id: 'DOS-2', prop: 'singleZoneReason', reason: assertReason('singleZoneReason', o.singleZoneReason) });
   }
   emqxPorts(o.wssPort);
   checkEmqxAclMeaning(o.policy);

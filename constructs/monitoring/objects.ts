@@ -1,4 +1,5 @@
 /** prometheus-operator objects and the Grafana dashboard for a broker (pure). */
+import { assertDnsLabel } from '../core/checks.js';
 import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
 import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
 import { certificateSeries, mosquittoAlertRules, type AlertRule } from './rules.js';
@@ -36,6 +37,7 @@ export interface MonitoringBuild {
 export function buildMonitoring(o: MonitoringObjectsOptions): MonitoringBuild {
   const b = o.broker;
   assertPrometheusLabels(o.prometheusLabels);
+  if (o.dashboardNamespace !== undefined) assertDnsLabel('dashboardNamespace', o.dashboardNamespace);
   const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/instance': b.name, 'app.kubernetes.io/managed-by': 'terraform', ...(o.prometheusLabels ?? {}) };
   const rules = mosquittoAlertRules({ namespace: b.namespace, name: b.name, maxConnections: b.maxConnections, exporter: Boolean(b.exporter), certificates: o.certificates ?? true });
   const objects: K8sObject[] = [];

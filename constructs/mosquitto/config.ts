@@ -6,7 +6,7 @@
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
-import { assertRenderable } from '../policy/text.js';
+import { assertRenderable } from '../core/text.js';
 
 /** DoS limits (baseline DOS-1). Sizes in bytes, times in seconds. */
 export interface MosquittoLimits {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { assertDnsLabel, assertInt, assertResolved } from '../core/checks.js';
+import { assertDnsLabel, assertInt, assertResolved, assertReason } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef, type ContainerImage } from '../core/image.js';
 import { checkPeer, checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
@@ -359,14 +359,14 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
     const open = checkCidrUnion('service.loadBalancerSourceRanges', ranges, 'service.internetFacingReason', svc.internetFacingReason);
     if (open) relaxations.push({ id: 'NET-2', ...open });
     if (svc.internetFacingReason !== undefined) {
-      if (svc.internetFacingReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'service.internetFacingReason needs a reason of at least 10 characters; it is shown in the security report.');
-      relaxations.push({ id: 'NET-3', prop: 'service.internetFacingReason', reason: svc.internetFacingReason.trim() });
+      relaxations.push({ id: 'NET-3', prop: 'service.internetFacingReason', reason: assertReason('service.internetFacingReason', svc.internetFacingReason) });
     }
   } else if (svc.loadBalancerSourceRanges || svc.internetFacingReason || svc.securityGroupIds || svc.subnetIds) {
     throw new FortressError('MOSQ_SERVICE', 'service.loadBalancerSourceRanges, internetFacingReason, securityGroupIds and subnetIds only apply to service.type "LoadBalancer".');
   }
   relaxations.push(...checkPeers('allowFrom', o.allowFrom));
   if (o.clientIdIsUsername === false) {
+    if (typeof o.clientIdChoiceReason === 'string') assertReason('clientIdChoiceReason', o.clientIdChoiceReason);
     if (typeof o.clientIdChoiceReason !== 'string' || o.clientIdChoiceReason.trim().length < 10) {
       throw new FortressError(
         'MOSQ_CLIENTID_REASON',

@@ -6,7 +6,7 @@
 import { pbkdf2Sync } from 'node:crypto';
 import { FortressError } from '../core/errors.js';
 import type { Action, Policy } from './model.js';
-import { assertRenderable } from './text.js';
+import { assertRenderable } from '../core/text.js';
 
 const EMQX_ACTION: Record<Action, string> = { publish: 'publish', subscribe: 'subscribe', all: 'all' };
 

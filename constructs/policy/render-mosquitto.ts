@@ -5,7 +5,7 @@
  */
 import { FortressError } from '../core/errors.js';
 import type { Action, Policy, Principal, ResolvedRule } from './model.js';
-import { assertRenderable } from './text.js';
+import { assertRenderable } from '../core/text.js';
 
 export interface MosquittoAclOptions {
   /**

@@ -5,7 +5,7 @@
  * built in code passes through the same check, so no later step meets a value of the wrong type.
  * What passes is copied into frozen plain objects: a caller cannot change a validated policy.
  */
-import { textProblem } from './text.js';
+import { textProblem } from '../core/text.js';
 
 export type Shape =
   | { readonly kind: 'string'; readonly what: string }

@@ -3,7 +3,7 @@
  * define them and as Mosquitto applies them to ACLs.
  */
 
-import { forbiddenCharacter } from './text.js';
+import { forbiddenCharacter } from '../core/text.js';
 
 /** Placeholders a rule's topic filter may use, each as a whole topic level. */
 export const PLACEHOLDERS = ['{username}', '{clientId}'] as const;

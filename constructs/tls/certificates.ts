@@ -6,7 +6,7 @@
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { crdCheck } from '../k8s/crd-check.js';
-import { scoped } from '../core/errors.js';
+import { FortressError, scoped, show } from '../core/errors.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { BrokerTarget } from '../core/broker-target.js';
 import { buildBrokerTls, type BrokerTlsBuild, type CertificatePolicy, type IssuerStrategy } from './cert-manager.js';
@@ -35,8 +35,14 @@ export class BrokerCertificates extends Construct {
     const b = props.broker;
     const usesCerts = b.clientAuth !== 'password';
     const usernames = props.clientCertificates?.usernames ?? (usesCerts ? b.policy.principals.map((p) => p.username) : undefined);
-    this.build = scoped(this, () =>
-      buildBrokerTls({
+    this.build = scoped(this, () => {
+      // A client certificate's CN is the MQTT username: only the broker's own identities get one.
+      for (const [i, u] of (props.clientCertificates?.usernames ?? []).entries()) {
+        if (typeof u !== 'string' || !b.policy.principal(u)) {
+          throw new FortressError('TLS_CLIENTS', `clientCertificates.usernames[${i}] ${show(u)} is not an identity of the broker's policy; a certificate whose CN names no identity (or a future one) would log in as it. List usernames from the policy.`);
+        }
+      }
+      return buildBrokerTls({
         issuer: props.issuer,
         name: b.serviceName,
         namespace: b.namespace,
@@ -46,8 +52,8 @@ export class BrokerCertificates extends Construct {
         ...(props.server ? { server: props.server } : {}),
         ...(usernames ? { clients: { ...props.clientCertificates, usernames } } : {}),
         ...(b.nodeCertificate ? { nodeCertificate: b.nodeCertificate } : {}),
-      }),
-    );
+      });
+    });
     // Prerequisite: cert-manager's CRDs. Every object below waits for this check.
     const crd = crdCheck(
       this,

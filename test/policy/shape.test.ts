@@ -13,7 +13,7 @@ import { Policy, PolicyError, formatPath, type PolicySpec } from '../../construc
 import { renderDynsec, renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { POLICY_SHAPE, type Shape } from '../../constructs/policy/shape.js';
-import { forbiddenCharacter } from '../../constructs/policy/text.js';
+import { forbiddenCharacter } from '../../constructs/core/text.js';
 import { policyFromYaml } from '../../constructs/policy/yaml.js';
 
 /** A valid spec that sets every optional field, so every field of the shape has a value. */

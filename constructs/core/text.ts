@@ -17,7 +17,7 @@
  *   a different topic than the broker uses ("Trojan Source").
  */
 
-import { FortressError } from '../core/errors.js';
+import { FortressError } from './errors.js';
 
 /** Why a code point is refused, or undefined when it is allowed. */
 function refusal(cp: number): string | undefined {
