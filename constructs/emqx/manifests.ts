@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertReason } from '../core/checks.js';
-import { assertTlsPort } from '../mosquitto/config.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
 import { checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
@@ -117,7 +116,6 @@ export interface EmqxBuild {
 export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   const relaxations: Relaxation[] = [];
   if (!o?.policy || typeof o.policy.allows !== 'function') throw new FortressError('EMQX_POLICY', 'policy must be a Policy (Policy.from(spec) or policyFromYamlFile(path)).');
-  if (o.wssPort !== undefined) assertTlsPort('wssPort', o.wssPort);
   const name = o.name ?? 'emqx';
   const ns = o.namespace ?? 'mqtt';
   assertDnsLabel('name', name);

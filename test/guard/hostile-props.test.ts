@@ -100,7 +100,7 @@ const CASES: Case[] = [
   ['EmqxCluster', 'node certificate = client certificate', emqx({ tls: { secretName: 'same', nodeSecretName: 'same' } }), 'EMQX_NODE_TLS', 'h/Emqx'],
   ['EmqxCluster', 'image 5.9 (BSL)', emqx({ image: { tag: '5.9.0', digest: FAKE_DIGEST } }), 'EMQX_VERSION', 'h/Emqx'],
   ['EmqxCluster', 'password-or-certificate (not offered)', emqx({ tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'password-or-certificate' } }), 'EMQX_CLIENT_AUTH', 'h/Emqx'],
-  ['EmqxCluster', 'wssPort 1883', emqx({ wssPort: 1883 }), 'PLAINTEXT_PORT', 'h/Emqx'],
+  ['EmqxCluster', 'wssPort 1883 (the disabled plaintext listener)', emqx({ wssPort: 1883 }), 'EMQX_PORT_CLASH', 'h/Emqx'],
   ['EmqxCluster', 'allowFrom 256 /8 ranges', emqx({ allowFrom: Array.from({ length: 256 }, (_, i) => ({ cidr: `${i}.0.0.0/8` })) }), 'PEER_OPEN_TO_WORLD', 'h/Emqx'],
   ['EmqxCluster', 'singleZoneReason of two words', emqx({ singleZoneReason: 'test only' }), 'REASON_REQUIRED', 'h/Emqx'],
   ['EmqxCluster', 'runAsUser 0', emqx({ runAsUser: 0 }), 'MOSQ_UID', 'h/Emqx'],
