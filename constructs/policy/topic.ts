@@ -42,9 +42,6 @@ export function checkFilter(filter: string, options: FilterCheckOptions = {}): F
   if (/^[ ]|[ ]$/.test(filter)) {
     problems.push({ problem: 'the filter starts or ends with a space, which Mosquitto\'s ACL file trims away', fix: 'remove the leading or trailing space' });
   }
-  if (filter.startsWith('eq ')) {
-    problems.push({ problem: 'the filter starts with "eq ", which EMQX reads as "match this filter literally, wildcards included"', fix: 'rename the first level' });
-  }
   if (filter.includes('${')) {
     problems.push({ problem: 'the filter contains "${", which EMQX reads as the start of a placeholder', fix: 'use the placeholders {username} and {clientId}, or remove "${"' });
   }

@@ -15,9 +15,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FortressError } from '../../constructs/core/errors.js';
+import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
 import { renderMosquittoFiles } from '../../constructs/mosquitto/manifests.js';
-import { Policy, PolicyError, type PolicySpec } from '../../constructs/policy/model.js';
+import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { templatePath } from '../../constructs/templates.js';
 import { createLocalBundle } from '../../scripts/local-bundle.js';
@@ -32,34 +34,42 @@ const USERS = 12;
 /** Seed 1158: invisible characters at the end of a topic, which Mosquitto keeps (it trims ASCII whitespace only). */
 const REGRESSION_TOPICS = ['user /tele/$SYS%%\u200b\ufeff', 'svc/\u00a0', 'svc/"q"\\x\\'];
 
-/** The accepted seeds' rules merged into one policy: case i's roles go to user u(i mod USERS). */
-function mergedPolicy(): { policy: Policy; seeds: number[] } {
+/**
+ * The accepted seeds' rules merged into one policy. For Mosquitto, case i's roles go to user
+ * u(i mod USERS) (the model decides what the merged user may do). For EMQX, a case must also pass
+ * the EMQX build's own meaning check (constructs/emqx/acl-meaning.ts) and keeps a user of its
+ * own, so no two cases interact.
+ */
+function mergedPolicy(target: 'mosquitto' | 'emqx'): { policy: Policy; seeds: number[] } {
   const roles: PolicySpec['roles'][number][] = [];
   const exceptions: NonNullable<PolicySpec['exceptions']>[number][] = [];
-  const userRoles: string[][] = Array.from({ length: USERS }, () => []);
+  const userRoles: string[][] = target === 'mosquitto' ? Array.from({ length: USERS }, () => []) : [];
   const seeds: number[] = [];
   for (const seed of RENDER_SEEDS) {
     const spec = hostileSpec(rng(seed), String(seed));
     try {
-      Policy.from(spec);
+      const single = Policy.from(spec);
+      if (target === 'emqx') checkEmqxAclMeaning(single);
     } catch (e) {
-      assert.ok(e instanceof PolicyError);
+      assert.ok(e instanceof FortressError, `seed ${seed}: ${(e as Error).message}`);
       continue;
     }
     const name = `case-${seed}`;
     roles.push({ name, rules: spec.roles[0]!.rules });
     for (const x of spec.exceptions ?? []) exceptions.push({ ...x, role: name });
-    userRoles[seeds.length % USERS]!.push(name);
+    if (target === 'mosquitto') userRoles[seeds.length % USERS]!.push(name);
+    else userRoles.push([name]);
     seeds.push(seed);
   }
-  // Values that failed once, read by the real brokers on every run.
+  // Values that failed once, read by the real readers on every run.
   roles.push({ name: 'regressions', rules: [{ action: 'all', topics: REGRESSION_TOPICS }] });
   userRoles[0]!.push('regressions');
   const policy = Policy.from({ roles, identities: userRoles.map((r, i) => ({ name: `u${i}`, kind: 'service', roles: r })), exceptions });
   return { policy, seeds };
 }
 
-const { policy, seeds } = mergedPolicy();
+const { policy, seeds } = mergedPolicy('mosquitto');
+const emqxCases = mergedPolicy('emqx');
 const plugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
 
 async function mosquittoAgrees(mode: 'acl-file' | 'dynamic-security'): Promise<{ allowed: number; refused: number }> {
@@ -90,6 +100,7 @@ async function mosquittoAgrees(mode: 'acl-file' | 'dynamic-security'): Promise<{
 describe('renderer property against the real readers (hostile accepted policies)', () => {
   it('the seed list yields enough accepted cases with hostile characters', () => {
     assert.ok(seeds.length >= 60, `${seeds.length} accepted seeds`);
+    assert.ok(emqxCases.seeds.length >= 40, `${emqxCases.seeds.length} seeds accepted for EMQX`);
     const topics = policy.principals.flatMap((p) => p.rules.map((r) => r.topic));
     for (const re of [/"/, /\\/, /%/, /\$/, /[\u{10000}-\u{10ffff}]/u, /[\u00a0\u200b\ufeff]/]) assert.ok(topics.some((t) => re.test(t)), `some accepted topic matches ${re}`);
   });
@@ -108,7 +119,7 @@ describe('renderer property against the real readers (hostile accepted policies)
     const dir = mkdtempSync(join(tmpdir(), 'fortress-erl-prop-'));
     try {
       const f = join(dir, 'acl.conf');
-      writeFileSync(f, renderEmqxAcl(policy));
+      writeFileSync(f, renderEmqxAcl(emqxCases.policy));
       // Mirrors emqx_authz_rule:compile_topic/1 (EMQX 5.8): "eq " prefix = literal, "${" = placeholder template.
       const script = `
         {ok, Terms} = file:consult("${f}"),
@@ -120,7 +131,7 @@ describe('renderer property against the real readers (hostile accepted policies)
       const got = execFileSync('erl', ['-noshell', '-eval', script], { encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 }).trim().split('\n');
       const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
       const want: string[] = [];
-      for (const p of policy.principals) {
+      for (const p of emqxCases.policy.principals) {
         for (const r of [...p.rules.filter((x) => x.effect === 'deny'), ...p.rules.filter((x) => x.effect === 'allow')]) {
           const levels = r.topic.split('/');
           const t = levels.map((l) => (l === '{clientId}' ? '${clientid}' : l)).join('/');
@@ -136,18 +147,18 @@ describe('renderer property against the real readers (hostile accepted policies)
   it('EMQX users list and bootstrap CSV: the init script writes one row per username, unchanged', { skip: missing.erl }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'fortress-emqx-prop-'));
     try {
-      const b = buildEmqx({ policy, credentialsSecretName: 'c', adminSecretName: 'a', tls: { secretName: 't', nodeSecretName: 'n' }, image: { digest: 'sha256:' + '78'.repeat(32) }, allowFrom: [{ namespace: 'iot' }] });
+      const b = buildEmqx({ policy: emqxCases.policy, credentialsSecretName: 'c', adminSecretName: 'a', tls: { secretName: 't', nodeSecretName: 'n' }, image: { digest: 'sha256:' + '78'.repeat(32) }, allowFrom: [{ namespace: 'iot' }] });
       const plain = join(dir, 'plain');
       const out = join(dir, 'out');
       mkdirSync(plain);
       mkdirSync(out);
-      for (const p of policy.principals) writeFileSync(join(plain, p.username), `pw-${p.username}`.padEnd(40, 'x'));
+      for (const p of emqxCases.policy.principals) writeFileSync(join(plain, p.username), `pw-${p.username}`.padEnd(40, 'x'));
       writeFileSync(join(dir, 'users'), b.files.users);
       const r = spawnSync('sh', [templatePath('emqx/hash-credentials.sh')], { env: { PATH: process.env.PATH, FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_OUT: out }, encoding: 'utf8', cwd: dir });
       assert.equal(r.status, 0, r.stderr);
       const rows = readFileSync(join(out, 'bootstrap.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
       assert.ok(rows.every((x) => x.length === 4));
-      assert.deepEqual(rows.map((x) => x[0]), policy.principals.map((p) => p.username));
+      assert.deepEqual(rows.map((x) => x[0]), emqxCases.policy.principals.map((p) => p.username));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
