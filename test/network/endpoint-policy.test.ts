@@ -118,8 +118,13 @@ describe('VPC endpoint policies (NET-3), evaluated', () => {
     assert.equal(evaluate(p.secretsmanager!, req('secretsmanager:GetSecretValue', orgMember, OTHER, { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' })).decision, 'implicit-deny');
   });
   it('unrestrictedEndpointsReason removes the policies and is recorded as a NET-3 relaxation; bad organizationId is refused', () => {
-    const t = synthNet({ unrestrictedEndpointsReason: 'shared-services VPC with its own perimeter at the firewall' });
+    const app: App = Testing.app();
+    const st = new TerraformStack(app, 'net');
+    new AwsProvider(st, 'aws', { region: 'eu-west-1' });
+    const n = new BrokerNetwork(st, 'Network', { region: 'eu-west-1', unrestrictedEndpointsReason: 'shared-services VPC with its own perimeter at the firewall' });
+    const t = JSON.parse(Testing.synth(st, true));
     assert.ok(Object.values<any>(t.resource.aws_vpc_endpoint).every((e) => e.policy === undefined));
+    assert.deepEqual(n.relaxations.map((r) => [r.id, r.prop, r.appliesTo]), [['NET-3', 'unrestrictedEndpointsReason', [':endpoint-policy]']]], 'scoped: it suppresses no other NET-3 finding (flow logs, public IPs, public API)');
     assert.throws(() => synthNet({ organizationId: 'org-1' }), (e: unknown) => e instanceof ValidationError && e.code === 'AWS_ID' && /\[net\/Network\] organizationId must be an AWS Organizations id/.test(e.message));
     assert.throws(() => synthNet({ costProfile: 'cheap' as never }), (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_COST_PROFILE');
   });
