@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { defaultMosquittoOptions } from '../stacks/defaults.js';
-import { CLIENT_AUTH_MODES, renderMosquittoFiles, type ClientAuth, type MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
+import { CLIENT_AUTH_MODES, renderMosquittoFiles, resolveMosquitto, type ClientAuth, type MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import { generateLocalPassword, hashPasswordLine } from '../constructs/mosquitto/passwd.js';
 import { examplesFor } from '../constructs/policy/examples.js';
 import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';
@@ -40,7 +40,7 @@ export interface LocalBundleOptions {
   readonly out: string;
   /** TLS port; the metrics listener uses port + 1 and a certificate listener port + 2. */
   readonly port?: number;
-  /** Shorthand for clientAuth 'password-and-certificate'. */
+  /** Shorthand for clientAuth 'certificate' (mutual TLS: the client certificate is the identity). */
   readonly mtls?: boolean;
   /** @default the broker options' tls.clientAuth */
   readonly clientAuth?: ClientAuth;
@@ -54,20 +54,27 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   const dir = resolve(o.out);
   const port = o.port ?? 8883;
   const base = o.broker ?? defaultMosquittoOptions();
-  const clientAuth: ClientAuth = o.clientAuth ?? (o.mtls ? 'password-and-certificate' : (base.tls.clientAuth ?? 'password'));
-  const opts: MosquittoBrokerOptions = { ...base, tls: { ...base.tls, clientAuth } };
+  const clientAuth: ClientAuth = o.clientAuth ?? (o.mtls ? 'certificate' : (base.tls.clientAuth ?? 'password'));
+  // The local ports replace the options' ports; everything else is validated exactly as the
+  // construct validates it (resolveMosquitto), before anything is written.
+  const { certificatePort: _deployedCertificatePort, ...tls } = base.tls;
+  const opts: MosquittoBrokerOptions = {
+    ...base,
+    port,
+    metricsListenerPort: port + 1,
+    tls: { ...tls, clientAuth, ...(clientAuth === 'password-or-certificate' ? { certificatePort: port + 2 } : {}) },
+  };
+  const resolved = resolveMosquitto(opts);
   const mtls = clientAuth !== 'password';
-  const certificatePort = clientAuth === 'password-or-certificate' ? port + 2 : undefined;
+  const certificatePort = resolved.certificatePort;
+  const metricsPort = resolved.metricsListenerPort;
   const paths = { config: join(dir, 'config'), tls: join(dir, 'tls'), auth: join(dir, 'auth'), data: join(dir, 'data'), pki: join(dir, 'pki') };
-  for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
-  const monitoring = opts.policy.principals.some((p) => p.kind === 'monitoring');
-  const metricsPort = monitoring ? port + 1 : undefined;
   const dynsecPlugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
-  const files = renderMosquittoFiles(opts, { ...paths, port, bindAddress: '127.0.0.1', metricsPort, ...(certificatePort ? { certificatePort } : {}), ...(dynsecPlugin ? { dynsecPlugin } : {}) });
+  const files = renderMosquittoFiles(opts, resolved, { ...paths, bindAddress: '127.0.0.1', ...(dynsecPlugin ? { dynsecPlugin } : {}) });
+  for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
   // Mosquitto warns about (and future versions refuse) world-readable ACL and password files.
   writeFileSync(join(paths.config, 'mosquitto.conf'), files['mosquitto.conf'], { mode: 0o640 });
   writeFileSync(join(paths.config, 'acl'), files.acl, { mode: 0o640 });
-  writeFileSync(join(paths.config, 'acl-metrics'), files['acl-metrics'], { mode: 0o640 });
 
   const ca = createCa(paths.pki);
   const tlsServerName = 'localhost';
@@ -90,9 +97,6 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
       json = json.replace(m.password, hash!).replace(m.salt, salt!);
     }
     writeFileSync(join(paths.auth, 'dynamic-security.json'), json, { mode: 0o600 });
-  }
-  if (monitoring) {
-    writeFileSync(join(paths.auth, 'passwd-metrics'), users.filter((u) => u.role === 'monitor').map((u) => hashPasswordLine(u.username, u.password)).join('\n') + '\n', { mode: 0o600 });
   }
   const clientCertificates = mtls ? users.map((u) => ({ username: u.username, ...issueLeaf(ca, join(paths.pki, 'clients'), u.username, { cn: u.username, usage: 'client' }) })) : [];
 
@@ -138,7 +142,7 @@ DIR is written whole or not at all: it must not exist, be empty, or hold an earl
   --port N              TLS port, 1024 to 65533 (default 8883); the metrics listener uses N+1 and
                         the certificate listener of password-or-certificate N+2
   --client-auth MODE    ${CLIENT_AUTH_MODES.join(' | ')} (default: the stack's)
-  --mtls                shorthand for --client-auth password-and-certificate
+  --mtls                shorthand for --client-auth certificate
   --dynamic-security    the dynamic-security plugin instead of the ACL file
   -h, --help            print this help and change nothing`;
 

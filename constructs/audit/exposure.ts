@@ -4,7 +4,7 @@
  * rules, certificates, secrets and rotation, network rules, monitoring.
  */
 import { aclUsers, auditContext, forEachLocal } from './rules.js';
-import type { ListenerView } from './view.js';
+import { effectiveSetting, type ListenerView } from './view.js';
 import { emqxListeners } from './emqx-view.js';
 import { operationsOf, type Operations } from './operations.js';
 
@@ -62,8 +62,8 @@ export function exposureOf(stack: string, json: any): Exposure {
         tlsVersion: setting(l, 'tls_version'),
         clientCertificate: setting(l, 'require_certificate') === 'true',
         certificateIsUsername: setting(l, 'use_identity_as_username') === 'true',
-        anonymous: setting(l, 'allow_anonymous') !== 'false',
-        authorization: l.settings.has('plugin') ? 'dynamic security' : l.settings.has('acl_file') ? 'ACL file' : 'none',
+        anonymous: effectiveSetting(b.conf, l, 'allow_anonymous') !== 'false',
+        authorization: effectiveSetting(b.conf, l, 'plugin') !== undefined ? 'dynamic security' : effectiveSetting(b.conf, l, 'acl_file') !== undefined ? 'ACL file' : 'none',
       })),
     )),
     networkPolicies: c.k8s

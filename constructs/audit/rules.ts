@@ -6,7 +6,7 @@
  * failures.
  */
 import { judgeRanges } from '../core/exposure-union.js';
-import { configMapFiles, k8sObjects, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource } from './view.js';
+import { configMapFiles, effectiveSetting, k8sObjects, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource } from './view.js';
 import { parsePolicyDocument } from '../credentials/iam.js';
 import { SECRET_SHAPES } from './secrets.js';
 import { emqxAclUsers, emqxMon1, emqxMon2, emqxMon3, emqxUnparsedAclRows } from './emqx-view.js';
@@ -234,16 +234,17 @@ export const RULES: readonly AuditRule[] = [
     level: 'error',
     info: 'Anonymous access is off on every listener.',
     explanation: 'Anonymous clients cannot be told apart, rate-limited per identity or revoked.',
-    fix: 'per_listener_settings true first, then allow_anonymous false in every listener.',
+    fix: 'per_listener_settings first (false: security options are global), then allow_anonymous false for every listener.',
     check: (c) =>
       rowsOr(
         c.brokers.flatMap((b) => [
-          b.conf.order[0] === 'per_listener_settings' && one(b.conf.global, 'per_listener_settings') === 'true'
-            ? ok(b.path, 'per_listener_settings true comes first')
-            : bad(b.path, `AUTH-1[${b.name}:per_listener_settings]`, 'per_listener_settings true is not the first setting, so listener security options may not apply'),
-          ...b.conf.listeners.map((l) =>
-            one(l.settings, 'allow_anonymous') === 'false' ? ok(b.path, `listener ${l.port}: allow_anonymous false`) : bad(b.path, `AUTH-1[listener:${l.port}]`, `listener ${l.port}: allow_anonymous is ${one(l.settings, 'allow_anonymous') ?? 'unset'}`),
-          ),
+          b.conf.order[0] === 'per_listener_settings'
+            ? ok(b.path, `per_listener_settings ${one(b.conf.global, 'per_listener_settings')} comes first`)
+            : bad(b.path, `AUTH-1[${b.name}:per_listener_settings]`, 'per_listener_settings is not the first setting, so security options may not apply where they are written'),
+          ...b.conf.listeners.map((l) => {
+            const anon = effectiveSetting(b.conf, l, 'allow_anonymous');
+            return anon === 'false' ? ok(b.path, `listener ${l.port}: allow_anonymous false`) : bad(b.path, `AUTH-1[listener:${l.port}]`, `listener ${l.port}: allow_anonymous is ${anon ?? 'unset'}`);
+          }),
         ]),
         c.stack,
         'no broker in this stack',

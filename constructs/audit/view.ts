@@ -172,6 +172,20 @@ export function parseMosquittoConf(text: string): MosquittoConfView {
   return { global, listeners, order };
 }
 
+/**
+ * Mosquitto options that follow `per_listener_settings`: with `true` each listener has its own,
+ * with `false` (the default) a value anywhere in the file is global and the last one wins
+ * (src/conf.c, conf__set_cur_security_options, 2.0.21).
+ */
+export const SECURITY_OPTIONS = new Set(['allow_anonymous', 'password_file', 'acl_file', 'plugin', 'auth_plugin', 'psk_file', 'auto_id_prefix', 'allow_zero_length_clientid']);
+
+/** The value of `key` that Mosquitto applies to listener `l`. */
+export function effectiveSetting(conf: MosquittoConfView, l: ListenerView, key: string): string | undefined {
+  if (!SECURITY_OPTIONS.has(key) || conf.global.get('per_listener_settings')?.at(-1) === 'true') return l.settings.get(key)?.at(-1);
+  const all = [...(conf.global.get(key) ?? []), ...conf.listeners.flatMap((x) => x.settings.get(key) ?? [])];
+  return all.at(-1);
+}
+
 export interface AclView {
   /** Lines before the first `user` line apply to anonymous clients. */
   readonly anonymous: string[];

@@ -1,7 +1,16 @@
 /**
  * Renders `mosquitto.conf` for Mosquitto 2.0 from typed options (baseline TLS-1, TLS-2, AUTH-1,
- * DOS-1, MON-3). Pure: no cdktf. The construct and the local bundle call the same function, so
- * what the tests start is what the cluster runs.
+ * ACL-2, DOS-1, MON-3). Pure: no cdktf. The construct and the local bundle call the same
+ * function, so what the tests start is what the cluster runs.
+ *
+ * Security options are global (`per_listener_settings false`): one password file (or the
+ * dynamic-security plugin) and one ACL for every listener. With `per_listener_settings true`,
+ * Mosquitto 2.0 up to 2.0.22 forgets a client's listener when it disconnects and then refuses
+ * every ACL check for it, so QoS 1/2 messages for an offline client with a persistent session
+ * are never queued (Mosquitto issue 2618; measured on 2.0.21). What must differ per listener
+ * stays per listener in Mosquitto whatever that setting says: TLS files and versions,
+ * `require_certificate`, `use_identity_as_username`, `use_username_as_clientid`,
+ * `max_connections` and the bind address (src/conf.c, 2.0.21).
  */
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
@@ -54,21 +63,27 @@ export interface MosquittoConfigInput {
   readonly tls: MosquittoTlsFiles & {
     /** Lowest TLS version accepted. @default '1.2' */
     readonly minVersion?: '1.2' | '1.3';
-    /** Require a client certificate signed by the CA in caFile (baseline TLS-5). @default false */
+    /**
+     * Require a client certificate signed by the CA in caFile (baseline TLS-5). Only together with
+     * useIdentityAsUsername: Mosquitto cannot bind a certificate to a password's identity.
+     * @default false
+     */
     readonly requireClientCertificate?: boolean;
-    /** With client certificates: the certificate CN becomes the MQTT username. @default false */
+    /** With client certificates: the certificate CN becomes the MQTT username (the password is ignored). @default false */
     readonly useIdentityAsUsername?: boolean;
   };
+  /** Password file of every listener that checks passwords. */
   readonly passwordFile: string;
+  /** ACL file of every listener. */
   readonly aclFile: string;
   /**
-   * Authenticate and authorize the TLS listener with the dynamic-security plugin instead of the
+   * Authenticate and authorize every listener with the dynamic-security plugin instead of the
    * password and ACL files (it refuses SUBSCRIBE at SUBACK time; it does not reload on SIGHUP).
    * @default - password_file and acl_file
    */
   readonly dynamicSecurity?: { readonly pluginPath: string; readonly configFile: string };
   readonly limits?: MosquittoLimits;
-  /** Force client id = username, so a client cannot take another's client id. @default false */
+  /** Force client id = username on every listener, so a client cannot take another's session. @default false */
   readonly clientIdIsUsername?: boolean;
   /** Persistence directory; omit to run without persistence. @default - no persistence */
   readonly persistenceLocation?: string;
@@ -81,10 +96,11 @@ export interface MosquittoConfigInput {
   readonly certificateListener?: { readonly port: number };
   /**
    * An authenticated plaintext listener on 127.0.0.1 for an in-pod exporter (baseline TLS-1
-   * allows it only on loopback). It has its own password and ACL files.
+   * allows it only on loopback). It authenticates and authorizes like every listener (global
+   * password file or plugin, global ACL), so only a process inside the pod can use it.
    * @default - none
    */
-  readonly metricsListener?: { readonly port: number; readonly passwordFile: string; readonly aclFile: string };
+  readonly metricsListener?: { readonly port: number };
 }
 
 /** Resolves and validates the limits; throws FortressError naming the prop. */
@@ -125,13 +141,18 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     ['bindAddress', input.bindAddress], ['tls.certFile', input.tls.certFile], ['tls.keyFile', input.tls.keyFile], ['tls.caFile', input.tls.caFile],
     ['passwordFile', input.passwordFile], ['aclFile', input.aclFile], ['persistenceLocation', input.persistenceLocation],
     ['dynamicSecurity.pluginPath', input.dynamicSecurity?.pluginPath], ['dynamicSecurity.configFile', input.dynamicSecurity?.configFile],
-    ['metricsListener.passwordFile', input.metricsListener?.passwordFile], ['metricsListener.aclFile', input.metricsListener?.aclFile],
   ];
   for (const [prop, v] of values) if (v !== undefined) assertRenderable('mosquitto.conf', prop, v);
   const limits = resolveLimits(input.limits);
   const tls = input.tls;
   if (tls.useIdentityAsUsername && !tls.requireClientCertificate) {
     throw new FortressError('TLS_IDENTITY_WITHOUT_CERT', `tls.useIdentityAsUsername is true but tls.requireClientCertificate is ${show(tls.requireClientCertificate)}: without a required certificate there is no identity to use. Set requireClientCertificate: true.`);
+  }
+  if (tls.requireClientCertificate && !tls.useIdentityAsUsername) {
+    throw new FortressError(
+      'TLS_CERTIFICATE_NOT_BOUND',
+      `tls.requireClientCertificate is true but tls.useIdentityAsUsername is ${show(tls.useIdentityAsUsername)}: Mosquitto 2.0 would check the password and never compare the certificate with the username, so one client's certificate with another identity's password logs in as that identity. Set useIdentityAsUsername: true (the certificate CN is the identity).`,
+    );
   }
   if (input.certificateListener) {
     assertTlsPort('certificateListener.port', input.certificateListener.port);
@@ -141,10 +162,18 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     assertInt('metricsListener.port', input.metricsListener.port, 1024, 65535);
     if (input.metricsListener.port === port) throw new FortressError('PORT_CLASH', `metricsListener.port ${input.metricsListener.port} equals the TLS port; pick another loopback port.`);
   }
+  /** Every listener binds the client id to the authenticated identity (ACL-2). */
+  const bindClientId = input.clientIdIsUsername ? ['use_username_as_clientid true'] : [];
   const L: string[] = [
     '# Rendered by mqtt-fortress. Do not edit: change the construct props.',
-    '# per_listener_settings must come before every other security option.',
-    'per_listener_settings true',
+    '# Security options are global: one password file (or plugin) and one ACL for every listener.',
+    '# per_listener_settings true loses QoS 1/2 messages queued for offline clients in Mosquitto',
+    '# up to 2.0.22 (issue 2618). Per-listener options below: TLS, certificates, client ids.',
+    'per_listener_settings false',
+    'allow_anonymous false',
+    ...(input.dynamicSecurity
+      ? [`plugin ${input.dynamicSecurity.pluginPath}`, `plugin_opt_config_file ${input.dynamicSecurity.configFile}`]
+      : [`password_file ${input.passwordFile}`, `acl_file ${input.aclFile}`]),
     '',
     '# Logging to stderr (unbuffered) with ISO timestamps: connections, auth and subscriptions (MON-3).',
     'log_dest stderr',
@@ -181,37 +210,27 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   L.push(
     '# MQTT over TLS only (TLS-1, TLS-2). No plaintext listener is reachable from outside the pod.',
     ...tlsListener(port),
-    `require_certificate ${tls.requireClientCertificate ? 'true' : 'false'}`,
+    ...(tls.requireClientCertificate ? ['require_certificate true', 'use_identity_as_username true'] : ['require_certificate false']),
+    ...bindClientId,
+    '',
   );
-  if (tls.useIdentityAsUsername) L.push('use_identity_as_username true');
-  if (input.clientIdIsUsername) L.push('use_username_as_clientid true');
-  L.push('allow_anonymous false');
-  if (input.dynamicSecurity) {
-    L.push(`plugin ${input.dynamicSecurity.pluginPath}`, `plugin_opt_config_file ${input.dynamicSecurity.configFile}`, '');
-  } else {
-    L.push(`password_file ${input.passwordFile}`, `acl_file ${input.aclFile}`, '');
-  }
   if (input.certificateListener) {
     L.push(
       '# Client-certificate listener: the certificate CN is the username (no password).',
       ...tlsListener(input.certificateListener.port),
       'require_certificate true',
       'use_identity_as_username true',
-      'allow_anonymous false',
+      ...bindClientId,
+      '',
     );
-    if (input.dynamicSecurity) L.push(`plugin ${input.dynamicSecurity.pluginPath}`, `plugin_opt_config_file ${input.dynamicSecurity.configFile}`, '');
-    else L.push(`acl_file ${input.aclFile}`, '');
   }
   if (input.metricsListener) {
-    const m = input.metricsListener;
     L.push(
-      '# In-pod exporter only: loopback, authenticated, its own users and ACL (read $SYS).',
-      `listener ${m.port} 127.0.0.1`,
+      '# In-pod exporter only: loopback, authenticated like every listener (read $SYS).',
+      `listener ${input.metricsListener.port} 127.0.0.1`,
       'protocol mqtt',
       'max_connections 4',
-      'allow_anonymous false',
-      `password_file ${m.passwordFile}`,
-      `acl_file ${m.aclFile}`,
+      ...bindClientId,
       '',
     );
   }

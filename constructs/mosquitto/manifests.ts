@@ -51,17 +51,33 @@ export const DEFAULT_MOSQUITTO_RESOURCES = {
 /**
  * How MQTT clients authenticate (baseline AUTH-1, TLS-5). Measured against Mosquitto 2.0.21:
  * - `password`: username and password over TLS.
- * - `password-and-certificate`: a client certificate from the client CA and a password (two
- *   factors); no certificate, another CA's or an expired one, or a certificate without a valid
- *   password, is refused.
  * - `certificate`: the certificate alone; its CN is the username. Mosquitto accepts any
  *   certificate of the client CA: a CN that is no identity of the policy connects with no rights
  *   (every publish and subscription refused). Issue client certificates only for identities.
  * - `password-or-certificate`: passwords on the TLS port, certificates on `certificatePort`
  *   (Mosquitto verifies no certificate on a listener that does not require one).
+ * - `password-and-certificate`: REFUSED at synth (see {@link REFUSED_CLIENT_AUTH}): Mosquitto 2.0
+ *   cannot bind the certificate to the password's identity.
  */
 export type ClientAuth = 'password' | 'password-and-certificate' | 'certificate' | 'password-or-certificate';
+/** Every value `tls.clientAuth` can take, the refused ones included (tests enumerate this list). */
 export const CLIENT_AUTH_MODES: readonly ClientAuth[] = ['password', 'password-and-certificate', 'certificate', 'password-or-certificate'];
+/**
+ * Modes Mosquitto cannot enforce, with the reason; synth refuses them. Mosquitto 2.0's
+ * `handle__connect` either takes the username from the certificate (`use_identity_as_username`,
+ * and then discards the password unchecked) or checks the password and never compares the
+ * certificate with the username: with a required certificate and a password, sensor-0001's
+ * certificate with backend's username and password logged in as backend (measured, 2.0.21).
+ */
+export const REFUSED_CLIENT_AUTH: Readonly<Partial<Record<ClientAuth, string>>> = {
+  'password-and-certificate':
+    'Mosquitto 2.0 cannot bind a client certificate to the password\'s identity: it checks the password and only verifies that the certificate comes from the client CA, so any device certificate with another identity\'s username and password logs in as that identity. Use clientAuth "certificate" (the certificate alone, its CN is the identity) or "password" (or "password-or-certificate" for both kinds of clients on two ports).',
+};
+/** The clientAuth modes synth accepts. */
+export const SUPPORTED_CLIENT_AUTH_MODES: readonly ClientAuth[] = CLIENT_AUTH_MODES.filter((m) => REFUSED_CLIENT_AUTH[m] === undefined);
+/** Every value `aclMode` can take. */
+export const ACL_MODES = ['acl-file', 'dynamic-security'] as const;
+export type AclMode = (typeof ACL_MODES)[number];
 
 export interface MosquittoTlsProps {
   /** Kubernetes Secret (type kubernetes.io/tls, as cert-manager writes it) with tls.crt, tls.key and ca.crt. */
@@ -172,7 +188,7 @@ export interface MosquittoBrokerOptions {
    * container (all sessions reconnect).
    * @default 'acl-file'
    */
-  readonly aclMode?: 'acl-file' | 'dynamic-security';
+  readonly aclMode?: AclMode;
   /**
    * Prometheus exporter sidecar (sapcc/mosquitto-exporter v0.8.0) reading $SYS through the
    * authenticated loopback listener as the policy's monitoring identity (baseline MON-1); its
@@ -205,9 +221,8 @@ export const POD_PATHS = {
 export interface MosquittoFiles {
   readonly 'mosquitto.conf': string;
   readonly acl: string;
-  readonly 'acl-metrics': string;
+  /** Every identity of the policy; the init container hashes their passwords. */
   readonly users: string;
-  readonly 'metrics-users': string;
   /** dynamic-security mode: the plugin's JSON with markers where the init container puts hashes. */
   readonly 'dynamic-security-template.json'?: string;
 }
@@ -247,10 +262,15 @@ export interface MosquittoBuild {
   readonly objects: readonly K8sObject[];
 }
 
-/** Renders the broker's files for given paths (the pod's, or a local directory's). */
+/**
+ * Renders the broker's files for given paths (the pod's, or a local directory's) from options
+ * that {@link resolveMosquitto} accepted: the construct and the local bundle both go through it,
+ * so what is tested locally was validated like what is deployed.
+ */
 export function renderMosquittoFiles(
   o: MosquittoBrokerOptions,
-  paths: { config: string; tls: string; auth: string; data?: string; port?: number; certificatePort?: number; bindAddress?: string; metricsPort?: number | undefined; dynsecPlugin?: string; packLargeFiles?: boolean },
+  r: ResolvedMosquitto,
+  paths: { config: string; tls: string; auth: string; data?: string; bindAddress?: string; dynsecPlugin?: string; packLargeFiles?: boolean },
 ): MosquittoFiles {
   const dynsec = (o.aclMode ?? 'acl-file') === 'dynamic-security';
   const clientAuth = o.tls.clientAuth ?? 'password';
@@ -259,43 +279,38 @@ export function renderMosquittoFiles(
   // A packed ACL is unpacked and validated by the init container into the auth volume.
   const aclFile = paths.packLargeFiles && !dynsec && Buffer.byteLength(acl) > INLINE_FILE_LIMIT ? `${paths.auth}/acl` : `${paths.config}/acl`;
   const policy = o.policy;
-  const monitoring = policy.principals.filter((p) => p.kind === 'monitoring');
-  const metricsPort = monitoring.length > 0 ? paths.metricsPort : undefined;
   const conf = renderMosquittoConf({
-    port: paths.port ?? o.port ?? 8883,
+    port: r.port,
     ...(paths.bindAddress ? { bindAddress: paths.bindAddress } : {}),
     tls: {
       certFile: `${paths.tls}/tls.crt`,
       keyFile: `${paths.tls}/tls.key`,
       caFile: `${paths.tls}/ca.crt`,
       minVersion: o.tls.minVersion ?? '1.2',
-      requireClientCertificate: clientAuth === 'password-and-certificate' || clientAuth === 'certificate',
+      requireClientCertificate: clientAuth === 'certificate',
       useIdentityAsUsername: clientAuth === 'certificate',
     },
-    ...(clientAuth === 'password-or-certificate' ? { certificateListener: { port: paths.certificatePort ?? o.tls.certificatePort ?? 8884 } } : {}),
+    ...(r.certificatePort !== undefined ? { certificateListener: { port: r.certificatePort } } : {}),
     passwordFile: `${paths.auth}/passwd`,
     aclFile,
     ...(dynsec ? { dynamicSecurity: { pluginPath: paths.dynsecPlugin ?? IMAGE_DYNSEC_PLUGIN, configFile: `${paths.auth}/dynamic-security.json` } } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     clientIdIsUsername: o.clientIdIsUsername ?? true,
     ...(paths.data ? { persistenceLocation: paths.data } : {}),
-    ...(metricsPort ? { metricsListener: { port: metricsPort, passwordFile: `${paths.auth}/passwd-metrics`, aclFile: `${paths.config}/acl-metrics` } } : {}),
+    ...(r.metricsListenerPort !== undefined ? { metricsListener: { port: r.metricsListenerPort } } : {}),
   });
-  // The loopback listener knows only monitoring identities, so its ACL lists only them.
-  const metricsAcl = monitoring.length > 0 ? renderMosquittoAcl(policy.restrictTo(monitoring.map((p) => p.username)), aclOpts) : '# no monitoring identities\n';
   return {
     'mosquitto.conf': conf,
     acl,
-    'acl-metrics': metricsAcl,
     users: policy.principals.map((p) => p.username).join('\n') + '\n',
-    'metrics-users': monitoring.map((p) => p.username).join('\n') + (monitoring.length ? '\n' : ''),
     ...(dynsec ? { 'dynamic-security-template.json': JSON.stringify(renderDynsec(policy, 'markers', aclOpts)) + '\n' } : {}),
   };
 }
 
 const r0port = (o: MosquittoBrokerOptions) => o.port ?? 8883;
 
-function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
+/** Validates the options and resolves every default (pure). Throws FortressError naming the prop. */
+export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   const relaxations: Relaxation[] = [];
   if (!o || typeof o !== 'object') throw new FortressError('MOSQ_PROPS', 'props are required: at least policy, credentialsSecretName and tls.');
   if (!o.policy || typeof o.policy.allows !== 'function') throw new FortressError('MOSQ_POLICY', 'policy must be a Policy (Policy.from(spec) or policyFromYamlFile(path)).');
@@ -313,6 +328,8 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   if (o.tls.clientAuth !== undefined && !CLIENT_AUTH_MODES.includes(o.tls.clientAuth)) {
     throw new FortressError('TLS_CLIENT_AUTH', `tls.clientAuth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got ${show(o.tls.clientAuth)}.`);
   }
+  const refused = o.tls.clientAuth === undefined ? undefined : REFUSED_CLIENT_AUTH[o.tls.clientAuth];
+  if (refused !== undefined) throw new FortressError('TLS_CLIENT_AUTH_UNENFORCEABLE', `tls.clientAuth is ${show(o.tls.clientAuth)}: ${refused}`);
   for (const legacy of ['requireClientCertificate', 'useIdentityAsUsername'] as const) {
     if ((o.tls as unknown as Record<string, unknown>)[legacy] !== undefined) throw new FortressError('TLS_CLIENT_AUTH', `tls.${legacy} is not a prop; use tls.clientAuth (${CLIENT_AUTH_MODES.join(', ')}).`);
   }
@@ -377,8 +394,8 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
   } else if (o.clientIdChoiceReason !== undefined) {
     throw new FortressError('MOSQ_CLIENTID_REASON', 'clientIdChoiceReason only applies when clientIdIsUsername is false.');
   }
-  if (o.aclMode !== undefined && o.aclMode !== 'acl-file' && o.aclMode !== 'dynamic-security') {
-    throw new FortressError('MOSQ_ACL_MODE', `aclMode must be "acl-file" or "dynamic-security", got ${show(o.aclMode)}.`);
+  if (o.aclMode !== undefined && !(ACL_MODES as readonly string[]).includes(o.aclMode)) {
+    throw new FortressError('MOSQ_ACL_MODE', `aclMode must be ${ACL_MODES.map((m) => `"${m}"`).join(' or ')}, got ${show(o.aclMode)}.`);
   }
   if (o.monitoringNamespace !== undefined) assertDnsLabel('monitoringNamespace', o.monitoringNamespace);
   const hasMonitoring = o.policy.principals.some((p) => p.kind === 'monitoring');
@@ -408,15 +425,12 @@ function resolve(o: MosquittoBrokerOptions): ResolvedMosquitto {
 
 /** Validates the options and builds every object (pure). Throws FortressError naming the prop. */
 export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
-  const r = resolve(o);
-  const files = renderMosquittoFiles(o, {
+  const r = resolveMosquitto(o);
+  const files = renderMosquittoFiles(o, r, {
     config: POD_PATHS.config,
     tls: POD_PATHS.tls,
     auth: POD_PATHS.auth,
     ...(o.persistence?.enabled === false ? {} : { data: POD_PATHS.data }),
-    port: r.port,
-    ...(r.certificatePort ? { certificatePort: r.certificatePort } : {}),
-    metricsPort: r.metricsListenerPort,
     packLargeFiles: true,
   });
   const resources = resolveResources('resources', o.resources, DEFAULT_MOSQUITTO_RESOURCES);
@@ -451,8 +465,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     ...(packed('acl') && !dynsec ? [{ name: 'FORTRESS_ACL_GZ', value: `${POD_PATHS.config}/acl.gz` }] : []),
     { name: 'FORTRESS_PLAIN', value: POD_PATHS.plain },
     { name: 'FORTRESS_USERS', value: `${POD_PATHS.config}/users` },
-    ...(r.metricsListenerPort ? [{ name: 'FORTRESS_METRICS_USERS', value: `${POD_PATHS.config}/metrics-users` }] : []),
-    { name: 'FORTRESS_ACLS', value: dynsec || packed('acl') ? `${POD_PATHS.config}/acl-metrics` : `${POD_PATHS.config}/acl ${POD_PATHS.config}/acl-metrics` },
+    ...(dynsec || packed('acl') ? [] : [{ name: 'FORTRESS_ACLS', value: `${POD_PATHS.config}/acl` }]),
     { name: 'FORTRESS_OUT', value: POD_PATHS.auth },
     { name: 'FORTRESS_SCRATCH', value: POD_PATHS.scratch },
     { name: 'FORTRESS_TLS_SRC', value: POD_PATHS.tlsSource },

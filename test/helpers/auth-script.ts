@@ -22,7 +22,8 @@ export interface AuthDirs {
   readonly scratch: string;
   readonly out: string;
   readonly users: string;
-  readonly metricsUsers: string;
+  /** Usernames of a listener with a password file of its own (none since every listener shares one). */
+  readonly metricsUsers?: string;
   readonly acls: string;
 }
 
@@ -33,13 +34,11 @@ export function authDirs(bundle: LocalBundle, dir: string): AuthDirs {
     scratch: join(dir, 'scratch'),
     out: join(dir, 'auth'),
     users: join(dir, 'config', 'users'),
-    metricsUsers: join(dir, 'config', 'metrics-users'),
-    acls: `${join(dir, 'config', 'acl')} ${join(dir, 'config', 'acl-metrics')}`,
+    acls: join(dir, 'config', 'acl'),
   };
   for (const p of [d.plain, d.scratch, d.out]) mkdirSync(p, { recursive: true });
   for (const u of bundle.users) writeFileSync(join(d.plain, u.username), u.password);
   writeFileSync(d.users, bundle.users.map((u) => u.username).join('\n') + '\n');
-  writeFileSync(d.metricsUsers, bundle.users.filter((u) => u.role === 'monitor').map((u) => u.username).join('\n') + '\n');
   fixOwnership(dir);
   return d;
 }
@@ -65,7 +64,7 @@ export function runAuthScript(
       PATH: process.env.PATH,
       FORTRESS_PLAIN: d.plain,
       FORTRESS_USERS: d.users,
-      FORTRESS_METRICS_USERS: d.metricsUsers,
+      ...(d.metricsUsers ? { FORTRESS_METRICS_USERS: d.metricsUsers } : {}),
       FORTRESS_ACLS: d.acls,
       FORTRESS_OUT: d.out,
       FORTRESS_SCRATCH: d.scratch,

@@ -102,8 +102,18 @@ export interface ConnectOptions extends Partial<IClientOptions> {
   readonly protocol?: 'mqtts' | 'mqtt';
 }
 
-/** Connects over TLS with the bundle's CA; resolves with the client or rejects with the broker's refusal. */
-export async function connect(b: LocalBundle, user: { username?: string; password?: string } | undefined, o: ConnectOptions = {}): Promise<MqttClient> {
+export interface Received {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly retain: boolean;
+}
+
+/**
+ * Connects over TLS with the bundle's CA; resolves with the client or rejects with the broker's
+ * refusal. `received`, when given, collects every message from the first packet on (messages
+ * queued for a persistent session arrive right after CONNACK, before the caller could listen).
+ */
+export async function connect(b: LocalBundle, user: { username?: string; password?: string } | undefined, o: ConnectOptions = {}, received?: Received[]): Promise<MqttClient> {
   const { port, protocol, ...rest } = o;
   const opts: IClientOptions = {
     host: b.host,
@@ -123,6 +133,7 @@ export async function connect(b: LocalBundle, user: { username?: string; passwor
   } as IClientOptions;
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(opts);
+    if (received) c.on('message', (topic, payload, packet) => received.push({ topic, payload, retain: Boolean(packet.retain) }));
     const fail = (e: unknown) => {
       c.end(true);
       reject(e instanceof Error ? e : new Error(String(e)));

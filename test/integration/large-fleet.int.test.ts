@@ -34,9 +34,9 @@ describe('large fleet: gzipped ACL in the ConfigMap', { skip: missing.mosquittoP
     try {
       const conf = join(dir, 'config');
       mkdirSync(conf, { recursive: true });
-      const d: AuthDirs = { plain: join(dir, 'plain'), scratch: join(dir, 'scratch'), out: join(dir, 'auth'), users: join(conf, 'users'), metricsUsers: join(conf, 'metrics-users'), acls: join(conf, 'acl-metrics') };
+      const d: AuthDirs = { plain: join(dir, 'plain'), scratch: join(dir, 'scratch'), out: join(dir, 'auth'), users: join(conf, 'users'), acls: '' };
       for (const p of [d.plain, d.scratch, d.out]) mkdirSync(p, { recursive: true });
-      for (const f of ['users', 'metrics-users', 'acl-metrics']) writeFileSync(join(conf, f), cm.data[f]);
+      for (const f of ['users']) writeFileSync(join(conf, f), cm.data[f]);
       writeFileSync(join(conf, 'acl.gz'), Buffer.from(cm.binaryData['acl.gz'], 'base64'));
       for (const p of policy.principals) writeFileSync(join(d.plain, p.username), `pw-${p.username}-`.padEnd(40, 'x'));
       fixOwnership(dir);

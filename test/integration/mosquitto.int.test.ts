@@ -153,11 +153,11 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
     }
   });
 
-  it('the loopback metrics listener admits only the monitoring identity, which reads $SYS', async () => {
+  it('the loopback metrics listener authenticates like every listener (one password file: queued messages survive), and monitoring reads $SYS', async () => {
     const m = b.user('monitor');
     const port = b.bundle.extraListeners.find((l) => l.purpose === 'metrics')!.port;
     const plain = { protocol: 'mqtt' as const, port };
-    assert.equal(await tryConnect(b.bundle, b.user('device'), plain), 'rc135');
+    assert.equal(await tryConnect(b.bundle, { username: b.user('device').username, password: m.password }, plain), 'rc135');
     assert.equal(await tryConnect(b.bundle, undefined, plain), 'rc135');
     const c = await connect(b.bundle, m, plain);
     try {

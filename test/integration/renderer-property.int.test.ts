@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { FortressError } from '../../constructs/core/errors.js';
 import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
-import { renderMosquittoFiles } from '../../constructs/mosquitto/manifests.js';
+import { renderMosquittoFiles, resolveMosquitto } from '../../constructs/mosquitto/manifests.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { templatePath } from '../../constructs/templates.js';
@@ -173,7 +173,8 @@ describe('renderer property against the real readers (hostile accepted policies)
     const port = await freePort();
     const bundle = createLocalBundle({ out: plainDir, port });
     cpSync(plainDir, hostile, { recursive: true });
-    const files = renderMosquittoFiles(defaultMosquittoOptions(), { config: join(hostile, 'config'), tls: join(hostile, 'tls'), auth: join(hostile, 'auth'), data: join(hostile, 'data'), port, bindAddress: '127.0.0.1', metricsPort: port + 1 });
+    const opts = { ...defaultMosquittoOptions(), port, metricsListenerPort: port + 1 };
+    const files = renderMosquittoFiles(opts, resolveMosquitto(opts), { config: join(hostile, 'config'), tls: join(hostile, 'tls'), auth: join(hostile, 'auth'), data: join(hostile, 'data'), bindAddress: '127.0.0.1' });
     assert.ok(files['mosquitto.conf'].includes(`certfile ${hostile}/tls/tls.crt`));
     writeFileSync(join(hostile, 'config', 'mosquitto.conf'), files['mosquitto.conf'], { mode: 0o640 });
     rmSync(plainDir, { recursive: true, force: true });
@@ -192,7 +193,7 @@ describe('renderer property against the real readers (hostile accepted policies)
   });
   it('mosquitto.conf: a path with a line break (the local bundle\'s --out, say) is refused, never written', () => {
     for (const bad of ['/tmp/x\nlistener 1883\nallow_anonymous true', '/tmp/x\r', '/tmp/x\u2028y', ' /tmp/x']) {
-      assert.throws(() => renderMosquittoFiles(defaultMosquittoOptions(), { config: bad, tls: '/t', auth: '/a', port: 8883 }), (e: Error) => (e as { code?: string }).code === 'RENDER_UNSAFE');
+      assert.throws(() => renderMosquittoFiles(defaultMosquittoOptions(), resolveMosquitto(defaultMosquittoOptions()), { config: bad, tls: '/t', auth: '/a' }), (e: Error) => (e as { code?: string }).code === 'RENDER_UNSAFE');
     }
   });
 });

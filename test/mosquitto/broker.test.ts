@@ -101,17 +101,17 @@ describe('MosquittoBroker defaults', () => {
     assert.deepEqual(allow.spec.ingress[0].ports, [{ port: '8883', protocol: 'TCP' }]);
     assert.deepEqual(allow.spec.ingress[0].from[0].namespace_selector.match_labels, { 'kubernetes.io/metadata.name': 'iot-backend' });
   });
-  it('mosquitto.conf: TLS only, no anonymous, per-listener settings first', () => {
+  it('mosquitto.conf: TLS only, no anonymous, global security options first (queued messages survive)', () => {
     const cm = one(resourcesOf(tf, 'kubernetes_config_map_v1'));
     const conf: string = cm.data['mosquitto.conf'];
     const lines = conf.split('\n').filter((l) => l && !l.startsWith('#'));
-    assert.equal(lines[0], 'per_listener_settings true');
+    assert.deepEqual(lines.slice(0, 4), ['per_listener_settings false', 'allow_anonymous false', 'password_file /run/fortress/auth/passwd', 'acl_file /mosquitto/config/acl']);
     const listeners = lines.filter((l) => l.startsWith('listener '));
     assert.deepEqual(listeners, ['listener 8883', 'listener 1884 127.0.0.1']);
-    assert.equal(lines.filter((l) => l === 'allow_anonymous false').length, 2);
-    assert.ok(!lines.includes('allow_anonymous true'));
+    assert.equal(lines.filter((l) => l.startsWith('allow_anonymous')).length, 1);
+    assert.equal(lines.filter((l) => l === 'use_username_as_clientid true').length, 2, 'every listener binds the client id');
     assert.ok(lines.includes('tls_version tlsv1.2'));
-    assert.deepEqual(Object.keys(cm.data).sort(), ['acl', 'acl-metrics', 'fortress-auth.sh', 'metrics-users', 'mosquitto.conf', 'users']);
+    assert.deepEqual(Object.keys(cm.data).sort(), ['acl', 'fortress-auth.sh', 'mosquitto.conf', 'users']);
     assert.doesNotMatch(JSON.stringify(cm.data), /\$7\$\d+\$[A-Za-z0-9+/]{8,}/, 'no password hash in the ConfigMap');
   });
   it('every Kubernetes object validates against its schema', () => {

@@ -22,11 +22,11 @@ function walkText(dir: string): string[] {
 describe('npm run local: a complete bundle', { skip: missing.openssl }, () => {
   const out = join(cwd, 'bundle');
   it('writes DIR whole; every path inside names DIR, none the temporary folder', async () => {
-    const r = await runScript('dist/scripts/local-bundle.js', ['--out', 'bundle', '--port', String(port), '--client-auth', 'password-and-certificate'], { cwd });
+    const r = await runScript('dist/scripts/local-bundle.js', ['--out', 'bundle', '--port', String(port), '--client-auth', 'certificate'], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const b = JSON.parse(readFileSync(join(out, 'bundle.json'), 'utf8')) as LocalBundle;
     assert.equal(b.config, join(out, 'config', 'mosquitto.conf'));
-    assert.equal(b.clientAuth, 'password-and-certificate');
+    assert.equal(b.clientAuth, 'certificate');
     assert.equal(b.mtls, true);
     assert.equal(b.clientCertificates.length, b.users.length);
     for (const text of walkText(out)) assert.doesNotMatch(text, /\.tmp-/);

@@ -80,7 +80,7 @@ describe('cert-manager objects (TLS-3, TLS-5)', () => {
 
 describe('BrokerCertificates construct', () => {
   const { tf } = synth((s) => {
-    const broker = new MosquittoBroker(s, 'Broker', minimalBrokerProps({ tls: { secretName: 'mosquitto-tls', clientAuth: 'password-and-certificate' } }));
+    const broker = new MosquittoBroker(s, 'Broker', minimalBrokerProps({ tls: { secretName: 'mosquitto-tls', clientAuth: 'certificate' } }));
     new BrokerCertificates(s, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
   });
   const manifests = resourcesOf(tf, 'kubernetes_manifest');

@@ -1,0 +1,41 @@
+/**
+ * The local bundle is validated like the deployed construct (finding 5 of issue 12): every
+ * option resolveMosquitto refuses is refused by createLocalBundle with the same code, before
+ * anything is written.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalBundle } from '../../scripts/local-bundle.js';
+import { buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { FortressError } from '../../constructs/core/errors.js';
+import { minimalBrokerProps } from '../helpers/synth.js';
+
+const cases: [string, Partial<MosquittoBrokerOptions>, string][] = [
+  ['several replicas', { replicas: 2 }, 'MOSQ_REPLICAS'],
+  ['anonymous access', { allowAnonymous: true as unknown as false }, 'MOSQ_ANONYMOUS'],
+  ['an old Mosquitto image', { image: { repository: 'eclipse-mosquitto', tag: '1.6.15', digest: `sha256:${'a'.repeat(64)}` } }, 'MOSQ_VERSION'],
+  ['a clientAuth mode Mosquitto cannot enforce', { tls: { secretName: 'tls', clientAuth: 'password-and-certificate' } }, 'TLS_CLIENT_AUTH_UNENFORCEABLE'],
+  ['an unknown aclMode', { aclMode: 'none' as 'acl-file' }, 'MOSQ_ACL_MODE'],
+  ['a host UID', { runAsUser: 0 }, 'MOSQ_UID'],
+  ['client ids chosen by clients without a reason', { clientIdIsUsername: false }, 'MOSQ_CLIENTID_REASON'],
+];
+
+describe('createLocalBundle validates the options like the construct', () => {
+  for (const [name, over, code] of cases) {
+    it(`${name}: ${code}, nothing written`, () => {
+      const props = minimalBrokerProps(over);
+      assert.throws(() => buildMosquitto(props), (e: unknown) => e instanceof FortressError && e.code === code, 'the construct refuses it');
+      const parent = mkdtempSync(join(tmpdir(), 'fortress-local-resolve-'));
+      const out = join(parent, 'bundle');
+      try {
+        assert.throws(() => createLocalBundle({ out, port: 28883, broker: props }), (e: unknown) => e instanceof FortressError && e.code === code, 'the local bundle refuses it too');
+        assert.equal(existsSync(out), false, 'no half-written bundle');
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
+    });
+  }
+});
