@@ -21,8 +21,10 @@ export const WORLD_THRESHOLD = { ipv4: 2n ** 24n, ipv6: 2n ** 96n } as const;
 
 /** Address ranges that are not reachable from the internet; they never count as world-open. */
 const NOT_PUBLIC_V4 = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'];
-/** Global unicast; everything else in IPv6 (ULA, link-local, multicast, mapped) does not count. */
+/** Global unicast; everything else in IPv6 (ULA, link-local, multicast) does not count as IPv6. */
 const GLOBAL_V6 = '2000::/3';
+/** IPv6 prefixes whose last 32 bits are an IPv4 address (NAT64 well-known prefix, IPv4-mapped). */
+const EMBEDDED_V4 = ['64:ff9b::/96', '::ffff:0:0/96'];
 
 function parseV6(addr: string): bigint {
   const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, undefined];
@@ -119,8 +121,15 @@ export function judgeRanges(ranges: readonly DeclaredRange[]): WorldExposure {
       (x.family === 4 ? cut4 : cut6).push(x.range);
     }
   }
+  // IPv6 prefixes that carry the IPv4 internet (NAT64 64:ff9b::/96, IPv4-mapped ::ffff:0:0/96)
+  // admit IPv4 addresses too: they count as IPv4.
+  const v6Clean = subtract(v6, cut6);
+  for (const embed of EMBEDDED_V4) {
+    const base = cidrInterval('', embed).range[0];
+    for (const [a, b] of intersect(v6Clean, [cidrInterval('', embed).range])) v4.push([a - base, b - base]);
+  }
   const publicIpv4 = count(subtract(subtract(v4, cut4), NOT_PUBLIC_V4.map((c) => cidrInterval('', c).range)));
-  const globalIpv6 = count(intersect(subtract(v6, cut6), [cidrInterval('', GLOBAL_V6).range]));
+  const globalIpv6 = count(intersect(v6Clean, [cidrInterval('', GLOBAL_V6).range]));
   const worldOpen = publicIpv4 >= WORLD_THRESHOLD.ipv4 || globalIpv6 >= WORLD_THRESHOLD.ipv6;
   const parts = [
     ...(publicIpv4 > 0n ? [`${publicIpv4} public IPv4 addresses (${share(publicIpv4, 2n ** 32n)} of the IPv4 space)`] : []),

@@ -35,12 +35,15 @@ const OPEN_UNIONS: [string, string[]][] = [
   ['0.0.0.0/1 alone (half the internet)', ['0.0.0.0/1']],
   ['a public /8', ['44.0.0.0/8']],
   ['255 of the 256 /8 ranges', tiles(8).slice(1)],
+  ['the NAT64 prefix (the IPv4 internet through a NAT64 gateway)', ['64:ff9b::/96']],
+  ['IPv4-mapped IPv6 addresses', ['::ffff:0:0/96']],
 ];
 const CLOSED_UNIONS: [string, string[]][] = [
   ['private ranges', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']],
   ['a documentation /24 and a ULA /48', ['192.0.2.0/24', 'fd00:1234:5678::/48']],
   ['a public /9 (below the threshold)', ['44.0.0.0/9']],
   ['a /33 of global IPv6', ['2001:db8::/33']],
+  ['NAT64 of a private /8 only', ['64:ff9b::a00:0/104']],
 ];
 
 describe('judgeRanges: the union decides (NET-2)', () => {
