@@ -16,29 +16,53 @@ export interface Suppression {
   readonly id: string;
   /** Why; at least 10 characters. Shown in the report. */
   readonly reason: string;
-  /** Only findings whose key contains one of these strings. @default - every finding of the rule under the construct */
+  /**
+   * The exact finding keys this suppression covers, e.g. `ACL-2[backend:#]` (compared by
+   * equality, never by substring). An empty list covers nothing: the opt-out is only listed in
+   * the report.
+   * @default - the one finding of the rule at or under the construct. When more findings of the
+   * rule are there than unnamed suppressions of it, the suppression is ambiguous: it covers
+   * nothing and REV-2 reports it with the keys to name.
+   */
   readonly appliesTo?: readonly string[];
 }
 
-export const SUPPRESSION_FORMAT_VERSION = 1;
+export const SUPPRESSION_FORMAT_VERSION = 2;
 
-const suppressions = new WeakMap<IConstruct, { s: Suppression; origin: string }[]>();
+interface Entry {
+  readonly s: Suppression;
+  readonly origin: string;
+  readonly scope: IConstruct;
+  /** Structural match (policy exceptions: identities holding the role, the topic, the access the role grants). */
+  readonly match?: (r: RuleRow) => boolean;
+  /** What the suppression names, in words, for the report. */
+  readonly names: string;
+}
+
+const suppressions = new WeakMap<IConstruct, Entry[]>();
 
 function checkSuppression(where: string, s: Suppression): void {
   if (!s || !RULE_IDS.has(s.id)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: unknown rule id ${show(s?.id)}; known: ${[...RULE_IDS].join(', ')}.`);
   if (typeof s.reason !== 'string' || s.reason.trim().length < 10) throw new FortressError('AUDIT_SUPPRESSION', `${where}: suppression of ${s.id} needs a reason of at least 10 characters, got ${show(s.reason)}; it is shown in the security report.`);
   const problem = textProblem(s.reason);
   if (problem) throw new FortressError('AUDIT_SUPPRESSION', `${where}: the reason of the ${s.id} suppression ${problem}; it is one line of the security report.`);
-  if (s.appliesTo !== undefined && (!Array.isArray(s.appliesTo) || s.appliesTo.some((x) => typeof x !== 'string' || x.length === 0))) {
-    throw new FortressError('AUDIT_SUPPRESSION', `${where}: appliesTo of the ${s.id} suppression must be a list of non-empty finding keys, got ${show(s.appliesTo)}.`);
+  if (s.appliesTo !== undefined) {
+    if (!Array.isArray(s.appliesTo)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: appliesTo of ${s.id} must be a list of finding keys such as "${s.id}[...]", got ${show(s.appliesTo)}.`);
+    for (const k of s.appliesTo) {
+      if (typeof k !== 'string' || !k.startsWith(`${s.id}[`) || !k.endsWith(']') || textProblem(k)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: appliesTo of ${s.id} names ${show(k)}, which is not a finding key of ${s.id}; name whole keys such as "${s.id}[...]" as the report and the synth error print them (they are matched exactly).`);
+    }
   }
 }
 
+function addEntries(scope: IConstruct, entries: Entry[]): void {
+  suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...entries]);
+}
+
 export const Suppressions = {
-  /** Suppresses findings of rules on `scope` and everything below it. */
+  /** Suppresses findings of rules on `scope` and everything below it (see {@link Suppression.appliesTo}). */
   add(scope: IConstruct, list: readonly Suppression[], origin = 'suppression'): void {
     list.forEach((s, i) => checkSuppression(`${scope.node.path} suppression[${i}]`, s));
-    suppressions.set(scope, [...(suppressions.get(scope) ?? []), ...list.map((s) => ({ s, origin }))]);
+    addEntries(scope, list.map((s) => ({ s, origin, scope, names: s.appliesTo ? (s.appliesTo.length ? s.appliesTo.join(', ') : 'nothing (listed only)') : `the one ${s.id} finding under ${scope.node.path}` })));
   },
   /** Same, by construct path; throws when the path matches nothing (a stale suppression hides nothing). */
   addByPath(stack: TerraformStack, path: string, list: readonly Suppression[]): void {
@@ -48,9 +72,13 @@ export const Suppressions = {
   },
   /** Suppressions that apply at a construct, its own and its ancestors'. */
   at(scope: IConstruct): { s: Suppression; origin: string }[] {
-    return scope.node.scopes.flatMap((c) => suppressions.get(c) ?? []);
+    return entriesAt(scope);
   },
 };
+
+function entriesAt(scope: IConstruct): Entry[] {
+  return scope.node.scopes.flatMap((c) => suppressions.get(c) ?? []);
+}
 
 export interface AuditRow extends RuleRow {
   readonly rule: string;
@@ -58,12 +86,55 @@ export interface AuditRow extends RuleRow {
   readonly suppressed?: { readonly reason: string; readonly origin: string };
 }
 
+/** One suppression (user's, relaxation or policy exception) and exactly what it suppressed. */
+export interface SuppressionRecord {
+  readonly rule: string;
+  /** Construct path it was added at (it covers that construct and everything below). */
+  readonly where: string;
+  readonly origin: string;
+  readonly reason: string;
+  /** What it names, in words: finding keys, a role and topic, or "the one finding". */
+  readonly names: string;
+  /** Finding keys it suppressed (empty: it suppressed nothing). */
+  readonly suppressed: readonly string[];
+  /** `ambiguous`: unnamed, and more findings than unnamed suppressions: it suppressed nothing (REV-2 finding). */
+  readonly status: 'applied' | 'nothing to suppress' | 'ambiguous';
+}
+
 export interface AuditResult {
   readonly version: 1;
   readonly stack: string;
   readonly rules: readonly { id: string; level: Level; info: string; explanation: string; fix: string }[];
   readonly rows: readonly AuditRow[];
+  readonly suppressions: readonly SuppressionRecord[];
   readonly summary: { compliant: number; nonCompliant: number; suppressed: number; notApplicable: number; errors: number; warnings: number };
+}
+
+const ACL_ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
+const substituteAll = (topic: string, username: string) => topic.split('/').map((l) => (l === '{username}' || l === '{clientId}' ? username : l)).join('/');
+
+interface PolicyLike {
+  principal(username: string): { roles: readonly string[]; rules: readonly { effect: string; action: string; topic: string; role: string }[] } | undefined;
+  spec?: { exceptions?: readonly { rule: string; topic: string; reason: string; role: string }[] };
+}
+
+/**
+ * A policy exception {rule: ACL-2-broad, role, topic} covers an ACL-2 finding only when the
+ * finding's identity holds that role, its topic is that rule's topic (placeholders filled for the
+ * identity), and every access the finding lists is one that role grants on that topic.
+ */
+function exceptionMatch(policy: PolicyLike, e: { role: string; topic: string }): (r: RuleRow) => boolean {
+  return (r) => {
+    const id = r.subject?.identity;
+    const topic = r.subject?.topic;
+    if (id === undefined || topic === undefined) return false;
+    const p = policy.principal(id);
+    if (!p || !p.roles.includes(e.role) || substituteAll(e.topic, id) !== topic) return false;
+    const granted = new Set(p.rules.filter((x) => x.role === e.role && x.effect === 'allow' && substituteAll(x.topic, id) === topic).map((x) => ACL_ACCESS[x.action]));
+    if (!granted.size) return false;
+    const covers = (a: string) => granted.has(a) || granted.has('readwrite') || (a === 'readwrite' && granted.has('read') && granted.has('write'));
+    return (r.subject?.access ?? ['readwrite']).every(covers);
+  };
 }
 
 /** Turns the kit's recorded relaxations (props with reasons) into suppressions of their rule. */
@@ -74,9 +145,15 @@ function relaxationSuppressions(stack: TerraformStack): void {
       Suppressions.add(c, r.filter((x) => RULE_IDS.has(x.id)).map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}`, ...(x.appliesTo ? { appliesTo: x.appliesTo } : {}) })), 'relaxation');
       (c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed = true;
     }
-    const exceptions = (c as unknown as { policy?: { spec?: { exceptions?: { rule: string; topic: string; reason: string; role: string }[] } } }).policy?.spec?.exceptions;
-    if (exceptions?.length && !(c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions) {
-      Suppressions.add(c, exceptions.filter((e) => e.rule === 'ACL-2-broad').map((e) => ({ id: 'ACL-2', reason: `policy exception for role ${e.role} on ${e.topic}: ${e.reason}`, appliesTo: [e.topic] })), 'policy exception');
+    const policy = (c as unknown as { policy?: PolicyLike }).policy;
+    const exceptions = policy?.spec?.exceptions;
+    if (policy && typeof policy.principal === 'function' && exceptions?.length && !(c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions) {
+      addEntries(
+        c,
+        exceptions
+          .filter((e) => e.rule === 'ACL-2-broad')
+          .map((e) => ({ s: { id: 'ACL-2', reason: `policy exception for role ${e.role} on ${e.topic}: ${e.reason}` }, origin: 'policy exception', scope: c, match: exceptionMatch(policy, e), names: `identities holding role ${e.role}, topic ${e.topic}, the access that role grants` })),
+      );
       (c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions = true;
     }
   }
@@ -86,7 +163,7 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
   relaxationSuppressions(stack);
   const ctx = auditContext(stack.node.id, json);
   const byPath = new Map(stack.node.findAll().map((c) => [c.node.path, c]));
-  const rows: AuditRow[] = [];
+  const raw: { r: RuleRow; rule: AuditRule }[] = [];
   for (const rule of rules) {
     let got: RuleRow[];
     try {
@@ -94,22 +171,63 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
     } catch (e) {
       got = [{ status: 'non-compliant', path: stack.node.path, finding: `${rule.id}[rule-error]`, detail: `the rule failed to run: ${(e as Error).message}` }];
     }
-    for (const r of got) {
-      let suppressed: AuditRow['suppressed'];
-      if (r.status === 'non-compliant') {
-        const c = byPath.get(r.path) ?? stack;
-        const hit = Suppressions.at(c).find(({ s }) => s.id === rule.id && (!s.appliesTo || s.appliesTo.some((a) => r.finding?.includes(a))));
-        if (hit) suppressed = { reason: hit.s.reason, origin: hit.origin };
-      }
-      rows.push({ ...r, rule: rule.id, level: rule.level, ...(suppressed ? { suppressed } : {}) });
-    }
+    for (const r of got) raw.push({ r, rule });
   }
+  // Candidates: the open findings of each suppression's rule at or under its construct.
+  const candidates = new Map<Entry, number[]>();
+  raw.forEach(({ r, rule }, i) => {
+    if (r.status !== 'non-compliant') return;
+    for (const e of entriesAt(byPath.get(r.path) ?? stack)) if (e.s.id === rule.id) candidates.set(e, [...(candidates.get(e) ?? []), i]);
+  });
+  const covered = new Map<Entry, number[]>();
+  const named = new Set<number>();
+  for (const [e, idx] of candidates) {
+    if (!e.match && !e.s.appliesTo) continue;
+    const hit = idx.filter((i) => (e.match ? e.match(raw[i]!.r) : e.s.appliesTo!.includes(raw[i]!.r.finding!)));
+    covered.set(e, hit);
+    hit.forEach((i) => named.add(i));
+  }
+  // Unnamed suppressions, grouped by construct and rule: together they cover the findings no named
+  // suppression covers only when there are no more of them than unnamed suppressions.
+  const all = [...new Set(stack.node.findAll().flatMap((c) => suppressions.get(c) ?? []))];
+  const ambiguous: RuleRow[] = [];
+  const groups = new Map<string, Entry[]>();
+  for (const e of all) if (!e.match && !e.s.appliesTo) groups.set(`${e.scope.node.path}\u0000${e.s.id}`, [...(groups.get(`${e.scope.node.path}\u0000${e.s.id}`) ?? []), e]);
+  for (const g of groups.values()) {
+    const rest = [...new Set(g.flatMap((e) => candidates.get(e) ?? []))].filter((i) => !named.has(i));
+    const keys = [...new Set(rest.map((i) => raw[i]!.r.finding!))];
+    if (keys.length > g.length) {
+      const where = g[0]!.scope.node.path;
+      ambiguous.push({ status: 'non-compliant', path: where, finding: `REV-2[suppression:${g[0]!.s.id}@${where}]`, detail: `${g.length} suppression(s) of ${g[0]!.s.id} without appliesTo at ${where} (${g.map((e) => `${e.origin}: ${e.s.reason}`).join('; ')}) would cover ${keys.length} findings: ${keys.join(', ')}. Nothing was suppressed; name the findings meant in appliesTo` });
+      for (const e of g) covered.set(e, []);
+    } else for (const e of g) covered.set(e, rest);
+  }
+  const rows: AuditRow[] = raw.map(({ r, rule }, i) => {
+    let suppressed: AuditRow['suppressed'];
+    if (r.status === 'non-compliant') {
+      const hit = entriesAt(byPath.get(r.path) ?? stack).find((e) => covered.get(e)?.includes(i));
+      if (hit) suppressed = { reason: hit.s.reason, origin: hit.origin };
+    }
+    return { ...r, rule: rule.id, level: rule.level, ...(suppressed ? { suppressed } : {}) };
+  });
+  for (const r of ambiguous) rows.push({ ...r, rule: 'REV-2', level: 'error' });
+  if (ambiguous.length) {
+    // REV-2's compliant summary row no longer holds.
+    const i = rows.findIndex((x) => x.rule === 'REV-2' && x.status === 'compliant');
+    if (i >= 0) rows.splice(i, 1);
+  }
+  const records: SuppressionRecord[] = all.map((e) => {
+    const keys = [...new Set((covered.get(e) ?? []).map((i) => raw[i]!.r.finding!))];
+    const amb = groups.get(`${e.scope.node.path}\u0000${e.s.id}`)?.includes(e) && ambiguous.some((a) => a.path === e.scope.node.path && a.finding === `REV-2[suppression:${e.s.id}@${e.scope.node.path}]`);
+    return { rule: e.s.id, where: e.scope.node.path, origin: e.origin, reason: e.s.reason, names: e.names, suppressed: keys, status: amb ? 'ambiguous' : keys.length ? 'applied' : 'nothing to suppress' };
+  });
   const open = rows.filter((r) => r.status === 'non-compliant' && !r.suppressed);
   return {
     version: 1,
     stack: stack.node.id,
     rules: rules.map(({ id, level, info, explanation, fix }) => ({ id, level, info, explanation, fix })),
     rows,
+    suppressions: records,
     summary: {
       compliant: rows.filter((r) => r.status === 'compliant').length,
       nonCompliant: open.length,
@@ -171,7 +289,7 @@ export const FortressAudit = {
         }
         return r.rows
           .filter((x) => x.status === 'non-compliant' && !x.suppressed && x.level === 'error')
-          .map((x) => `[${x.path}] ${x.finding}: ${x.detail}. Fix: ${RULES.find((y) => y.id === x.rule)!.fix} Or suppress it with Suppressions.add(construct, [{ id: '${x.rule}', reason: '...' }]).`);
+          .map((x) => `[${x.path}] ${x.finding}: ${x.detail}. Fix: ${RULES.find((y) => y.id === x.rule)!.fix} Or suppress exactly this finding with Suppressions.add(construct, [{ id: '${x.rule}', reason: '...', appliesTo: [${JSON.stringify(x.finding)}] }]).`);
       },
     });
   },

@@ -7,10 +7,17 @@ import { aclUsers, auditContext, forEachLocal } from './rules.js';
 import { effectiveSetting, type ListenerView } from './view.js';
 import { emqxListeners } from './emqx-view.js';
 import { operationsOf, type Operations } from './operations.js';
+import { mdCode } from './escape.js';
 
 export interface Exposure {
   readonly stack: string;
-  readonly endpoints: { path: string; name: string; namespace: string; type: string; ports: number[]; scheme: string | undefined; sourceRanges: string[] }[];
+  /**
+   * Every way a port is reachable: each Service (its cluster IP, or its load balancer), and as
+   * endpoints of their own the surfaces beyond the cluster network: a Service's node ports and
+   * external IPs, a container's host ports, a pod on the host network, an Ingress. `reach` says
+   * from where, in words; `beyondCluster` when more than in-cluster clients can connect.
+   */
+  readonly endpoints: { path: string; name: string; namespace: string; type: string; ports: number[]; scheme: string | undefined; sourceRanges: string[]; reach: string; beyondCluster: boolean }[];
   readonly listeners: { broker: string; port: number; bind: string; tlsVersion: string | undefined; clientCertificate: boolean; certificateIsUsername: boolean; anonymous: boolean; authorization: string }[];
   readonly networkPolicies: { path: string; name: string; namespace: string; types: string[]; ingress: { sources: string[]; ports: string[] }[]; egress: { sources: string[]; ports: string[] }[] }[];
   readonly securityGroupRules: { path: string; port: string; source: string; description: string }[];
@@ -43,17 +50,7 @@ export function exposureOf(stack: string, json: any): Exposure {
   });
   return {
     stack,
-    endpoints: c.k8s
-      .filter((o) => o.kind === 'Service' && o.body.spec?.clusterIp !== 'None' && o.body.spec?.clusterIP !== 'None')
-      .map((o) => ({
-        path: o.path,
-        name: o.name,
-        namespace: o.namespace ?? 'default',
-        type: o.body.spec?.type ?? 'ClusterIP',
-        ports: (o.body.spec?.ports ?? o.body.spec?.port ?? []).map((p: any) => Number(p.port)),
-        scheme: o.body.metadata?.annotations?.['service.beta.kubernetes.io/aws-load-balancer-scheme'],
-        sourceRanges: o.body.spec?.loadBalancerSourceRanges ?? [],
-      })),
+    endpoints: endpointsOf(c),
     listeners: emqxListeners(c).concat(c.brokers.flatMap((b) =>
       b.conf.listeners.map((l) => ({
         broker: `${b.namespace}/${b.name}`,
@@ -73,8 +70,9 @@ export function exposureOf(stack: string, json: any): Exposure {
         name: o.name,
         namespace: o.namespace ?? 'default',
         types: o.body.spec?.policyTypes ?? [],
-        ingress: (o.body.spec?.ingress ?? []).map((r: any) => ({ sources: (r.from ?? []).map(peer), ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
-        egress: (o.body.spec?.egress ?? []).map((r: any) => ({ sources: (r.to ?? []).map(peer), ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
+        // A rule without peers admits every source (or destination): say so, so a diff shows it.
+        ingress: (o.body.spec?.ingress ?? []).map((r: any) => ({ sources: r.from?.length ? r.from.map(peer) : ['any source'], ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
+        egress: (o.body.spec?.egress ?? []).map((r: any) => ({ sources: r.to?.length ? r.to.map(peer) : ['any destination'], ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
       })),
     securityGroupRules: res('aws_vpc_security_group_ingress_rule').map((r) => ({
       path: r.path,
@@ -111,8 +109,45 @@ export function exposureOf(stack: string, json: any): Exposure {
   };
 }
 
-/** An ACL rule in plain words. */
+const NODE = 'every address that reaches a node';
+
+function endpointsOf(c: ReturnType<typeof auditContext>): Exposure['endpoints'] {
+  const out: Exposure['endpoints'] = [];
+  const base = { scheme: undefined, sourceRanges: [] as string[] };
+  for (const o of c.k8s.filter((x) => x.kind === 'Service')) {
+    const spec = o.body.spec ?? {};
+    const ns = o.namespace ?? 'default';
+    const ports: number[] = (spec.ports ?? []).map((p: any) => Number(p.port));
+    const scheme = o.body.metadata?.annotations?.['service.beta.kubernetes.io/aws-load-balancer-scheme'];
+    const ranges: string[] = spec.loadBalancerSourceRanges ?? [];
+    if (spec.clusterIP !== 'None') {
+      out.push({
+        path: o.path, name: o.name, namespace: ns, type: spec.type ?? 'ClusterIP', ports, scheme, sourceRanges: ranges,
+        reach: spec.type === 'LoadBalancer' ? `${scheme ?? 'default-scheme'} load balancer from ${ranges.join(', ') || 'every address'}` : spec.type === 'NodePort' ? `in-cluster, and ${NODE} on its node ports` : spec.type === 'ExternalName' ? 'in-cluster name only' : 'in-cluster only',
+        beyondCluster: spec.type === 'LoadBalancer' || spec.type === 'NodePort',
+      });
+    }
+    if (spec.type === 'NodePort') {
+      out.push({ ...base, path: o.path, name: `${o.name} node ports`, namespace: ns, type: 'NodePort', ports: (spec.ports ?? []).map((p: any) => Number(p.nodePort ?? p.port)), reach: `${NODE}, on every node`, beyondCluster: true });
+    }
+    if ((spec.externalIPs ?? []).length) {
+      out.push({ ...base, path: o.path, name: `${o.name} external IPs ${spec.externalIPs.join(', ')}`, namespace: ns, type: 'externalIPs', ports, reach: `every address routed to ${spec.externalIPs.join(', ')}`, beyondCluster: true });
+    }
+  }
+  for (const p of c.pods) {
+    const ns = p.owner.namespace ?? 'default';
+    if (p.hostNetwork === true) out.push({ ...base, path: p.owner.path, name: `${p.owner.name} host network`, namespace: ns, type: 'hostNetwork', ports: p.containers.flatMap((k) => k.ports), reach: `${NODE} it runs on (host network)`, beyondCluster: true });
+    for (const k of p.containers) if (k.hostPorts.length) out.push({ ...base, path: p.owner.path, name: `${p.owner.name}/${k.name} host ports`, namespace: ns, type: 'hostPort', ports: k.hostPorts, reach: `${NODE} it runs on (hostPort)`, beyondCluster: true });
+  }
+  for (const i of c.k8s.filter((x) => x.kind === 'Ingress')) {
+    const hosts = (i.body.spec?.rule ?? i.body.spec?.rules ?? []).map((r: any) => r.host).filter(Boolean);
+    out.push({ ...base, path: i.path, name: `${i.name} ingress`, namespace: i.namespace ?? 'default', type: 'Ingress', ports: [], reach: `whatever the ingress controller admits${hosts.length ? ` (hosts ${hosts.join(', ')})` : ''}`, beyondCluster: true });
+  }
+  return out;
+}
+
+/** An ACL rule in plain words (Markdown: the topic as a code span that shows it exactly). */
 export function ruleInWords(r: { access: string; topic: string }): string {
   const what = { read: 'subscribe to and receive', write: 'publish to', readwrite: 'publish to, subscribe to and receive', deny: 'is refused everything on' }[r.access] ?? r.access;
-  return r.access === 'deny' ? `${what} \`${r.topic}\`` : `may ${what} \`${r.topic}\``;
+  return r.access === 'deny' ? `${what} ${mdCode(r.topic)}` : `may ${what} ${mdCode(r.topic)}`;
 }

@@ -6,7 +6,7 @@
  * failures.
  */
 import { judgeRanges } from '../core/exposure-union.js';
-import { configMapFiles, effectiveSetting, k8sObjects, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource } from './view.js';
+import { configMapFiles, effectiveSetting, k8sView, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource, type UnseenResource } from './view.js';
 import { parsePolicyDocument } from '../credentials/iam.js';
 import { SECRET_SHAPES } from './secrets.js';
 import { emqxAclUsers, emqxMon1, emqxMon2, emqxMon3, emqxUnparsedAclRows } from './emqx-view.js';
@@ -22,6 +22,11 @@ export interface RuleRow {
   readonly finding?: string;
   /** What is wrong or right, in words. */
   readonly detail: string;
+  /**
+   * What a finding is about, for suppressions that name it structurally (a policy exception
+   * names a role and a topic): the identity, the topic filter and the access it grants.
+   */
+  readonly subject?: { readonly identity?: string; readonly topic?: string; readonly access?: readonly string[] };
 }
 
 export interface AuditRule {
@@ -58,6 +63,8 @@ export interface AuditContext {
   readonly pods: PodView[];
   readonly brokers: BrokerView[];
   readonly emqx: EmqxView[];
+  /** Resources the view cannot read or place (REV-2). */
+  readonly unseen: UnseenResource[];
 }
 
 /** The map a resource's `for_each` iterates when it is a Terraform local (`${local.x}`), else undefined. */
@@ -72,7 +79,8 @@ export function aclUsers(c: AuditContext) {
 }
 
 export function auditContext(stack: string, json: any): AuditContext {
-  const k8s = k8sObjects(json);
+  const view = k8sView(json);
+  const k8s = view.objects;
   const podViews = pods(k8s);
   const brokers: BrokerView[] = [];
   for (const cm of k8s.filter((o) => o.kind === 'ConfigMap')) {
@@ -101,7 +109,7 @@ export function auditContext(stack: string, json: any): AuditContext {
     }
     emqx.push({ path: cm.path, name: cm.name.replace(/-config$/, ''), config, acl: files['acl.conf'] ?? '' });
   }
-  return { stack, json, resources: resourcesOf(json), k8s, pods: podViews, brokers, emqx };
+  return { stack, json, resources: resourcesOf(json), k8s, pods: podViews, brokers, emqx, unseen: view.unseen };
 }
 
 /** EMQX listeners of a type that are not switched off. */
@@ -304,7 +312,7 @@ export const RULES: readonly AuditRule[] = [
         // for_each over a local whose entries say `rotate: false`: the rotation carries the value
         // forward, so those secrets do not really rotate. Each is a finding of its own.
         for (const [key, v] of Object.entries<any>(forEachLocal(c.json, s.config) ?? {})) {
-          if (v?.rotate === false) rows.push(bad(s.path, `AUTH-3[${s.id}.${key}:not-rotated]`, `${v.secret_name ?? key} keeps its value when the rotation runs`));
+          if (v?.rotate === false) rows.push(bad(s.path, `AUTH-3[${s.path.split('/').at(-1)}.${key}:not-rotated]`, `${v.secret_name ?? key} keeps its value when the rotation runs`));
         }
       }
       for (const o of c.k8s.filter((x) => x.kind === 'Certificate' && (x.body.spec?.usages ?? []).includes('client auth'))) {
@@ -348,9 +356,14 @@ export const RULES: readonly AuditRule[] = [
     fix: 'Scope rules to the identity\'s subtree; a necessary broad rule needs a policy exception with a reason.',
     check: (c) =>
       rowsOr(
-        aclUsers(c).map(({ broker: b, username: u, rules }) => {
+        aclUsers(c).flatMap(({ broker: b, username: u, rules }) => {
           const broad = rules.filter((r) => r.access !== 'deny' && isBroad(r.topic));
-          return broad.length ? bad(b.path, `ACL-2[${u}:${broad.map((r) => r.topic).join(',')}]`, `${u} may ${broad.map((r) => `${r.access} ${r.topic}`).join(', ')}`) : ok(b.path, `${u}: ${rules.length} scoped rules`);
+          if (!broad.length) return [ok(b.path, `${u}: ${rules.length} scoped rules`)];
+          // One finding per (identity, topic): a suppression or policy exception names exactly one.
+          return [...new Set(broad.map((r) => r.topic))].map((topic) => {
+            const access = [...new Set(broad.filter((r) => r.topic === topic).map((r) => r.access))];
+            return { ...bad(b.path, `ACL-2[${u}:${topic}]`, `${u} may ${access.map((a) => `${a} ${topic}`).join(', ')}`), subject: { identity: u, topic, access } };
+          });
         }),
         c.stack,
         'no broker in this stack',
@@ -385,9 +398,22 @@ export const RULES: readonly AuditRule[] = [
         const deny = nps.find((n) => n.namespace === b.namespace && (n.body.spec?.policyTypes ?? []).includes('Ingress') && (n.body.spec?.policyTypes ?? []).includes('Egress') && !(n.body.spec?.ingress ?? []).length && !(n.body.spec?.egress ?? []).length);
         rows.push(deny ? ok(deny.path, `default deny ${deny.name} in ${b.namespace}`) : bad(b.path, `NET-1[${b.namespace}:default-deny]`, `no default-deny NetworkPolicy (ingress and egress) in ${b.namespace}`));
       }
-      for (const n of nps) for (const [i, r] of (n.body.spec?.ingress ?? []).entries()) {
-        const from = r.from ?? [];
-        rows.push(from.length ? ok(n.path, `${n.name} ingress[${i}] from ${from.length} declared source(s)`) : bad(n.path, `NET-1[${n.name}:ingress-${i}]`, `${n.name} ingress[${i}] admits every source`));
+      for (const n of nps) {
+        for (const [i, r] of (n.body.spec?.ingress ?? []).entries()) {
+          const from = r.from ?? [];
+          rows.push(from.length ? ok(n.path, `${n.name} ingress[${i}] from ${from.length} declared source(s)`) : bad(n.path, `NET-1[${n.name}:ingress-${i}]`, `${n.name} ingress[${i}] admits every source`));
+        }
+        for (const [i, r] of (n.body.spec?.egress ?? []).entries()) {
+          const to: any[] = r.to ?? [];
+          const world = to.filter((t) => t.ipBlock?.cidr === '0.0.0.0/0' || t.ipBlock?.cidr === '::/0');
+          rows.push(
+            !to.length
+              ? bad(n.path, `NET-1[${n.name}:egress-${i}]`, `${n.name} egress[${i}] admits every destination${(r.ports ?? []).length ? '' : ' on every port'}`)
+              : world.length
+                ? bad(n.path, `NET-1[${n.name}:egress-${i}]`, `${n.name} egress[${i}] admits ${world.map((t) => t.ipBlock.cidr).join(', ')}`)
+                : ok(n.path, `${n.name} egress[${i}] to ${to.length} declared destination(s)`),
+          );
+        }
       }
       return rowsOr(rows, c.stack, 'no broker or NetworkPolicy in this stack');
     },
@@ -432,6 +458,18 @@ export const RULES: readonly AuditRule[] = [
         const j = ranges.length ? judgeRanges(ranges.map((cidr) => ({ cidr, prop: s.name }))) : undefined;
         rows.push(!j ? bad(s.path, `NET-2[${s.name}:no-source-ranges]`, `LoadBalancer ${s.name} admits every address`) : j.worldOpen ? bad(s.path, `NET-2[${s.name}:world]`, `LoadBalancer ${s.name} admits ${j.summary}`) : ok(s.path, `LoadBalancer ${s.name} admits ${ranges.join(', ')}`));
       }
+      // Every other way a port reaches beyond the cluster network: node ports, external IPs,
+      // host ports and the host network. None of them carries a source restriction.
+      for (const s of c.k8s.filter((o) => o.kind === 'Service')) {
+        const spec = s.body.spec ?? {};
+        if (spec.type === 'NodePort') rows.push(bad(s.path, `NET-2[${s.name}:node-port]`, `NodePort Service ${s.name} opens ${spec.ports.map((p: any) => p.nodePort ?? `a node port for ${p.port}`).join(', ')} on every node's addresses, with no source restriction`));
+        if (spec.externalIPs.length) rows.push(bad(s.path, `NET-2[${s.name}:external-ips]`, `Service ${s.name} accepts traffic for external IPs ${spec.externalIPs.join(', ')} on ${spec.ports.map((p: any) => p.port).join(', ')}, with no source restriction`));
+      }
+      for (const p of c.pods) {
+        if (p.hostNetwork === true) rows.push(bad(p.owner.path, `NET-2[${p.owner.name}:host-network]`, `${p.owner.kind} ${p.owner.name} uses the node's network: every port it listens on is open on the node's addresses`));
+        for (const k of p.containers) for (const hp of k.hostPorts) rows.push(bad(p.owner.path, `NET-2[${p.owner.name}/${k.name}:host-port-${hp}]`, `container ${k.name} of ${p.owner.kind} ${p.owner.name} binds host port ${hp} on the node's addresses`));
+      }
+      for (const i of c.k8s.filter((o) => o.kind === 'Ingress')) rows.push(bad(i.path, `NET-2[${i.name}:ingress]`, `Ingress ${i.name} routes traffic from whatever the ingress controller admits`));
       for (const n of c.k8s.filter((o) => o.kind === 'NetworkPolicy')) for (const r of n.body.spec?.ingress ?? []) {
         const blocks = (r.from ?? []).filter((f: any) => f.ipBlock?.cidr).map((f: any) => ({ cidr: f.ipBlock.cidr, except: f.ipBlock.except ?? [], prop: n.name }));
         const j = blocks.length ? judgeRanges(blocks) : undefined;
@@ -506,10 +544,12 @@ export const RULES: readonly AuditRule[] = [
       const rows: RuleRow[] = [];
       const pdbs = c.k8s.filter((o) => o.kind === 'PodDisruptionBudget');
       for (const p of c.pods) {
+        const runsToCompletion = p.owner.kind === 'Job' || p.owner.kind === 'CronJob';
         for (const k of p.containers) {
           const missing = ['cpu', 'memory', 'ephemeral-storage'].flatMap((r) => [...(k.resources.requests[r] ? [] : [`requests.${r}`]), ...(k.resources.limits[r] ? [] : [`limits.${r}`])]);
           rows.push(missing.length ? bad(p.owner.path, `DOS-2[${p.owner.name}/${k.name}]`, `${k.name}: no ${missing.join(', ')}`) : ok(p.owner.path, `${k.name}: requests and limits set`));
         }
+        if (runsToCompletion) continue;
         const pdb = pdbs.find((d) => d.namespace === p.owner.namespace && Object.entries<string>(d.body.spec?.selector?.matchLabels ?? {}).every(([k, v]) => p.labels[k] === v));
         rows.push(!pdb ? bad(p.owner.path, `DOS-2[${p.owner.name}:pdb]`, 'no PodDisruptionBudget') : pdb.body.spec?.unhealthyPodEvictionPolicy ? ok(pdb.path, `PDB ${pdb.name}`) : bad(pdb.path, `DOS-2[${pdb.name}:unhealthy-eviction]`, 'PDB without unhealthyPodEvictionPolicy: an unhealthy pod blocks drains'));
         if (p.replicas > 1) rows.push(p.topologySpread.length ? ok(p.owner.path, 'replicas spread by topology constraints') : bad(p.owner.path, `DOS-2[${p.owner.name}:spread]`, `${p.replicas} replicas without topology spread`));
@@ -535,7 +575,8 @@ export const RULES: readonly AuditRule[] = [
           !(Number(psc.runAsUser) >= 10000) ? `runAsUser ${psc.runAsUser ?? 'unset'}` : '',
           !(Number(psc.runAsGroup) >= 10000) ? `runAsGroup ${psc.runAsGroup ?? 'unset'}` : '',
           p.automountServiceAccountToken !== false ? 'service-account token mounted' : '',
-          p.hostNetwork === true || p.hostPID === true ? 'host namespaces' : '',
+          p.hostNetwork === true || p.hostPID === true || p.hostIPC === true ? `host namespaces (${[p.hostNetwork === true ? 'hostNetwork' : '', p.hostPID === true ? 'hostPID' : '', p.hostIPC === true ? 'hostIPC' : ''].filter(Boolean).join(', ')})` : '',
+          p.volumes.some((v) => v.hostPath) ? 'hostPath volume' : '',
         ].filter(Boolean);
         rows.push(podProblems.length ? bad(p.owner.path, `POD-1[${p.owner.name}:pod]`, podProblems.join(', ')) : ok(p.owner.path, 'pod: UID/GID >= 10000, no token, no host namespaces'));
         for (const k of p.containers) {
@@ -548,6 +589,7 @@ export const RULES: readonly AuditRule[] = [
             s.allowPrivilegeEscalation !== false ? 'allowPrivilegeEscalation' : '',
             !drop.includes('ALL') ? 'capabilities.drop ALL' : '',
             s.privileged === true ? 'privileged' : '',
+            (s.capabilities?.add ?? []).some((x: string) => x !== 'NET_BIND_SERVICE') ? `capabilities.add ${s.capabilities.add.join(', ')}` : '',
             seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost' ? 'seccompProfile' : '',
           ].filter(Boolean);
           rows.push(problems.length ? bad(p.owner.path, `POD-1[${p.owner.name}/${k.name}]`, `${k.name}: ${problems.join(', ')}`) : ok(p.owner.path, `${k.name}: restricted`));
@@ -618,6 +660,20 @@ export const RULES: readonly AuditRule[] = [
         c.stack,
         'no broker in this stack',
       ),
+  },
+  {
+    id: 'REV-2',
+    level: 'error',
+    info: 'The audit sees the final output whatever produced it: every resource is of a type it reads, and every suppression names what it covers.',
+    explanation: 'A resource the audit cannot read (an unknown type, a raw manifest of an unknown kind, a mutating webhook, another provider that applies manifests) could open what every other rule checks; an ambiguous suppression could hide a finding nobody reviewed.',
+    fix: 'Use the Kubernetes provider\'s typed resources or kubernetes_manifest for the kinds the audit reads; for anything else, review it and suppress REV-2 for that one resource with appliesTo naming its finding key. Name the findings a suppression covers in appliesTo.',
+    check: (c) => {
+      const rows: RuleRow[] = c.unseen.map((u) => bad(u.path, `REV-2[${u.type}.${u.id}]`, u.why));
+      // Only the AWS and Kubernetes providers are read; any other provider (helm, kubectl, null_resource) can apply anything.
+      for (const r of c.resources) if (!r.type.startsWith('aws_') && !r.type.startsWith('kubernetes_')) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}]`, `resource type ${r.type} belongs to a provider the audit does not read`));
+      if (!rows.length) rows.push(ok(c.stack, `all ${c.resources.length} resources are of types the audit reads`));
+      return rows;
+    },
   },
 ];
 

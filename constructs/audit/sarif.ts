@@ -4,6 +4,7 @@
  * path (physical) and by the path itself (logical).
  */
 import type { AuditResult } from './engine.js';
+import { sarifText } from './escape.js';
 
 export interface SarifInput {
   readonly audit: AuditResult;
@@ -46,7 +47,7 @@ export function renderSarif(inputs: readonly SarifInput[], version: string): obj
               ruleId: r.rule,
               ruleIndex: rules.findIndex((x) => x.id === r.rule),
               level: r.level === 'error' ? 'error' : 'warning',
-              message: { text: `${r.finding}: ${r.detail}` },
+              message: { text: sarifText(`${r.finding}: ${r.detail}`) },
               locations: [
                 {
                   physicalLocation: { artifactLocation: { uri: artifact }, region: { startLine: lineOf(text, r.path) } },
@@ -54,7 +55,7 @@ export function renderSarif(inputs: readonly SarifInput[], version: string): obj
                 },
               ],
               partialFingerprints: { findingKey: `${audit.stack}/${r.finding}` },
-              ...(r.suppressed ? { suppressions: [{ kind: 'external', status: 'accepted', justification: `${r.suppressed.origin}: ${r.suppressed.reason}` }] } : {}),
+              ...(r.suppressed ? { suppressions: [{ kind: 'external', status: 'accepted', justification: sarifText(`${r.suppressed.origin}: ${r.suppressed.reason}`) }] } : {}),
             })),
         ),
       },

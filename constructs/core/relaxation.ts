@@ -6,6 +6,6 @@ export interface Relaxation {
   readonly prop: string;
   /** The user's written reason. */
   readonly reason: string;
-  /** Only the audit findings whose key contains one of these. @default - every finding of `id` under the construct */
+  /** The exact audit finding keys it covers (matched by equality; `[]`: none, listed only). @default - the one finding of `id` under the construct; more findings make it ambiguous (a REV-2 finding) */
   readonly appliesTo?: readonly string[];
 }

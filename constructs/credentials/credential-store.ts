@@ -151,7 +151,7 @@ export class CredentialStore extends Construct {
       if (!Number.isInteger(recovery) || (recovery !== 0 && (recovery < 7 || recovery > 30))) throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be 0 (delete at once, with immediateDeletionReason) or an integer from 7 to 30, got ${show(recovery)}.`);
       if (recovery === 0) {
         if (typeof props.immediateDeletionReason !== 'string' || props.immediateDeletionReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'recoveryWindowInDays is 0 (a destroy deletes every password for good) and needs immediateDeletionReason (at least 10 characters).');
-        relaxations.push({ id: 'AUTH-2', prop: 'recoveryWindowInDays', reason: `no recovery window: ${props.immediateDeletionReason.trim()}`, appliesTo: [':recovery-window]'] });
+        relaxations.push({ id: 'AUTH-2', prop: 'recoveryWindowInDays', reason: `no recovery window: ${props.immediateDeletionReason.trim()}`, appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
       } else if (props.immediateDeletionReason !== undefined) throw new FortressError('CRED_RECOVERY', `immediateDeletionReason is set but recoveryWindowInDays is ${recovery}; remove the reason or set the window to 0.`);
       if (breakGlass !== undefined) {
         if (!Array.isArray(breakGlass) || breakGlass.length === 0) throw new FortressError('CRED_BREAK_GLASS', 'breakGlassPrincipalArns is empty: with no break-glass principal nobody could ever change, restore or tear down the secrets; leave it out for the root user, or name an IAM role.');
@@ -172,7 +172,7 @@ export class CredentialStore extends Construct {
         if (!a.rotate) {
           if (typeof a.notRotatedReason === 'string') assertReason(`adminSecrets[${i}].notRotatedReason`, a.notRotatedReason);
           if (typeof a.notRotatedReason !== 'string' || a.notRotatedReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', `adminSecrets[${i}] (${show(a.key)}) has rotate: false and needs notRotatedReason (at least 10 characters): why it cannot rotate on a schedule and how an operator rotates it.`);
-          relaxations.push({ id: 'AUTH-3', prop: `adminSecrets[${i}].notRotatedReason`, reason: `${a.key}: ${a.notRotatedReason.trim()}`, appliesTo: [`.${a.key}:not-rotated]`] });
+          relaxations.push({ id: 'AUTH-3', prop: `adminSecrets[${i}].notRotatedReason`, reason: `${a.key}: ${a.notRotatedReason.trim()}`, appliesTo: [`AUTH-3[AdminSecret.${a.key}:not-rotated]`] });
         }
       }
       return credentialLayout(props.policy, { brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });

@@ -100,7 +100,7 @@ export class BrokerLogAlarms extends Construct {
         if (!emails.length) {
           const reason = t.createTopic.noSubscriberReason;
           if (typeof reason !== 'string' || reason.trim().length < 10) throw new FortressError('ALARM_TARGET', 'alarmTarget.createTopic.emails is empty: the alarms would page nobody. Give at least one address, pass an existing topicArn, or explain in noSubscriberReason (at least 10 characters) who subscribes to the topic and how.');
-          this.relaxations.push({ id: 'MON-2', prop: 'alarmTarget.createTopic.noSubscriberReason', reason: reason.trim(), appliesTo: [':no-subscriber]'] });
+          this.relaxations.push({ id: 'MON-2', prop: 'alarmTarget.createTopic.noSubscriberReason', reason: reason.trim(), appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
         }
       }
       return { retention, profile, target: t };

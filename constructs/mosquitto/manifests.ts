@@ -390,7 +390,8 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
         `clientIdIsUsername is false, which lets any authenticated client take over another client's session by reusing its client id. Set clientIdChoiceReason to a reason of at least 10 characters (shown in the security report), or keep the default.`,
       );
     }
-    relaxations.push({ id: 'ACL-2', prop: 'clientIdIsUsername', reason: o.clientIdChoiceReason.trim() });
+    // Listed in the report; no audit finding is its to suppress (appliesTo: [] covers nothing).
+    relaxations.push({ id: 'ACL-2', prop: 'clientIdIsUsername', reason: o.clientIdChoiceReason.trim(), appliesTo: [] });
   } else if (o.clientIdChoiceReason !== undefined) {
     throw new FortressError('MOSQ_CLIENTID_REASON', 'clientIdChoiceReason only applies when clientIdIsUsername is false.');
   }

@@ -122,7 +122,7 @@ export class BrokerNetwork extends Construct {
       const profile = assertCostProfile('costProfile', props.costProfile);
       const retention = props.flowLogRetentionDays ?? (profile === 'non-production' ? 90 : 365);
       if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) throw new FortressError('AWS_ID', `organizationId must be an AWS Organizations id such as "o-a1b2c3d4e5", got ${show(props.organizationId)}.`);
-      if (props.unrestrictedEndpointsReason !== undefined) relaxations.push({ id: 'NET-3', prop: 'unrestrictedEndpointsReason', reason: assertReason('unrestrictedEndpointsReason', props.unrestrictedEndpointsReason), appliesTo: [':endpoint-policy]'] });
+      if (props.unrestrictedEndpointsReason !== undefined) relaxations.push({ id: 'NET-3', prop: 'unrestrictedEndpointsReason', reason: assertReason('unrestrictedEndpointsReason', props.unrestrictedEndpointsReason), appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
       if (![90, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(retention)) throw new FortressError('INVALID_NUMBER', `flowLogRetentionDays must be a CloudWatch retention of at least 90 days (90, 180, 365, 731, ...), got ${show(retention)}.`);
       const ep = props.interfaceEndpoints ?? INTERFACE_ENDPOINTS;
       for (const e of ep) if (!/^[a-z0-9.-]+$/.test(e)) throw new FortressError('NET_ENDPOINT', `interfaceEndpoints contains ${show(e)}, which is not a service name such as "ecr.api".`);

@@ -52,16 +52,16 @@ describe('security report of the default stacks (REV-1)', () => {
     for (const p of examplePolicy().principals) assert.match(md, new RegExp(`- \\*\\*${p.username}\\*\\* \\(mqtt/mosquitto\\): `));
     assert.match(md, /\*\*sensor-0001\*\* \(mqtt\/mosquitto\): may publish to `devices\/sensor-0001\/telemetry`/);
     assert.match(md, /\| mqtt\/mosquitto-server \| server \| 2160h \| 720h \| Issuer mosquitto-ca \| ECDSA 256, new key on renewal: yes \|/);
-    assert.match(md, /\| MON-1 \| MON-1\[mosquitto\].*\| suppression \| No digest of sapcc\/mosquitto-exporter/);
+    assert.match(md, /\| MON-1 \| mosquitto-k8s\/Broker \| suppression \| No digest of sapcc\/mosquitto-exporter.* \| `MON-1\[mosquitto\]` \|$/m);
     assert.match(md, /admits TCP\/8883 from namespaces \{"kubernetes\.io\/metadata\.name":"iot-backend"\}/);
   });
   it('the credentials report: every identity secret under KMS, rotated every 30 days', () => {
-    assert.match(read('mosquitto-credentials', 'security-report.md'), /\| mqtt-fortress\/mosquitto\/\* \| 4 \| yes \| every 30 days \|/);
+    assert.match(read('mosquitto-credentials', 'security-report.md'), /\| `mqtt-fortress\/mosquitto\/\*` \| 4 \| yes \| every 30 days \|/);
   });
   it('the network and cluster reports: flow logs, private API endpoint, the authentication-failure alarm', () => {
     assert.match(read('mqtt-network', 'security-report.md'), /- VPC 10\.42\.0\.0\/16: flow logs on/);
     const cluster = read('mqtt-cluster', 'security-report.md');
-    assert.match(cluster, /- EKS \$\{.*\}|- EKS mqtt-fortress: API endpoint private/);
+    assert.match(cluster, /- EKS (\\\$\{.*\}|mqtt-fortress): API endpoint private/);
     assert.match(cluster, /CloudWatch alarms: .*mqtt-authentication-failures/);
   });
   it('every stack has its audit result next to its cdk.tf.json', () => {

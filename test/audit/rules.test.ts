@@ -149,7 +149,7 @@ describe('suppressions and the engine', () => {
   it('a suppression with a reason silences the finding and is listed with its reason', () => {
     const b = k8sBase();
     acl(b, (a) => a.replace('user backend', 'user backend\ntopic read #'));
-    Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'the archive service records every message', appliesTo: ['#'] }]);
+    Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'the archive service records every message', appliesTo: ['ACL-2[backend:#]'] }]);
     const r = evaluate(b.stack);
     assert.deepEqual(openRules(r), []);
     const row = r.rows.find((x) => x.rule === 'ACL-2' && x.suppressed)!;
@@ -158,7 +158,7 @@ describe('suppressions and the engine', () => {
   it('appliesTo narrows a suppression to matching findings', () => {
     const b = k8sBase();
     acl(b, (a) => a.replace('user backend', 'user backend\ntopic read #'));
-    Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'only the metrics topic is meant here', appliesTo: ['metrics/#'] }]);
+    Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'only the metrics topic is meant here', appliesTo: ['ACL-2[backend:metrics/#]'] }]);
     assert.deepEqual(openRules(evaluate(b.stack)), ['ACL-2']);
   });
   it('bad suppressions are refused when added; a path that matches nothing throws', () => {
@@ -190,7 +190,7 @@ describe('suppressions and the engine', () => {
     FortressAudit.applyTo(b.stack);
     FortressAudit.applyTo(b.stack); // idempotent
     conf(b, (c) => c.replace('allow_anonymous false', 'allow_anonymous true'));
-    assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]: listener 8883: allow_anonymous is true\. Fix: .*Or suppress it/);
+    assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]: listener 8883: allow_anonymous is true\. Fix: .*Or suppress exactly this finding with .*appliesTo: \["AUTH-1\[listener:8883\]"\]/);
   });
   it('the audit sees what aspects added after it change (it runs at validation, after every aspect)', () => {
     const b = k8sBase();
