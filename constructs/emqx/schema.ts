@@ -116,14 +116,15 @@ function checkType(t: string, v: unknown, node: SchemaNode, path: string, proble
 
 /**
  * Fields EMQX has but its documentation export leaves out (importance: hidden). Only `enable`:
- * FIELD-NOTES documents `listeners.{tcp,ws}.default.enable = false` to turn listeners off.
+ * `listeners.{tcp,ws}.default.enable = false` turns listeners off (emqx_schema.erl), and
+ * `authorization.cache.enable` (fields("authz_cache"), importance no_doc) turns the cache off.
  */
 export const HIDDEN_FIELDS: Record<string, string> = { enable: 'Boolean' };
 
 /**
  * Root structs EMQX 5.8 has but its documentation export leaves out (importance: hidden), typed
- * as `fields("overload_protection")` in emqx_schema.erl defines them. FIELD-NOTES lists
- * `overload_protection` among the settings to turn on.
+ * as `fields("overload_protection")` in emqx_schema.erl defines them; the kit turns
+ * `overload_protection` on.
  */
 export const HIDDEN_ROOTS: Record<string, SchemaNode> = {
   overload_protection: {

@@ -64,7 +64,7 @@ describe('EMQX configuration against the EMQX 5.8 schema', () => {
   });
 });
 
-describe('every insecure EMQX 5.8 default is overridden (FIELD-NOTES, ANCHORS)', () => {
+describe('every insecure EMQX 5.8 default is overridden', () => {
   const b = buildEmqx(emqxProps());
   const c = b.config as any;
   const cm = b.objects.find((o) => o.kind === 'ConfigMap') as any;
