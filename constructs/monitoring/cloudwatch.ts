@@ -21,7 +21,7 @@ import type { Relaxation } from '../core/relaxation.js';
 import { assertInt } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { policyDocument } from '../credentials/iam.js';
-import { AUTH_FAILURE } from './logs.js';
+import { AUTH_FAILURE, INCOMPLETE_IDENTITY } from './logs.js';
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
 const { CloudwatchLogMetricFilter } = providerModule<typeof P_cloudwatch_log_metric_filter>('@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js');
@@ -77,6 +77,8 @@ export class BrokerLogAlarms extends Construct {
   /** The SNS topic ARN both alarms notify. */
   public readonly alarmTopicArn: string;
   public readonly relaxations: Relaxation[] = [];
+  /** Identities the credentials reloader could not apply (a missing or invalid Secret value). */
+  public readonly incompleteIdentityAlarm: CloudwatchMetricAlarm;
   public static readonly METRIC_NAMESPACE = 'MqttFortress';
 
   constructor(scope: Construct, id: string, props: BrokerLogAlarmsProps) {
@@ -202,6 +204,28 @@ export class BrokerLogAlarms extends Construct {
       threshold: 1,
       comparisonOperator: 'LessThanThreshold',
       treatMissingData: 'breaching',
+      ...actions,
+      tags,
+    });
+    // An identity the reloader could not apply (INT-2): any line in 5 minutes raises the alarm; the
+    // reloader repeats it every cycle while the Secret lacks a valid value.
+    new CloudwatchLogMetricFilter(this, 'IncompleteIdentities', {
+      name: 'mqtt-incomplete-identities',
+      logGroupName: this.logGroup.name,
+      pattern: INCOMPLETE_IDENTITY.cloudwatch,
+      metricTransformation: { name: 'MqttIncompleteIdentities', namespace: BrokerLogAlarms.METRIC_NAMESPACE, value: '1', defaultValue: '0' },
+    });
+    this.incompleteIdentityAlarm = new CloudwatchMetricAlarm(this, 'IncompleteIdentityAlarm', {
+      alarmName: `${props.clusterName}-mqtt-incomplete-identities`,
+      alarmDescription: `The credentials reloader has identities without a valid password in the credentials Secret (new identities not admitted, or rotations not applied). Runbook: search the log group for "${INCOMPLETE_IDENTITY.text}"; add or fix the Secret key it names.`,
+      namespace: BrokerLogAlarms.METRIC_NAMESPACE,
+      metricName: 'MqttIncompleteIdentities',
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
       ...actions,
       tags,
     });

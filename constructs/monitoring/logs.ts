@@ -1,5 +1,6 @@
 /**
- * Log patterns for what Mosquitto has no counter for (MON-2, MON-3): authentication failures.
+ * Log patterns for what Mosquitto has no counter for (MON-2, MON-3): authentication failures, and
+ * identities the credentials reloader could not apply (INT-2).
  * One pattern per event, in each pipeline's syntax; a test runs them over Mosquitto's real log.
  * Mosquitto 2.0 logs ACL denials only at debug level (every packet), which the kit does not
  * enable: ACL-denial alerts exist for EMQX (its authorization counters), not for Mosquitto.
@@ -20,6 +21,18 @@ export const AUTH_FAILURE: LogPattern = {
   text: 'disconnected, not authorised.',
   cloudwatch: '"disconnected, not authorised."',
   logql: '|= "disconnected, not authorised."',
+};
+
+/**
+ * The credentials reloader (fortress-auth.sh) left an identity out or on its previous password
+ * because the Secret has no valid value for it (no key yet, too short, a line break). Removals and
+ * other rotations were applied; the line repeats on every reloader cycle until the Secret is fixed.
+ */
+export const INCOMPLETE_IDENTITY: LogPattern = {
+  event: 'an identity of the policy has no valid password in the credentials Secret',
+  text: 'fortress-auth: incomplete identity',
+  cloudwatch: '"fortress-auth: incomplete identity"',
+  logql: '|= "fortress-auth: incomplete identity"',
 };
 
 /** Applies a CloudWatch pattern made of quoted terms (all must occur), as CloudWatch does for unstructured events. */

@@ -150,8 +150,21 @@ export interface MosquittoBrokerOptions {
   readonly port?: number;
   /** Anonymous access is never allowed (baseline AUTH-1); only `false` is accepted. @default false */
   readonly allowAnonymous?: false;
-  /** @default 10883 */
+  /**
+   * UID of the broker container. The containers that read plaintext passwords (the init container
+   * and the credentials reloader) run as `credentialsRunAsUser`, the exporter under a third UID, and
+   * the pod shares no process namespace: no container can read another's files or environment
+   * through /proc (baseline INT-3).
+   * @default 10883
+   */
   readonly runAsUser?: number;
+  /**
+   * UID of the init container and the credentials reloader, the only containers that mount the
+   * plaintext credentials Secret. Must differ from `runAsUser`. The exporter runs as the larger of
+   * the two plus one.
+   * @default - runAsUser + 1
+   */
+  readonly credentialsRunAsUser?: number;
   /** @default 10883 */
   readonly runAsGroup?: number;
   /** @default DEFAULT_MOSQUITTO_RESOURCES */
@@ -248,6 +261,10 @@ export interface ResolvedMosquitto {
   readonly serviceType: 'ClusterIP' | 'LoadBalancer';
   readonly runAsUser: number;
   readonly runAsGroup: number;
+  /** UID of the containers that read plaintext passwords (init container, credentials reloader). */
+  readonly credentialsRunAsUser: number;
+  /** UID of the metrics exporter. */
+  readonly exporterRunAsUser: number;
   readonly metricsListenerPort: number | undefined;
   /** Exporter: image reference, port and the monitoring identity it logs in as. */
   readonly exporter: { readonly image: string; readonly port: number; readonly username: string } | undefined;
@@ -352,12 +369,18 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   const port = o.port ?? 8883;
   const runAsUser = o.runAsUser ?? 10883;
   const runAsGroup = o.runAsGroup ?? 10883;
-  for (const [prop, v] of [['runAsUser', runAsUser], ['runAsGroup', runAsGroup]] as const) {
+  const credentialsRunAsUser = o.credentialsRunAsUser ?? (typeof runAsUser === 'number' ? runAsUser + 1 : runAsUser);
+  for (const [prop, v] of [['runAsUser', runAsUser], ['runAsGroup', runAsGroup], ['credentialsRunAsUser', credentialsRunAsUser]] as const) {
     assertResolved(prop, v);
     if (!Number.isInteger(v) || v < 10000 || v > 2147483647) {
       throw new FortressError('MOSQ_UID', `${prop} is ${show(v)}; use an integer of at least 10000 so the container never shares a UID/GID with a host account (scanners flag lower ones). The default is 10883.`);
     }
   }
+  if (credentialsRunAsUser === runAsUser) {
+    throw new FortressError('MOSQ_UID', `credentialsRunAsUser is ${show(credentialsRunAsUser)}, the broker's runAsUser: the containers that read plaintext passwords must run under another UID (baseline INT-3). Leave it unset (runAsUser + 1) or pick another UID of at least 10000.`);
+  }
+  const exporterRunAsUser = Math.max(runAsUser, credentialsRunAsUser) + 1;
+  if (exporterRunAsUser > 2147483647) throw new FortressError('MOSQ_UID', `runAsUser and credentialsRunAsUser leave no UID for the exporter (it runs as the larger plus one); use UIDs below 2147483647.`);
   const imgOpt = o.image ?? MOSQUITTO_IMAGE;
   const image = imageRef('image', imgOpt);
   if (!/^\d+\.\d+\.\d+/.test(imgOpt.tag) || compareVersions(imgOpt.tag, MIN_MOSQUITTO_VERSION) < 0 || compareVersions(imgOpt.tag, '3.0.0') >= 0) {
@@ -419,7 +442,7 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   }
   const limits = resolveLimits(o.limits);
   return {
-    name, namespace, createNamespace: o.createNamespace ?? true, image, port, certificatePort, servicePort, serviceType, runAsUser, runAsGroup, metricsListenerPort,
+    name, namespace, createNamespace: o.createNamespace ?? true, image, port, certificatePort, servicePort, serviceType, runAsUser, runAsGroup, credentialsRunAsUser, exporterRunAsUser, metricsListenerPort,
     exporter, maxConnections: limits.maxConnections, monitoringNamespace: o.monitoringNamespace ?? 'monitoring', relaxations,
   };
 }
@@ -441,9 +464,10 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name };
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { ...labels }, ...extra });
   const script = readFileSync(templatePath('mosquitto/fortress-auth.sh'), 'utf8');
+  const entrypoint = readFileSync(templatePath('mosquitto/fortress-broker.sh'), 'utf8');
   const configData: Record<string, string> = {};
   const binaryData: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...files, 'fortress-auth.sh': script })) {
+  for (const [k, v] of Object.entries({ ...files, 'fortress-auth.sh': script, 'fortress-broker.sh': entrypoint })) {
     if (v === undefined) continue;
     if (Buffer.byteLength(v) > INLINE_FILE_LIMIT) binaryData[`${k}.gz`] = gzipSync(v, { level: 9 }).toString('base64');
     else configData[k] = v;
@@ -457,8 +481,11 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     );
   }
   // A change of mosquitto.conf or the script needs a restart; ACL and credentials reload by SIGHUP.
-  const restartHash = createHash('sha256').update(files['mosquitto.conf']).update(script).digest('hex').slice(0, 16);
+  const restartHash = createHash('sha256').update(files['mosquitto.conf']).update(script).update(entrypoint).digest('hex').slice(0, 16);
   const secCtx = restrictedContainer();
+  // Plaintext passwords are read only under this UID; the broker (pod default UID) reads hashes
+  // through the pod's group. The exporter gets a third UID.
+  const credCtx = { ...secCtx, runAsUser: r.credentialsRunAsUser };
   const dynsec = o.aclMode === 'dynamic-security';
   const authEnv = [
     { name: 'FORTRESS_MODE', value: dynsec ? 'dynamic-security' : 'acl-file' },
@@ -472,7 +499,6 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     { name: 'FORTRESS_TLS_SRC', value: POD_PATHS.tlsSource },
     ...(o.tls.clientCaSecretName ? [{ name: 'FORTRESS_TLS_CA_SRC', value: POD_PATHS.clientCaSource }] : []),
     { name: 'FORTRESS_TLS_DIR', value: POD_PATHS.tls },
-    { name: 'FORTRESS_BROKER_CONF', value: `${POD_PATHS.config}/mosquitto.conf` },
     { name: 'FORTRESS_INTERVAL', value: String(o.reloadIntervalSeconds ?? 30) },
   ];
   const authMounts = [
@@ -488,7 +514,18 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const users = o.policy.principals.length;
   const authSize = `${Math.max(1, Math.ceil((users * 512) / 1024 / 1024))}Mi`;
   const persistence = o.persistence?.enabled !== false;
-  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ tcpSocket: { port: r.port }, initialDelaySeconds, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
+  const liveness = { tcpSocket: { port: r.port }, initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 };
+  // Ready only when a TLS handshake with the broker verifies against the server certificate's own
+  // CA (fortress-broker.sh ready): an expired or foreign certificate is visible, not only a closed port.
+  const clientAuth = o.tls.clientAuth ?? 'password';
+  const requiresCertificate = clientAuth === 'certificate' || clientAuth === 'password-and-certificate';
+  const readiness = {
+    exec: { command: ['/bin/sh', `${POD_PATHS.config}/fortress-broker.sh`, 'ready', String(r.port), `${POD_PATHS.tls}/server-ca.crt`, ...(requiresCertificate ? ['certificate'] : [])] },
+    initialDelaySeconds: 5,
+    periodSeconds: 10,
+    timeoutSeconds: requiresCertificate ? 20 : 5,
+    failureThreshold: 3,
+  };
 
   const certPorts = r.certificatePort ? [{ name: 'mqtts-cert', port: r.certificatePort, targetPort: 'mqtts-cert', protocol: 'TCP' }] : [];
   const objects: K8sObject[] = [];
@@ -544,7 +581,8 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
           serviceAccountName: r.name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          shareProcessNamespace: true,
+          // No shared process namespace: no container reaches another's /proc/<pid>/root or environ.
+          shareProcessNamespace: false,
           terminationGracePeriodSeconds: 30,
           securityContext: restrictedPod(r.runAsUser, r.runAsGroup),
           initContainers: [
@@ -554,7 +592,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
               imagePullPolicy: 'IfNotPresent',
               command: ['/bin/sh', `${POD_PATHS.config}/fortress-auth.sh`, 'build'],
               env: authEnv,
-              securityContext: secCtx,
+              securityContext: credCtx,
               resources: sidecarResources,
               volumeMounts: authMounts,
             },
@@ -564,12 +602,14 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
               name: 'mosquitto',
               image: r.image,
               imagePullPolicy: 'IfNotPresent',
-              command: ['/usr/sbin/mosquitto', '-c', `${POD_PATHS.config}/mosquitto.conf`],
+              // The entrypoint supervises mosquitto and reloads it when the reloader has staged
+              // validated files (SIGHUP; a restart for dynamic security or a new client CA).
+              command: ['/bin/sh', `${POD_PATHS.config}/fortress-broker.sh`, 'run', `${POD_PATHS.config}/mosquitto.conf`, POD_PATHS.auth],
               ports: [{ name: 'mqtts', containerPort: r.port, protocol: 'TCP' }, ...(r.certificatePort ? [{ name: 'mqtts-cert', containerPort: r.certificatePort, protocol: 'TCP' }] : [])],
               securityContext: secCtx,
               resources,
-              readinessProbe: probe(5, 10),
-              livenessProbe: probe(15, 20),
+              readinessProbe: readiness,
+              livenessProbe: liveness,
               volumeMounts: [
                 { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
                 { name: 'tls', mountPath: POD_PATHS.tls, readOnly: true },
@@ -588,11 +628,14 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
                       { name: 'BROKER_ENDPOINT', value: `tcp://127.0.0.1:${r.metricsListenerPort}` },
                       { name: 'BIND_ADDRESS', value: `0.0.0.0:${r.exporter.port}` },
                       { name: 'MQTT_USER', value: r.exporter.username },
+                      // sapcc/mosquitto-exporter 0.8.0 takes its password only from a flag or this
+                      // variable (no file option; a scratch image with no shell to read one). It is
+                      // the exporter's own monitoring password; no process namespace is shared.
                       { name: 'MQTT_PASS', valueFrom: { secretKeyRef: { name: o.credentialsSecretName, key: r.exporter.username } } },
                       { name: 'MQTT_CLIENT_ID', value: `${r.name}-metrics-exporter` },
                     ],
                     ports: [{ name: 'metrics', containerPort: r.exporter.port, protocol: 'TCP' }],
-                    securityContext: secCtx,
+                    securityContext: { ...secCtx, runAsUser: r.exporterRunAsUser },
                     resources: sidecarResources,
                     readinessProbe: { httpGet: { path: '/metrics', port: r.exporter.port }, periodSeconds: 20, timeoutSeconds: 3 },
                   },
@@ -604,7 +647,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
               imagePullPolicy: 'IfNotPresent',
               command: ['/bin/sh', `${POD_PATHS.config}/fortress-auth.sh`, 'watch'],
               env: authEnv,
-              securityContext: secCtx,
+              securityContext: credCtx,
               resources: sidecarResources,
               volumeMounts: authMounts,
             },

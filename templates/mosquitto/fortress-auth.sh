@@ -1,67 +1,158 @@
 #!/bin/sh
 # mqtt-fortress: builds Mosquitto's hashed password files from a mounted Secret of plaintext
 # passwords and stages the TLS certificate from its Secret; in "watch" mode it rebuilds or
-# re-stages when a Secret changes, validates, then reloads the broker.
-# Runs in the eclipse-mosquitto image (busybox sh, mosquitto, mosquitto_passwd, mosquitto_sub), as
-# the broker's non-root UID.
+# re-stages when a Secret changes, validates, then asks the broker to reload.
+# Runs in the eclipse-mosquitto image (busybox sh, mosquitto, mosquitto_passwd, mosquitto_sub) in
+# its own container, under a UID of its own: it is the only container that mounts the plaintext
+# Secret. The broker container (fortress-broker.sh) shares no process namespace with it; it reads
+# the hashed files and the staged certificate from memory volumes and reloads when this script
+# writes a reload request (FORTRESS_OUT/reload-hup or reload-restart).
 #
-#   fortress-auth.sh build   build once (init container); exit non-zero on any problem
-#   fortress-auth.sh once    rebuild if the inputs changed since the last build, validate, SIGHUP
-#   fortress-auth.sh watch   "once" every FORTRESS_INTERVAL seconds (sidecar)
+#   fortress-auth.sh build     build once (init container); exit non-zero on any problem
+#   fortress-auth.sh once      rebuild if the inputs changed since the last build, validate, request a reload
+#   fortress-auth.sh tls-once  the same for the certificate only
+#   fortress-auth.sh watch     "once" every FORTRESS_INTERVAL seconds (sidecar)
+#
+# Every cycle reads each input once into a private snapshot (FORTRESS_SCRATCH), validates and
+# fingerprints that copy, stages exactly what was validated, and records the fingerprint as
+# applied only if the source did not move meanwhile (a kubelet Secret volume swaps its "..data"
+# symlink atomically: the snapshot is taken from the version directory it points to).
 #
 # Environment:
 #   FORTRESS_PLAIN    directory of the mounted Secret: one file per username holding its password
 #   FORTRESS_USERS    file listing usernames of the TLS listener, one per line
 #   FORTRESS_METRICS_USERS  file listing usernames of the loopback metrics listener (optional)
 #   FORTRESS_OUT      directory for passwd (and passwd-metrics); shared with the broker
-#   FORTRESS_SCRATCH  private tmpfs directory for plaintext staging (not mounted by the broker)
+#   FORTRESS_SCRATCH  private directory for plaintext snapshots (not mounted by the broker)
 #   FORTRESS_ACLS     space-separated ACL files the broker reads; checked before every reload
-#   FORTRESS_MODE     acl-file (default: SIGHUP reloads) or dynamic-security (the plugin ignores
-#                     SIGHUP: the reloader restarts mosquitto with SIGTERM and kubelet starts it again)
+#   FORTRESS_MODE     acl-file (default: the broker reloads with SIGHUP) or dynamic-security (the
+#                     plugin ignores SIGHUP: the broker's supervisor restarts mosquitto)
 #   FORTRESS_DYNSEC_TEMPLATE  dynamic-security JSON with @FORTRESS-HASH:<user>@ / @FORTRESS-SALT:<user>@
 #                     markers (dynamic-security mode); the result is FORTRESS_OUT/dynamic-security.json
 #   FORTRESS_ACL_GZ   gzipped ACL (large fleets); unpacked and validated into FORTRESS_OUT/acl
 #   FORTRESS_TLS_SRC  mounted TLS Secret (tls.crt, tls.key, ca.crt); optional
 #   FORTRESS_TLS_CA_SRC  mounted Secret whose ca.crt verifies client certificates (default: the
 #                     TLS Secret's ca.crt)
-#   FORTRESS_TLS_DIR  staged copy the broker reads; a pair is staged only after a trial broker on
-#                     loopback started with it and a TLS handshake against it verified
+#   FORTRESS_TLS_DIR  staged copy the broker reads (tls.crt, tls.key, ca.crt = client CA,
+#                     server-ca.crt = the CA of the server certificate, for the readiness probe);
+#                     a pair is staged only after a trial broker on loopback started with it and a
+#                     TLS handshake against it verified
 #   FORTRESS_TLS_PROBE_PORT  loopback port of the trial broker (default 48883)
-#   FORTRESS_BROKER_CONF  config path that identifies the real broker process (default
-#                     /mosquitto/config/mosquitto.conf)
 #   FORTRESS_INTERVAL seconds between checks in watch mode (default 30)
-#   MOSQUITTO_PID     pid to signal (default: found with pidof mosquitto)
-# Passwords never reach stdout, stderr or the command line of any process.
+#   MOSQUITTO_PID     local runs without fortress-broker.sh only: also signal this pid directly
+# Passwords never reach stdout, stderr, an environment variable or the command line of any process.
 set -eu
 umask 077
 : "${FORTRESS_PLAIN:?}" "${FORTRESS_USERS:?}" "${FORTRESS_OUT:?}" "${FORTRESS_SCRATCH:?}"
 MIN_LEN=32
+CR=$(printf '\r')
 log() { printf '%s fortress-auth: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
-# build_file OUTPUT USERLIST -> writes OUTPUT.new (hashed), returns non-zero on any problem
+# ---- snapshots ---------------------------------------------------------------------------------
+# version DIR -> the target of DIR/..data (a kubelet Secret or ConfigMap volume), or "-" for a
+# plain directory.
+version() { readlink "$1/..data" 2>/dev/null || echo -; }
+
+# copy_secret DIR DEST -> copies every key of the current version of DIR into DEST; fails when the
+# volume moved to another version during the copy (the old version directory is then deleted).
+copy_secret() {
+  v=$(version "$1")
+  if [ "$v" = - ]; then src=$1; else src=$1/$v; fi
+  cp -R "$src/." "$2/" 2>/dev/null || return 1
+  [ "$(version "$1")" = "$v" ] || return 1
+  COPIED_VERSION=$v
+}
+
+# fingerprint_dir DIR -> digest of every file name and content under DIR (only a digest is kept)
+fingerprint_dir() { (cd "$1" && find . -type f -exec sha256sum {} + | LC_ALL=C sort | sha256sum | cut -d' ' -f1); }
+
+# config_digest -> digest of the live user lists, ACLs and templates (small files)
+config_digest() {
+  # shellcheck disable=SC2086 # space-separated lists of paths
+  cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-} ${FORTRESS_DYNSEC_TEMPLATE:-} ${FORTRESS_ACL_GZ:-} 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# quick_key -> "<Secret version> <config digest>" for a kubelet Secret volume (its version
+# directories never change once written), empty for a plain directory. An unchanged key skips the
+# snapshot: a cycle with nothing new reads no password.
+quick_key() {
+  v=$(version "$FORTRESS_PLAIN")
+  [ "$v" = - ] || echo "$v $(config_digest)"
+}
+
+# snapshot -> SNAP (a private copy of every credential input), SNAP_FP, SNAP_VERSION, SNAP_QUICK
+snapshot() {
+  SNAP_QUICK=$(quick_key)
+  SNAP=$(mktemp -d "$FORTRESS_SCRATCH/snap.XXXXXX") || return 1
+  tries=0
+  while :; do
+    mkdir "$SNAP/plain" "$SNAP/cfg"
+    if copy_secret "$FORTRESS_PLAIN" "$SNAP/plain"; then break; fi
+    tries=$((tries + 1))
+    rm -rf "${SNAP:?}/plain" "${SNAP:?}/cfg"
+    [ "$tries" -lt 3 ] || { log "the credentials Secret kept changing while it was read; retrying next cycle"; rm -rf "$SNAP"; return 1; }
+  done
+  SNAP_VERSION=$COPIED_VERSION
+  cp "$FORTRESS_USERS" "$SNAP/cfg/users" || { rm -rf "$SNAP"; return 1; }
+  if [ -n "${FORTRESS_METRICS_USERS:-}" ]; then cp "$FORTRESS_METRICS_USERS" "$SNAP/cfg/metrics-users" || { rm -rf "$SNAP"; return 1; }; fi
+  i=0
+  for a in ${FORTRESS_ACLS:-}; do
+    i=$((i + 1))
+    if [ -f "$a" ]; then cp "$a" "$SNAP/cfg/acl-$i"; fi
+  done
+  if [ -n "${FORTRESS_DYNSEC_TEMPLATE:-}" ]; then cp "$FORTRESS_DYNSEC_TEMPLATE" "$SNAP/cfg/dynsec-template" || { rm -rf "$SNAP"; return 1; }; fi
+  if [ -n "${FORTRESS_ACL_GZ:-}" ]; then cp "$FORTRESS_ACL_GZ" "$SNAP/cfg/acl.gz" || { rm -rf "$SNAP"; return 1; }; fi
+  SNAP_FP=$(fingerprint_dir "$SNAP")
+}
+
+# ---- credentials -------------------------------------------------------------------------------
+# build_file OUTPUT USERLIST -> writes OUTPUT.new (hashed) from the snapshot. An identity without
+# a valid password in the snapshot (no key yet, too short, a line break) does not block the rest:
+# it keeps its current hash if it has one, is left out otherwise, and is logged as incomplete.
 build_file() {
   out=$1; list=$2
   stage=$(mktemp "$FORTRESS_SCRATCH/stage.XXXXXX") || return 1
-  n=0
+  keep=$(mktemp "$FORTRESS_SCRATCH/keep.XXXXXX") || { rm -f "$stage"; return 1; }
+  n=0; k=0
   while IFS= read -r u || [ -n "$u" ]; do
     [ -n "$u" ] || continue
-    case "$u" in *[!A-Za-z0-9._-]*) log "invalid username in user list: refusing"; rm -f "$stage"; return 1;; esac
-    f="$FORTRESS_PLAIN/$u"
-    if [ ! -f "$f" ]; then log "no password for user $u: the Secret has no key \"$u\""; rm -f "$stage"; return 1; fi
-    pw=$(cat "$f")
-    case "$pw" in *"
-"*|*"$(printf '\r')"*) log "password of $u contains a line break"; rm -f "$stage"; return 1;; esac
-    if [ "${#pw}" -lt "$MIN_LEN" ]; then log "password of $u is shorter than $MIN_LEN characters (baseline AUTH-2)"; rm -f "$stage"; return 1; fi
+    case "$u" in *[!A-Za-z0-9._-]*) log "invalid username in user list: refusing"; rm -f "$stage" "$keep"; return 1;; esac
+    f="$SNAP/plain/$u"
+    why=
+    if [ ! -f "$f" ]; then
+      why="the Secret has no key \"$u\""
+    else
+      # Builtins only (no process per identity): the first line is the password; any further
+      # non-empty line, or a carriage return, is a line break inside it.
+      pw=; ln=0; last=0
+      while IFS= read -r l || [ -n "$l" ]; do ln=$((ln + 1)); [ "$ln" = 1 ] && pw=$l; [ -n "$l" ] && last=$ln; done <"$f"
+      l=
+      if [ "$last" -gt 1 ]; then why="its password contains a line break"; fi
+      case "$pw" in *"$CR"*) why="its password contains a line break";; esac
+      if [ -z "$why" ] && [ "${#pw}" -lt "$MIN_LEN" ]; then why="its password is shorter than $MIN_LEN characters (baseline AUTH-2)"; fi
+    fi
+    if [ -n "$why" ]; then
+      prev=$(awk -F: -v u="$u" '$1 == u { print; exit }' "$out" 2>/dev/null || true)
+      if [ -n "$prev" ]; then
+        printf '%s\n' "$prev" >>"$keep"; k=$((k + 1))
+        printf 'incomplete identity %s: %s; it keeps its current password until the Secret holds a valid one\n' "$u" "$why" >>"$SNAP/incomplete"
+      else
+        printf 'incomplete identity %s: %s; not admitted until the Secret holds a valid one\n' "$u" "$why" >>"$SNAP/incomplete"
+      fi
+      continue
+    fi
     printf '%s:%s\n' "$u" "$pw" >>"$stage"
     n=$((n + 1))
   done <"$list"
   pw=
-  if ! mosquitto_passwd -U "$stage" >/dev/null 2>&1; then log "mosquitto_passwd failed"; rm -f "$stage"; return 1; fi
-  # Validate: exactly n lines, every one a $7$ hash. A bad file on SIGHUP would disable auth checks.
+  if [ "$n" -gt 0 ] && ! mosquitto_passwd -U "$stage" >/dev/null 2>&1; then log "mosquitto_passwd failed"; rm -f "$stage" "$keep"; return 1; fi
+  cat "$keep" >>"$stage"; rm -f "$keep"
+  # Validate: exactly n + k lines, every one a $7$ hash. A bad file on SIGHUP would disable auth checks.
   good=$(grep -cE '^[A-Za-z0-9._-]+:\$7\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$' "$stage" || true)
   total=$(grep -c '' "$stage" || true)
-  if [ "$good" != "$n" ] || [ "$total" != "$n" ]; then log "hashed file failed validation ($good of $n lines valid)"; rm -f "$stage"; return 1; fi
-  chmod 0400 "$stage" 2>/dev/null || true
+  if [ "$good" != $((n + k)) ] || [ "$total" != $((n + k)) ]; then log "hashed file failed validation ($good of $((n + k)) lines valid)"; rm -f "$stage"; return 1; fi
+  # Group-readable: the broker runs under another UID in the same group.
+  chmod 0440 "$stage"
   mv -f "$stage" "$out.new"
 }
 
@@ -75,14 +166,9 @@ validate_acls() {
   done
 }
 
-fingerprint() {
-  # The Secret volume's ..data symlink changes atomically on every update; include file contents
-  # so plain directories (local runs) work too. Only a digest is kept, never the content.
-  { ls -la "$FORTRESS_PLAIN/" 2>/dev/null; cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-} ${FORTRESS_DYNSEC_TEMPLATE:-} ${FORTRESS_ACL_GZ:-}; find "$FORTRESS_PLAIN/" -type f -exec cat {} + 2>/dev/null; } | sha256sum | cut -d' ' -f1
-}
-
 # build_dynsec HASHED_PASSWD -> FORTRESS_OUT/dynamic-security.json.new: one sed pass replaces
-# every user's markers with the hash and salt of its $7$ line.
+# every user's markers with the hash and salt of its $7$ line; identities left out (incomplete)
+# are removed from the JSON's clients instead of keeping a marker.
 build_dynsec() {
   script=$(mktemp "$FORTRESS_SCRATCH/sed.XXXXXX") || return 1
   while IFS=: read -r u rest; do
@@ -95,80 +181,158 @@ build_dynsec() {
     printf 's|@FORTRESS-HASH:%s@|%s|\ns|@FORTRESS-SALT:%s@|%s|\n' "$ue" "$hash" "$ue" "$salt" >>"$script"
   done <"$1"
   out="$FORTRESS_OUT/dynamic-security.json.new"
-  case "$FORTRESS_DYNSEC_TEMPLATE" in
-    *.gz) gunzip -c "$FORTRESS_DYNSEC_TEMPLATE" | sed -f "$script" >"$out" || { rm -f "$script" "$out"; return 1; } ;;
-    *) sed -f "$script" "$FORTRESS_DYNSEC_TEMPLATE" >"$out" || { rm -f "$script" "$out"; return 1; } ;;
+  case "${FORTRESS_DYNSEC_TEMPLATE:-}" in
+    *.gz) gunzip -c "$SNAP/cfg/dynsec-template" | sed -f "$script" >"$out" || { rm -f "$script" "$out"; return 1; } ;;
+    *) sed -f "$script" "$SNAP/cfg/dynsec-template" >"$out" || { rm -f "$script" "$out"; return 1; } ;;
   esac
   rm -f "$script"
-  if grep -q '@FORTRESS-' "$out"; then log "dynamic-security file still has users without a password in the Secret"; rm -f "$out"; return 1; fi
+  if grep -q '@FORTRESS-' "$out"; then
+    # Incomplete identities keep a marker: lock them out with a random hash and salt of the
+    # plugin's format (64 and 12 bytes) that no password matches, instead of refusing every change.
+    hash=$(head -c 64 /dev/urandom | base64 | tr -d '\n')
+    salt=$(head -c 12 /dev/urandom | base64 | tr -d '\n')
+    sed -i -e "s|@FORTRESS-HASH:[A-Za-z0-9._-]*@|$hash|g" -e "s|@FORTRESS-SALT:[A-Za-z0-9._-]*@|$salt|g" "$out"
+    if grep -q '@FORTRESS-' "$out"; then log "dynamic-security file still has markers"; rm -f "$out"; return 1; fi
+  fi
+  chmod 0440 "$out"
 }
 
 build_all() {
+  acls=
+  i=0
+  for a in ${FORTRESS_ACLS:-}; do
+    i=$((i + 1))
+    [ -f "$SNAP/cfg/acl-$i" ] || { log "ACL file $a is missing"; return 1; }
+    acls="$acls $SNAP/cfg/acl-$i"
+  done
   # shellcheck disable=SC2086 # a space-separated list of paths
-  validate_acls ${FORTRESS_ACLS:-} || return 1
+  validate_acls $acls || return 1
   if [ -n "${FORTRESS_ACL_GZ:-}" ]; then
-    gunzip -c "$FORTRESS_ACL_GZ" >"$FORTRESS_OUT/acl.new" || { log "cannot unpack $FORTRESS_ACL_GZ"; rm -f "$FORTRESS_OUT/acl.new"; return 1; }
+    gunzip -c "$SNAP/cfg/acl.gz" >"$FORTRESS_OUT/acl.new" || { log "cannot unpack $FORTRESS_ACL_GZ"; rm -f "$FORTRESS_OUT/acl.new"; return 1; }
     validate_acls "$FORTRESS_OUT/acl.new" || { rm -f "$FORTRESS_OUT/acl.new"; return 1; }
+    chmod 0440 "$FORTRESS_OUT/acl.new"
   fi
-  build_file "$FORTRESS_OUT/passwd" "$FORTRESS_USERS" || return 1
+  rm -f "$SNAP/incomplete"
+  build_file "$FORTRESS_OUT/passwd" "$SNAP/cfg/users" || return 1
   if [ "${FORTRESS_MODE:-acl-file}" = dynamic-security ]; then
     build_dynsec "$FORTRESS_OUT/passwd.new" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
   fi
   if [ -n "${FORTRESS_METRICS_USERS:-}" ]; then
-    build_file "$FORTRESS_OUT/passwd-metrics" "$FORTRESS_METRICS_USERS" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
+    build_file "$FORTRESS_OUT/passwd-metrics" "$SNAP/cfg/metrics-users" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
     mv -f "$FORTRESS_OUT/passwd-metrics.new" "$FORTRESS_OUT/passwd-metrics"
   fi
   mv -f "$FORTRESS_OUT/passwd.new" "$FORTRESS_OUT/passwd"
   [ -f "$FORTRESS_OUT/dynamic-security.json.new" ] && mv -f "$FORTRESS_OUT/dynamic-security.json.new" "$FORTRESS_OUT/dynamic-security.json"
   [ -f "$FORTRESS_OUT/acl.new" ] && mv -f "$FORTRESS_OUT/acl.new" "$FORTRESS_OUT/acl"
-  fingerprint >"$FORTRESS_SCRATCH/fingerprint"
+  # What was applied is the snapshot: record its fingerprint, unless the Secret moved meanwhile
+  # (then nothing is recorded and the next cycle applies the new version).
+  if [ "$(version "$FORTRESS_PLAIN")" = "$SNAP_VERSION" ] && [ "$(quick_key)" = "$SNAP_QUICK" ]; then
+    printf '%s\n' "$SNAP_FP" >"$FORTRESS_SCRATCH/fingerprint"
+    printf '%s\n' "$SNAP_QUICK" >"$FORTRESS_SCRATCH/quick"
+  else
+    rm -f "$FORTRESS_SCRATCH/fingerprint" "$FORTRESS_SCRATCH/quick"
+    log "the credentials Secret changed while it was applied; the new version is applied on the next cycle"
+  fi
+  if [ -f "$SNAP/incomplete" ]; then sort -u "$SNAP/incomplete" >"$FORTRESS_SCRATCH/incomplete"; else rm -f "$FORTRESS_SCRATCH/incomplete"; fi
 }
 
-# The real broker, not a trial one: the mosquitto process started with the broker's config.
-broker_pid() {
-  if [ -n "${MOSQUITTO_PID:-}" ]; then echo "$MOSQUITTO_PID"; return; fi
-  for p in $(pidof mosquitto 2>/dev/null); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "${FORTRESS_BROKER_CONF:-/mosquitto/config/mosquitto.conf}"; then echo "$p"; return; fi
-  done
+# Incomplete identities are logged on every cycle until they are complete, so an alert on the
+# line keeps firing while the problem lasts.
+report_incomplete() {
+  [ -f "$FORTRESS_SCRATCH/incomplete" ] || return 0
+  while IFS= read -r l; do log "$l"; done <"$FORTRESS_SCRATCH/incomplete"
+}
+
+# request hup|restart: the broker's supervisor (fortress-broker.sh) watches these files and
+# signals mosquitto; no container shares a process namespace with the broker.
+request() {
+  f="$FORTRESS_OUT/reload-$1"
+  seq=0
+  [ -f "$f" ] && read -r seq _ <"$f"
+  seq=$((seq + 1))
+  printf '%s %s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$f.tmp"
+  chmod 0444 "$f.tmp"
+  mv -f "$f.tmp" "$f"
+  if [ -n "${MOSQUITTO_PID:-}" ]; then
+    if [ "$1" = restart ]; then kill -TERM "$MOSQUITTO_PID" || true; else kill -HUP "$MOSQUITTO_PID" || true; fi
+  fi
 }
 
 reload() {
-  pid=$(broker_pid)
-  if [ -z "$pid" ]; then log "mosquitto is not running; nothing to reload"; return 0; fi
   if [ "${FORTRESS_MODE:-acl-file}" = dynamic-security ]; then
-    kill -TERM "$pid" && log "dynamic-security file rebuilt; stopped mosquitto ($pid) so that it restarts with it (the plugin ignores SIGHUP)"
+    request restart
+    log "dynamic-security file rebuilt; asked the broker to restart mosquitto (the plugin ignores SIGHUP) (request $seq)"
   else
-    kill -HUP "$pid" && log "password files rebuilt; sent SIGHUP to mosquitto ($pid)"
+    request hup
+    log "password files rebuilt; asked the broker to reload (SIGHUP, request $seq)"
   fi
 }
 
 once() {
-  now=$(fingerprint)
+  q=$(quick_key)
+  if [ -n "$q" ] && [ "$q" = "$(cat "$FORTRESS_SCRATCH/quick" 2>/dev/null || true)" ]; then report_incomplete; return 0; fi
+  snapshot || return 1
   last=$(cat "$FORTRESS_SCRATCH/fingerprint" 2>/dev/null || true)
-  [ "$now" = "$last" ] && return 0
-  if build_all; then reload; else log "credentials or ACL changed but the new set is invalid: keeping the current files, no reload"; return 1; fi
+  if [ "$SNAP_FP" = "$last" ]; then
+    rm -rf "$SNAP"; report_incomplete
+    if [ -n "$SNAP_QUICK" ]; then printf '%s\n' "$SNAP_QUICK" >"$FORTRESS_SCRATCH/quick"; fi
+    return 0
+  fi
+  if build_all; then
+    rm -rf "$SNAP"; report_incomplete; reload
+  else
+    rm -rf "$SNAP"; log "credentials or ACL changed but the new set is invalid: keeping the current files, no reload"; return 1
+  fi
 }
-
 
 # ---- TLS: validate a certificate pair with Mosquitto itself, then stage it -------------------
-tls_fingerprint() {
-  cat "$FORTRESS_TLS_SRC/tls.crt" "$FORTRESS_TLS_SRC/tls.key" "$(client_ca)" 2>/dev/null | sha256sum | cut -d' ' -f1
+# tls_snapshot -> TSNAP with tls.crt, tls.key, server-ca.crt, ca.crt (client CA); TLS_FP, TLS_VERSIONS
+tls_snapshot() {
+  TSNAP=$(mktemp -d "$FORTRESS_SCRATCH/tls.XXXXXX") || return 1
+  tries=0
+  while :; do
+    v=$(version "$FORTRESS_TLS_SRC")
+    if [ "$v" = - ]; then src=$FORTRESS_TLS_SRC; else src=$FORTRESS_TLS_SRC/$v; fi
+    for f in tls.crt tls.key; do cp "$src/$f" "$TSNAP/$f" 2>/dev/null || true; done
+    cp "$src/ca.crt" "$TSNAP/server-ca.crt" 2>/dev/null || true
+    cv=-
+    if [ -n "${FORTRESS_TLS_CA_SRC:-}" ]; then
+      cv=$(version "$FORTRESS_TLS_CA_SRC")
+      if [ "$cv" = - ]; then csrc=$FORTRESS_TLS_CA_SRC; else csrc=$FORTRESS_TLS_CA_SRC/$cv; fi
+      cp "$csrc/ca.crt" "$TSNAP/ca.crt" 2>/dev/null || true
+    else
+      cp "$TSNAP/server-ca.crt" "$TSNAP/ca.crt" 2>/dev/null || true
+    fi
+    moved=0
+    [ "$(version "$FORTRESS_TLS_SRC")" = "$v" ] || moved=1
+    [ -z "${FORTRESS_TLS_CA_SRC:-}" ] || [ "$(version "$FORTRESS_TLS_CA_SRC")" = "$cv" ] || moved=1
+    # A file missing from a version that did not move is reported by the validation.
+    [ "$moved" = 1 ] || break
+    tries=$((tries + 1))
+    [ "$tries" -lt 3 ] || { log "the certificate Secret kept changing while it was read; retrying next cycle"; rm -rf "$TSNAP"; return 1; }
+    rm -f "$TSNAP"/*
+  done
+  TLS_VERSIONS="$v $cv"
+  TLS_FP=$(fingerprint_dir "$TSNAP")
 }
 
-client_ca() {
-  if [ -n "${FORTRESS_TLS_CA_SRC:-}" ]; then echo "$FORTRESS_TLS_CA_SRC/ca.crt"; else echo "$FORTRESS_TLS_SRC/ca.crt"; fi
+tls_versions() {
+  cv=-
+  [ -n "${FORTRESS_TLS_CA_SRC:-}" ] && cv=$(version "$FORTRESS_TLS_CA_SRC")
+  echo "$(version "$FORTRESS_TLS_SRC") $cv"
 }
 
-# validate_tls CERT KEY CA: a throwaway broker on loopback must start with the pair (mosquitto
-# refuses a key that does not match, or unparsable files), and a TLS handshake against it must
-# verify (chain to ca.crt, not expired, not yet valid): mosquitto_sub then gets a CONNACK refusal.
+# validate_tls DIR: a throwaway broker on loopback must start with DIR's pair (mosquitto refuses
+# a key that does not match, or unparsable files), and a TLS handshake against it must verify
+# against DIR/server-ca.crt (chain, not expired, not yet valid): mosquitto_sub then gets a CONNACK
+# refusal.
 validate_tls() {
-  for f in "$1" "$2" "$3"; do [ -s "$f" ] || { log "new certificate rejected: TLS file $f is missing or empty"; return 1; }; done
-  grep -q 'BEGIN CERTIFICATE' "$1" || { log "new certificate rejected: tls.crt holds no certificate"; return 1; }
-  grep -q 'PRIVATE KEY' "$2" || { log "new certificate rejected: tls.key holds no private key"; return 1; }
+  for f in tls.crt tls.key ca.crt server-ca.crt; do [ -s "$1/$f" ] || { log "new certificate rejected: TLS file $f is missing or empty"; return 1; }; done
+  grep -q 'BEGIN CERTIFICATE' "$1/tls.crt" || { log "new certificate rejected: tls.crt holds no certificate"; return 1; }
+  grep -q 'PRIVATE KEY' "$1/tls.key" || { log "new certificate rejected: tls.key holds no private key"; return 1; }
   port=${FORTRESS_TLS_PROBE_PORT:-48883}
   conf="$FORTRESS_SCRATCH/tls-probe.conf"
-  printf 'listener %s 127.0.0.1\ncertfile %s\nkeyfile %s\ncafile %s\nallow_anonymous false\nlog_dest stderr\npersistence false\n' "$port" "$1" "$2" "$3" >"$conf"
+  printf 'listener %s 127.0.0.1\ncertfile %s\nkeyfile %s\ncafile %s\nallow_anonymous false\nlog_dest stderr\npersistence false\n' "$port" "$1/tls.crt" "$1/tls.key" "$1/ca.crt" >"$conf"
   mosquitto -c "$conf" >"$FORTRESS_SCRATCH/tls-probe.log" 2>&1 &
   probe=$!
   i=0
@@ -181,53 +345,64 @@ validate_tls() {
     log "new certificate rejected: a broker cannot start with it ($(grep -m1 -E 'Error|OpenSSL' "$FORTRESS_SCRATCH/tls-probe.log" | cut -c1-200))"
     return 1
   fi
-  out=$(mosquitto_sub -h 127.0.0.1 -p "$port" --cafile "$FORTRESS_TLS_SRC/ca.crt" --insecure -u fortress-probe -P fortress-probe -t probe -C 1 -W 5 2>&1)
-  rc=$?
-  kill "$probe" 2>/dev/null; wait "$probe" 2>/dev/null
+  rc=0
+  out=$(mosquitto_sub -h 127.0.0.1 -p "$port" --cafile "$1/server-ca.crt" --insecure -u fortress-probe -P fortress-probe -t probe -C 1 -W 5 2>&1) || rc=$?
+  kill "$probe" 2>/dev/null; wait "$probe" 2>/dev/null || true
   if [ "$rc" = 5 ] && echo "$out" | grep -q 'not authorised'; then return 0; fi
   log "new certificate rejected: the TLS handshake does not verify against ca.crt (expired, not yet valid or another CA): $(echo "$out" | head -1 | cut -c1-200)"
   return 1
 }
 
-# stage_tls -> 0 staged, 1 invalid; sets TLS_CA_CHANGED=1 when the client CA changed
+# stage_tls -> 0 staged (or unchanged), 1 invalid; sets TLS_STAGED=1 and TLS_CA_CHANGED=1 when
+# the client CA changed. Stages exactly the validated snapshot.
 stage_tls() {
-  TLS_CA_CHANGED=0
-  validate_tls "$FORTRESS_TLS_SRC/tls.crt" "$FORTRESS_TLS_SRC/tls.key" "$(client_ca)" || return 1
-  if [ -f "$FORTRESS_TLS_DIR/ca.crt" ] && ! cmp -s "$(client_ca)" "$FORTRESS_TLS_DIR/ca.crt"; then TLS_CA_CHANGED=1; fi
-  for f in tls.crt tls.key; do cp "$FORTRESS_TLS_SRC/$f" "$FORTRESS_TLS_DIR/$f.new" && chmod 0400 "$FORTRESS_TLS_DIR/$f.new" 2>/dev/null; done
-  cp "$(client_ca)" "$FORTRESS_TLS_DIR/ca.crt.new"
-  for f in tls.crt tls.key ca.crt; do mv -f "$FORTRESS_TLS_DIR/$f.new" "$FORTRESS_TLS_DIR/$f"; done
-  tls_fingerprint >"$FORTRESS_SCRATCH/tls-fingerprint"
+  TLS_CA_CHANGED=0; TLS_STAGED=0
+  tls_snapshot || return 1
+  if [ "$TLS_FP" = "$(cat "$FORTRESS_SCRATCH/tls-fingerprint" 2>/dev/null || true)" ]; then rm -rf "$TSNAP"; return 0; fi
+  if ! validate_tls "$TSNAP"; then rm -rf "$TSNAP"; return 1; fi
+  if [ -f "$FORTRESS_TLS_DIR/ca.crt" ] && ! cmp -s "$TSNAP/ca.crt" "$FORTRESS_TLS_DIR/ca.crt"; then TLS_CA_CHANGED=1; fi
+  for f in tls.crt tls.key ca.crt server-ca.crt; do cp "$TSNAP/$f" "$FORTRESS_TLS_DIR/$f.new" && chmod 0440 "$FORTRESS_TLS_DIR/$f.new"; done
+  for f in tls.crt tls.key ca.crt server-ca.crt; do mv -f "$FORTRESS_TLS_DIR/$f.new" "$FORTRESS_TLS_DIR/$f"; done
+  TLS_STAGED=1
+  if [ "$(tls_versions)" = "$TLS_VERSIONS" ]; then
+    printf '%s\n' "$TLS_FP" >"$FORTRESS_SCRATCH/tls-fingerprint"
+  else
+    rm -f "$FORTRESS_SCRATCH/tls-fingerprint"
+    log "the certificate Secret changed while it was staged; the new version is validated on the next cycle"
+  fi
+  rm -rf "$TSNAP"
 }
 
 tls_once() {
   [ -n "${FORTRESS_TLS_SRC:-}" ] || return 0
-  now=$(tls_fingerprint)
-  [ "$now" = "$(cat "$FORTRESS_SCRATCH/tls-fingerprint" 2>/dev/null)" ] && return 0
   if ! stage_tls; then log "keeping the current certificate"; return 1; fi
-  pid=$(broker_pid)
-  [ -n "$pid" ] || { log "certificate staged; mosquitto is not running"; return 0; }
+  [ "$TLS_STAGED" = 1 ] || return 0
   if [ "$TLS_CA_CHANGED" = 1 ]; then
     # Mosquitto does not reload cafile on SIGHUP: restart so client certificates verify against the new CA.
-    kill -TERM "$pid" && log "client CA changed: stopped mosquitto ($pid) so that it restarts with the new CA"
+    request restart
+    log "client CA changed: asked the broker to restart mosquitto with the new CA (request $seq)"
   else
-    kill -HUP "$pid" && log "certificate renewed and validated; sent SIGHUP to mosquitto ($pid)"
+    request hup
+    log "certificate renewed and validated; asked the broker to reload (SIGHUP, request $seq)"
   fi
 }
 
 case "${1:-}" in
   build)
     # "&&" lists are exempt from set -e: fail the init container explicitly.
-    build_all || exit 1
+    rm -f "$FORTRESS_SCRATCH/fingerprint" "$FORTRESS_SCRATCH/quick" "$FORTRESS_SCRATCH/tls-fingerprint"
+    snapshot || exit 1
+    build_all || { rm -rf "$SNAP"; exit 1; }
+    rm -rf "$SNAP"
+    report_incomplete
     log "built password files"
     if [ -n "${FORTRESS_TLS_SRC:-}" ]; then
-      stage_tls || { log "no valid certificate to start with"; exit 1; }
+      stage_tls && [ "$TLS_STAGED" = 1 ] || { log "no valid certificate to start with"; exit 1; }
       log "staged the validated certificate"
     fi ;;
   once) rc=0; once || rc=1; tls_once || rc=1; exit $rc ;;
   tls-once) tls_once ;;
   watch)
-    [ -f "$FORTRESS_SCRATCH/fingerprint" ] || fingerprint >"$FORTRESS_SCRATCH/fingerprint"
     while :; do once || true; tls_once || true; sleep "${FORTRESS_INTERVAL:-30}"; done ;;
   *) echo "usage: fortress-auth.sh build|once|tls-once|watch" >&2; exit 2 ;;
 esac

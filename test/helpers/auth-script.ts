@@ -53,12 +53,12 @@ export function runAuthScript(
   mode: 'build' | 'once' | 'tls-once',
   d: AuthDirs,
   pid?: number,
-  extra: { mode?: string; template?: string; aclGz?: string; tlsSrc?: string; tlsDir?: string; probePort?: number } = {},
+  extra: { mode?: string; template?: string; aclGz?: string; tlsSrc?: string; tlsDir?: string; probePort?: number; timeoutMs?: number } = {},
 ): { status: number | null; stderr: string; stdout: string } {
   const u = brokerUser();
   const r = spawnSync('sh', [templatePath('mosquitto/fortress-auth.sh'), mode], {
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: extra.timeoutMs ?? 30_000,
     ...(u ? { uid: u.uid, gid: u.gid } : {}),
     env: {
       PATH: process.env.PATH,

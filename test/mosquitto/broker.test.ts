@@ -46,10 +46,27 @@ describe('MosquittoBroker defaults', () => {
       }
     }
   });
-  it('probes use the TLS port without plaintext', () => {
-    assert.equal(broker.readiness_probe.tcp_socket[0].port, '8883');
+  it('probes: liveness on the TLS port; readiness completes a TLS handshake verified against the server certificate\'s CA', () => {
+    assert.deepEqual(broker.readiness_probe.exec.command, ['/bin/sh', '/mosquitto/config/fortress-broker.sh', 'ready', '8883', '/run/fortress/tls/server-ca.crt']);
     assert.equal(broker.liveness_probe.tcp_socket[0].port, '8883');
     assert.deepEqual(broker.port.map((p: any) => p.container_port), [8883]);
+  });
+  it('pod separation (issue 12 finding 5): no shared process namespace, plaintext read under its own UID only, no secret in any env', () => {
+    assert.notEqual(pod.share_process_namespace, true);
+    const uid = (c: any) => c.security_context.run_as_user ?? pod.security_context.run_as_user;
+    const reloader = pod.container.find((c: any) => c.name === 'credentials-reloader');
+    const init = pod.init_container[0];
+    assert.equal(uid(broker), '10883');
+    assert.equal(uid(reloader), '10884');
+    assert.equal(uid(init), '10884');
+    const mounts = (c: any) => c.volume_mount.map((m: any) => m.name).sort();
+    const readers = [...pod.container, ...pod.init_container].filter((c: any) => mounts(c).some((m: string) => ['credentials', 'scratch', 'tls-source'].includes(m)));
+    assert.deepEqual(readers.map((c: any) => c.name).sort(), ['credentials-reloader', 'hash-credentials']);
+    assert.deepEqual(mounts(broker), ['auth', 'config', 'data', 'tls']);
+    for (const c of [...pod.container, ...pod.init_container]) {
+      for (const e of c.env ?? []) assert.equal(e.value_from, undefined, `${c.name} env ${e.name} comes from a Secret`);
+    }
+    assert.deepEqual(broker.command, ['/bin/sh', '/mosquitto/config/fortress-broker.sh', 'run', '/mosquitto/config/mosquitto.conf', '/run/fortress/auth']);
   });
   it('the broker mounts only hashed credentials; plaintext stays with the init container and reloader', () => {
     const mounts = (c: any) => c.volume_mount.map((m: any) => m.name);
@@ -111,7 +128,7 @@ describe('MosquittoBroker defaults', () => {
     assert.equal(lines.filter((l) => l.startsWith('allow_anonymous')).length, 1);
     assert.equal(lines.filter((l) => l === 'use_username_as_clientid true').length, 2, 'every listener binds the client id');
     assert.ok(lines.includes('tls_version tlsv1.2'));
-    assert.deepEqual(Object.keys(cm.data).sort(), ['acl', 'fortress-auth.sh', 'mosquitto.conf', 'users']);
+    assert.deepEqual(Object.keys(cm.data).sort(), ['acl', 'fortress-auth.sh', 'fortress-broker.sh', 'mosquitto.conf', 'users']);
     assert.doesNotMatch(JSON.stringify(cm.data), /\$7\$\d+\$[A-Za-z0-9+/]{8,}/, 'no password hash in the ConfigMap');
   });
   it('every Kubernetes object validates against its schema', () => {
@@ -130,6 +147,7 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     ['image too old', { image: { ...MOSQUITTO_IMAGE, tag: '2.0.11' } }, 'MOSQ_VERSION', /image\.tag "2\.0\.11" is not a Mosquitto 2\.x release of at least 2\.0\.22/],
     ['UID < 10000', { runAsUser: 1883 }, 'MOSQ_UID', /runAsUser is 1883; use an integer of at least 10000/],
     ['GID < 10000', { runAsGroup: 0 }, 'MOSQ_UID', /runAsGroup is 0/],
+    ['plaintext reader under the broker UID', { runAsUser: 20000, credentialsRunAsUser: 20000 }, 'MOSQ_UID', /credentialsRunAsUser is 20000, the broker's runAsUser: the containers that read plaintext passwords must run under another UID \(baseline INT-3\)/],
     ['maxConnections 0', { limits: { maxConnections: 0 } }, 'INVALID_NUMBER', /limits\.maxConnections must be an integer from 1 to 1000000, got 0/],
     ['negative queue', { limits: { maxQueuedMessages: -5 } }, 'INVALID_NUMBER', /limits\.maxQueuedMessages must be an integer from 1/],
     ['fractional keepalive', { limits: { maxKeepaliveSeconds: 1.5 } }, 'INVALID_NUMBER', /limits\.maxKeepaliveSeconds/],
@@ -194,5 +212,34 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     assert.equal(svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-scheme'], 'internal');
     assert.equal(svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-nlb-target-type'], 'ip');
     assert.deepEqual(svc.spec.load_balancer_source_ranges, ['10.20.0.0/16']);
+  });
+});
+
+describe('pod separation with the exporter and client certificates (buildMosquitto objects)', () => {
+  const FAKE = 'sha256:' + 'ab'.repeat(32);
+  const b = buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: FAKE } }, tls: { secretName: 'tls', clientAuth: 'password-and-certificate' }, runAsUser: 30000, credentialsRunAsUser: 31000 }));
+  const sts = b.objects.find((o) => o.kind === 'StatefulSet') as any;
+  const pod = sts.spec.template.spec;
+  const byName = (n: string) => [...pod.containers, ...pod.initContainers].find((c: any) => c.name === n);
+  it('three UIDs: broker, credentials (init and reloader), exporter; no shared process namespace', () => {
+    assert.equal(pod.shareProcessNamespace, false);
+    assert.equal(pod.securityContext.runAsUser, 30000);
+    assert.equal(byName('mosquitto').securityContext.runAsUser, undefined, 'the broker runs as the pod UID');
+    assert.equal(byName('hash-credentials').securityContext.runAsUser, 31000);
+    assert.equal(byName('credentials-reloader').securityContext.runAsUser, 31000);
+    assert.equal(byName('metrics-exporter').securityContext.runAsUser, 31001);
+  });
+  it('the exporter mounts nothing and holds only its own monitoring password; the Secret volume is mounted only where it is hashed', () => {
+    const exp = byName('metrics-exporter');
+    assert.equal(exp.volumeMounts, undefined);
+    const fromSecret = exp.env.filter((e: any) => e.valueFrom);
+    assert.deepEqual(fromSecret.map((e: any) => [e.name, e.valueFrom.secretKeyRef.key]), [['MQTT_PASS', b.resolved.exporter!.username]]);
+    for (const c of [...pod.containers, ...pod.initContainers]) {
+      const m = (c.volumeMounts ?? []).map((x: any) => x.name);
+      assert.equal(m.includes('credentials'), ['hash-credentials', 'credentials-reloader'].includes(c.name), c.name);
+    }
+  });
+  it('readiness with client certificates required checks the server certificate up to the client-certificate request', () => {
+    assert.deepEqual(byName('mosquitto').readinessProbe.exec.command.slice(2), ['ready', '8883', '/run/fortress/tls/server-ca.crt', 'certificate']);
   });
 });

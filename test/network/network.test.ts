@@ -161,6 +161,14 @@ describe('container logs and the authentication-failure alarm (MON-2, MON-3, AWS
     assert.equal(alarm.threshold, 20);
     assert.equal(alarm.period, 300);
   });
+  it('identities the credentials reloader could not apply raise their own alarm on the tested log line (INT-2)', async () => {
+    const { INCOMPLETE_IDENTITY } = await import('../../constructs/monitoring/logs.js');
+    const mf = resources(eks, 'aws_cloudwatch_log_metric_filter').find((m) => m.name === 'mqtt-incomplete-identities');
+    assert.equal(mf.pattern, INCOMPLETE_IDENTITY.cloudwatch);
+    const alarm = resources(eks, 'aws_cloudwatch_metric_alarm').find((a) => a.metric_name === 'MqttIncompleteIdentities');
+    assert.equal(alarm.threshold, 0);
+    assert.equal(alarm.comparison_operator, 'GreaterThanThreshold');
+  });
   it('logs ship through the CloudWatch Observability add-on into a KMS-encrypted group with retention', () => {
     const lg = resources(eks, 'aws_cloudwatch_log_group').find((g) => g.name.endsWith('/application'));
     assert.equal(lg.retention_in_days, 365);
