@@ -29,7 +29,10 @@ export function podIds(): { broker: number; reloader: number; gid: number } | un
   const broker = idOf('-u', 'mosquitto');
   const gid = idOf('-g', 'mosquitto');
   if (broker === undefined || gid === undefined) return undefined;
-  return { broker, reloader: RELOADER_UID, gid };
+  // FORTRESS_TEST_SAME_UID=1 runs both sides under the broker's UID: only to run these tests
+  // against the script from before the UID split (which writes owner-only files), to show which
+  // of them fail there for the reason they test.
+  return { broker, reloader: process.env.FORTRESS_TEST_SAME_UID === '1' ? broker : RELOADER_UID, gid };
 }
 
 let versionCounter = 0;

@@ -57,7 +57,7 @@ async function startPod(o: { clientAuth?: 'password' | 'password-and-certificate
       d.plain.swap(passwordFiles(users));
       podOwnership(d);
     },
-    brokerPid: () => Number(execFileSync('pgrep', ['-P', String(b.proc.pid), '-x', 'mosquitto'], { encoding: 'utf8' }).trim()),
+    brokerPid: () => childPid(b.proc.pid!),
     async stop() {
       await b.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -66,6 +66,24 @@ async function startPod(o: { clientAuth?: 'password' | 'password-and-certificate
 }
 
 /** Records a client's close at once; `closed(ms)` then waits up to ms from the moment it is called (spawnSync blocks timers). */
+/** The mosquitto process the entrypoint started (its only child between polls). */
+function childPid(pid: number): number {
+  for (let i = 0; i < 50; i++) {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const comm = (k: number) => {
+      try {
+        return readFileSync(`/proc/${k}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    const m = kids.find((k) => comm(k) === 'mosquitto');
+    if (m) return m;
+    execFileSync('sleep', ['0.1']);
+  }
+  throw new Error(`no mosquitto child under ${pid}`);
+}
+
 function closeWatch(c: { once(e: 'close', f: () => void): unknown }): (ms: number) => Promise<boolean> {
   let isClosed = false;
   c.once('close', () => (isClosed = true));
@@ -168,6 +186,9 @@ describe('one incomplete addition does not block revocation (issue 12 finding 6)
   let p: Pod;
   before(async () => (p = await startPod()));
   after(async () => p?.stop());
+  // Also signal mosquitto directly, so that the script from before the entrypoint fails these
+  // tests for what they test, not for a missing reload.
+  const direct = () => ({ MOSQUITTO_PID: String(p.brokerPid()) });
 
   it('backend removed and a new identity without a Secret key in one change: backend is cut and refused, the addition is logged on every cycle', async () => {
     const backend = p.bundle.users.find((u) => u.username === 'backend') ?? p.bundle.users.find((u) => u.role === 'service')!;
@@ -180,7 +201,7 @@ describe('one incomplete addition does not block revocation (issue 12 finding 6)
     writeFileSync(join(p.d.config, 'users'), [...others.map((u) => u.username), 'sensor-new'].join('\n') + '\n');
     p.secret(others);
     const from = p.b.logs().length;
-    const r = runReloader('once', p.d, { probePort: p.probePort });
+    const r = runReloader('once', p.d, { probePort: p.probePort, extraEnv: direct() });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /fortress-auth: incomplete identity sensor-new: the Secret has no key "sensor-new"; not admitted until the Secret holds a valid one/);
     const lines = r.stderr.split('\n').filter((l) => cloudwatchMatches(INCOMPLETE_IDENTITY.cloudwatch, l));
@@ -192,13 +213,13 @@ describe('one incomplete addition does not block revocation (issue 12 finding 6)
     assert.equal(devLive.connected, true, 'other sessions stay up');
     assert.equal(await tryConnect(p.bundle, { username: 'sensor-new', password: pw('anything') }), 'rc135');
     // Nothing changed: the next cycle does not rebuild, but reports the incomplete identity again.
-    const again = runReloader('once', p.d, { probePort: p.probePort });
+    const again = runReloader('once', p.d, { probePort: p.probePort, extraEnv: direct() });
     assert.equal(again.status, 0);
     assert.match(again.stderr, /incomplete identity sensor-new/);
     assert.doesNotMatch(again.stderr, /rebuilt/);
     // The key arrives: sensor-new is admitted and the line stops.
     p.secret([...others, { username: 'sensor-new', password: pw('new') }]);
-    const done = runReloader('once', p.d, { probePort: p.probePort });
+    const done = runReloader('once', p.d, { probePort: p.probePort, extraEnv: direct() });
     assert.equal(done.status, 0, done.stderr);
     assert.doesNotMatch(done.stderr, /incomplete identity/);
     await new Promise((res) => setTimeout(res, 600));
@@ -211,7 +232,7 @@ describe('one incomplete addition does not block revocation (issue 12 finding 6)
     const users = p.bundle.users.filter((u) => u !== b && u.username !== 'backend');
     writeFileSync(join(p.d.config, 'users'), users.map((u) => u.username).join('\n') + '\n');
     p.secret([...users.filter((u) => u !== a), { username: a!.username, password: 'short' }, { username: 'sensor-new', password: pw('new') }]);
-    const r = runReloader('once', p.d, { probePort: p.probePort });
+    const r = runReloader('once', p.d, { probePort: p.probePort, extraEnv: direct() });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`incomplete identity ${a!.username}: its password is shorter than 32 characters \\(baseline AUTH-2\\); it keeps its current password`));
     assert.ok(!r.stderr.includes('short\n'));
