@@ -74,7 +74,7 @@ export class BrokerLogAlarms extends Construct {
   public readonly alarm: CloudwatchMetricAlarm;
   /** Fires when no container log event arrives: log shipping is broken and the other alarm is blind. */
   public readonly logShippingAlarm: CloudwatchMetricAlarm;
-  /** The SNS topic ARN both alarms notify. */
+  /** The SNS topic ARN the alarms notify. */
   public readonly alarmTopicArn: string;
   public readonly relaxations: Relaxation[] = [];
   /** Identities the credentials reloader could not apply (a missing or invalid Secret value). */
