@@ -335,12 +335,18 @@ validate_tls() {
   printf 'listener %s 127.0.0.1\ncertfile %s\nkeyfile %s\ncafile %s\nallow_anonymous false\nlog_dest stderr\npersistence false\n' "$port" "$1/tls.crt" "$1/tls.key" "$1/ca.crt" >"$conf"
   mosquitto -c "$conf" >"$FORTRESS_SCRATCH/tls-probe.log" 2>&1 &
   probe=$!
+  # Wait until it listens (up to 10 s: a CPU-starved sidecar can be slow to start it).
   i=0
-  while [ $i -lt 20 ]; do
+  while [ $i -lt 100 ]; do
     grep -q 'running' "$FORTRESS_SCRATCH/tls-probe.log" 2>/dev/null && break
     kill -0 "$probe" 2>/dev/null || break
     sleep 0.1; i=$((i + 1))
   done
+  if kill -0 "$probe" 2>/dev/null && ! grep -q 'running' "$FORTRESS_SCRATCH/tls-probe.log" 2>/dev/null; then
+    kill "$probe" 2>/dev/null; wait "$probe" 2>/dev/null || true
+    log "the trial broker did not start within 10 s; the certificate is checked again next cycle"
+    return 1
+  fi
   if ! kill -0 "$probe" 2>/dev/null; then
     log "new certificate rejected: a broker cannot start with it ($(grep -m1 -E 'Error|OpenSSL' "$FORTRESS_SCRATCH/tls-probe.log" | cut -c1-200))"
     return 1
