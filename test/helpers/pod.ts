@@ -105,7 +105,6 @@ export function passwordFiles(users: readonly Pick<LocalUser, 'username' | 'pass
 export function podDirs(bundle: LocalBundle, root: string): PodDirs {
   const config = join(root, 'config');
   writeFileSync(join(config, 'users'), bundle.users.map((u) => u.username).join('\n') + '\n');
-  writeFileSync(join(config, 'metrics-users'), bundle.users.filter((u) => u.role === 'monitor').map((u) => u.username).join('\n') + '\n');
   const plain = KubeletVolume.create(join(root, 'plain'), passwordFiles(bundle.users));
   const tlsSrc = KubeletVolume.create(join(root, 'tls-source'), {
     'tls.crt': readFileSync(join(root, 'tls', 'tls.crt')),
@@ -163,8 +162,7 @@ export function reloaderEnv(d: PodDirs, e: ReloaderEnv): Record<string, string> 
     PATH: `${e.shimDir ? `${e.shimDir}:` : ''}${process.env.PATH}`,
     FORTRESS_PLAIN: d.plain.dir,
     FORTRESS_USERS: join(d.config, 'users'),
-    FORTRESS_METRICS_USERS: join(d.config, 'metrics-users'),
-    FORTRESS_ACLS: `${join(d.config, 'acl')} ${join(d.config, 'acl-metrics')}`,
+    FORTRESS_ACLS: join(d.config, 'acl'),
     FORTRESS_OUT: d.auth,
     FORTRESS_SCRATCH: d.scratch,
     FORTRESS_TLS_SRC: d.tlsSrc.dir,

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
 import { renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
-import { CLIENT_AUTH_MODES, type ClientAuth } from '../../constructs/mosquitto/manifests.js';
+import { SUPPORTED_CLIENT_AUTH_MODES, type ClientAuth } from '../../constructs/mosquitto/manifests.js';
 import { connect, freePort, publishCode, tryConnect } from '../helpers/broker.js';
 import { missing, missingBroker } from '../helpers/peers.js';
 import { passwordFiles, podDirs, podOwnership, runReloader, startSupervised, startWatch } from '../helpers/pod.js';
@@ -45,7 +45,7 @@ const certOf = (b: LocalBundle, username: string) => {
 
 describe('revocation time-to-effect per clientAuth mode (AUTH-6)', { skip }, () => {
   const figures: string[] = [];
-  for (const clientAuth of CLIENT_AUTH_MODES as readonly ClientAuth[]) {
+  for (const clientAuth of SUPPORTED_CLIENT_AUTH_MODES as readonly ClientAuth[]) {
     it(`${clientAuth}: removal and rotation take effect within interval + poll + apply`, async (t) => {
       const dir = mkdtempSync(join(tmpdir(), 'fortress-revoke-'));
       const bundle = createLocalBundle({ out: dir, port: await freePort(), clientAuth });

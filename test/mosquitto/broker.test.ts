@@ -217,7 +217,7 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
 
 describe('pod separation with the exporter and client certificates (buildMosquitto objects)', () => {
   const FAKE = 'sha256:' + 'ab'.repeat(32);
-  const b = buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: FAKE } }, tls: { secretName: 'tls', clientAuth: 'password-and-certificate' }, runAsUser: 30000, credentialsRunAsUser: 31000 }));
+  const b = buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: FAKE } }, tls: { secretName: 'tls', clientAuth: 'certificate' }, runAsUser: 30000, credentialsRunAsUser: 31000 }));
   const sts = b.objects.find((o) => o.kind === 'StatefulSet') as any;
   const pod = sts.spec.template.spec;
   const byName = (n: string) => [...pod.containers, ...pod.initContainers].find((c: any) => c.name === n);
