@@ -1,9 +1,10 @@
 /**
  * Remote state: an S3 backend with native locking (`use_lockfile`, which cdktf's S3Backend has no
  * prop for) and encryption, for every stack, when FORTRESS_STATE_BUCKET is set. Without it,
- * stacks keep local state (fine for trying the kit, not for a team).
+ * stacks keep local state: for a trial only (one machine, one checkout, no lock shared with a
+ * team); the app says so on every synth.
  */
-import { S3Backend, type TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
 import { FortressError, show } from '../constructs/core/errors.js';
 
 export interface StateBackendOptions {
@@ -36,3 +37,26 @@ export function useS3Backend(stack: TerraformStack, name: string, o: StateBacken
   // Terraform 1.10+ S3-native locking; cdktf 0.21's S3Backend has no prop for it.
   backend.addOverride('use_lockfile', true);
 }
+
+/**
+ * Terraform version every stack needs: 1.10 brought the S3 backend's native lock file
+ * (`use_lockfile`), which the S3 state uses.
+ */
+export const TERRAFORM_REQUIRED_VERSION = '>= 1.10.0';
+
+export function requireTerraform(stack: TerraformStack): void {
+  stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
+}
+
+/**
+ * Local state for a trial, at `terraform.<stack>.tfstate` next to the app's output directory
+ * (the project root for `cdktf.out`), written as a path relative to the stack's directory
+ * (`cdktf.out/stacks/<stack>`): cdktf's default is an absolute path of the machine that
+ * synthesized, which breaks in any other checkout.
+ */
+export function useLocalTrialBackend(stack: TerraformStack, name: string): void {
+  new LocalBackend(stack, { path: `../../../terraform.${name}.tfstate` });
+}
+
+export const LOCAL_STATE_WARNING =
+  'warning: local Terraform state (no FORTRESS_STATE_BUCKET): for a trial only. State stays on this machine, unlocked for others; a second checkout starts from nothing. Set FORTRESS_STATE_BUCKET for anything shared (docs/deploy.md).';

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
 import { providerModule } from '../constructs/core/provider-module.js';
 import { CredentialStore, type CredentialStoreProps } from '../constructs/credentials/credential-store.js';
+import { requireTerraform } from './backend.js';
 const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface CredentialsAwsStackProps {
@@ -14,6 +15,7 @@ export class CredentialsAwsStack extends TerraformStack {
   public readonly store: CredentialStore;
   constructor(scope: Construct, id: string, props: CredentialsAwsStackProps) {
     super(scope, id);
+    requireTerraform(this);
     // Credentials come from the standard AWS chain (AWS_PROFILE, SSO, env, instance role), never from code.
     new AwsProvider(this, 'aws', { region: props.store.region, defaultTags: [{ tags: { 'mqtt-fortress:stack': id } }] });
     this.store = new CredentialStore(this, 'Credentials', props.store);

@@ -9,6 +9,9 @@ import type { MqttPeer } from '../constructs/core/k8s-values.js';
 import { templatePath } from '../constructs/templates.js';
 import type { AlarmTarget } from '../constructs/monitoring/cloudwatch.js';
 import type { CostProfile } from '../constructs/core/cost-profile.js';
+import type { ApiClient } from '../constructs/network/eks.js';
+import type { ImageRegistry } from '../constructs/core/image.js';
+import { FortressError, show } from '../constructs/core/errors.js';
 
 export const EXAMPLE_POLICY_FILE = templatePath('example-policy.yaml');
 
@@ -78,4 +81,54 @@ export function defaultCostProfile(): CostProfile | undefined {
  */
 export function defaultPrometheusLabels(): Record<string, string> {
   return { release: process.env.FORTRESS_PROMETHEUS_RELEASE || 'kube-prometheus-stack' };
+}
+
+/**
+ * What a deploy needs from the environment it runs in, beyond AWS credentials: a network path
+ * from the deploying machine to the private EKS API, who may administer the cluster, and where
+ * the images come from (the nodes have no route to the internet). Read from FORTRESS_* variables
+ * by the default app; see docs/deploy.md.
+ */
+export interface DeployInputs {
+  /** FORTRESS_DEPLOYER_ROLE_ARNS: IAM roles that deploy the Kubernetes stacks (EKS access entries). */
+  readonly deployerRoleArns: readonly string[];
+  /** FORTRESS_API_SOURCES: CIDRs or security group ids inside the VPC or a connected network (HTTPS to the private endpoint). */
+  readonly apiClients: readonly ApiClient[];
+  /** FORTRESS_PUBLIC_API_CIDRS + FORTRESS_PUBLIC_API_REASON: a public endpoint limited to these ranges (a recorded relaxation). */
+  readonly publicEndpoint?: { readonly cidrs: readonly string[]; readonly reason: string };
+  /** FORTRESS_DOCKERHUB_SECRET_ARN: the `ecr-pullthroughcache/...` secret of the Docker Hub pull-through cache rule. */
+  readonly dockerHubCredentialArn?: string;
+  /** FORTRESS_GHCR_SECRET_ARN: an `ecr-pullthroughcache/...` secret with a GitHub token, to cache ghcr.io too (the external-secrets image). */
+  readonly githubCredentialArn?: string;
+  /** FORTRESS_IMAGE_REGISTRY (`host/prefix`): your own mirror of Docker Hub instead of the pull-through cache. */
+  readonly imageRegistry?: ImageRegistry;
+}
+
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+export function deployInputsFromEnv(env: NodeJS.ProcessEnv = process.env): DeployInputs {
+  const publicCidrs = list(env.FORTRESS_PUBLIC_API_CIDRS);
+  if (publicCidrs.length && !env.FORTRESS_PUBLIC_API_REASON) throw new FortressError('EKS_PUBLIC_ENDPOINT', 'FORTRESS_PUBLIC_API_CIDRS is set without FORTRESS_PUBLIC_API_REASON: a public API endpoint is a relaxation and needs its reason (shown in the security report).');
+  let imageRegistry: ImageRegistry | undefined;
+  if (env.FORTRESS_IMAGE_REGISTRY) {
+    const m = /^([^/\s]+)\/(.+)$/.exec(env.FORTRESS_IMAGE_REGISTRY.trim());
+    if (!m) throw new FortressError('IMAGE_REGISTRY', `FORTRESS_IMAGE_REGISTRY must be "<host>/<docker-hub-prefix>" such as "registry.example.com/docker-hub", got ${show(env.FORTRESS_IMAGE_REGISTRY)}.`);
+    imageRegistry = { host: m[1]!, dockerHubPrefix: m[2]! };
+  }
+  return {
+    deployerRoleArns: list(env.FORTRESS_DEPLOYER_ROLE_ARNS),
+    apiClients: list(env.FORTRESS_API_SOURCES).map((s) => (s.startsWith('sg-') ? { securityGroupId: s, description: 'deploy runner (FORTRESS_API_SOURCES)' } : { cidr: s, description: 'deploy runner network (FORTRESS_API_SOURCES)' })),
+    ...(publicCidrs.length ? { publicEndpoint: { cidrs: publicCidrs, reason: env.FORTRESS_PUBLIC_API_REASON! } } : {}),
+    ...(env.FORTRESS_DOCKERHUB_SECRET_ARN ? { dockerHubCredentialArn: env.FORTRESS_DOCKERHUB_SECRET_ARN.trim() } : {}),
+    ...(env.FORTRESS_GHCR_SECRET_ARN ? { githubCredentialArn: env.FORTRESS_GHCR_SECRET_ARN.trim() } : {}),
+    ...(imageRegistry ? { imageRegistry } : {}),
+  };
+}
+
+/** What keeps these inputs from a deploy that works; empty when nothing does. */
+export function deployBlockers(d: DeployInputs): string[] {
+  const out: string[] = [];
+  if (!d.apiClients.length && !d.publicEndpoint) out.push('no path from this machine to the private EKS API (set FORTRESS_API_SOURCES to the runner\'s CIDR or security group, or FORTRESS_PUBLIC_API_CIDRS with FORTRESS_PUBLIC_API_REASON)');
+  if (!d.dockerHubCredentialArn && !d.imageRegistry) out.push('no registry the nodes can pull from (set FORTRESS_DOCKERHUB_SECRET_ARN to the ecr-pullthroughcache/ secret, or FORTRESS_IMAGE_REGISTRY to your mirror)');
+  return out;
 }

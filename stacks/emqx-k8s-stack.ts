@@ -4,6 +4,7 @@ import { EmqxCluster, type EmqxClusterProps } from '../constructs/emqx/cluster.j
 import { EMQX_SYNC_API_KEY } from '../constructs/emqx/manifests.js';
 import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import { SecretsManagerDelivery } from '../constructs/credentials/delivery.js';
+import type { SecretsReaderAuth } from '../constructs/credentials/external-secrets.js';
 import { BrokerCertificates } from '../constructs/tls/certificates.js';
 import type { IssuerStrategy } from '../constructs/tls/cert-manager.js';
 import { addK8sObject } from '../constructs/k8s/resources.js';
@@ -11,6 +12,7 @@ import { crdCheck } from '../constructs/k8s/crd-check.js';
 import { dependable } from 'cdktf';
 import { emqxPrometheusRule } from '../constructs/monitoring/emqx-rules.js';
 import { resolveEmqxLimits } from '../constructs/emqx/config.js';
+import { requireTerraform } from './backend.js';
 
 /** Admin secrets an EMQX cluster needs from Secrets Manager, and how its Secret is rendered. */
 export const EMQX_ADMIN_SECRETS = [
@@ -38,7 +40,7 @@ export const EMQX_ADMIN_SECRETS = [
 export interface EmqxKubernetesStackProps extends KubernetesAccessProps {
   readonly emqx: EmqxClusterProps;
   /** Credentials and admin secrets from the CredentialStore of broker `brokerName`. */
-  readonly credentials: { readonly region: string; readonly brokerName: string };
+  readonly credentials: { readonly region: string; readonly brokerName: string; readonly auth?: SecretsReaderAuth };
   readonly issuer: IssuerStrategy;
   /** Labels your Prometheus selects PodMonitors by. @default - none */
   readonly prometheusLabels?: Record<string, string>;
@@ -49,12 +51,14 @@ export class EmqxKubernetesStack extends TerraformStack {
   public readonly cluster: EmqxCluster;
   constructor(scope: Construct, id: string, props: EmqxKubernetesStackProps) {
     super(scope, id);
+    requireTerraform(this);
     kubernetesProvider(this, props);
     this.cluster = new EmqxCluster(this, 'Emqx', props.emqx);
     new SecretsManagerDelivery(this, 'Credentials', {
       broker: this.cluster,
       region: props.credentials.region,
       brokerName: props.credentials.brokerName,
+      ...(props.credentials.auth ? { auth: props.credentials.auth } : {}),
       targetSecretName: props.emqx.credentialsSecretName,
       admin: {
         secretName: props.emqx.adminSecretName,

@@ -6,6 +6,7 @@ import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8
 import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
 import { BrokerCertificates, type BrokerCertificatesProps } from '../constructs/tls/certificates.js';
 import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
+import { requireTerraform } from './backend.js';
 
 export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
   readonly broker: MosquittoBrokerOptions;
@@ -34,6 +35,7 @@ export class MosquittoKubernetesStack extends TerraformStack {
   public readonly monitoring: BrokerMonitoring | undefined;
   constructor(scope: Construct, id: string, props: MosquittoKubernetesStackProps) {
     super(scope, id);
+    requireTerraform(this);
     kubernetesProvider(this, props);
     this.broker = new MosquittoBroker(this, 'Broker', props.broker);
     this.delivery = props.credentials

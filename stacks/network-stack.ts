@@ -4,6 +4,7 @@ import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
 import { providerModule } from '../constructs/core/provider-module.js';
 import { BrokerNetwork, type BrokerNetworkProps } from '../constructs/network/network.js';
 import { BrokerSecurityGroup, type MqttClientSource } from '../constructs/network/security-group.js';
+import { requireTerraform } from './backend.js';
 const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface NetworkStackProps {
@@ -24,6 +25,7 @@ export class NetworkStack extends TerraformStack {
   public readonly brokerSecurityGroup: BrokerSecurityGroup | undefined;
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id);
+    requireTerraform(this);
     new AwsProvider(this, 'aws', { region: props.network.region, defaultTags: [{ tags: { 'mqtt-fortress:stack': id } }] });
     this.network = new BrokerNetwork(this, 'Network', props.network);
     this.brokerSecurityGroup = props.clients?.length ? new BrokerSecurityGroup(this, 'BrokerSecurityGroup', {

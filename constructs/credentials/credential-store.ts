@@ -65,6 +65,16 @@ export type SecretsReader =
       readonly namespace?: string;
       /** @default 'external-secrets' */
       readonly serviceAccount?: string;
+    }
+  | {
+      /**
+       * Assumed by one IAM role: the external-secrets controller's identity for every broker in
+       * the cluster (PrivateEksCluster.externalSecretsRole). The ClusterSecretStore names this
+       * store's reader role, so each broker's store reads only its own secrets. No association
+       * here: the cluster owns the controller's one association.
+       */
+      readonly kind: 'assumed-by-role';
+      readonly roleArn: string;
     };
 
 export interface CredentialStoreProps {
@@ -223,7 +233,10 @@ export class CredentialStore extends Construct {
       functionName: `${name}-rotation`,
       description: 'Generates and rotates MQTT passwords in Secrets Manager (mqtt-fortress)',
       role: rotationRole.arn,
-      runtime: 'nodejs20.x',
+      // nodejs22.x: supported until 2027-04-30 (function creation blocked from 2027-06-01; Lambda
+      // Node.js runtime table). nodejs24.x (to 2028) is refused by hashicorp/aws 5.100.0's
+      // validation, the provider this kit pins: move with the provider upgrade.
+      runtime: 'nodejs22.x',
       architectures: ['arm64'],
       handler: 'index.handler',
       filename: code.path,
@@ -355,7 +368,12 @@ function rotationZip(scope: Construct): string {
 }
 
 function checkReader(r: SecretsReader): void {
-  if (!r || (r.kind !== 'pod-identity' && r.kind !== 'irsa')) throw new FortressError('CRED_READER', `reader.kind must be "pod-identity" or "irsa", got ${show((r as { kind?: unknown })?.kind)}.`);
+  if (!r || (r.kind !== 'pod-identity' && r.kind !== 'irsa' && r.kind !== 'assumed-by-role')) throw new FortressError('CRED_READER', `reader.kind must be "pod-identity", "irsa" or "assumed-by-role", got ${show((r as { kind?: unknown })?.kind)}.`);
+  if (r.kind === 'assumed-by-role') {
+    // A cross-stack reference is a token, valid by construction.
+    if (typeof r.roleArn !== 'string' || !(r.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(r.roleArn))) throw new FortressError('CRED_READER', `reader.roleArn must be an IAM role ARN, got ${show(r.roleArn)}.`);
+    return;
+  }
   assertDnsLabel('reader.namespace', r.namespace ?? 'external-secrets');
   assertDnsLabel('reader.serviceAccount', r.serviceAccount ?? 'external-secrets');
   if (r.kind === 'pod-identity' && !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(r.clusterName ?? '')) {
@@ -368,6 +386,10 @@ function checkReader(r: SecretsReader): void {
 }
 
 function readerRole(scope: Construct, name: string, r: SecretsReader, tags: Record<string, string>): IamRole {
+  if (r.kind === 'assumed-by-role') {
+    // sts:TagSession: Pod Identity sessions carry session tags that may pass on to the chained session.
+    return new IamRole(scope, 'ReaderRole', { name: `${name}-secrets-reader`, description: 'assumed by the external-secrets controller role to read this broker\'s MQTT passwords', assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { AWS: r.roleArn }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]), tags });
+  }
   const ns = r.namespace ?? 'external-secrets';
   const sa = r.serviceAccount ?? 'external-secrets';
   const trust: Statement =

@@ -7,6 +7,7 @@ import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { scoped } from '../core/errors.js';
 import { addK8sObject } from '../k8s/resources.js';
+import { crdCheck } from '../k8s/crd-check.js';
 import type { BrokerTarget } from '../core/broker-target.js';
 import { buildAdminExternalSecret, buildExternalSecrets, type SecretsReaderAuth } from './external-secrets.js';
 import { credentialLayout, credentialPrefix } from './layout.js';
@@ -31,6 +32,11 @@ export interface SecretsManagerDeliveryProps {
   readonly refreshInterval?: string;
   /** @default { kind: 'pod-identity' } */
   readonly auth?: SecretsReaderAuth;
+  /**
+   * Name of the (cluster-scoped) ClusterSecretStore. One per broker, so two brokers in one
+   * cluster do not overwrite each other's store. @default `mqtt-fortress-<brokerName>`
+   */
+  readonly storeName?: string;
 }
 
 export class SecretsManagerDelivery extends Construct {
@@ -49,12 +55,16 @@ export class SecretsManagerDelivery extends Construct {
         region: props.region,
         namespace: props.broker.namespace,
         targetSecretName: props.targetSecretName,
+        storeName: props.storeName ?? `mqtt-fortress-${props.brokerName ?? 'mosquitto'}`,
         refreshInterval: this.refreshInterval,
         ...(props.auth ? { auth: props.auth } : {}),
       }),
     );
     const [store, es] = objects as [typeof objects[0], typeof objects[1]];
+    // external-secrets must be installed before this stack is planned (its objects are kubernetes_manifest).
+    const crd = crdCheck(this, 'ExternalSecretsInstalled', 'clustersecretstores.external-secrets.io', 'external-secrets is not installed in this cluster (no CRD clustersecretstores.external-secrets.io). Install it (v0.17 or later, external-secrets.io/v1) before deploying this stack: see docs/deploy.md, phase 3.');
     const storeRes = addK8sObject(this, 'ClusterSecretStore', store);
+    storeRes.dependsOn = [...(storeRes.dependsOn ?? []), dependable(crd)];
     this.externalSecret = addK8sObject(this, 'ExternalSecret', es, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
     // The broker's pod needs the Secret: wait until external-secrets reports it Ready.
     this.externalSecret.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });

@@ -12,8 +12,13 @@ registerModelSchema('external-secrets.io/v1', 'ExternalSecret', '@kubernetes-mod
 
 /** How the external-secrets controller authenticates to AWS. */
 export type SecretsReaderAuth =
-  /** EKS Pod Identity: the association maps the controller's service account to the reader role. No auth block. */
-  | { readonly kind: 'pod-identity' }
+  /**
+   * EKS Pod Identity: the association maps the controller's service account to an IAM role. No
+   * auth block. With `roleArn` (the broker's reader role), the store assumes that role from the
+   * controller's identity, so one controller serves several brokers, each store reading only its
+   * broker's secrets.
+   */
+  | { readonly kind: 'pod-identity'; readonly roleArn?: string }
   /** IRSA: the controller's service account (annotated with the reader role ARN) is used for a web identity. */
   | { readonly kind: 'irsa'; readonly serviceAccountName: string; readonly serviceAccountNamespace: string };
 
@@ -64,6 +69,9 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
   const refreshInterval = o.refreshInterval ?? '15m';
   if (!DURATION.test(refreshInterval)) throw new FortressError('ES_REFRESH', `refreshInterval must be a Go duration such as "15m" or "1h", got ${show(refreshInterval)}.`);
   const auth = o.auth ?? { kind: 'pod-identity' };
+  if (auth.kind === 'pod-identity' && auth.roleArn !== undefined && !(auth.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(auth.roleArn))) {
+    throw new FortressError('ES_ROLE', `auth.roleArn must be the IAM role ARN the store assumes (the broker's reader role), got ${show(auth.roleArn)}.`);
+  }
   if (o.secrets.length === 0) throw new FortressError('ES_EMPTY', 'the policy has no identities, so there is no credential to deliver.');
   const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
   return [
@@ -79,6 +87,7 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
             service: 'SecretsManager',
             region: o.region,
             ...(auth.kind === 'irsa' ? { auth: { jwt: { serviceAccountRef: { name: auth.serviceAccountName, namespace: auth.serviceAccountNamespace } } } } : {}),
+            ...(auth.kind === 'pod-identity' && auth.roleArn ? { role: auth.roleArn } : {}),
           },
         },
       },

@@ -1,19 +1,32 @@
 /**
  * A plan-time prerequisite check: custom resources (kubernetes_manifest) need their CRD in the
- * cluster when Terraform plans. This data source reads the CRD and fails the plan with a clear
- * message when it is missing; every custom resource depends on it.
+ * cluster when Terraform plans. This data source lists the CRD by name and fails the plan with the
+ * kit's message when the list is empty; every custom resource depends on it.
+ *
+ * Why a list: the single-object data source (`kubernetes_resource`) returns no state at all for a
+ * missing object (the provider's ReadDataSource returns early on NotFound), so Terraform stops
+ * with "Provider produced null object ... bug in the provider" before any postcondition runs.
+ * The list data source (`kubernetes_resources`) returns an empty `objects` list instead, which
+ * the postcondition can test.
  */
 import type { Construct } from 'constructs';
-import type * as P_data_kubernetes_resource from '@cdktf/provider-kubernetes/lib/data-kubernetes-resource/index.js';
+import type * as P_data_kubernetes_resources from '@cdktf/provider-kubernetes/lib/data-kubernetes-resources/index.js';
 import { providerModule } from '../core/provider-module.js';
-const { DataKubernetesResource } = providerModule<typeof P_data_kubernetes_resource>('@cdktf/provider-kubernetes/lib/data-kubernetes-resource/index.js');
-type DataKubernetesResource = P_data_kubernetes_resource.DataKubernetesResource;
+const { DataKubernetesResources } = providerModule<typeof P_data_kubernetes_resources>('@cdktf/provider-kubernetes/lib/data-kubernetes-resources/index.js');
+type DataKubernetesResources = P_data_kubernetes_resources.DataKubernetesResources;
 
-export function crdCheck(scope: Construct, id: string, crdName: string, errorMessage: string): DataKubernetesResource {
-  return new DataKubernetesResource(scope, id, {
+/** The CRDs the kit's Kubernetes stacks use, by the prerequisite that installs them. */
+export const PREREQUISITE_CRDS = {
+  'external-secrets': ['clustersecretstores.external-secrets.io', 'externalsecrets.external-secrets.io'],
+  'cert-manager': ['certificates.cert-manager.io', 'issuers.cert-manager.io'],
+  'prometheus-operator': ['podmonitors.monitoring.coreos.com', 'prometheusrules.monitoring.coreos.com'],
+} as const;
+
+export function crdCheck(scope: Construct, id: string, crdName: string, errorMessage: string): DataKubernetesResources {
+  return new DataKubernetesResources(scope, id, {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: crdName },
-    lifecycle: { postcondition: [{ condition: '${self.object != null}', errorMessage }] },
+    fieldSelector: `metadata.name=${crdName}`,
+    lifecycle: { postcondition: [{ condition: '${length(self.objects) > 0}', errorMessage }] },
   });
 }

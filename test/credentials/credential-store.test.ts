@@ -49,7 +49,7 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
       assert.match(r.rotation_lambda_arn, /aws_lambda_function\.Credentials_RotationFunction/);
     }
     const [fn] = resourcesOf(tf, 'aws_lambda_function');
-    assert.equal(fn.runtime, 'nodejs20.x');
+    assert.equal(fn.runtime, 'nodejs22.x');
     assert.equal(fn.handler, 'index.handler');
     const [perm] = resourcesOf(tf, 'aws_lambda_permission');
     assert.equal(perm.principal, 'secretsmanager.amazonaws.com');

@@ -97,7 +97,7 @@ describe('metrics exporter sidecar', () => {
   it('custom resources wait for the Prometheus operator CRD check; labels let Prometheus select them', () => {
     const pm = resourcesOf(tf, 'kubernetes_manifest').find((m) => m.manifest.kind === 'PodMonitor');
     assert.equal(pm.manifest.metadata.labels.release, 'kube-prometheus-stack');
-    assert.ok(pm.depends_on.some((d: string) => d.startsWith('data.kubernetes_resource.Monitoring_PrometheusOperatorInstalled')));
+    assert.ok(pm.depends_on.some((d: string) => d.startsWith('data.kubernetes_resources.Monitoring_PrometheusOperatorInstalled')));
   });
   it('an exporter without a digest, or without a monitoring identity, is refused', () => {
     assert.throws(() => buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: '' } } })), /metricsExporter\.image\.digest must pin the image by digest.*crane digest sapcc\/mosquitto-exporter:0\.8\.0/);

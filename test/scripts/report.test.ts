@@ -61,7 +61,7 @@ describe('report --diff: exit codes and errors', () => {
     const d = JSON.parse(r.stdout) as ExposureDiff;
     assert.equal(d.version, 1);
     assert.deepEqual([d.before, d.after], ['base', 'wider']);
-    assert.deepEqual(d.stacks.map((s) => s.stack), ['mosquitto-credentials', 'mosquitto-k8s', 'mqtt-cluster', 'mqtt-network']);
+    assert.deepEqual(d.stacks.map((s) => s.stack), ['mosquitto-credentials', 'mosquitto-k8s', 'mqtt-cluster', 'mqtt-network', 'mqtt-platform']);
     const k8s = d.stacks.find((s) => s.stack === 'mosquitto-k8s')!;
     assert.equal(k8s.status, 'changed');
     assert.ok(k8s.changes.some((c) => c.widens && c.area === 'source range' && c.text.includes('192.0.2.0/24')), JSON.stringify(k8s.changes));

@@ -9,17 +9,17 @@ import { oneLineError, runScript, tree } from '../helpers/run-script.js';
 const SYNTH = 'dist/scripts/synth.js';
 const cwd = mkdtempSync(join(tmpdir(), 'fortress-synth-cli-'));
 after(() => rmSync(cwd, { recursive: true, force: true }));
-const STACKS = ['mosquitto-credentials', 'mosquitto-k8s', 'mqtt-cluster', 'mqtt-network'];
+const STACKS = ['mosquitto-credentials', 'mosquitto-k8s', 'mqtt-cluster', 'mqtt-network', 'mqtt-platform'];
 
 describe('npm run synth', () => {
   it('prints one line per stack (resources, open findings) and writes cdktf.out', async () => {
     const r = await runScript(SYNTH, [], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 4).map((l) => l.split(':')[0]), ['mqtt-network', 'mqtt-cluster', 'mosquitto-credentials', 'mosquitto-k8s']);
-    for (const l of lines.slice(0, 4)) assert.match(l, /^[a-z0-9-]+: [1-9]\d* resources, 0 open findings( \(\d+ suppressed\))?$/);
-    assert.match(lines[3]!, /^mosquitto-k8s: \d+ resources, 0 open findings \(1 suppressed\)$/);
-    assert.equal(lines[4], '4 stacks written to cdktf.out/stacks');
+    assert.deepEqual(lines.slice(0, 5).map((l) => l.split(':')[0]), ['mqtt-network', 'mqtt-cluster', 'mqtt-platform', 'mosquitto-credentials', 'mosquitto-k8s']);
+    for (const l of lines.slice(0, 5)) assert.match(l, /^[a-z0-9-]+: [1-9]\d* resources, 0 open findings( \(\d+ suppressed\))?$/);
+    assert.match(lines[4]!, /^mosquitto-k8s: \d+ resources, 0 open findings \(1 suppressed\)$/);
+    assert.equal(lines[5], '5 stacks written to cdktf.out/stacks');
     const tf = JSON.parse(readFileSync(join(cwd, 'cdktf.out', 'stacks', 'mqtt-network', 'cdk.tf.json'), 'utf8'));
     const count = Object.values<Record<string, unknown>>(tf.resource).reduce((n, r) => n + Object.keys(r).length, 0);
     assert.match(lines[0]!, new RegExp(`^mqtt-network: ${count} resources`));

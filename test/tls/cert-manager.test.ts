@@ -85,10 +85,11 @@ describe('BrokerCertificates construct', () => {
   });
   const manifests = resourcesOf(tf, 'kubernetes_manifest');
   it('every cert-manager object waits for the cert-manager CRD check, which fails the plan with a clear message', () => {
-    const [check] = Object.entries<any>(tf.data.kubernetes_resource);
-    assert.equal(check![1].metadata.name, 'certificates.cert-manager.io');
+    const [check] = Object.entries<any>(tf.data.kubernetes_resources);
+    assert.equal(check![1].field_selector, 'metadata.name=certificates.cert-manager.io');
+    assert.equal(check![1].lifecycle.postcondition[0].condition, '${length(self.objects) > 0}');
     assert.match(check![1].lifecycle.postcondition[0].error_message, /cert-manager is not installed/);
-    for (const m of manifests.filter((x) => x.manifest.apiVersion.includes('cert-manager'))) assert.ok(m.depends_on.includes(`data.kubernetes_resource.${check![0]}`), m.manifest.metadata.name);
+    for (const m of manifests.filter((x) => x.manifest.apiVersion.includes('cert-manager'))) assert.ok(m.depends_on.includes(`data.kubernetes_resources.${check![0]}`), m.manifest.metadata.name);
   });
   it('client certificates for every identity when clientAuth uses certificates; the broker waits for its server certificate', () => {
     const certs = manifests.filter((m) => m.manifest.kind === 'Certificate').map((m) => m.manifest.metadata.name);
