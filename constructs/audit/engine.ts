@@ -108,6 +108,38 @@ export interface AuditResult {
   readonly rows: readonly AuditRow[];
   readonly suppressions: readonly SuppressionRecord[];
   readonly summary: { compliant: number; nonCompliant: number; suppressed: number; notApplicable: number; errors: number; warnings: number };
+  /** The access assertions of the policies in the stack, one row per case and username (docs/assertions.md). */
+  readonly assertions?: readonly AssertionRow[];
+}
+
+export interface AssertionRow {
+  /** Paths of the constructs that hold the policy (brokers, credential stores). */
+  readonly holders: readonly string[];
+  /** The case in the policy, e.g. `assertions[0].deny[1]`. */
+  readonly case: string;
+  readonly identity: string;
+  readonly username: string;
+  readonly action: string;
+  readonly topic: string;
+  readonly expect: 'allow' | 'deny';
+  readonly holds: boolean;
+  readonly because: string;
+  readonly sample?: { readonly checked: number; readonly members: number; readonly seed: string };
+}
+
+/** Assertion results of every policy held by a construct of the stack (Policy.from checked them). */
+function assertionRows(stack: TerraformStack): AssertionRow[] {
+  type Result = Omit<AssertionRow, 'holders' | 'case'> & { path: readonly (string | number)[] };
+  const holders = new Map<object, { results: readonly Result[]; paths: string[] }>();
+  for (const c of stack.node.findAll()) {
+    const policy = (c as unknown as { policy?: { assertionResults?: readonly Result[] } }).policy;
+    const results = policy?.assertionResults;
+    if (!policy || !Array.isArray(results) || results.length === 0) continue;
+    const h = holders.get(policy) ?? { results, paths: [] as string[] };
+    h.paths.push(c.node.path);
+    holders.set(policy, h);
+  }
+  return [...holders.values()].flatMap((h) => h.results.map(({ path, identity, username, action, topic, expect, holds, because, sample }) => ({ holders: h.paths, case: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join(''), identity, username, action, topic, expect, holds, because, ...(sample ? { sample } : {}) })));
 }
 
 const ACL_ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
@@ -222,6 +254,7 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
     return { rule: e.s.id, where: e.scope.node.path, origin: e.origin, reason: e.s.reason, names: e.names, suppressed: keys, status: amb ? 'ambiguous' : keys.length ? 'applied' : 'nothing to suppress' };
   });
   const open = rows.filter((r) => r.status === 'non-compliant' && !r.suppressed);
+  const asserted = assertionRows(stack);
   return {
     version: 1,
     stack: stack.node.id,
@@ -236,6 +269,7 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
       errors: open.filter((r) => r.level === 'error').length,
       warnings: open.filter((r) => r.level === 'warning').length,
     },
+    ...(asserted.length ? { assertions: asserted } : {}),
   };
 }
 

@@ -60,6 +60,7 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
   for (const i of byUser) L.push(`- ${bold(t(i.username))} (${t(i.broker)}): ${i.rules.length ? i.rules.map(ruleInWords).join('; ') : 'nothing'}`);
   const loop = e.identities.filter((i) => i.listenerFile === 'acl-metrics');
   if (loop.length) L.push('', `On the loopback metrics listener only: ${loop.map((i) => `${bold(t(i.username))} ${i.rules.map(ruleInWords).join('; ')}`).join('; ')}.`);
+  if (a?.assertions?.length) L.push('', ...renderAssertions(a.assertions));
   L.push('', '## Certificates', '', table(['Certificate', 'Use', 'Lifetime', 'Renewed before expiry', 'Issuer', 'Key'], e.certificates.map((c) => [t(`${c.namespace}/${c.name}`), t(c.usage), t(c.duration), t(c.renewBefore), t(c.issuer), t(c.key)])), '');
   L.push('## Secrets and rotation', '', table(['Secret', 'Count', 'Customer-managed KMS key', 'Rotation'], e.secrets.map((s) => [mdCodeCell(s.name), t(s.count), s.kms ? 'yes' : bold('no'), s.rotationDays ? `every ${t(s.rotationDays)} days` : bold('none')])), '');
   L.push('## Network rules', '', '### Security group ingress', '', table(['Port', 'Source', 'Description'], e.securityGroupRules.map((r) => [t(r.port), t(r.source), t(r.description)])), '', '### Kubernetes NetworkPolicies', '');
@@ -103,4 +104,29 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
     }
   }
   return L.join('\n') + '\n';
+}
+
+/** The policy's access assertions and their results, one row per case (docs/assertions.md). */
+function renderAssertions(rows: NonNullable<AuditResult['assertions']>): string[] {
+  const byCase = new Map<string, (typeof rows)[number][]>();
+  for (const r of rows) {
+    const key = `${r.holders.join(',')}\u0000${r.case}`;
+    byCase.set(key, [...(byCase.get(key) ?? []), r]);
+  }
+  const cases = [...byCase.values()];
+  const failed = cases.filter((rs) => rs.some((r) => !r.holds)).length;
+  return [
+    '## Access assertions',
+    '',
+    `${cases.length} case(s) checked against the policy when it was built: ${failed === 0 ? bold('all hold') : bold(`${failed} fail`)}. Policy held by ${list([...new Set(rows.flatMap((r) => r.holders))])}.`,
+    '',
+    table(
+      ['Case', 'Identity', 'Expected', 'Action', 'Topic', 'Result', 'Because'],
+      cases.map((rs) => {
+        const r = rs.find((x) => !x.holds) ?? rs[0]!;
+        const who = r.sample ? `${r.identity} (class: ${r.sample.checked} of ${r.sample.members} members checked, sample seed ${r.sample.seed})` : r.identity;
+        return [t(r.case), t(who), t(r.expect), t(r.action), mdCodeCell(r.topic), rs.every((x) => x.holds) ? 'holds' : bold(`FAILS for ${rs.filter((x) => !x.holds).length} username(s)`), t(r.because)];
+      }),
+    ),
+  ];
 }

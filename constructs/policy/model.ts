@@ -4,6 +4,7 @@
  */
 import { FortressError } from '../core/errors.js';
 import { checkShape, POLICY_SHAPE } from './shape.js';
+import { evaluateAssertions, PolicyAssertionError, validateAssertions, type AccessAssertion, type AssertionResult } from './assertions.js';
 import { checkFilter, filterCovers, hasWildcard, isBroad, isDollarTopic, substitute, topicMatches } from './topic.js';
 
 export type Effect = 'allow' | 'deny';
@@ -60,6 +61,11 @@ export interface PolicySpec {
   readonly identities: readonly IdentitySpec[];
   /** @default - none: every check applies */
   readonly exceptions?: readonly PolicyException[];
+  /**
+   * Access cases the policy must hold, checked whenever the policy is built (docs/assertions.md).
+   * @default - none
+   */
+  readonly assertions?: readonly AccessAssertion[];
 }
 
 /** A rule after placeholders: what one principal may do. */
@@ -119,10 +125,25 @@ export class Policy {
     const copy = shape.value as PolicySpec;
     const issues = validatePolicy(copy);
     if (issues.length > 0) throw new PolicyError(issues, where);
-    return new Policy(copy);
+    const policy = new Policy(copy);
+    policy.assertionsChecked = Object.freeze(evaluateAssertions(policy));
+    const failed = policy.assertionResults.filter((r) => !r.holds);
+    if (failed.length > 0) {
+      // One line per failing case: for an identity class, its first failing member and a count.
+      const byCase = new Map<string, AssertionResult[]>();
+      for (const f of failed) byCase.set(f.path.join('.'), [...(byCase.get(f.path.join('.')) ?? []), f]);
+      const first = [...byCase.values()].map((fs) => (fs.length > 1 ? { ...fs[0]!, because: `${fs[0]!.because}; ${fs.length - 1} more member(s) of the class fail this case too` } : fs[0]!));
+      throw new PolicyAssertionError(first, where ?? formatPath);
+    }
+    return policy;
   }
 
   public readonly spec: PolicySpec;
+  private assertionsChecked: readonly AssertionResult[] = [];
+  /** Every case of the policy's assertions with its result (all hold: Policy.from refuses otherwise). */
+  public get assertionResults(): readonly AssertionResult[] {
+    return this.assertionsChecked;
+  }
   public readonly principals: readonly Principal[];
   private readonly byUsername: Map<string, Principal>;
 
@@ -157,8 +178,16 @@ export class Policy {
    * - `receive` on a topic name: a rule for subscribe matches the topic (Mosquitto checks this on delivery).
    */
   public allows(username: string, op: 'publish' | 'subscribe' | 'receive', topic: string, ctx: AccessContext = {}): boolean {
+    return this.explain(username, op, topic, ctx).allowed;
+  }
+
+  /**
+   * {@link allows} with its reason: the first deny rule that applies (which wins), else the
+   * first allow rule that applies, else neither (default deny).
+   */
+  public explain(username: string, op: 'publish' | 'subscribe' | 'receive', topic: string, ctx: AccessContext = {}): { allowed: boolean; deny?: ResolvedRule; allow?: ResolvedRule } {
     const p = this.byUsername.get(username);
-    if (!p) return false;
+    if (!p) return { allowed: false };
     const clientId = ctx.clientId ?? username;
     const wanted: Action = op === 'publish' ? 'publish' : 'subscribe';
     const applies = (r: ResolvedRule): boolean => {
@@ -166,8 +195,10 @@ export class Policy {
       const filter = substitute(r.topic, { username, clientId });
       return op === 'subscribe' ? filterCovers(filter, topic) : topicMatches(filter, topic);
     };
-    if (p.rules.some((r) => r.effect === 'deny' && applies(r))) return false;
-    return p.rules.some((r) => r.effect === 'allow' && applies(r));
+    const deny = p.rules.find((r) => r.effect === 'deny' && applies(r));
+    if (deny) return { allowed: false, deny };
+    const allow = p.rules.find((r) => r.effect === 'allow' && applies(r));
+    return allow ? { allowed: true, allow } : { allowed: false };
   }
 
   /** The same policy limited to the given usernames (for a listener that admits only some). */
@@ -178,7 +209,9 @@ export class Policy {
       if (members.length === 0) return [];
       return [id.members ? { ...id, members } : id];
     });
-    return new Policy({ ...this.spec, identities });
+    const restricted = new Policy({ ...this.spec, identities });
+    restricted.assertionsChecked = this.assertionsChecked;
+    return restricted;
   }
 
   /** Every rule that uses `{clientId}`. */
@@ -297,5 +330,6 @@ export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
     if (!e || typeof e.reason !== 'string' || e.reason.trim().length < 10) add([...ep, 'reason'], 'every exception needs a written reason of at least 10 characters; it is shown in the security report');
     if (!used.has(i)) add(ep, `exception ${JSON.stringify({ rule: e?.rule, role: e?.role, topic: e?.topic })} matches no rule that needs it; remove it (stale exceptions hide future mistakes)`);
   });
+  issues.push(...validateAssertions(spec));
   return issues;
 }

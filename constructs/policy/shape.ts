@@ -24,6 +24,13 @@ const list = (what: string, of: Shape): Shape => ({ kind: 'list', what, of });
 const req = (shape: Shape) => ({ shape });
 const opt = (shape: Shape) => ({ shape, optional: true });
 
+/** One case of an access assertion. */
+const ACCESS_CASE: Shape = {
+  kind: 'object',
+  what: 'an access case with "action" and "topic"',
+  fields: { action: req(oneOf('action', 'publish', 'subscribe')), topic: req(str('a topic')) },
+};
+
 /** The policy file's schema (README "Policy file"). */
 export const POLICY_SHAPE: Shape = {
   kind: 'object',
@@ -65,6 +72,17 @@ export const POLICY_SHAPE: Shape = {
         kind: 'object',
         what: 'an exception with "rule", "role", "topic" and "reason"',
         fields: { rule: req(oneOf('rule', 'ACL-2-broad', 'ACL-2-device-shared', 'ACL-3-sys-read')), role: req(str('a role name')), topic: req(str('a topic filter')), reason: req(str('a reason')) },
+      }),
+    ),
+    assertions: opt(
+      list('a list of assertions', {
+        kind: 'object',
+        what: 'an assertion with "identity" and "allow" or "deny"',
+        fields: {
+          identity: req(str('an identity name')),
+          allow: opt(list('a list of access cases', ACCESS_CASE)),
+          deny: opt(list('a list of access cases', ACCESS_CASE)),
+        },
       }),
     ),
   },

@@ -7,7 +7,7 @@ import { isMap, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode 
 import { FortressError } from '../core/errors.js';
 import { formatPath, Policy, type PolicySpec } from './model.js';
 
-const TOP_KEYS = new Set(['version', 'roles', 'identities', 'exceptions']);
+const TOP_KEYS = new Set(['version', 'roles', 'identities', 'exceptions', 'assertions']);
 
 /** Parses YAML text into a validated Policy. `file` only labels the messages. */
 export function policyFromYaml(text: string, file = '<policy>'): Policy {

@@ -28,6 +28,7 @@ export const fullSpec = (): PolicySpec => ({
     { name: 'svc', kind: 'service', roles: ['svc'], description: 'the backend' },
   ],
   exceptions: [{ rule: 'ACL-2-broad', role: 'svc', topic: '#', reason: 'the archive stores every message' }],
+  assertions: [{ identity: 'fleet', allow: [{ action: 'publish', topic: 'devices/{username}/x' }], deny: [{ action: 'subscribe', topic: 'devices/d9/#' }] }],
 });
 
 type Path = (string | number)[];
