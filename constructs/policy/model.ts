@@ -5,7 +5,7 @@
 import { FortressError } from '../core/errors.js';
 import { checkShape, POLICY_SHAPE } from './shape.js';
 import { evaluateAssertions, PolicyAssertionError, validateAssertions, type AccessAssertion, type AssertionResult } from './assertions.js';
-import { checkFilter, filterCovers, hasWildcard, isBroad, isDollarTopic, substitute, topicMatches } from './topic.js';
+import { checkFilter, filterCovers, hasWildcard, isBroad, isDollarTopic, isSharedSubscription, substitute, topicMatches } from './topic.js';
 
 export type Effect = 'allow' | 'deny';
 /** `publish` = send to the topic; `subscribe` = subscribe and receive; `all` = both. */
@@ -301,6 +301,10 @@ export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
         const tp = [...rp, 'topics', ti];
         if (typeof topic !== 'string') { add(tp, `topic filter must be a string, got ${JSON.stringify(topic)}`); return; }
         for (const p of checkFilter(topic)) add(tp, `invalid topic filter ${JSON.stringify(topic)}: ${p.problem}. Fix: ${p.fix}`);
+        if (isSharedSubscription(topic)) {
+          add(tp, `role "${role.name}" has the filter ${JSON.stringify(topic)}: "${topic.split('/')[0]}/" starts a shared subscription, not a topic, and the brokers authorize it three different ways (Mosquitto's acl_file by the filter after "$share/<group>/", dynamic-security by the whole filter, EMQX by the whole filter without checking delivery, so on EMQX "$share/g/#" would read every topic). Write the rule for the topic itself (e.g. "devices/+/telemetry")`);
+          return;
+        }
         if (effect !== 'allow') return;
         const publishes = rule.action !== 'subscribe';
         if (publishes && isDollarTopic(topic)) {

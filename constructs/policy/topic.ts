@@ -149,3 +149,14 @@ export function isBroad(filter: string): boolean {
 export function isDollarTopic(filter: string): boolean {
   return filter.startsWith('$');
 }
+
+/**
+ * Does the filter start with a shared-subscription prefix (`$share/` of MQTT 5, or EMQX's
+ * `$queue/`)? Such a filter names a subscription group, not a topic, and Mosquitto's acl_file,
+ * its dynamic-security plugin and EMQX each authorize it differently, so a policy rule may not
+ * use one.
+ */
+export function isSharedSubscription(filter: string): boolean {
+  const first = filter.split('/')[0];
+  return first === '$share' || first === '$queue';
+}

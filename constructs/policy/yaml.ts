@@ -13,6 +13,12 @@ const TOP_KEYS = new Set(['version', 'roles', 'identities', 'exceptions', 'asser
 export function policyFromYaml(text: string, file = '<policy>'): Policy {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // A "%YAML 1.1" directive would switch the library to YAML 1.1: "<<" merge keys, yes/no/on/off
+  // as booleans, timestamps, !!set and !!omap. A policy file is read as YAML 1.2 only.
+  if (doc.errors.length === 0 && doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
+    const pos = lineCounter.linePos(Math.max(0, text.search(/^%YAML/m)));
+    throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: the file declares %YAML ${doc.directives.yaml.version}; a policy file is YAML 1.2 (no "<<" merge keys, yes/no are strings). Remove the directive`);
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lineCounter.linePos(e.pos[0]);

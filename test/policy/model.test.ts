@@ -126,3 +126,32 @@ describe('policyFromYaml', () => {
     assert.throws(() => policyFromYaml('roles: []\nroles: []\n', 'p.yaml'), /p\.yaml:2:1: invalid YAML/);
   });
 });
+
+describe('attack1: shared-subscription prefixes and YAML 1.1 (one meaning on every broker)', () => {
+  const op = (topic: string, kind: 'operator' | 'monitoring' | 'service' = 'operator'): PolicySpec => ({
+    roles: [{ name: 'r', rules: [{ action: 'subscribe', topics: [topic] }] }],
+    identities: [{ name: 'op', kind, roles: ['r'] }],
+  });
+  // Real Mosquitto 2.0.21 (probe in the attack1 note): acl_file grants "$share/g/devices/+/telemetry"
+  // to a holder of "devices/+/telemetry", dynamic-security refuses it (135); EMQX authorizes the
+  // whole filter and never checks delivery, so "$share/g/#" would read every topic there, with no
+  // ACL-2 exception (isBroad only looks at the first level).
+  for (const t of ['$share/g/#', '$share/g/devices/+/telemetry', '$queue/#', '$share/+/#']) {
+    it(`refuses the shared-subscription filter ${t} (was accepted for operator and monitoring identities)`, () => {
+      for (const kind of ['operator', 'monitoring'] as const) {
+        const issues = issuesOf(op(t, kind));
+        assert.ok(issues.some((i) => /starts a shared subscription, not a topic/.test(i)), issues.join('\n'));
+      }
+    });
+  }
+  it('still accepts "$share" and "$queue" as a later level and "$SYS" for monitoring', () => {
+    assert.deepEqual(issuesOf(op('apps/$share/x')), []);
+    assert.deepEqual(issuesOf(op('$SYS/#', 'monitoring')), []);
+    assert.deepEqual(issuesOf(op('$shared/x')), []);
+  });
+  it('the YAML loader refuses a %YAML 1.1 directive (merge keys, yes/no booleans) with its position', () => {
+    const text = ['# policy', '%YAML 1.1', '---', 'roles:', '  - name: r', '    rules:', '      - &a {action: subscribe, topics: ["devices/{username}/#"]}', '      - <<: *a', '        action: publish', 'identities:', '  - {name: d1, kind: device, roles: [r]}', ''].join('\n');
+    assert.throws(() => policyFromYaml(text, 'p.yaml'), (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^p\.yaml:2:1: the file declares %YAML 1\.1/.test(e.message));
+    assert.doesNotThrow(() => policyFromYaml(text.replace('%YAML 1.1', '%YAML 1.2').replace('      - <<: *a\n        action: publish\n', ''), 'p.yaml'));
+  });
+});
