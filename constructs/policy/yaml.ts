@@ -12,7 +12,17 @@ const TOP_KEYS = new Set(['version', 'roles', 'identities', 'exceptions', 'asser
 /** Parses YAML text into a validated Policy. `file` only labels the messages. */
 export function policyFromYaml(text: string, file = '<policy>'): Policy {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    // The parser recurses once per level of block nesting: a deep enough file overflows the stack
+    // (RangeError) instead of giving an error. Point to the most indented line.
+    const lines = text.split(/\r?\n/);
+    const indent = lines.map((l) => l.length - l.trimStart().length);
+    const line = indent.indexOf(Math.max(...indent)) + 1;
+    throw new FortressError('POLICY_YAML', `${file}:${line}:1: the file nests too deeply to be read (${(e as Error).message.split('\n')[0]}); a policy file needs only a few levels`);
+  }
   // A "%YAML 1.1" directive would switch the library to YAML 1.1: "<<" merge keys, yes/no/on/off
   // as booleans, timestamps, !!set and !!omap. A policy file is read as YAML 1.2 only.
   if (doc.errors.length === 0 && doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {

@@ -155,3 +155,10 @@ describe('attack1: shared-subscription prefixes and YAML 1.1 (one meaning on eve
     assert.doesNotThrow(() => policyFromYaml(text.replace('%YAML 1.1', '%YAML 1.2').replace('      - <<: *a\n        action: publish\n', ''), 'p.yaml'));
   });
 });
+
+describe('attack1: a deeply nested YAML file', () => {
+  it('gives POLICY_YAML with file:line:col, not a RangeError (3000 nested block sequences)', () => {
+    const text = 'roles:\n' + Array.from({ length: 3000 }, (_, i) => ' '.repeat(i + 2) + '-').join('\n') + ' x\nidentities: []\n';
+    assert.throws(() => policyFromYaml(text, 'deep.yaml'), (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^deep\.yaml:3001:1: the file nests too deeply/.test(e.message));
+  });
+});
