@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = values.out ?? 'cdktf.out';
   // Loaded only here: the diff mode reads JSON and needs none of the stacks.
   const { summaryLine, synthDefaultApp } = await import('./lib/synth-out.js');
-  const { summary, extra } = await synthDefaultApp(out, (app, finalOutdir) => writeReports(app, version, process.cwd(), finalOutdir));
+  const { summary, extra } = await synthDefaultApp(out, (app, finalOutdir) => writeReports(app, version, process.cwd(), finalOutdir, { roots: ['stacks'] }));
   for (const s of summary) console.log(summaryLine(s));
   for (const f of extra ?? []) console.log(`wrote ${f}`);
   return 0;

@@ -9,7 +9,9 @@ import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization, type 
 import { FortressAudit, type AuditResult } from '../constructs/audit/engine.js';
 import { exposureOf } from '../constructs/audit/exposure.js';
 import { renderReport } from '../constructs/audit/report.js';
-import { renderSarif } from '../constructs/audit/sarif.js';
+import { constructSourceLocator, renderSarif, type SarifInput } from '../constructs/audit/sarif.js';
+import { Policy } from '../constructs/policy/model.js';
+import { policySourceOf } from '../constructs/policy/yaml.js';
 import { k8sObjectsOf } from '../constructs/k8s/resources.js';
 
 export const AUDIT_FILE = 'mqtt-fortress-audit.json';
@@ -31,19 +33,41 @@ export function readStackOutput(dir: string): { json: any; text: string; audit: 
   return { json: JSON.parse(text), text, audit: existsSync(auditPath) ? (JSON.parse(readFileSync(auditPath, 'utf8')) as AuditResult) : undefined };
 }
 
+export interface ReportSources {
+  /** Folders (absolute, or relative to the working directory) holding the .ts files that declare the stacks. */
+  readonly roots: readonly string[];
+}
+
+/** The SARIF source hooks of one stack: its construct declarations and the policy file its brokers use. */
+function sourcesOf(stack: TerraformStack, repoRoot: string, o: ReportSources): Pick<SarifInput, 'constructSource' | 'policy'> {
+  const file = stack.node
+    .findAll()
+    .map((c) => (c as unknown as { policy?: unknown }).policy)
+    .map((p) => (p instanceof Policy ? policySourceOf(p) : undefined))
+    .find((f): f is string => Boolean(f));
+  return {
+    constructSource: constructSourceLocator(stack, o.roots, repoRoot),
+    ...(file ? { policy: { uri: relative(repoRoot, file).split('\\').join('/'), text: readFileSync(file, 'utf8') } } : {}),
+  };
+}
+
 /**
  * security-report.md and security-report.sarif per stack; returns the files written.
  * `finalOutdir`: where app.outdir will be moved after writing (an atomic output); SARIF locations
- * and the returned paths name files there.
+ * and the returned paths name files there. `sources`: where SARIF results point into the sources
+ * a pull request touches (policy YAML lines, construct declarations).
  */
-export function writeReports(app: App, version: string, repoRoot = process.cwd(), finalOutdir = app.outdir): string[] {
+export function writeReports(app: App, version: string, repoRoot = process.cwd(), finalOutdir = app.outdir, sources?: ReportSources): string[] {
   const written: string[] = [];
   for (const s of stacksOf(app)) {
     const dir = stackDir(app, s);
     const finalDir = join(finalOutdir, 'stacks', s.node.id);
     const { json, text, audit } = readStackOutput(dir);
     writeFileSync(join(dir, 'security-report.md'), renderReport(exposureOf(s.node.id, json), audit));
-    if (audit) writeFileSync(join(dir, 'security-report.sarif'), JSON.stringify(renderSarif([{ audit, artifact: relative(repoRoot, join(finalDir, 'cdk.tf.json')), text }], version), null, 2) + '\n');
+    if (audit) {
+      const input = { audit, artifact: relative(repoRoot, join(finalDir, 'cdk.tf.json')), text, ...(sources ? sourcesOf(s, repoRoot, sources) : {}) };
+      writeFileSync(join(dir, 'security-report.sarif'), JSON.stringify(renderSarif([input], version), null, 2) + '\n');
+    }
     written.push(join(finalDir, 'security-report.md'), ...(audit ? [join(finalDir, 'security-report.sarif')] : []));
   }
   return written;

@@ -3,6 +3,7 @@
  * and field.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { FortressError } from '../core/errors.js';
 import { formatPath, Policy, type PolicySpec } from './model.js';
@@ -96,5 +97,14 @@ export function policyFromYamlFile(path: string): Policy {
   } catch (e) {
     throw new FortressError('POLICY_FILE', `cannot read the policy file ${path}: ${(e as Error).message}`);
   }
-  return policyFromYaml(text, path);
+  const policy = policyFromYaml(text, path);
+  sources.set(policy, resolve(path));
+  return policy;
+}
+
+const sources = new WeakMap<Policy, string>();
+
+/** The absolute path of the file a policy was loaded from by {@link policyFromYamlFile}, if any (SARIF locations). */
+export function policySourceOf(policy: Policy): string | undefined {
+  return sources.get(policy);
 }
