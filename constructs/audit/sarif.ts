@@ -61,6 +61,7 @@ export const RULE_SECURITY_SEVERITY: Readonly<Record<string, string>> = {
   'MON-1': '3.1', // missing broker metrics
   'MON-2': '3.1', // missing alerts
   'MON-3': '4.3',
+  'REV-2': '7.0', // a resource the audit cannot read could open what every other rule checks
 };
 
 const severityOf = (id: string, level: string) => RULE_SECURITY_SEVERITY[id] ?? (level === 'error' ? '7.0' : '3.0');
