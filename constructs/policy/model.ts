@@ -186,6 +186,10 @@ export class Policy {
    * first allow rule that applies, else neither (default deny).
    */
   public explain(username: string, op: 'publish' | 'subscribe' | 'receive', topic: string, ctx: AccessContext = {}): { allowed: boolean; deny?: ResolvedRule; allow?: ResolvedRule } {
+    // Typed callers cannot get these wrong; an untyped caller's typo ("Publish", "read") must not
+    // be read as a subscription and answered true.
+    if (op !== 'publish' && op !== 'subscribe' && op !== 'receive') throw new FortressError('POLICY_QUERY', `allows: unknown operation ${JSON.stringify(op)}; use "publish", "subscribe" or "receive"`);
+    if (typeof topic !== 'string') throw new FortressError('POLICY_QUERY', `allows: the topic must be a string, got ${typeof topic}`);
     const p = this.byUsername.get(username);
     if (!p) return { allowed: false };
     const clientId = ctx.clientId ?? username;
@@ -203,6 +207,7 @@ export class Policy {
 
   /** The same policy limited to the given usernames (for a listener that admits only some). */
   public restrictTo(usernames: readonly string[]): Policy {
+    if (!Array.isArray(usernames) || usernames.some((u) => typeof u !== 'string')) throw new FortressError('POLICY_QUERY', 'restrictTo: give a list of usernames');
     const keep = new Set(usernames);
     const identities = this.spec.identities.flatMap((id) => {
       const members = (id.members ?? [id.name]).filter((u) => keep.has(u));

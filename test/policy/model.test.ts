@@ -162,3 +162,19 @@ describe('attack1: a deeply nested YAML file', () => {
     assert.throws(() => policyFromYaml(text, 'deep.yaml'), (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^deep\.yaml:3001:1: the file nests too deeply/.test(e.message));
   });
 });
+
+describe('attack1: Policy.allows and restrictTo with wrong arguments', () => {
+  const p = Policy.from({ roles: [{ name: 'r', rules: [{ action: 'subscribe', topics: ['a/{username}'] }] }], identities: [{ name: 's', kind: 'service', roles: ['r'] }] });
+  it('an unknown operation is an error, not a subscription (was true for "Publish" on a subscribe-only rule)', () => {
+    assert.equal(p.allows('s', 'publish', 'a/s'), false);
+    for (const op of ['Publish', 'read', 'write', '']) {
+      assert.throws(() => p.allows('s', op as never, 'a/s'), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY' && e.message.includes(JSON.stringify(op)));
+    }
+  });
+  it('a non-string topic or username list is POLICY_QUERY, not a TypeError', () => {
+    assert.throws(() => p.allows('s', 'publish', 5 as never), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY');
+    assert.throws(() => p.restrictTo(5 as never), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY');
+    assert.throws(() => p.restrictTo('s' as never), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY');
+    assert.equal(p.restrictTo(['s']).principals.length, 1);
+  });
+});
