@@ -124,6 +124,13 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const AEAD_FS = /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/;
 const hours = (d: string | undefined) => (d ? [...d.matchAll(/(\d+)(h|m|s)/g)].reduce((a, m) => a + Number(m[1]) / (m[2] === 'h' ? 1 : m[2] === 'm' ? 60 : 3600), 0) : NaN);
 const isBroad = (t: string) => /^(#|\+)(\/|$)/.test(t);
+/**
+ * A namespace selector that picks named namespaces: a label value (matchLabels) or an `In`
+ * expression. `{}`, `Exists` (every namespace has kubernetes.io/metadata.name), `NotIn` and
+ * `DoesNotExist` alone select every namespace but a few.
+ */
+const narrowSelector = (sel: any): boolean => Object.keys(sel.matchLabels ?? {}).length > 0 || [sel.matchExpressions ?? []].flat().some((e: any) => e?.operator === 'In');
+const list = (v: any): any[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 const grants = (access: string, what: 'read' | 'write') => access === 'readwrite' || access === what;
 
 
@@ -405,12 +412,20 @@ export const RULES: readonly AuditRule[] = [
         }
         for (const [i, r] of (n.body.spec?.egress ?? []).entries()) {
           const to: any[] = r.to ?? [];
-          const world = to.filter((t) => t.ipBlock?.cidr === '0.0.0.0/0' || t.ipBlock?.cidr === '::/0');
+          // The union of the rule's CIDRs, exceptions taken out (0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0).
+          const blocks = to.filter((t) => t.ipBlock?.cidr).map((t) => ({ cidr: String(t.ipBlock.cidr), except: list(t.ipBlock.except).map(String), prop: n.name }));
+          let world: string | undefined;
+          try {
+            const j = blocks.length ? judgeRanges(blocks) : undefined;
+            world = j?.worldOpen ? j.summary : undefined;
+          } catch (e) {
+            world = `CIDRs the audit cannot judge (${(e as Error).message})`;
+          }
           rows.push(
             !to.length
               ? bad(n.path, `NET-1[${n.name}:egress-${i}]`, `${n.name} egress[${i}] admits every destination${(r.ports ?? []).length ? '' : ' on every port'}`)
-              : world.length
-                ? bad(n.path, `NET-1[${n.name}:egress-${i}]`, `${n.name} egress[${i}] admits ${world.map((t) => t.ipBlock.cidr).join(', ')}`)
+              : world
+                ? bad(n.path, `NET-1[${n.name}:egress-${i}]`, `${n.name} egress[${i}] admits ${world}`)
                 : ok(n.path, `${n.name} egress[${i}] to ${to.length} declared destination(s)`),
           );
         }
@@ -476,7 +491,7 @@ export const RULES: readonly AuditRule[] = [
         if (j?.worldOpen) rows.push(bad(n.path, `NET-2[${n.name}:${blocks.map((b: { cidr: string }) => b.cidr).join('+')}]`, `${n.name} admits ${j.summary}`));
         for (const f of r.from ?? []) {
           const sel = f.namespaceSelector;
-          if (sel && !Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length) rows.push(bad(n.path, `NET-2[${n.name}:every-namespace]`, `${n.name} admits pods of every namespace`));
+          if (sel && !narrowSelector(sel)) rows.push(bad(n.path, `NET-2[${n.name}:every-namespace]`, `${n.name} admits pods of every namespace`));
         }
       }
       return rowsOr(rows, c.stack, 'no security group rule or load balancer in this stack');
@@ -668,7 +683,14 @@ export const RULES: readonly AuditRule[] = [
     explanation: 'A resource the audit cannot read (an unknown type, a raw manifest of an unknown kind, a mutating webhook, another provider that applies manifests) could open what every other rule checks; an ambiguous suppression could hide a finding nobody reviewed.',
     fix: 'Use the Kubernetes provider\'s typed resources or kubernetes_manifest for the kinds the audit reads; for anything else, review it and suppress REV-2 for that one resource with appliesTo naming its finding key. Name the findings a suppression covers in appliesTo.',
     check: (c) => {
-      const rows: RuleRow[] = c.unseen.map((u) => bad(u.path, `REV-2[${u.type}.${u.id}]`, u.why));
+      // One finding per resource, with every reason the audit cannot read it.
+      const byRes = new Map<string, UnseenResource[]>();
+      for (const u of c.unseen) byRes.set(`${u.type}.${u.id}`, [...(byRes.get(`${u.type}.${u.id}`) ?? []), u]);
+      const rows: RuleRow[] = [...byRes].map(([k, us]) => bad(us[0]!.path, `REV-2[${k}]`, us.map((u) => u.why).join('; ')));
+      // A module creates resources the stack's JSON does not show; a provisioner runs commands at apply.
+      for (const [name, m] of Object.entries<any>(c.json?.module ?? {})) rows.push(bad(m?.['//']?.metadata?.path ?? `module.${name}`, `REV-2[module.${name}]`, `module ${name} (${m?.source}) creates resources the audit cannot see in this stack's output`));
+      for (const r of c.resources) if (r.config?.provisioner !== undefined) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}:provisioner]`, `${r.type}.${r.id} has a provisioner: it runs commands at apply that can change anything, unseen by the audit`));
+      for (const b of c.brokers) for (const d of b.conf.includes) rows.push(bad(b.path, `REV-2[${b.name}:include_dir]`, `the config of ${b.name} includes every .conf file in ${d}: Mosquitto reads them, the audit does not`));
       // Only the AWS and Kubernetes providers are read; any other provider (helm, kubectl, null_resource) can apply anything.
       for (const r of c.resources) if (!r.type.startsWith('aws_') && !r.type.startsWith('kubernetes_')) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}]`, `resource type ${r.type} belongs to a provider the audit does not read`));
       if (!rows.length) rows.push(ok(c.stack, `all ${c.resources.length} resources are of types the audit reads`));

@@ -204,6 +204,35 @@ function normObject(kind: string, raw: any): any {
 
 const key = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? 'default'}/${name}`;
 
+/** Annotations a rule reads: their values must be literal. */
+const READ_ANNOTATIONS = new Set(['service.beta.kubernetes.io/aws-load-balancer-scheme', 'service.beta.kubernetes.io/aws-load-balancer-internal']);
+/** Terraform meta-arguments of a resource: not part of the object it carries. */
+const META_ARGS = new Set(['//', 'for_each', 'count', 'depends_on', 'provider', 'lifecycle', 'timeouts', 'field_manager', 'computed_fields', 'wait', 'wait_for', 'wait_for_rollout', 'wait_for_load_balancer', 'wait_for_completion', 'wait_for_default_service_account']);
+/** An unescaped Terraform interpolation (`${...}`) or template directive (`%{...}`); `$${` and `%%{` are literal. */
+const EXPRESSION = /(^|[^$%])[$%]\{/;
+
+/**
+ * Where a resource's object holds something Terraform computes at plan time, so the audit reads
+ * text in place of the value: an expression (`${var.type}`, `${jsondecode(file(...))}`, an
+ * `each.value`) or a `dynamic` block (its blocks exist only after Terraform expands them).
+ * Names and namespaces may be references (the audit keys objects by them and reports a patch it
+ * cannot place); anything else is a value some rule may read.
+ */
+export function computedFields(v: any, at: string[] = []): string[] {
+  if (typeof v === 'string') return EXPRESSION.test(v) ? [at.join('.')] : [];
+  if (v === null || typeof v !== 'object') return [];
+  if (Array.isArray(v)) return v.flatMap((x, i) => computedFields(x, [...at, String(i)]));
+  return Object.entries(v).flatMap(([k, x]) => {
+    if (at.length === 0 && META_ARGS.has(k)) return [];
+    if (k === 'dynamic' && x && typeof x === 'object') return Object.keys(x).map((b) => [...at, `dynamic.${b}`].join('.'));
+    const meta = at.at(-1) === 'metadata' || (at.at(-2) === 'metadata' && /^\d+$/.test(at.at(-1)!));
+    if (meta && ['name', 'namespace', 'generate_name', 'generateName'].includes(k)) return [];
+    // Annotation values no rule reads (load balancer subnets and security groups are references).
+    if (at.at(-1) === 'annotations' && !READ_ANNOTATIONS.has(k)) return [];
+    return computedFields(x, [...at, k]);
+  });
+}
+
 export interface StackView {
   readonly objects: K8sView[];
   /** Resources the audit cannot read or place (unknown types, opaque ones, patches of objects outside the stack). */
@@ -223,6 +252,10 @@ export function k8sView(json: any): StackView {
       continue;
     }
     if ('opaque' in cls) unseen.push({ path: r.path, type: r.type, id: r.id, why: cls.opaque });
+    if (!('inert' in cls)) {
+      const computed = computedFields(r.config);
+      if (computed.length) unseen.push({ path: r.path, type: r.type, id: r.id, why: `Terraform computes ${computed.slice(0, 5).join(', ')}${computed.length > 5 ? ` and ${computed.length - 5} more` : ''} at plan time (an expression or a dynamic block), so the audit cannot read the value it will have` });
+    }
     if ('patch' in cls) {
       patches.push({ r, cls });
       continue;
@@ -357,7 +390,8 @@ export function pods(objs: K8sView[]): PodView[] {
 
 /** A ConfigMap's files, binaryData `*.gz` entries unpacked. */
 export function configMapFiles(cm: K8sView): Record<string, string> {
-  const files: Record<string, string> = { ...(cm.body.data ?? {}) };
+  // Data is Terraform text: `$${` and `%%{` are the literal `${` and `%{` the object holds.
+  const files: Record<string, string> = Object.fromEntries(Object.entries<any>(cm.body.data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v.replace(/([$%])\1\{/g, '$1{') : v]));
   for (const [k, v] of Object.entries<string>(cm.body.binaryData ?? {})) {
     if (k.endsWith('.gz') && typeof v === 'string' && !v.includes('${')) files[k.slice(0, -3)] = gunzipSync(Buffer.from(v, 'base64')).toString('utf8');
   }
@@ -375,12 +409,16 @@ export interface MosquittoConfView {
   readonly listeners: ListenerView[];
   /** Setting names before the first listener, in order (per_listener_settings must come first). */
   readonly order: string[];
+  /** Directories named by include_dir: Mosquitto reads every .conf file in them, the audit does not. */
+  readonly includes: string[];
 }
 
 export function parseMosquittoConf(text: string): MosquittoConfView {
   const global = new Map<string, string[]>();
   const listeners: ListenerView[] = [];
   const order: string[] = [];
+  const includes: string[] = [];
+  const defaults: number[] = [];
   let cur: Map<string, string[]> = global;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
@@ -394,10 +432,21 @@ export function parseMosquittoConf(text: string): MosquittoConfView {
       cur = l.settings;
       continue;
     }
+    if (k === 'include_dir') {
+      includes.push(v);
+      continue;
+    }
+    if (k === 'port') {
+      // The deprecated `port` still opens Mosquitto's default listener (2.0.21, on every address
+      // unless bind_address says otherwise); the settings outside listener blocks are its own.
+      defaults.push(Number(rest[0]));
+      continue;
+    }
     if (cur === global) order.push(k!);
     cur.set(k!, [...(cur.get(k!) ?? []), v]);
   }
-  return { global, listeners, order };
+  if (defaults.length) listeners.unshift({ port: defaults.at(-1)!, bind: global.get('bind_address')?.at(-1), settings: global });
+  return { global, listeners, order, includes };
 }
 
 /**

@@ -67,13 +67,25 @@ export interface AddObjectOptions {
   readonly asManifest?: boolean;
 }
 
+/**
+ * A ConfigMap's files as Terraform literals: Terraform reads `${` and `%{` in any string as an
+ * expression or template directive (a shell script's `${VAR:?}` made the configuration fail to
+ * parse), so they are written `$${` and `%%{`, which Terraform turns back into the characters.
+ */
+export function terraformLiteralData(obj: K8sObject): K8sObject {
+  const data = (obj as { data?: Record<string, string> }).data;
+  if (obj.kind !== 'ConfigMap' || !data) return obj;
+  return { ...obj, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v.replace(/([$%])\{/g, '$1$1{') : v])) } as K8sObject;
+}
+
 /** Validates `obj`, records it on its stack and creates the resource that deploys it. */
 export function addK8sObject(scope: Construct, id: string, obj: K8sObject, opts: AddObjectOptions = {}): TerraformResource {
   scoped(scope, () => validateK8sObject(obj));
   const ctor = opts.asManifest ? undefined : TYPED[`${obj.apiVersion}/${obj.kind}`];
+  const out = terraformLiteralData(obj);
   const resource = ctor
-    ? new KubernetesTypedResource(scope, id, ctor, toTerraformAttributes(obj), opts.dependsOn)
-    : new Manifest(scope, id, { manifest: obj as unknown as Record<string, unknown>, ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}) });
+    ? new KubernetesTypedResource(scope, id, ctor, toTerraformAttributes(out), opts.dependsOn)
+    : new Manifest(scope, id, { manifest: out as unknown as Record<string, unknown>, ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}) });
   const stack = TerraformStack.of(scope);
   if (!recorded.has(stack)) recorded.set(stack, []);
   recorded.get(stack)!.push({ path: resource.node.path, object: obj, via: ctor ? 'typed' : 'manifest', resource });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
+import { k8sObjectsOf, terraformLiteralData } from '../../constructs/k8s/resources.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { minimalBrokerProps, synth } from '../helpers/synth.js';
 import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
@@ -54,7 +54,7 @@ describe('Kubernetes objects -> typed provider resources', () => {
         validateK8sObject(o.object);
         const res = tf.resource[o.resource.terraformResourceType]?.[stack.getLogicalId(o.resource)];
         assert.ok(res, `no resource at ${o.path}`);
-        const want = leaves({ ...o.object, apiVersion: undefined, kind: undefined });
+        const want = leaves({ ...terraformLiteralData(o.object), apiVersion: undefined, kind: undefined });
         const got = leaves(o.via === 'manifest' ? res.manifest : res);
         for (const [leaf, n] of want) {
           assert.ok((got.get(leaf) ?? 0) >= n, `${o.object.kind} ${o.object.metadata.name}: leaf ${JSON.stringify(leaf)} x${n} missing after mapping (got x${got.get(leaf) ?? 0})`);
@@ -89,7 +89,7 @@ describe('Kubernetes objects -> typed provider resources', () => {
       assert.ok(typed.length >= 5);
       const pairs = typed.map((o, i) => {
         const type = o.resource.terraformResourceType;
-        const r = new GENERATED[type]!(ref, `r${i}`, toTypedConfig(o.object) as never);
+        const r = new GENERATED[type]!(ref, `r${i}`, toTypedConfig(terraformLiteralData(o.object)) as never);
         return { o, type, r };
       });
       const theirs = JSON.parse(Testing.synth(ref));
