@@ -204,6 +204,8 @@ function normObject(kind: string, raw: any): any {
 
 const key = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? 'default'}/${name}`;
 
+/** Kinds whose spec names cloud identities and stores by reference (role ARNs, regions); no rule reads them. */
+const REFERENCE_KINDS = new Set(['ExternalSecret', 'SecretStore', 'ClusterSecretStore', 'Issuer', 'ClusterIssuer']);
 /** Annotations a rule reads: their values must be literal. */
 const READ_ANNOTATIONS = new Set(['service.beta.kubernetes.io/aws-load-balancer-scheme', 'service.beta.kubernetes.io/aws-load-balancer-internal']);
 /** Terraform meta-arguments of a resource: not part of the object it carries. */
@@ -219,7 +221,8 @@ const EXPRESSION = /(^|[^$%])[$%]\{/;
  * cannot place); anything else is a value some rule may read.
  */
 export function computedFields(v: any, at: string[] = []): string[] {
-  if (typeof v === 'string') return EXPRESSION.test(v) ? [at.join('.')] : [];
+  // An image from a registry reference is still pinned by its literal digest (POD-2 reads that).
+  if (typeof v === 'string') return EXPRESSION.test(v) && !(at.at(-1) === 'image' && /@sha256:[0-9a-f]{64}$/.test(v)) ? [at.join('.')] : [];
   if (v === null || typeof v !== 'object') return [];
   if (Array.isArray(v)) return v.flatMap((x, i) => computedFields(x, [...at, String(i)]));
   return Object.entries(v).flatMap(([k, x]) => {
@@ -252,7 +255,8 @@ export function k8sView(json: any): StackView {
       continue;
     }
     if ('opaque' in cls) unseen.push({ path: r.path, type: r.type, id: r.id, why: cls.opaque });
-    if (!('inert' in cls)) {
+    const manifestKind = r.type === 'kubernetes_manifest' ? String(r.config?.manifest?.kind) : undefined;
+    if (!('inert' in cls) && !(manifestKind && REFERENCE_KINDS.has(manifestKind))) {
       const computed = computedFields(r.config);
       if (computed.length) unseen.push({ path: r.path, type: r.type, id: r.id, why: `Terraform computes ${computed.slice(0, 5).join(', ')}${computed.length > 5 ? ` and ${computed.length - 5} more` : ''} at plan time (an expression or a dynamic block), so the audit cannot read the value it will have` });
     }
