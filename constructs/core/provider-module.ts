@@ -5,7 +5,7 @@
  * goes through Node's CommonJS export lexer and ESM format detection: for the 38 modules the
  * default app uses that costs about 125 ms per process against 54 ms through `require`
  * (measured on node 20, 2 cores). Types still come from `import type`, so nothing is lost.
- * Deep paths only: the root import costs seconds and a gigabyte (FIELD-NOTES).
+ * Deep paths only: the root import costs seconds and a gigabyte.
  */
 import { createRequire } from 'node:module';
 

@@ -19,7 +19,7 @@ import { renderMosquittoConf, resolveLimits, type MosquittoLimits } from './conf
 
 /**
  * eclipse-mosquitto 2.0.22, pinned by a digest seen pinned in several independent public
- * repositories (FIELD-NOTES). Official images are rebuilt, so mirror and re-pin as your
+ * repositories. Official images are rebuilt, so mirror and re-pin as your
  * registry policy requires: `crane digest eclipse-mosquitto:2.0.22`.
  */
 export const MOSQUITTO_IMAGE: ContainerImage = {
@@ -506,7 +506,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     { name: 'credentials', mountPath: POD_PATHS.plain, readOnly: true },
     { name: 'auth', mountPath: POD_PATHS.auth },
     { name: 'scratch', mountPath: POD_PATHS.scratch },
-    // No subPath anywhere: kubelet then updates renewed certificates in place (FIELD-NOTES).
+    // No subPath anywhere: kubelet then updates renewed certificates in place.
     { name: 'tls-source', mountPath: POD_PATHS.tlsSource, readOnly: true },
     ...(o.tls.clientCaSecretName ? [{ name: 'client-ca', mountPath: POD_PATHS.clientCaSource, readOnly: true }] : []),
     { name: 'tls', mountPath: POD_PATHS.tls },

@@ -71,7 +71,7 @@ export function defaultZones(region: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
 }
 
-/** Interface endpoints a private EKS cluster without NAT needs (FIELD-NOTES), plus eks and eks-auth (Pod Identity). */
+/** Interface endpoints a private EKS cluster without NAT needs, plus eks and eks-auth (Pod Identity). */
 export const INTERFACE_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'ec2', 'elasticloadbalancing', 'secretsmanager', 'kms', 'eks', 'eks-auth'] as const;
 export const GATEWAY_ENDPOINTS = ['s3'] as const;
 

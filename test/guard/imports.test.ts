@@ -19,7 +19,7 @@ function files(dir: string): string[] {
   });
 }
 
-/** The provider packages' root import costs ~8 s and ~1 GB per process (FIELD-NOTES). */
+/** The provider packages' root import costs ~8 s and ~1 GB per process. */
 const ROOT_IMPORT = /(from\s+|import\s*\(\s*|require\s*\(\s*|providerModule\s*(<[^>]*>)?\s*\(\s*)['"]@cdktf\/provider-(aws|kubernetes)(\/lib)?\/?['"]/;
 /** Library code loads provider classes through providerModule (CommonJS): ESM value imports cost ~70 ms per synth. */
 const ESM_VALUE_IMPORT = /^import\s+(?!type\b)[^;]*from\s+['"]@cdktf\/provider-(aws|kubernetes)\//m;

@@ -32,7 +32,7 @@ export const missing = {
 export const missingBroker = missing.mosquitto ?? missing.openssl;
 
 /**
- * Folder holding `registry.terraform.io/hashicorp/aws/<v>/linux_amd64` (FIELD-NOTES):
+ * Folder holding `registry.terraform.io/hashicorp/aws/<v>/linux_amd64`:
  * FORTRESS_TF_MIRROR, else a search of the usual places.
  */
 export function terraformMirror(): string | undefined {

@@ -1,6 +1,6 @@
 /**
  * Offline `terraform init` / `validate` / `plan` of a synthesized stack against the local
- * provider mirror (FIELD-NOTES). Skips with a reason when terraform or the mirror is missing;
+ * provider mirror. Skips with a reason when terraform or the mirror is missing;
  * when both are present, any failure fails the test.
  */
 import { spawnSync } from 'node:child_process';
