@@ -5,8 +5,10 @@
  * finding such as `ACL-2[sensor-0001:#]`) or not-applicable rows: an audit trail, not only
  * failures.
  */
+import { readFileSync } from 'node:fs';
+import { templatePath } from '../templates.js';
 import { judgeRanges } from '../core/exposure-union.js';
-import { configMapFiles, effectiveSetting, k8sView, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type K8sView, type MosquittoConfView, type PodView, type TfResource, type UnseenResource } from './view.js';
+import { configMapFiles, effectiveSetting, k8sView, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type ContainerView, type K8sView, type MosquittoConfView, type PodView, type TfResource, type UnseenResource } from './view.js';
 import { parsePolicyDocument } from '../credentials/iam.js';
 import { SECRET_SHAPES } from './secrets.js';
 import { emqxAclUsers, emqxMon1, emqxMon2, emqxMon3, emqxUnparsedAclRows } from './emqx-view.js';
@@ -46,6 +48,10 @@ export interface BrokerView {
   readonly acls: { file: string; acl: AclView }[];
   readonly dynsec: any | undefined;
   readonly pod: PodView | undefined;
+  /** Every file of the broker's ConfigMap, as the pod reads it. */
+  readonly files: Record<string, string>;
+  /** Name of the broker's ConfigMap. */
+  readonly configMap: string;
 }
 
 export interface EmqxView {
@@ -91,6 +97,8 @@ export function auditContext(stack: string, json: any): AuditContext {
       path: cm.path,
       namespace: cm.namespace ?? 'default',
       name: cm.name.replace(/-config$/, ''),
+      files,
+      configMap: cm.name,
       conf: parseMosquittoConf(files['mosquitto.conf']),
       acls: ['acl', 'acl-metrics'].filter((f) => files[f]).map((f) => ({ file: f, acl: parseMosquittoAcl(files[f]!) })),
       dynsec: files['dynamic-security-template.json'] ? JSON.parse(files['dynamic-security-template.json']) : undefined,
@@ -133,6 +141,73 @@ const narrowSelector = (sel: any): boolean => Object.keys(sel.matchLabels ?? {})
 const list = (v: any): any[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 const grants = (access: string, what: 'read' | 'write') => access === 'readwrite' || access === what;
 
+
+/** The kit's scripts as shipped: a ConfigMap that carries other text runs code nobody reviewed. */
+const KIT_SCRIPTS = ['fortress-broker.sh', 'fortress-auth.sh'] as const;
+let kitScripts: Record<string, string> | undefined;
+const kitScript = (f: string): string => (kitScripts ??= Object.fromEntries(KIT_SCRIPTS.map((n) => [n, readFileSync(templatePath(`mosquitto/${n}`), 'utf8')])))[f]!;
+/** Where the image's own command reads its configuration (eclipse-mosquitto's CMD). */
+const IMAGE_DEFAULT_CONF = '/mosquitto/config/mosquitto.conf';
+
+/**
+ * REV-2 for what a Mosquitto pod runs: every container that starts Mosquitto (directly, through
+ * the kit's entrypoint, or by the image's own command) must read the configuration the audit
+ * parsed, and the kit's scripts in the ConfigMap must be the kit's own. Otherwise the broker could
+ * run a file (`-c other.conf`) or a script that no rule has read.
+ */
+function brokerProgramRows(c: AuditContext): RuleRow[] {
+  const rows: RuleRow[] = [];
+  for (const b of c.brokers) {
+    for (const f of KIT_SCRIPTS) {
+      if (b.files[f] !== undefined && b.files[f] !== kitScript(f)) rows.push(bad(b.path, `REV-2[${b.name}:script:${f}]`, `${f} in ConfigMap ${b.configMap} is not the script this kit ships: the pod runs code the audit has not read`));
+    }
+    if (!b.pod) continue;
+    const vols = b.pod.volumes.filter((v) => (v.configMap?.name ?? v.config_map?.name) === b.configMap);
+    // Paths at which the audited mosquitto.conf appears in a container.
+    const audited = new Set<string>();
+    const confPaths = (ct: ContainerView) => {
+      const out = new Set<string>();
+      for (const m of ct.volumeMounts) {
+        const vol = vols.find((v) => v.name === m.name);
+        const mountPath = m.mountPath ?? (m as any).mount_path;
+        if (!vol || typeof mountPath !== 'string') continue;
+        const items = list(vol.configMap?.items ?? vol.config_map?.items ?? vol.configMap?.item ?? vol.config_map?.items);
+        if (m.subPath !== undefined) {
+          if (m.subPath === 'mosquitto.conf' && !items.length) out.add(mountPath);
+          continue;
+        }
+        const item = items.find((i: any) => i?.key === 'mosquitto.conf');
+        if (items.length === 0) out.add(`${mountPath.replace(/\/+$/, '')}/mosquitto.conf`);
+        else if (item?.path) out.add(`${mountPath.replace(/\/+$/, '')}/${item.path}`);
+      }
+      return out;
+    };
+    for (const ct of b.pod.containers) {
+      if (ct.init) continue;
+      const argv = [...ct.command, ...ct.args].map(String);
+      const bin = argv.findIndex((a) => /(^|\/)mosquitto$/.test(a));
+      const entry = argv.findIndex((a) => /(^|\/)fortress-broker\.sh$/.test(a));
+      const shell = argv.some((a, i) => a === '-c' && i > 0 && /(^|\/)(ba|da|a)?sh$/.test(argv[i - 1]!)) && argv.some((a) => /mosquitto/.test(a) && /\s/.test(a));
+      const imageDefault = argv.length === 0 && /eclipse-mosquitto/.test(ct.image);
+      if (bin < 0 && entry < 0 && !shell && !imageDefault) continue;
+      let conf: string | undefined;
+      if (entry >= 0) conf = argv[entry + 1] === 'run' ? argv[entry + 2] : undefined;
+      else if (bin >= 0) {
+        const i = argv.findIndex((a, k) => k > bin && (a === '-c' || a === '--config-file'));
+        conf = i >= 0 ? argv[i + 1] : undefined;
+      } else if (imageDefault) conf = IMAGE_DEFAULT_CONF;
+      const paths = confPaths(ct);
+      if (conf !== undefined && paths.has(conf)) {
+        audited.add(ct.name);
+        continue;
+      }
+      const what = shell ? 'starts Mosquitto from a shell command line' : conf === undefined ? 'starts Mosquitto without a configuration file the audit can name' : `starts Mosquitto with ${conf}`;
+      rows.push(bad(b.path, `REV-2[${b.name}:config:${ct.name}]`, `container ${ct.name} of ${b.pod.owner.name} ${what}, not with the audited mosquitto.conf of ConfigMap ${b.configMap}${paths.size ? ` (mounted at ${[...paths].join(', ')})` : ' (not mounted in that container)'}`));
+    }
+    if (!audited.size && !rows.some((r) => r.finding?.startsWith(`REV-2[${b.name}:config:`))) rows.push(bad(b.path, `REV-2[${b.name}:config]`, `no container of ${b.pod.owner.name} starts Mosquitto with the audited mosquitto.conf of ConfigMap ${b.configMap}`));
+  }
+  return rows;
+}
 
 /** ACL-1 for EMQX: default deny, denied clients disconnected, acl.conf ending with {deny, all}. */
 function emqxDefaultDeny(c: AuditContext): RuleRow[] {
@@ -690,6 +765,7 @@ export const RULES: readonly AuditRule[] = [
       // A module creates resources the stack's JSON does not show; a provisioner runs commands at apply.
       for (const [name, m] of Object.entries<any>(c.json?.module ?? {})) rows.push(bad(m?.['//']?.metadata?.path ?? `module.${name}`, `REV-2[module.${name}]`, `module ${name} (${m?.source}) creates resources the audit cannot see in this stack's output`));
       for (const r of c.resources) if (r.config?.provisioner !== undefined) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}:provisioner]`, `${r.type}.${r.id} has a provisioner: it runs commands at apply that can change anything, unseen by the audit`));
+      rows.push(...brokerProgramRows(c));
       for (const b of c.brokers) for (const d of b.conf.includes) rows.push(bad(b.path, `REV-2[${b.name}:include_dir]`, `the config of ${b.name} includes every .conf file in ${d}: Mosquitto reads them, the audit does not`));
       // Only the AWS and Kubernetes providers are read; any other provider (helm, kubectl, null_resource) can apply anything.
       for (const r of c.resources) if (!r.type.startsWith('aws_') && !r.type.startsWith('kubernetes_')) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}]`, `resource type ${r.type} belongs to a provider the audit does not read`));

@@ -333,8 +333,10 @@ export interface ContainerView {
   /** Ports bound on the node's addresses (`hostPort`). */
   readonly hostPorts: number[];
   readonly command: string[];
+  /** The container's `args` (Kubernetes appends them to `command`). */
+  readonly args: string[];
   readonly env: { name: string; value?: string }[];
-  readonly volumeMounts: { name: string; subPath?: string; readOnly?: boolean }[];
+  readonly volumeMounts: { name: string; mountPath?: string; subPath?: string; readOnly?: boolean }[];
 }
 
 export interface PodView {
@@ -373,6 +375,7 @@ export function pods(objs: K8sView[]): PodView[] {
       ports: x.ports.map((p: any) => p.containerPort),
       hostPorts: x.ports.filter((p: any) => p.hostPort !== undefined && p.hostPort !== 0).map((p: any) => p.hostPort),
       command: x.command,
+      args: x.args,
       env: x.env,
       volumeMounts: x.volumeMounts,
     });

@@ -76,7 +76,8 @@ const k8sBreakers: [string, (b: K8sBase) => void][] = [
   ['TLS-1', (b) => conf(b, (c) => `${c}\nlistener 1883\nmax_connections 10\nallow_anonymous false\n`)],
   ['TLS-2', (b) => conf(b, (c) => c.replace('tls_version tlsv1.2', 'tls_version tlsv1.1'))],
   ['TLS-3', (b) => patch(b.stack, b.res('kubernetes_manifest', 'Certificate-mosquitto-server'), 'manifest', (m) => (m.spec.privateKey.rotationPolicy = 'Never'))],
-  ['TLS-4', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).volume_mount[0].sub_path = 'mosquitto.conf'))],
+  // A subPath mount of the certificate volume: kubelet never updates the renewed certificate in it.
+  ['TLS-4', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).volume_mount.find((m: any) => /tls/.test(m.mount_path)).sub_path = 'tls.crt'))],
   ['AUTH-1', (b) => conf(b, (c) => c.replace('allow_anonymous false', 'allow_anonymous true'))],
   ['ACL-1', (b) => acl(b, (a) => `topic read devices/#\n${a}`)],
   ['ACL-2', (b) => acl(b, (a) => a.replace('user backend', 'user backend\ntopic read #'))],
@@ -89,6 +90,32 @@ const k8sBreakers: [string, (b: K8sBase) => void][] = [
   ['POD-2', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).image = 'eclipse-mosquitto:2.0.22'))],
   ['MON-3', (b) => conf(b, (c) => c.replace('log_timestamp true', 'log_timestamp false'))],
 ];
+
+/**
+ * REV-2 for what the broker pod runs: each case had no finding before the rule read the pod's
+ * command lines and the kit's scripts (the broker could run a file or a script nobody audited).
+ */
+const programAttacks: [string, (b: K8sBase) => void, string][] = [
+  ['broker entrypoint pointed at another config added to the ConfigMap', (b) => {
+    patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['m2.conf'] = 'listener 1883\nallow_anonymous true\n'));
+    patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = brokerContainer(s).command.map((a: string) => a.replace(/mosquitto\.conf$/, 'm2.conf'))));
+  }, 'REV-2[mosquitto:config:mosquitto]'],
+  ['broker container runs mosquitto -c on an unaudited file', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = ['mosquitto', '-c', '/tmp/open.conf'])), 'REV-2[mosquitto:config:mosquitto]'],
+  ['broker started from a shell command line', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = ['/bin/sh', '-c', 'mosquitto -c /tmp/open.conf'])), 'REV-2[mosquitto:config:mosquitto]'],
+  ['the kit\'s broker entrypoint script replaced in the ConfigMap', (b) => patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['fortress-broker.sh'] = '#!/bin/sh\nexec mosquitto -c /tmp/open.conf\n')), 'REV-2[mosquitto:script:fortress-broker.sh]'],
+];
+
+describe('REV-2: the broker runs the configuration and scripts the audit read', () => {
+  for (const [name, attack, key] of programAttacks) {
+    it(name, () => {
+      const b = k8sBase();
+      attack(b);
+      const r = evaluate(b.stack);
+      assert.deepEqual(openRules(r), ['REV-2']);
+      assert.ok(r.rows.some((x) => x.finding === key && !x.suppressed), `expected ${key}`);
+    });
+  }
+});
 
 describe('audit rules: each broken Kubernetes stack yields exactly that rule', () => {
   for (const [id, breakIt] of k8sBreakers) {
