@@ -199,14 +199,15 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
     };
     try {
       // First pass: one DELETE is refused, so the pass is retried until the database holds the policy's users only.
-      await until('identities the policy no longer has are deleted', () => [...db].sort().join() === 'backend,sensor-0001,sensor-0002');
+      // The sidecar deletes the users, then disconnects them: wait for both (the disconnect follows the delete).
+      await until('identities the policy no longer has are deleted and disconnected', () => [...db].sort().join() === 'backend,sensor-0001,sensor-0002' && !connected.has('old-device'));
       assert.ok(!connected.has('old-device'), 'a deleted identity is disconnected');
       assert.ok(connected.has('sensor-0001') && connected.has('backend'), 'identities that stay are not disconnected');
       assert.ok(log.some((l) => l === `GET ${base}/users?page=3&limit=500`), 'it follows hasnext to the last page');
       assert.match(stderr, /revocation incomplete .*retrying/);
       // Removing an identity from the policy (the user list) deletes it and cuts its session.
       writeFileSync(join(dir, 'users'), 'sensor-0001\nsensor-0002\n');
-      await until('backend is deleted', () => !db.has('backend'));
+      await until('backend is deleted and its session cut', () => !db.has('backend') && !connected.has('backend'));
       assert.ok(!connected.has('backend'));
       // Rotating sensor-0001's password disconnects its open session (it must log in with the new one).
       const before = log.length;
