@@ -7,28 +7,18 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, TerraformHclModule, TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { TerraformHclModule, TerraformResource, TerraformStack } from 'cdktf';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1/index.js';
 import { ConfigMapV1Data } from '@cdktf/provider-kubernetes/lib/config-map-v1-data/index.js';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { BrokerCertificates } from '../../constructs/tls/certificates.js';
-import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
-import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { evaluate } from '../../constructs/audit/engine.js';
 import { computedFields, configMapFiles, k8sObjects } from '../../constructs/audit/view.js';
-import { minimalBrokerProps } from '../helpers/synth.js';
+import { compliantK8sStack } from '../helpers/audit-base.js';
 
-const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
 
 function base() {
-  const app: App = Testing.app();
-  const stack = new TerraformStack(app, 'k8s');
-  kubernetesProvider(stack);
-  const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } } }));
-  new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
-  new BrokerMonitoring(stack, 'Monitoring', { broker, prometheusLabels: { release: 'kube-prometheus-stack' } });
+  const { stack } = compliantK8sStack();
   const res = (type: string, id?: string) => stack.node.findAll().find((c) => (c as any).terraformResourceType === type && (!id || c.node.id === id)) as TerraformResource;
   const conf = () => stack.toTerraform().resource.kubernetes_config_map_v1[stack.getLogicalId(res('kubernetes_config_map_v1'))].data['mosquitto.conf'] as string;
   return { stack, res, conf };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { App, TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import { NetworkPolicy } from '@cdktf/provider-kubernetes/lib/network-policy/index.js';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
 import { Service } from '@cdktf/provider-kubernetes/lib/service/index.js';
@@ -21,16 +21,12 @@ import { ConfigMapV1Data } from '@cdktf/provider-kubernetes/lib/config-map-v1-da
 import { ConfigMap } from '@cdktf/provider-kubernetes/lib/config-map/index.js';
 import { Labels } from '@cdktf/provider-kubernetes/lib/labels/index.js';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { BrokerCertificates } from '../../constructs/tls/certificates.js';
-import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
-import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { evaluate, type AuditResult } from '../../constructs/audit/engine.js';
 import { exposureOf } from '../../constructs/audit/exposure.js';
 import { diffExposure, renderDiff } from '../../constructs/audit/diff.js';
 import { renderReport } from '../../constructs/audit/report.js';
 import * as view from '../../constructs/audit/view.js';
-import { minimalBrokerProps } from '../helpers/synth.js';
+import { compliantK8sStack } from '../helpers/audit-base.js';
 
 const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
 const IMAGE = `busybox:1.37@${FAKE_DIGEST}`;
@@ -43,12 +39,7 @@ interface Base {
 }
 
 function base(): Base {
-  const app: App = Testing.app();
-  const stack = new TerraformStack(app, 'k8s');
-  kubernetesProvider(stack);
-  const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } } }));
-  new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
-  new BrokerMonitoring(stack, 'Monitoring', { broker, prometheusLabels: { release: 'kube-prometheus-stack' } });
+  const { stack } = compliantK8sStack();
   const res = (type: string, id?: string) => stack.node.findAll().find((c) => (c as any).terraformResourceType === type && (!id || c.node.id === id)) as TerraformResource;
   const patch = (r: TerraformResource, key: string, fn: (v: any) => void) => {
     const cfg = stack.toTerraform().resource[r.terraformResourceType][stack.getLogicalId(r)];

@@ -22,6 +22,7 @@ import { FortressAudit, Suppressions, evaluate, type AuditResult } from '../../c
 import { RULES } from '../../constructs/audit/rules.js';
 import { buildApp } from '../../stacks/main.js';
 import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
+import { compliantK8sStack } from '../helpers/audit-base.js';
 
 const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
 
@@ -33,12 +34,7 @@ interface K8sBase {
 
 /** A stack every K8s rule finds compliant: broker with exporter, certificates, monitoring. */
 function k8sBase(): K8sBase {
-  const app: App = Testing.app();
-  const stack = new TerraformStack(app, 'k8s');
-  kubernetesProvider(stack);
-  const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } } }));
-  new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
-  new BrokerMonitoring(stack, 'Monitoring', { broker, prometheusLabels: { release: 'kube-prometheus-stack' } });
+  const { stack, broker } = compliantK8sStack();
   const res = (kind: string, name?: string) => stack.node.findAll().find((c) => (c as any).terraformResourceType === kind && (!name || c.node.id.includes(name))) as TerraformResource;
   return { stack, broker, res };
 }
