@@ -1,8 +1,9 @@
 // Compose the hardened broker into your own TerraformStack (this file is quoted in README.md
 // and synthesized by the tests, so the example cannot drift from the code).
+
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { App, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { MosquittoBroker, Policy } from 'mqtt-fortress';
 
 class TelemetryStack extends TerraformStack {

@@ -11,4 +11,4 @@ const m = await import(pathToFileURL(resolve(mod)).href);
 const app = await m.buildApp(out, ...args);
 app.synth();
 rmSync(out, { recursive: true, force: true });
-process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+process.stdout.write(`${JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS })}\n`);

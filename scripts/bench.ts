@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { renderMosquittoAcl } from '../constructs/policy/render-mosquitto.js';
-import { scalePolicy } from './scale-app.js';
-import { measureLatency } from './lib/latency.js';
 import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
+import { measureLatency } from './lib/latency.js';
+import { scalePolicy } from './scale-app.js';
 
 interface Case {
   readonly name: string;
@@ -70,14 +70,24 @@ export async function main(argv: string[]): Promise<number> {
   console.log('case'.padEnd(26) + 'time ms'.padStart(9) + 'peak RSS MB'.padStart(13) + 'x floor t/m'.padStart(14) + 'x default t/m'.padStart(15));
   for (const r of rows) {
     console.log(
-      r.name.padEnd(26) + r.ms.toFixed(0).padStart(9) + r.rssMb.toFixed(1).padStart(13) + `${(r.ms / floor.ms).toFixed(2)}/${(r.rssMb / floor.rssMb).toFixed(2)}`.padStart(14) + `${(r.ms / def.ms).toFixed(2)}/${(r.rssMb / def.rssMb).toFixed(2)}`.padStart(15),
+      r.name.padEnd(26) +
+        r.ms.toFixed(0).padStart(9) +
+        r.rssMb.toFixed(1).padStart(13) +
+        `${(r.ms / floor.ms).toFixed(2)}/${(r.rssMb / floor.rssMb).toFixed(2)}`.padStart(14) +
+        `${(r.ms / def.ms).toFixed(2)}/${(r.rssMb / def.rssMb).toFixed(2)}`.padStart(15),
     );
   }
   console.log('\nrendered Mosquitto ACL (all identities, per-user blocks)');
   console.log('devices'.padStart(8) + 'lines'.padStart(9) + 'bytes'.padStart(11) + 'gzip bytes'.padStart(12) + 'bytes/device'.padStart(14));
   for (const n of scale) {
     const acl = renderMosquittoAcl(scalePolicy(n, 50), { clientIdIsUsername: true });
-    console.log(String(n).padStart(8) + String(acl.split('\n').length).padStart(9) + String(Buffer.byteLength(acl)).padStart(11) + String(gzipSync(acl, { level: 9 }).length).padStart(12) + (Buffer.byteLength(acl) / n).toFixed(1).padStart(14));
+    console.log(
+      String(n).padStart(8) +
+        String(acl.split('\n').length).padStart(9) +
+        String(Buffer.byteLength(acl)).padStart(11) +
+        String(gzipSync(acl, { level: 9 }).length).padStart(12) +
+        (Buffer.byteLength(acl) / n).toFixed(1).padStart(14),
+    );
   }
 
   const k8s = rows[2]!;

@@ -1,8 +1,10 @@
 /** The benchmark floor: one stack with the AWS and Kubernetes providers configured, nothing else. */
-import { App, TerraformStack } from 'cdktf';
+
 import type * as P_aws from '@cdktf/provider-aws/lib/provider/index.js';
 import type * as P_k8s from '@cdktf/provider-kubernetes/lib/provider/index.js';
+import { App, TerraformStack } from 'cdktf';
 import { providerModule } from '../constructs/core/provider-module.js';
+
 const { AwsProvider } = providerModule<typeof P_aws>('@cdktf/provider-aws/lib/provider/index.js');
 const { KubernetesProvider } = providerModule<typeof P_k8s>('@cdktf/provider-kubernetes/lib/provider/index.js');
 

@@ -5,14 +5,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve, join } from 'node:path';
-import { defaultMosquittoOptions } from '../stacks/defaults.js';
-import { CLIENT_AUTH_MODES, renderMosquittoFiles, resolveMosquitto, type ClientAuth, type MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
+import { join, resolve } from 'node:path';
+import { CLIENT_AUTH_MODES, type ClientAuth, type MosquittoBrokerOptions, renderMosquittoFiles, resolveMosquitto } from '../constructs/mosquitto/manifests.js';
 import { generateLocalPassword, hashPasswordLine } from '../constructs/mosquitto/passwd.js';
 import { examplesFor } from '../constructs/policy/examples.js';
 import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';
-import { createCa, issueLeaf } from './lib/pki.js';
+import { defaultMosquittoOptions } from '../stacks/defaults.js';
 import { isEntry, parseCli, runMain, UsageError, writeDirAtomically } from './lib/cli.js';
+import { createCa, issueLeaf } from './lib/pki.js';
 
 export interface LocalUser {
   readonly username: string;
@@ -69,7 +69,9 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   const certificatePort = resolved.certificatePort;
   const metricsPort = resolved.metricsListenerPort;
   const paths = { config: join(dir, 'config'), tls: join(dir, 'tls'), auth: join(dir, 'auth'), data: join(dir, 'data'), pki: join(dir, 'pki') };
-  const dynsecPlugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
+  const dynsecPlugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) =>
+    existsSync(p),
+  );
   const files = renderMosquittoFiles(opts, resolved, { ...paths, bindAddress: '127.0.0.1', ...(dynsecPlugin ? { dynsecPlugin } : {}) });
   for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
   // Mosquitto warns about (and future versions refuse) world-readable ACL and password files.
@@ -78,7 +80,12 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
 
   const ca = createCa(paths.pki);
   const tlsServerName = 'localhost';
-  const server = issueLeaf(ca, paths.pki, 'server', { cn: tlsServerName, usage: 'server', dnsNames: [tlsServerName, `${opts.name ?? 'mosquitto'}.${opts.namespace ?? 'mqtt'}.svc`], ips: ['127.0.0.1'] });
+  const server = issueLeaf(ca, paths.pki, 'server', {
+    cn: tlsServerName,
+    usage: 'server',
+    dnsNames: [tlsServerName, `${opts.name ?? 'mosquitto'}.${opts.namespace ?? 'mqtt'}.svc`],
+    ips: ['127.0.0.1'],
+  });
   copyFileSync(server.cert, join(paths.tls, 'tls.crt'));
   copyFileSync(server.key, join(paths.tls, 'tls.key'));
   chmodSync(join(paths.tls, 'tls.key'), 0o600);
@@ -86,7 +93,7 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
 
   const users: LocalUser[] = opts.policy.principals.map((p) => ({ username: p.username, password: generateLocalPassword(), role: ROLE[p.kind], ...examplesFor(opts.policy, p.username) }));
   const lines = users.map((u) => hashPasswordLine(u.username, u.password));
-  writeFileSync(join(paths.auth, 'passwd'), lines.join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(join(paths.auth, 'passwd'), `${lines.join('\n')}\n`, { mode: 0o600 });
   if (files['dynamic-security-template.json']) {
     writeFileSync(join(paths.config, 'dynamic-security-template.json'), files['dynamic-security-template.json'], { mode: 0o640 });
     let json = files['dynamic-security-template.json'];
@@ -116,7 +123,7 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
       ...(certificatePort ? [{ host: '127.0.0.1', port: certificatePort, purpose: 'certificate' as const }] : []),
     ],
   };
-  writeFileSync(join(dir, 'bundle.json'), JSON.stringify(bundle, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'bundle.json'), `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o600 });
   chmodSync(dir, 0o700);
   // Started as root, mosquitto drops to the "mosquitto" user, which must be able to read its files.
   if (process.getuid?.() === 0) {
@@ -166,7 +173,8 @@ export function parseLocalArgs(argv: string[]): LocalBundleOptions {
     if (!Number.isInteger(port) || port < 1024 || port > 65533) throw new UsageError(`--port must be an integer from 1024 to 65533, got ${JSON.stringify(values.port)}.`);
   }
   const mode = values['client-auth'];
-  if (mode !== undefined && !(CLIENT_AUTH_MODES as readonly string[]).includes(mode)) throw new UsageError(`--client-auth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got ${JSON.stringify(mode)}.`);
+  if (mode !== undefined && !(CLIENT_AUTH_MODES as readonly string[]).includes(mode))
+    throw new UsageError(`--client-auth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got ${JSON.stringify(mode)}.`);
   if (mode !== undefined && values.mtls) throw new UsageError('--mtls and --client-auth both set the client authentication; give one.');
   return {
     out,

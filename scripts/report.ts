@@ -6,11 +6,11 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
+import { diffExposure, type ExposureDiff, renderExposureDiff, stackDiff } from '../constructs/audit/diff.js';
 import type { AuditResult } from '../constructs/audit/engine.js';
 import { exposureOf } from '../constructs/audit/exposure.js';
-import { diffExposure, renderExposureDiff, stackDiff, type ExposureDiff } from '../constructs/audit/diff.js';
 import { FortressError } from '../constructs/core/errors.js';
+import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
 import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,6 +33,7 @@ Exit codes: 0 done; 1 bad input or error (one line on stderr); 2 widening found 
   -h, --help        print this help and change nothing`;
 
 interface LoadedStack {
+  // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON has no type
   readonly json: any;
   readonly audit: AuditResult | undefined;
 }
@@ -42,8 +43,13 @@ export function loadOutput(label: string, dir: string): Map<string, LoadedStack>
   if (!existsSync(dir)) throw new FortressError('DIFF_INPUT', `${label} directory ${dir} does not exist; pass a synthesized output such as cdktf.out.`);
   if (!statSync(dir).isDirectory()) throw new FortressError('DIFF_INPUT', `${label} ${dir} is not a directory; pass a synthesized output such as cdktf.out.`);
   const stacksDir = join(dir, 'stacks');
-  const names = existsSync(stacksDir) ? readdirSync(stacksDir).filter((n) => existsSync(join(stacksDir, n, 'cdk.tf.json'))).sort() : [];
-  if (!names.length) throw new FortressError('DIFF_INPUT', `${label} directory ${dir} holds no synthesized stack (no ${join(dir, 'stacks', '<stack>', 'cdk.tf.json')}); run npm run synth -- --out ${dir} first.`);
+  const names = existsSync(stacksDir)
+    ? readdirSync(stacksDir)
+        .filter((n) => existsSync(join(stacksDir, n, 'cdk.tf.json')))
+        .sort()
+    : [];
+  if (!names.length)
+    throw new FortressError('DIFF_INPUT', `${label} directory ${dir} holds no synthesized stack (no ${join(dir, 'stacks', '<stack>', 'cdk.tf.json')}); run npm run synth -- --out ${dir} first.`);
   const out = new Map<string, LoadedStack>();
   const parse = (file: string) => {
     try {
@@ -87,12 +93,13 @@ const SPEC = {
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(SPEC, argv);
   if (values.diff) {
-    if (positionals.length !== 2) throw new UsageError(`--diff needs two directories, BEFORE and AFTER; got ${positionals.length}. Usage: npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]`);
+    if (positionals.length !== 2)
+      throw new UsageError(`--diff needs two directories, BEFORE and AFTER; got ${positionals.length}. Usage: npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]`);
     if (values.out) throw new UsageError('--out applies to the report, not to --diff (which only reads).');
     const failOn = values['fail-on'];
     if (failOn !== undefined && failOn !== 'widen') throw new UsageError(`--fail-on accepts only "widen", got ${JSON.stringify(failOn)}.`);
     const { markdown, result } = diffOutputs(positionals[0]!, positionals[1]!);
-    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : markdown);
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : markdown);
     console.error(`${result.widening} change(s) widen exposure`);
     return failOn === 'widen' && result.widening > 0 ? 2 : 0;
   }

@@ -2,7 +2,7 @@
  * The benchmark's scale case: N device identities (an identity class) spread over R roles, plus
  * the example's backend and monitoring identities, in the default app's stacks.
  */
-import { App } from 'cdktf';
+import type { App } from 'cdktf';
 import { Policy, type PolicySpec } from '../constructs/policy/model.js';
 import { buildApp as buildDefaultApp } from '../stacks/main.js';
 
@@ -16,7 +16,17 @@ export function scalePolicy(devices: number, roles: number): Policy {
   }));
   const width = String(devices).length;
   const spec: PolicySpec = {
-    roles: [...deviceRoles, { name: 'backend', rules: [{ action: 'subscribe', topics: ['fleet/+/+/telemetry'] }, { action: 'publish', topics: ['fleet/+/+/commands/#'] }] }, { name: 'metrics', rules: [{ action: 'subscribe', topics: ['$SYS/#'] }] }],
+    roles: [
+      ...deviceRoles,
+      {
+        name: 'backend',
+        rules: [
+          { action: 'subscribe', topics: ['fleet/+/+/telemetry'] },
+          { action: 'publish', topics: ['fleet/+/+/commands/#'] },
+        ],
+      },
+      { name: 'metrics', rules: [{ action: 'subscribe', topics: ['$SYS/#'] }] },
+    ],
     identities: [
       ...deviceRoles.map((r, i) => ({
         name: `fleet-${i}`,

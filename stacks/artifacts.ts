@@ -2,17 +2,17 @@
  * Files written next to each synthesized stack: the audit result (for reports and the diff mode),
  * the security report, SARIF, and the plain YAML of its Kubernetes objects.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { type App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from 'cdktf';
 import { stringify } from 'yaml';
-import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization, type App } from 'cdktf';
-import { FortressAudit, type AuditResult } from '../constructs/audit/engine.js';
+import { type AuditResult, FortressAudit } from '../constructs/audit/engine.js';
 import { exposureOf } from '../constructs/audit/exposure.js';
 import { renderReport } from '../constructs/audit/report.js';
 import { constructSourceLocator, renderSarif, type SarifInput } from '../constructs/audit/sarif.js';
+import { k8sObjectsOf } from '../constructs/k8s/resources.js';
 import { Policy } from '../constructs/policy/model.js';
 import { policySourceOf } from '../constructs/policy/yaml.js';
-import { k8sObjectsOf } from '../constructs/k8s/resources.js';
 
 export const AUDIT_FILE = 'mqtt-fortress-audit.json';
 
@@ -23,10 +23,11 @@ const stackDir = (app: App, s: TerraformStack) => join(app.outdir, 'stacks', s.n
 export function writeAuditResults(app: App): void {
   for (const s of stacksOf(app)) {
     const r = FortressAudit.resultOf(s);
-    if (r) writeFileSync(join(stackDir(app, s), AUDIT_FILE), JSON.stringify(r, null, 2) + '\n');
+    if (r) writeFileSync(join(stackDir(app, s), AUDIT_FILE), `${JSON.stringify(r, null, 2)}\n`);
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON has no type
 export function readStackOutput(dir: string): { json: any; text: string; audit: AuditResult | undefined } {
   const text = readFileSync(join(dir, 'cdk.tf.json'), 'utf8');
   const auditPath = join(dir, AUDIT_FILE);
@@ -66,7 +67,7 @@ export function writeReports(app: App, version: string, repoRoot = process.cwd()
     writeFileSync(join(dir, 'security-report.md'), renderReport(exposureOf(s.node.id, json), audit));
     if (audit) {
       const input = { audit, artifact: relative(repoRoot, join(finalDir, 'cdk.tf.json')), text, ...(sources ? sourcesOf(s, repoRoot, sources) : {}) };
-      writeFileSync(join(dir, 'security-report.sarif'), JSON.stringify(renderSarif([input], version), null, 2) + '\n');
+      writeFileSync(join(dir, 'security-report.sarif'), `${JSON.stringify(renderSarif([input], version), null, 2)}\n`);
     }
     written.push(join(finalDir, 'security-report.md'), ...(audit ? [join(finalDir, 'security-report.sarif')] : []));
   }
@@ -83,7 +84,10 @@ export function writeKubernetesYaml(app: App, finalOutdir = app.outdir): string[
     const objs = k8sObjectsOf(s);
     if (!objs.length) continue;
     const file = join(stackDir(app, s), 'kubernetes.yaml');
-    const docs = objs.map((o) => `# ${o.path} (${o.via === 'typed' ? o.resource.terraformResourceType : 'kubernetes_manifest'})\n${stringify(Tokenization.resolve(o.object, { scope: s, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }), { lineWidth: 0 })}`);
+    const docs = objs.map(
+      (o) =>
+        `# ${o.path} (${o.via === 'typed' ? o.resource.terraformResourceType : 'kubernetes_manifest'})\n${stringify(Tokenization.resolve(o.object, { scope: s, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }), { lineWidth: 0 })}`,
+    );
     writeFileSync(file, docs.join('---\n'));
     written.push(join(finalOutdir, 'stacks', s.node.id, 'kubernetes.yaml'));
   }

@@ -1,14 +1,15 @@
+import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
+import type { CostProfile } from '../constructs/core/cost-profile.js';
+import type { ImageRegistry } from '../constructs/core/image.js';
 import { providerModule } from '../constructs/core/provider-module.js';
+import { BrokerLogAlarms, type BrokerLogAlarmsProps } from '../constructs/monitoring/cloudwatch.js';
 import { PrivateEksCluster, type PrivateEksClusterProps } from '../constructs/network/eks.js';
 import type { BrokerNetwork } from '../constructs/network/network.js';
-import { BrokerLogAlarms, type BrokerLogAlarmsProps } from '../constructs/monitoring/cloudwatch.js';
-import type { CostProfile } from '../constructs/core/cost-profile.js';
 import { PullThroughCache, type PullThroughCacheProps } from '../constructs/network/pull-through-cache.js';
-import type { ImageRegistry } from '../constructs/core/image.js';
 import { requireTerraform } from './backend.js';
+
 const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface ClusterStackProps extends Omit<PrivateEksClusterProps, 'vpcId' | 'privateSubnetIds' | 'pullThroughCachePrefixes'> {

@@ -2,16 +2,17 @@
  * The configuration of the default stacks, in one place: the local bundle (npm run local) renders
  * exactly these options, so what the tests start is what `cdktf deploy` ships.
  */
-import { policyFromYamlFile } from '../constructs/policy/yaml.js';
-import type { Policy } from '../constructs/policy/model.js';
-import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
-import type { MqttPeer } from '../constructs/core/k8s-values.js';
-import { templatePath } from '../constructs/templates.js';
-import type { AlarmTarget } from '../constructs/monitoring/cloudwatch.js';
+
 import type { CostProfile } from '../constructs/core/cost-profile.js';
-import type { ApiClient } from '../constructs/network/eks.js';
-import type { ImageRegistry } from '../constructs/core/image.js';
 import { FortressError, show } from '../constructs/core/errors.js';
+import type { ImageRegistry } from '../constructs/core/image.js';
+import type { MqttPeer } from '../constructs/core/k8s-values.js';
+import type { AlarmTarget } from '../constructs/monitoring/cloudwatch.js';
+import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
+import type { ApiClient } from '../constructs/network/eks.js';
+import type { Policy } from '../constructs/policy/model.js';
+import { policyFromYamlFile } from '../constructs/policy/yaml.js';
+import { templatePath } from '../constructs/templates.js';
 
 export const EXAMPLE_POLICY_FILE = templatePath('example-policy.yaml');
 
@@ -62,10 +63,18 @@ export function defaultClusterName(): string {
  */
 export function defaultAlarmTarget(): AlarmTarget {
   if (process.env.FORTRESS_ALARM_TOPIC_ARN) return { topicArn: process.env.FORTRESS_ALARM_TOPIC_ARN };
-  const emails = (process.env.FORTRESS_ALARM_EMAILS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const emails = (process.env.FORTRESS_ALARM_EMAILS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return emails.length
     ? { createTopic: { emails } }
-    : { createTopic: { emails: [], noSubscriberReason: 'default app without FORTRESS_ALARM_EMAILS or FORTRESS_ALARM_TOPIC_ARN: subscribe the on-call rotation to the created topic, or set one of them and synthesize again' } };
+    : {
+        createTopic: {
+          emails: [],
+          noSubscriberReason: 'default app without FORTRESS_ALARM_EMAILS or FORTRESS_ALARM_TOPIC_ARN: subscribe the on-call rotation to the created topic, or set one of them and synthesize again',
+        },
+      };
 }
 
 /** Cost profile of the default AWS stacks: FORTRESS_COST_PROFILE (production or non-production), else production. */
@@ -104,20 +113,31 @@ export interface DeployInputs {
   readonly imageRegistry?: ImageRegistry;
 }
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function deployInputsFromEnv(env: NodeJS.ProcessEnv = process.env): DeployInputs {
   const publicCidrs = list(env.FORTRESS_PUBLIC_API_CIDRS);
-  if (publicCidrs.length && !env.FORTRESS_PUBLIC_API_REASON) throw new FortressError('EKS_PUBLIC_ENDPOINT', 'FORTRESS_PUBLIC_API_CIDRS is set without FORTRESS_PUBLIC_API_REASON: a public API endpoint is a relaxation and needs its reason (shown in the security report).');
+  if (publicCidrs.length && !env.FORTRESS_PUBLIC_API_REASON)
+    throw new FortressError(
+      'EKS_PUBLIC_ENDPOINT',
+      'FORTRESS_PUBLIC_API_CIDRS is set without FORTRESS_PUBLIC_API_REASON: a public API endpoint is a relaxation and needs its reason (shown in the security report).',
+    );
   let imageRegistry: ImageRegistry | undefined;
   if (env.FORTRESS_IMAGE_REGISTRY) {
     const m = /^([^/\s]+)\/(.+)$/.exec(env.FORTRESS_IMAGE_REGISTRY.trim());
-    if (!m) throw new FortressError('IMAGE_REGISTRY', `FORTRESS_IMAGE_REGISTRY must be "<host>/<docker-hub-prefix>" such as "registry.example.com/docker-hub", got ${show(env.FORTRESS_IMAGE_REGISTRY)}.`);
+    if (!m)
+      throw new FortressError('IMAGE_REGISTRY', `FORTRESS_IMAGE_REGISTRY must be "<host>/<docker-hub-prefix>" such as "registry.example.com/docker-hub", got ${show(env.FORTRESS_IMAGE_REGISTRY)}.`);
     imageRegistry = { host: m[1]!, dockerHubPrefix: m[2]! };
   }
   return {
     deployerRoleArns: list(env.FORTRESS_DEPLOYER_ROLE_ARNS),
-    apiClients: list(env.FORTRESS_API_SOURCES).map((s) => (s.startsWith('sg-') ? { securityGroupId: s, description: 'deploy runner (FORTRESS_API_SOURCES)' } : { cidr: s, description: 'deploy runner network (FORTRESS_API_SOURCES)' })),
+    apiClients: list(env.FORTRESS_API_SOURCES).map((s) =>
+      s.startsWith('sg-') ? { securityGroupId: s, description: 'deploy runner (FORTRESS_API_SOURCES)' } : { cidr: s, description: 'deploy runner network (FORTRESS_API_SOURCES)' },
+    ),
     ...(publicCidrs.length ? { publicEndpoint: { cidrs: publicCidrs, reason: env.FORTRESS_PUBLIC_API_REASON! } } : {}),
     ...(env.FORTRESS_DOCKERHUB_SECRET_ARN ? { dockerHubCredentialArn: env.FORTRESS_DOCKERHUB_SECRET_ARN.trim() } : {}),
     ...(env.FORTRESS_GHCR_SECRET_ARN ? { githubCredentialArn: env.FORTRESS_GHCR_SECRET_ARN.trim() } : {}),
@@ -128,7 +148,9 @@ export function deployInputsFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
 /** What keeps these inputs from a deploy that works; empty when nothing does. */
 export function deployBlockers(d: DeployInputs): string[] {
   const out: string[] = [];
-  if (!d.apiClients.length && !d.publicEndpoint) out.push('no path from this machine to the private EKS API (set FORTRESS_API_SOURCES to the runner\'s CIDR or security group, or FORTRESS_PUBLIC_API_CIDRS with FORTRESS_PUBLIC_API_REASON)');
-  if (!d.dockerHubCredentialArn && !d.imageRegistry) out.push('no registry the nodes can pull from (set FORTRESS_DOCKERHUB_SECRET_ARN to the ecr-pullthroughcache/ secret, or FORTRESS_IMAGE_REGISTRY to your mirror)');
+  if (!d.apiClients.length && !d.publicEndpoint)
+    out.push("no path from this machine to the private EKS API (set FORTRESS_API_SOURCES to the runner's CIDR or security group, or FORTRESS_PUBLIC_API_CIDRS with FORTRESS_PUBLIC_API_REASON)");
+  if (!d.dockerHubCredentialArn && !d.imageRegistry)
+    out.push('no registry the nodes can pull from (set FORTRESS_DOCKERHUB_SECRET_ARN to the ecr-pullthroughcache/ secret, or FORTRESS_IMAGE_REGISTRY to your mirror)');
   return out;
 }

@@ -1,27 +1,32 @@
-import { TerraformStack } from 'cdktf';
+import { dependable, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { EmqxCluster, type EmqxClusterProps } from '../constructs/emqx/cluster.js';
-import { EMQX_SYNC_API_KEY } from '../constructs/emqx/manifests.js';
-import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import { SecretsManagerDelivery } from '../constructs/credentials/delivery.js';
 import type { SecretsReaderAuth } from '../constructs/credentials/external-secrets.js';
-import { BrokerCertificates } from '../constructs/tls/certificates.js';
-import type { IssuerStrategy } from '../constructs/tls/cert-manager.js';
-import { addK8sObject } from '../constructs/k8s/resources.js';
-import { crdCheck } from '../constructs/k8s/crd-check.js';
-import { dependable } from 'cdktf';
-import { emqxPrometheusRule } from '../constructs/monitoring/emqx-rules.js';
+import { EmqxCluster, type EmqxClusterProps } from '../constructs/emqx/cluster.js';
 import { resolveEmqxLimits } from '../constructs/emqx/config.js';
+import { EMQX_SYNC_API_KEY } from '../constructs/emqx/manifests.js';
+import { crdCheck } from '../constructs/k8s/crd-check.js';
+import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
+import { addK8sObject } from '../constructs/k8s/resources.js';
+import { emqxPrometheusRule } from '../constructs/monitoring/emqx-rules.js';
+import type { IssuerStrategy } from '../constructs/tls/cert-manager.js';
+import { BrokerCertificates } from '../constructs/tls/certificates.js';
 import { requireTerraform } from './backend.js';
 
 /** Admin secrets an EMQX cluster needs from Secrets Manager, and how its Secret is rendered. */
 export const EMQX_ADMIN_SECRETS = [
-  { key: 'cookie', description: 'EMQX Erlang distribution cookie', rotate: false, notRotatedReason: 'every node must hold the same cookie, so it changes only with a planned full restart: rotate the secret, then scale the StatefulSet to 0 and back.' },
+  {
+    key: 'cookie',
+    description: 'EMQX Erlang distribution cookie',
+    rotate: false,
+    notRotatedReason: 'every node must hold the same cookie, so it changes only with a planned full restart: rotate the secret, then scale the StatefulSet to 0 and back.',
+  },
   {
     key: 'dashboard',
     description: 'EMQX dashboard admin password',
     rotate: false,
-    notRotatedReason: 'EMQX applies dashboard.default_password only when it creates the admin user; change it in the dashboard or with `emqx ctl admins passwd admin <new>` after updating the secret. The dashboard is not exposed outside the cluster.',
+    notRotatedReason:
+      'EMQX applies dashboard.default_password only when it creates the admin user; change it in the dashboard or with `emqx ctl admins passwd admin <new>` after updating the secret. The dashboard is not exposed outside the cluster.',
   },
   {
     key: 'prometheus',
@@ -76,7 +81,12 @@ export class EmqxKubernetesStack extends TerraformStack {
     });
     new BrokerCertificates(this, 'Certificates', { broker: this.cluster, issuer: props.issuer });
     // EMQX's native Prometheus endpoint, behind basic auth with the scraper's API key.
-    const crd = crdCheck(this, 'PrometheusOperatorInstalled', 'podmonitors.monitoring.coreos.com', 'The Prometheus operator is not installed in this cluster (no CRD podmonitors.monitoring.coreos.com).');
+    const crd = crdCheck(
+      this,
+      'PrometheusOperatorInstalled',
+      'podmonitors.monitoring.coreos.com',
+      'The Prometheus operator is not installed in this cluster (no CRD podmonitors.monitoring.coreos.com).',
+    );
     const b = this.cluster.build;
     const pm = addK8sObject(
       this,
@@ -101,8 +111,18 @@ export class EmqxKubernetesStack extends TerraformStack {
     );
     pm.dependsOn = [...(pm.dependsOn ?? []), dependable(crd)];
     // Alerts on EMQX's own counters (MON-2): constructs/monitoring/emqx-rules.ts.
-    const rulesCrd = crdCheck(this, 'PrometheusRulesInstalled', 'prometheusrules.monitoring.coreos.com', 'The Prometheus operator is not installed in this cluster (no CRD prometheusrules.monitoring.coreos.com).');
-    const rule = addK8sObject(this, 'PrometheusRule', emqxPrometheusRule({ namespace: b.namespace, name: b.name, replicas: b.replicas, maxConnections: resolveEmqxLimits(props.emqx.limits).maxConnections, labels: props.prometheusLabels ?? {} }), { asManifest: true, ...(this.cluster.namespaceResource ? { dependsOn: [this.cluster.namespaceResource] } : {}) });
+    const rulesCrd = crdCheck(
+      this,
+      'PrometheusRulesInstalled',
+      'prometheusrules.monitoring.coreos.com',
+      'The Prometheus operator is not installed in this cluster (no CRD prometheusrules.monitoring.coreos.com).',
+    );
+    const rule = addK8sObject(
+      this,
+      'PrometheusRule',
+      emqxPrometheusRule({ namespace: b.namespace, name: b.name, replicas: b.replicas, maxConnections: resolveEmqxLimits(props.emqx.limits).maxConnections, labels: props.prometheusLabels ?? {} }),
+      { asManifest: true, ...(this.cluster.namespaceResource ? { dependsOn: [this.cluster.namespaceResource] } : {}) },
+    );
     rule.dependsOn = [...(rule.dependsOn ?? []), dependable(rulesCrd)];
   }
 }

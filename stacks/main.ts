@@ -6,24 +6,34 @@
  * Stack order comes from references: each stack reads what it needs from the one before it.
  */
 import { App, type TerraformStack } from 'cdktf';
-import { defaultAlarmTarget, defaultClusterName, defaultCostProfile, defaultMosquittoOptions, defaultPrometheusLabels, defaultRegion, deployBlockers, deployInputsFromEnv, deviceCidrs, type DeployInputs } from './defaults.js';
-import { PlatformKubernetesStack } from './platform-k8s-stack.js';
-import { LOCAL_STATE_WARNING, useLocalTrialBackend } from './backend.js';
+import { FortressAudit, Suppressions } from '../constructs/audit/engine.js';
+import { FortressError } from '../constructs/core/errors.js';
 import { mirroredImage } from '../constructs/core/image.js';
-import { EXPORTER_IMAGE, MOSQUITTO_IMAGE } from '../constructs/mosquitto/manifests.js';
 import { EMQX_IMAGE } from '../constructs/emqx/manifests.js';
 import type { KubernetesAccessProps } from '../constructs/k8s/provider.js';
-import { MosquittoKubernetesStack } from './mosquitto-k8s-stack.js';
-import { CredentialsAwsStack } from './credentials-aws-stack.js';
-import { NetworkStack } from './network-stack.js';
-import { ClusterStack } from './cluster-stack.js';
-import { stateBackendFromEnv, useS3Backend } from './backend.js';
-import { writeAuditResults } from './artifacts.js';
-import { EMQX_ADMIN_SECRETS, EmqxKubernetesStack } from './emqx-k8s-stack.js';
-import { FortressError } from '../constructs/core/errors.js';
-import type { Policy } from '../constructs/policy/model.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
-import { FortressAudit, Suppressions } from '../constructs/audit/engine.js';
+import { EXPORTER_IMAGE, MOSQUITTO_IMAGE } from '../constructs/mosquitto/manifests.js';
+import type { Policy } from '../constructs/policy/model.js';
+import { writeAuditResults } from './artifacts.js';
+import { LOCAL_STATE_WARNING, stateBackendFromEnv, useLocalTrialBackend, useS3Backend } from './backend.js';
+import { ClusterStack } from './cluster-stack.js';
+import { CredentialsAwsStack } from './credentials-aws-stack.js';
+import {
+  type DeployInputs,
+  defaultAlarmTarget,
+  defaultClusterName,
+  defaultCostProfile,
+  defaultMosquittoOptions,
+  defaultPrometheusLabels,
+  defaultRegion,
+  deployBlockers,
+  deployInputsFromEnv,
+  deviceCidrs,
+} from './defaults.js';
+import { EMQX_ADMIN_SECRETS, EmqxKubernetesStack } from './emqx-k8s-stack.js';
+import { MosquittoKubernetesStack } from './mosquitto-k8s-stack.js';
+import { NetworkStack } from './network-stack.js';
+import { PlatformKubernetesStack } from './platform-k8s-stack.js';
 
 export interface AppOptions {
   /** Replace the example policy (the benchmark's scale case). @default templates/example-policy.yaml */
@@ -55,7 +65,9 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
     ...(deploy.publicEndpoint ? { publicEndpoint: deploy.publicEndpoint } : {}),
     ...(deploy.deployerRoleArns.length ? { deployerRoleArns: deploy.deployerRoleArns } : {}),
     // Your own mirror wins; otherwise Docker Hub (and quay.io) through this account's ECR.
-    ...(deploy.dockerHubCredentialArn && !deploy.imageRegistry ? { pullThroughCache: { dockerHubCredentialArn: deploy.dockerHubCredentialArn, ...(deploy.githubCredentialArn ? { githubCredentialArn: deploy.githubCredentialArn } : {}) } } : {}),
+    ...(deploy.dockerHubCredentialArn && !deploy.imageRegistry
+      ? { pullThroughCache: { dockerHubCredentialArn: deploy.dockerHubCredentialArn, ...(deploy.githubCredentialArn ? { githubCredentialArn: deploy.githubCredentialArn } : {}) } }
+      : {}),
   });
   // Images: same tags and digests, from a registry the nodes reach through the ECR endpoints.
   const registry = deploy.imageRegistry ?? cluster.registry;
@@ -107,7 +119,12 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
   const broker = cidrs.length
     ? {
         ...base,
-        service: { type: 'LoadBalancer' as const, loadBalancerSourceRanges: cidrs, securityGroupIds: [network.brokerSecurityGroup!.securityGroup.id], subnetIds: network.network.loadBalancerSubnetIds },
+        service: {
+          type: 'LoadBalancer' as const,
+          loadBalancerSourceRanges: cidrs,
+          securityGroupIds: [network.brokerSecurityGroup!.securityGroup.id],
+          subnetIds: network.network.loadBalancerSubnetIds,
+        },
         allowFrom: [...(base.allowFrom ?? []), ...network.network.loadBalancerSubnetCidrs.map((cidr) => ({ cidr }))],
       }
     : base;

@@ -1,11 +1,11 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
+import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
+import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
 import { MosquittoBroker } from '../constructs/mosquitto/broker.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
-import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
-import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
 import { BrokerCertificates, type BrokerCertificatesProps } from '../constructs/tls/certificates.js';
-import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
 import { requireTerraform } from './backend.js';
 
 export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {

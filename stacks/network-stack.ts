@@ -1,10 +1,11 @@
+import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
 import { providerModule } from '../constructs/core/provider-module.js';
 import { BrokerNetwork, type BrokerNetworkProps } from '../constructs/network/network.js';
 import { BrokerSecurityGroup, type MqttClientSource } from '../constructs/network/security-group.js';
 import { requireTerraform } from './backend.js';
+
 const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');
 
 export interface NetworkStackProps {
@@ -28,13 +29,15 @@ export class NetworkStack extends TerraformStack {
     requireTerraform(this);
     new AwsProvider(this, 'aws', { region: props.network.region, defaultTags: [{ tags: { 'mqtt-fortress:stack': id } }] });
     this.network = new BrokerNetwork(this, 'Network', props.network);
-    this.brokerSecurityGroup = props.clients?.length ? new BrokerSecurityGroup(this, 'BrokerSecurityGroup', {
-      vpcId: this.network.vpcId,
-      vpcCidr: this.network.vpcCidr,
-      name: `${this.network.name}-mqtt-clients`,
-      allowedClients: props.clients,
-      ...(props.openToWorldReason ? { openToWorldReason: props.openToWorldReason } : {}),
-      ...(props.extraTlsPorts ? { extraTlsPorts: props.extraTlsPorts } : {}),
-    }) : undefined;
+    this.brokerSecurityGroup = props.clients?.length
+      ? new BrokerSecurityGroup(this, 'BrokerSecurityGroup', {
+          vpcId: this.network.vpcId,
+          vpcCidr: this.network.vpcCidr,
+          name: `${this.network.name}-mqtt-clients`,
+          allowedClients: props.clients,
+          ...(props.openToWorldReason ? { openToWorldReason: props.openToWorldReason } : {}),
+          ...(props.extraTlsPorts ? { extraTlsPorts: props.extraTlsPorts } : {}),
+        })
+      : undefined;
   }
 }

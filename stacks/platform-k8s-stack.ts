@@ -7,12 +7,12 @@
  */
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { registerModelSchema, type K8sObject } from '../constructs/k8s/objects.js';
-import { addK8sObject } from '../constructs/k8s/resources.js';
-import { kubernetesProvider, type KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import { assertDnsLabel } from '../constructs/core/checks.js';
-import { restrictedNamespace } from '../constructs/core/k8s-values.js';
 import { scoped } from '../constructs/core/errors.js';
+import { restrictedNamespace } from '../constructs/core/k8s-values.js';
+import { type K8sObject, registerModelSchema } from '../constructs/k8s/objects.js';
+import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
+import { addK8sObject } from '../constructs/k8s/resources.js';
 import { requireTerraform } from './backend.js';
 
 registerModelSchema('storage.k8s.io/v1', 'StorageClass', 'kubernetes-models/storage.k8s.io/v1/StorageClass');

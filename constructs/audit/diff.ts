@@ -4,7 +4,7 @@
  */
 import { ipv4Range } from '../network/plan.js';
 import type { AuditResult } from './engine.js';
-import { ruleInWords, type Exposure } from './exposure.js';
+import { type Exposure, ruleInWords } from './exposure.js';
 
 export interface ExposureChange {
   readonly widens: boolean;
@@ -16,10 +16,12 @@ const covered = (cidr: string, by: string[]) => {
   if (cidr.includes(':')) return by.includes(cidr);
   try {
     const r = ipv4Range('cidr', cidr);
-    return by.filter((b) => !b.includes(':')).some((b) => {
-      const x = ipv4Range('cidr', b);
-      return x.start <= r.start && r.end <= x.end;
-    });
+    return by
+      .filter((b) => !b.includes(':'))
+      .some((b) => {
+        const x = ipv4Range('cidr', b);
+        return x.start <= r.start && r.end <= x.end;
+      });
   } catch {
     return by.includes(cidr);
   }
@@ -33,12 +35,18 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   const epKey = (e: Exposure['endpoints'][number]) => `${e.namespace}/${e.name}`;
   for (const e of a?.endpoints ?? []) {
     const old = b?.endpoints.find((x) => epKey(x) === epKey(e));
-    if (!old) add(true, 'endpoint', `new endpoint ${epKey(e)} (${e.type}) on ${e.ports.join(', ')}${e.type === 'LoadBalancer' ? `, ${e.scheme ?? 'default'} load balancer from ${e.sourceRanges.join(', ') || 'every address'}` : ''}`);
+    if (!old)
+      add(
+        true,
+        'endpoint',
+        `new endpoint ${epKey(e)} (${e.type}) on ${e.ports.join(', ')}${e.type === 'LoadBalancer' ? `, ${e.scheme ?? 'default'} load balancer from ${e.sourceRanges.join(', ') || 'every address'}` : ''}`,
+      );
     else {
       for (const p of e.ports.filter((p) => !old.ports.includes(p))) add(true, 'endpoint', `${epKey(e)}: new port ${p}`);
       if (old.type !== 'LoadBalancer' && e.type === 'LoadBalancer') add(true, 'endpoint', `${epKey(e)}: now a ${e.scheme ?? 'default'} load balancer`);
       // A scheme only matters while the endpoint is a load balancer on both sides.
-      if (old.type === 'LoadBalancer' && e.type === 'LoadBalancer' && old.scheme === 'internal' && e.scheme !== 'internal') add(true, 'endpoint', `${epKey(e)}: load balancer scheme ${old.scheme} -> ${e.scheme ?? 'default (internet-facing)'}`);
+      if (old.type === 'LoadBalancer' && e.type === 'LoadBalancer' && old.scheme === 'internal' && e.scheme !== 'internal')
+        add(true, 'endpoint', `${epKey(e)}: load balancer scheme ${old.scheme} -> ${e.scheme ?? 'default (internet-facing)'}`);
       if (old.type === 'LoadBalancer' && e.type !== 'LoadBalancer') add(false, 'endpoint', `${epKey(e)}: no longer a load balancer (${e.type})`);
       for (const r of e.sourceRanges.filter((r) => !covered(r, old.sourceRanges))) add(true, 'source range', `${epKey(e)}: source range ${r} added`);
     }
@@ -46,19 +54,24 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   for (const e of b?.endpoints ?? []) if (!a?.endpoints.some((x) => epKey(x) === epKey(e))) add(false, 'endpoint', `endpoint ${epKey(e)} removed`);
   const ruleKey = (r: Exposure['securityGroupRules'][number]) => `${r.port} from ${r.source}`;
   const oldSg = (b?.securityGroupRules ?? []).map(ruleKey);
-  for (const r of a?.securityGroupRules ?? []) if (!oldSg.includes(ruleKey(r)) && !((b?.securityGroupRules ?? []).some((o) => o.port === r.port && covered(r.source, [o.source])))) add(true, 'source range', `security group admits ${ruleKey(r)} (${r.description})`);
+  for (const r of a?.securityGroupRules ?? [])
+    if (!oldSg.includes(ruleKey(r)) && !(b?.securityGroupRules ?? []).some((o) => o.port === r.port && covered(r.source, [o.source])))
+      add(true, 'source range', `security group admits ${ruleKey(r)} (${r.description})`);
   const npKey = (n: Exposure['networkPolicies'][number], i: number) => `${n.namespace}/${n.name}#${i}`;
   const oldSources = new Map((b?.networkPolicies ?? []).flatMap((n) => n.ingress.map((r, i) => [npKey(n, i), r.sources] as const)));
-  for (const n of a?.networkPolicies ?? []) n.ingress.forEach((r, i) => {
-    const old = oldSources.get(npKey(n, i)) ?? [];
-    for (const s of r.sources.filter((s) => !old.includes(s))) add(true, 'network', `NetworkPolicy ${n.namespace}/${n.name} admits ${s} on ${r.ports.join(', ') || 'all ports'}`);
-  });
+  for (const n of a?.networkPolicies ?? [])
+    n.ingress.forEach((r, i) => {
+      const old = oldSources.get(npKey(n, i)) ?? [];
+      for (const s of r.sources.filter((s) => !old.includes(s))) add(true, 'network', `NetworkPolicy ${n.namespace}/${n.name} admits ${s} on ${r.ports.join(', ') || 'all ports'}`);
+    });
   const idKey = (i: Exposure['identities'][number]) => `${i.broker}/${i.listenerFile}/${i.username}`;
   for (const i of a?.identities ?? []) {
     const old = b?.identities.find((x) => idKey(x) === idKey(i));
     if (!old) add(true, 'identity', `new identity ${i.username} on ${i.broker}: ${i.rules.map(ruleInWords).join('; ') || 'no rules'}`);
     else for (const r of i.rules.filter((r) => r.access !== 'deny' && !old.rules.some((o) => o.access === r.access && o.topic === r.topic))) add(true, 'ACL', `${i.username} ${ruleInWords(r)} (new)`);
-    if (old) for (const r of old.rules.filter((r) => r.access === 'deny' && !i.rules.some((x) => x.access === 'deny' && x.topic === r.topic))) add(true, 'ACL', `${i.username}: deny on \`${r.topic}\` removed`);
+    if (old)
+      for (const r of old.rules.filter((r) => r.access === 'deny' && !i.rules.some((x) => x.access === 'deny' && x.topic === r.topic)))
+        add(true, 'ACL', `${i.username}: deny on \`${r.topic}\` removed`);
   }
   for (const i of b?.identities ?? []) if (!a?.identities.some((x) => idKey(x) === idKey(i))) add(false, 'identity', `identity ${i.username} removed from ${i.broker}`);
   const lk = (l: Exposure['listeners'][number]) => `${l.broker}:${l.port}`;

@@ -19,8 +19,11 @@ export interface EmqxAclView {
 const erlStrings = (s: string): string[] | undefined => {
   const out: string[] = [];
   const re = /\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < s.length && (m = re.exec(s))) out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  while (re.lastIndex < s.length) {
+    const m = re.exec(s);
+    if (!m) break;
+    out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  }
   return re.lastIndex === s.length || s.trim() === '' ? out : undefined;
 };
 
@@ -29,7 +32,10 @@ export function parseEmqxAcl(text: string): EmqxAclView {
   const users = new Map<string, { access: string; topic: string }[]>();
   const unparsed: string[] = [];
   // Erlang comments run from % to the end of the line (outside strings; the kit writes none there).
-  const body = text.split('\n').filter((l) => !/^\s*%/.test(l)).join('\n');
+  const body = text
+    .split('\n')
+    .filter((l) => !/^\s*%/.test(l))
+    .join('\n');
   for (const raw of body.split(/\}\.\s*(?:\n|$)/)) {
     const term = raw.trim();
     if (!term) continue;
@@ -60,7 +66,14 @@ export function emqxAclUsers(c: AuditContext) {
 
 /** ACL-2 rows for acl.conf terms the audit cannot read: it fails closed. */
 export function emqxUnparsedAclRows(c: AuditContext, rule: string): RuleRow[] {
-  return c.emqx.flatMap((e) => parseEmqxAcl(e.acl).unparsed.map((t, i) => ({ status: 'non-compliant' as const, path: e.path, finding: `${rule}[${e.name}:acl.conf-term-${i}]`, detail: `acl.conf holds a term the audit cannot judge: ${t}` })));
+  return c.emqx.flatMap((e) =>
+    parseEmqxAcl(e.acl).unparsed.map((t, i) => ({
+      status: 'non-compliant' as const,
+      path: e.path,
+      finding: `${rule}[${e.name}:acl.conf-term-${i}]`,
+      detail: `acl.conf holds a term the audit cannot judge: ${t}`,
+    })),
+  );
 }
 
 const on = (l: any) => l && l !== 'marked_for_deletion' && l.enable !== false && l.enable !== 'false';
@@ -82,8 +95,16 @@ export function emqxListeners(c: AuditContext) {
           const certOnly = s.fail_if_no_peer_cert === true && authn.every((x) => x?.enable === false);
           return {
             broker: `${broker} (${type}.${name})`,
-            port: Number(String(l.bind ?? '').split(':').at(-1)),
-            bind: String(l.bind ?? 'default').split(':').slice(0, -1).join(':') || 'all addresses',
+            port: Number(
+              String(l.bind ?? '')
+                .split(':')
+                .at(-1),
+            ),
+            bind:
+              String(l.bind ?? 'default')
+                .split(':')
+                .slice(0, -1)
+                .join(':') || 'all addresses',
             tlsVersion: versions.includes('tlsv1.2') ? 'tlsv1.2' : versions.includes('tlsv1.3') ? 'tlsv1.3' : undefined,
             clientCertificate: s.fail_if_no_peer_cert === true && s.verify === 'verify_peer',
             certificateIsUsername: cfg.mqtt?.peer_cert_as_username === 'cn',
@@ -94,13 +115,29 @@ export function emqxListeners(c: AuditContext) {
     );
     const dash = cfg.dashboard?.listeners?.http;
     const api = on(dash)
-      ? [{ broker: `${broker} (dashboard and REST API: full admin rights, API keys and the dashboard login)`, port: Number(String(dash.bind ?? '18083').split(':').at(-1)), bind: String(dash.bind ?? '18083').includes(':') ? String(dash.bind).split(':').slice(0, -1).join(':') : 'all addresses', tlsVersion: undefined, clientCertificate: false, certificateIsUsername: false, anonymous: false, authorization: `HTTP; reachable as the NetworkPolicies below admit it; Prometheus stats ${cfg.prometheus?.enable_basic_auth === true ? 'need an API key' : '**need no credentials**'}` }]
+      ? [
+          {
+            broker: `${broker} (dashboard and REST API: full admin rights, API keys and the dashboard login)`,
+            port: Number(
+              String(dash.bind ?? '18083')
+                .split(':')
+                .at(-1),
+            ),
+            bind: String(dash.bind ?? '18083').includes(':') ? String(dash.bind).split(':').slice(0, -1).join(':') : 'all addresses',
+            tlsVersion: undefined,
+            clientCertificate: false,
+            certificateIsUsername: false,
+            anonymous: false,
+            authorization: `HTTP; reachable as the NetworkPolicies below admit it; Prometheus stats ${cfg.prometheus?.enable_basic_auth === true ? 'need an API key' : '**need no credentials**'}`,
+          },
+        ]
       : [];
     return [...mqtt, ...api];
   });
 }
 
-const row = (ok: boolean, path: string, finding: string, good: string, badDetail: string): RuleRow => (ok ? { status: 'compliant', path, detail: good } : { status: 'non-compliant', path, finding, detail: badDetail });
+const row = (ok: boolean, path: string, finding: string, good: string, badDetail: string): RuleRow =>
+  ok ? { status: 'compliant', path, detail: good } : { status: 'non-compliant', path, finding, detail: badDetail };
 
 /** MON-1 for EMQX: a PodMonitor scraping the native endpoint with credentials. */
 export function emqxMon1(c: AuditContext): RuleRow[] {
@@ -116,7 +153,9 @@ export function emqxMon2(c: AuditContext): RuleRow[] {
   const needed = ['emqx_authentication_failure', 'emqx_authorization_deny', 'emqx_live_connections_count', 'emqx_cluster_nodes_running'];
   return c.emqx.map((e) => {
     const ns = namespaceOf(c, e);
-    const exprs = c.k8s.filter((o) => o.kind === 'PrometheusRule' && o.namespace === ns).flatMap((o) => (o.body.spec?.groups ?? []).flatMap((g: any) => (g.rules ?? []).map((r: any) => String(r.expr ?? ''))));
+    const exprs = c.k8s
+      .filter((o) => o.kind === 'PrometheusRule' && o.namespace === ns)
+      .flatMap((o) => (o.body.spec?.groups ?? []).flatMap((g: any) => (g.rules ?? []).map((r: any) => String(r.expr ?? ''))));
     const missing = needed.filter((m) => !exprs.some((x) => x.includes(m)));
     return row(!missing.length, e.path, `MON-2[${e.name}:emqx]`, 'EMQX: alerts on authentication failures, denials, connections and cluster health', `EMQX: no alert rule on ${missing.join(', ')}`);
   });
@@ -134,6 +173,12 @@ export function emqxMon3(c: AuditContext): RuleRow[] {
       sql.includes('$events/client_disconnected') ? '' : 'disconnections ($events/client_disconnected)',
       sql.includes('$events/client_check_authz_complete') ? '' : 'authorization results ($events/client_check_authz_complete)',
     ].filter(Boolean);
-    return row(!missing.length, e.path, `MON-3[${e.name}:emqx]`, 'EMQX: connections, authentication failures and denials logged to stdout by a console rule', `EMQX logs no ${missing.join(', no ')} (EMQX 5.8 writes no line per connection below debug level)`);
+    return row(
+      !missing.length,
+      e.path,
+      `MON-3[${e.name}:emqx]`,
+      'EMQX: connections, authentication failures and denials logged to stdout by a console rule',
+      `EMQX logs no ${missing.join(', no ')} (EMQX 5.8 writes no line per connection below debug level)`,
+    );
   });
 }

@@ -4,12 +4,12 @@
  * final Terraform JSON, applies suppressions, and fails synthesis through a stack validation when
  * an unsuppressed error remains. Fails closed: a rule that throws is a finding.
  */
-import { Aspects, TerraformStack, type IAspect } from 'cdktf';
+import { Aspects, type IAspect, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { FortressError, show } from '../core/errors.js';
-import { textProblem } from '../core/text.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { auditContext, RULE_IDS, RULES, type AuditRule, type Level, type RuleRow } from './rules.js';
+import { textProblem } from '../core/text.js';
+import { type AuditRule, auditContext, type Level, RULE_IDS, RULES, type RuleRow } from './rules.js';
 
 export interface Suppression {
   /** Rule id, e.g. `MON-1`. */
@@ -43,13 +43,18 @@ const suppressions = new WeakMap<IConstruct, Entry[]>();
 
 function checkSuppression(where: string, s: Suppression): void {
   if (!s || !RULE_IDS.has(s.id)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: unknown rule id ${show(s?.id)}; known: ${[...RULE_IDS].join(', ')}.`);
-  if (typeof s.reason !== 'string' || s.reason.trim().length < 10) throw new FortressError('AUDIT_SUPPRESSION', `${where}: suppression of ${s.id} needs a reason of at least 10 characters, got ${show(s.reason)}; it is shown in the security report.`);
+  if (typeof s.reason !== 'string' || s.reason.trim().length < 10)
+    throw new FortressError('AUDIT_SUPPRESSION', `${where}: suppression of ${s.id} needs a reason of at least 10 characters, got ${show(s.reason)}; it is shown in the security report.`);
   const problem = textProblem(s.reason);
   if (problem) throw new FortressError('AUDIT_SUPPRESSION', `${where}: the reason of the ${s.id} suppression ${problem}; it is one line of the security report.`);
   if (s.appliesTo !== undefined) {
     if (!Array.isArray(s.appliesTo)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: appliesTo of ${s.id} must be a list of finding keys such as "${s.id}[...]", got ${show(s.appliesTo)}.`);
     for (const k of s.appliesTo) {
-      if (typeof k !== 'string' || !k.startsWith(`${s.id}[`) || !k.endsWith(']') || textProblem(k)) throw new FortressError('AUDIT_SUPPRESSION', `${where}: appliesTo of ${s.id} names ${show(k)}, which is not a finding key of ${s.id}; name whole keys such as "${s.id}[...]" as the report and the synth error print them (they are matched exactly).`);
+      if (typeof k !== 'string' || !k.startsWith(`${s.id}[`) || !k.endsWith(']') || textProblem(k))
+        throw new FortressError(
+          'AUDIT_SUPPRESSION',
+          `${where}: appliesTo of ${s.id} names ${show(k)}, which is not a finding key of ${s.id}; name whole keys such as "${s.id}[...]" as the report and the synth error print them (they are matched exactly).`,
+        );
     }
   }
 }
@@ -61,8 +66,13 @@ function addEntries(scope: IConstruct, entries: Entry[]): void {
 export const Suppressions = {
   /** Suppresses findings of rules on `scope` and everything below it (see {@link Suppression.appliesTo}). */
   add(scope: IConstruct, list: readonly Suppression[], origin = 'suppression'): void {
-    list.forEach((s, i) => checkSuppression(`${scope.node.path} suppression[${i}]`, s));
-    addEntries(scope, list.map((s) => ({ s, origin, scope, names: s.appliesTo ? (s.appliesTo.length ? s.appliesTo.join(', ') : 'nothing (listed only)') : `the one ${s.id} finding under ${scope.node.path}` })));
+    list.forEach((s, i) => {
+      checkSuppression(`${scope.node.path} suppression[${i}]`, s);
+    });
+    addEntries(
+      scope,
+      list.map((s) => ({ s, origin, scope, names: s.appliesTo ? (s.appliesTo.length ? s.appliesTo.join(', ') : 'nothing (listed only)') : `the one ${s.id} finding under ${scope.node.path}` })),
+    );
   },
   /** Same, by construct path; throws when the path matches nothing (a stale suppression hides nothing). */
   addByPath(stack: TerraformStack, path: string, list: readonly Suppression[]): void {
@@ -139,11 +149,28 @@ function assertionRows(stack: TerraformStack): AssertionRow[] {
     h.paths.push(c.node.path);
     holders.set(policy, h);
   }
-  return [...holders.values()].flatMap((h) => h.results.map(({ path, identity, username, action, topic, expect, holds, because, sample }) => ({ holders: h.paths, case: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join(''), identity, username, action, topic, expect, holds, because, ...(sample ? { sample } : {}) })));
+  return [...holders.values()].flatMap((h) =>
+    h.results.map(({ path, identity, username, action, topic, expect, holds, because, sample }) => ({
+      holders: h.paths,
+      case: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join(''),
+      identity,
+      username,
+      action,
+      topic,
+      expect,
+      holds,
+      because,
+      ...(sample ? { sample } : {}),
+    })),
+  );
 }
 
 const ACL_ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
-const substituteAll = (topic: string, username: string) => topic.split('/').map((l) => (l === '{username}' || l === '{clientId}' ? username : l)).join('/');
+const substituteAll = (topic: string, username: string) =>
+  topic
+    .split('/')
+    .map((l) => (l === '{username}' || l === '{clientId}' ? username : l))
+    .join('/');
 
 interface PolicyLike {
   principal(username: string): { roles: readonly string[]; rules: readonly { effect: string; action: string; topic: string; role: string }[] } | undefined;
@@ -161,7 +188,7 @@ function exceptionMatch(policy: PolicyLike, e: { role: string; topic: string }):
     const topic = r.subject?.topic;
     if (id === undefined || topic === undefined) return false;
     const p = policy.principal(id);
-    if (!p || !p.roles.includes(e.role) || substituteAll(e.topic, id) !== topic) return false;
+    if (!p?.roles.includes(e.role) || substituteAll(e.topic, id) !== topic) return false;
     const granted = new Set(p.rules.filter((x) => x.role === e.role && x.effect === 'allow' && substituteAll(x.topic, id) === topic).map((x) => ACL_ACCESS[x.action]));
     if (!granted.size) return false;
     const covers = (a: string) => granted.has(a) || granted.has('readwrite') || (a === 'readwrite' && granted.has('read') && granted.has('write'));
@@ -174,7 +201,11 @@ function relaxationSuppressions(stack: TerraformStack): void {
   for (const c of stack.node.findAll()) {
     const r = (c as unknown as { relaxations?: readonly Relaxation[] }).relaxations;
     if (Array.isArray(r) && r.length && !(c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed) {
-      Suppressions.add(c, r.filter((x) => RULE_IDS.has(x.id)).map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}`, ...(x.appliesTo ? { appliesTo: x.appliesTo } : {}) })), 'relaxation');
+      Suppressions.add(
+        c,
+        r.filter((x) => RULE_IDS.has(x.id)).map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}`, ...(x.appliesTo ? { appliesTo: x.appliesTo } : {}) })),
+        'relaxation',
+      );
       (c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed = true;
     }
     const policy = (c as unknown as { policy?: PolicyLike }).policy;
@@ -184,7 +215,13 @@ function relaxationSuppressions(stack: TerraformStack): void {
         c,
         exceptions
           .filter((e) => e.rule === 'ACL-2-broad')
-          .map((e) => ({ s: { id: 'ACL-2', reason: `policy exception for role ${e.role} on ${e.topic}: ${e.reason}` }, origin: 'policy exception', scope: c, match: exceptionMatch(policy, e), names: `identities holding role ${e.role}, topic ${e.topic}, the access that role grants` })),
+          .map((e) => ({
+            s: { id: 'ACL-2', reason: `policy exception for role ${e.role} on ${e.topic}: ${e.reason}` },
+            origin: 'policy exception',
+            scope: c,
+            match: exceptionMatch(policy, e),
+            names: `identities holding role ${e.role}, topic ${e.topic}, the access that role grants`,
+          })),
       );
       (c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions = true;
     }
@@ -217,7 +254,7 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
     if (!e.match && !e.s.appliesTo) continue;
     const hit = idx.filter((i) => (e.match ? e.match(raw[i]!.r) : e.s.appliesTo!.includes(raw[i]!.r.finding!)));
     covered.set(e, hit);
-    hit.forEach((i) => named.add(i));
+    for (const i of hit) named.add(i);
   }
   // Unnamed suppressions, grouped by construct and rule: together they cover the findings no named
   // suppression covers only when there are no more of them than unnamed suppressions.
@@ -230,7 +267,12 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
     const keys = [...new Set(rest.map((i) => raw[i]!.r.finding!))];
     if (keys.length > g.length) {
       const where = g[0]!.scope.node.path;
-      ambiguous.push({ status: 'non-compliant', path: where, finding: `REV-2[suppression:${g[0]!.s.id}@${where}]`, detail: `${g.length} suppression(s) of ${g[0]!.s.id} without appliesTo at ${where} (${g.map((e) => `${e.origin}: ${e.s.reason}`).join('; ')}) would cover ${keys.length} findings: ${keys.join(', ')}. Nothing was suppressed; name the findings meant in appliesTo` });
+      ambiguous.push({
+        status: 'non-compliant',
+        path: where,
+        finding: `REV-2[suppression:${g[0]!.s.id}@${where}]`,
+        detail: `${g.length} suppression(s) of ${g[0]!.s.id} without appliesTo at ${where} (${g.map((e) => `${e.origin}: ${e.s.reason}`).join('; ')}) would cover ${keys.length} findings: ${keys.join(', ')}. Nothing was suppressed; name the findings meant in appliesTo`,
+      });
       for (const e of g) covered.set(e, []);
     } else for (const e of g) covered.set(e, rest);
   }
@@ -250,8 +292,17 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
   }
   const records: SuppressionRecord[] = all.map((e) => {
     const keys = [...new Set((covered.get(e) ?? []).map((i) => raw[i]!.r.finding!))];
-    const amb = groups.get(`${e.scope.node.path}\u0000${e.s.id}`)?.includes(e) && ambiguous.some((a) => a.path === e.scope.node.path && a.finding === `REV-2[suppression:${e.s.id}@${e.scope.node.path}]`);
-    return { rule: e.s.id, where: e.scope.node.path, origin: e.origin, reason: e.s.reason, names: e.names, suppressed: keys, status: amb ? 'ambiguous' : keys.length ? 'applied' : 'nothing to suppress' };
+    const amb =
+      groups.get(`${e.scope.node.path}\u0000${e.s.id}`)?.includes(e) && ambiguous.some((a) => a.path === e.scope.node.path && a.finding === `REV-2[suppression:${e.s.id}@${e.scope.node.path}]`);
+    return {
+      rule: e.s.id,
+      where: e.scope.node.path,
+      origin: e.origin,
+      reason: e.s.reason,
+      names: e.names,
+      suppressed: keys,
+      status: amb ? 'ambiguous' : keys.length ? 'applied' : 'nothing to suppress',
+    };
   });
   const open = rows.filter((r) => r.status === 'non-compliant' && !r.suppressed);
   const asserted = assertionRows(stack);
@@ -294,7 +345,7 @@ function evaluateAndMemo(stack: TerraformStack): AuditResult {
   const json = stack.toTerraform();
   const result = evaluate(stack, RULES, json);
   const s = stack as unknown as { toTerraform: () => any };
-  if (!Object.prototype.hasOwnProperty.call(s, 'toTerraform')) {
+  if (!Object.hasOwn(s, 'toTerraform')) {
     let served = false;
     s.toTerraform = () => {
       if (served) return TerraformStack.prototype.toTerraform.call(stack);
@@ -323,7 +374,10 @@ export const FortressAudit = {
         }
         return r.rows
           .filter((x) => x.status === 'non-compliant' && !x.suppressed && x.level === 'error')
-          .map((x) => `[${x.path}] ${x.finding}: ${x.detail}. Fix: ${RULES.find((y) => y.id === x.rule)!.fix} Or suppress exactly this finding with Suppressions.add(construct, [{ id: '${x.rule}', reason: '...', appliesTo: [${JSON.stringify(x.finding)}] }]).`);
+          .map(
+            (x) =>
+              `[${x.path}] ${x.finding}: ${x.detail}. Fix: ${RULES.find((y) => y.id === x.rule)!.fix} Or suppress exactly this finding with Suppressions.add(construct, [{ id: '${x.rule}', reason: '...', appliesTo: [${JSON.stringify(x.finding)}] }]).`,
+          );
       },
     });
   },

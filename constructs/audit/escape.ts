@@ -11,6 +11,8 @@
  * zero-width and bidirectional controls, line and paragraph separators, BOM, interlinear
  * annotations. Shown as `U+XXXX` so a reviewer sees them.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: lone combining and joiner code points are what it looks for
 const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]/gu;
 
 const HAS_HIDDEN = new RegExp(HIDDEN.source, 'u');

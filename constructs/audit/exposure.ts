@@ -3,11 +3,12 @@
  * without constructs): endpoints and source ranges, listeners and TLS, identities and their ACL
  * rules, certificates, secrets and rotation, network rules, monitoring.
  */
+
+import { emqxListeners } from './emqx-view.js';
+import { mdCode } from './escape.js';
+import { type Operations, operationsOf } from './operations.js';
 import { aclUsers, auditContext, forEachLocal } from './rules.js';
 import { effectiveSetting, type ListenerView } from './view.js';
-import { emqxListeners } from './emqx-view.js';
-import { operationsOf, type Operations } from './operations.js';
-import { mdCode } from './escape.js';
 
 export interface Exposure {
   readonly stack: string;
@@ -18,7 +19,16 @@ export interface Exposure {
    * from where, in words; `beyondCluster` when more than in-cluster clients can connect.
    */
   readonly endpoints: { path: string; name: string; namespace: string; type: string; ports: number[]; scheme: string | undefined; sourceRanges: string[]; reach: string; beyondCluster: boolean }[];
-  readonly listeners: { broker: string; port: number; bind: string; tlsVersion: string | undefined; clientCertificate: boolean; certificateIsUsername: boolean; anonymous: boolean; authorization: string }[];
+  readonly listeners: {
+    broker: string;
+    port: number;
+    bind: string;
+    tlsVersion: string | undefined;
+    clientCertificate: boolean;
+    certificateIsUsername: boolean;
+    anonymous: boolean;
+    authorization: string;
+  }[];
   readonly networkPolicies: { path: string; name: string; namespace: string; types: string[]; ingress: { sources: string[]; ports: string[] }[]; egress: { sources: string[]; ports: string[] }[] }[];
   readonly securityGroupRules: { path: string; port: string; source: string; description: string }[];
   readonly identities: { broker: string; listenerFile: string; username: string; rules: { access: string; topic: string }[] }[];
@@ -32,7 +42,11 @@ export interface Exposure {
 }
 
 const peer = (f: any): string =>
-  f.ipBlock ? `CIDR ${f.ipBlock.cidr}${f.ipBlock.except?.length ? ` except ${f.ipBlock.except.join(', ')}` : ''}` : [f.namespaceSelector ? `namespaces ${JSON.stringify(f.namespaceSelector.matchLabels ?? {})}` : '', f.podSelector ? `pods ${JSON.stringify(f.podSelector.matchLabels ?? {})}` : ''].filter(Boolean).join(' / ') || 'any source';
+  f.ipBlock
+    ? `CIDR ${f.ipBlock.cidr}${f.ipBlock.except?.length ? ` except ${f.ipBlock.except.join(', ')}` : ''}`
+    : [f.namespaceSelector ? `namespaces ${JSON.stringify(f.namespaceSelector.matchLabels ?? {})}` : '', f.podSelector ? `pods ${JSON.stringify(f.podSelector.matchLabels ?? {})}` : '']
+        .filter(Boolean)
+        .join(' / ') || 'any source';
 
 const setting = (l: ListenerView, k: string) => l.settings.get(k)?.at(-1);
 
@@ -45,24 +59,26 @@ export function exposureOf(stack: string, json: any): Exposure {
     const rot = res('aws_secretsmanager_secret_rotation').find((r) => String(r.config.for_each ?? '').includes(s.id) || String(r.config.secret_id ?? '').includes(s.id));
     // Per-identity secrets are named `<prefix>/${each.key}`; admin secrets carry secret_name.
     const name = String(s.config.name ?? s.id);
-    const pattern = name.includes('${each.key}') ? name.replace('${each.key}', '*') : (each && Object.values<any>(each)[0]?.secret_name?.replace(/[^/]+$/, '*')) ?? name;
+    const pattern = name.includes('${each.key}') ? name.replace('${each.key}', '*') : ((each && Object.values<any>(each)[0]?.secret_name?.replace(/[^/]+$/, '*')) ?? name);
     return { name: pattern, count, kms: Boolean(s.config.kms_key_id), rotationDays: rot ? Number(rot.config.rotation_rules?.automatically_after_days) : undefined };
   });
   return {
     stack,
     endpoints: endpointsOf(c),
-    listeners: emqxListeners(c).concat(c.brokers.flatMap((b) =>
-      b.conf.listeners.map((l) => ({
-        broker: `${b.namespace}/${b.name}`,
-        port: l.port,
-        bind: l.bind ?? 'all addresses',
-        tlsVersion: setting(l, 'tls_version'),
-        clientCertificate: setting(l, 'require_certificate') === 'true',
-        certificateIsUsername: setting(l, 'use_identity_as_username') === 'true',
-        anonymous: effectiveSetting(b.conf, l, 'allow_anonymous') !== 'false',
-        authorization: effectiveSetting(b.conf, l, 'plugin') !== undefined ? 'dynamic security' : effectiveSetting(b.conf, l, 'acl_file') !== undefined ? 'ACL file' : 'none',
-      })),
-    )),
+    listeners: emqxListeners(c).concat(
+      c.brokers.flatMap((b) =>
+        b.conf.listeners.map((l) => ({
+          broker: `${b.namespace}/${b.name}`,
+          port: l.port,
+          bind: l.bind ?? 'all addresses',
+          tlsVersion: setting(l, 'tls_version'),
+          clientCertificate: setting(l, 'require_certificate') === 'true',
+          certificateIsUsername: setting(l, 'use_identity_as_username') === 'true',
+          anonymous: effectiveSetting(b.conf, l, 'allow_anonymous') !== 'false',
+          authorization: effectiveSetting(b.conf, l, 'plugin') !== undefined ? 'dynamic security' : effectiveSetting(b.conf, l, 'acl_file') !== undefined ? 'ACL file' : 'none',
+        })),
+      ),
+    ),
     networkPolicies: c.k8s
       .filter((o) => o.kind === 'NetworkPolicy')
       .map((o) => ({
@@ -71,8 +87,14 @@ export function exposureOf(stack: string, json: any): Exposure {
         namespace: o.namespace ?? 'default',
         types: o.body.spec?.policyTypes ?? [],
         // A rule without peers admits every source (or destination): say so, so a diff shows it.
-        ingress: (o.body.spec?.ingress ?? []).map((r: any) => ({ sources: r.from?.length ? r.from.map(peer) : ['any source'], ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
-        egress: (o.body.spec?.egress ?? []).map((r: any) => ({ sources: r.to?.length ? r.to.map(peer) : ['any destination'], ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`) })),
+        ingress: (o.body.spec?.ingress ?? []).map((r: any) => ({
+          sources: r.from?.length ? r.from.map(peer) : ['any source'],
+          ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`),
+        })),
+        egress: (o.body.spec?.egress ?? []).map((r: any) => ({
+          sources: r.to?.length ? r.to.map(peer) : ['any destination'],
+          ports: (r.ports ?? []).map((p: any) => `${p.protocol ?? 'TCP'}/${p.port}`),
+        })),
       })),
     securityGroupRules: res('aws_vpc_security_group_ingress_rule').map((r) => ({
       path: r.path,
@@ -103,7 +125,12 @@ export function exposureOf(stack: string, json: any): Exposure {
       alarms: res('aws_cloudwatch_metric_alarm').map((r) => String(r.config.alarm_name)),
       logMetricFilters: res('aws_cloudwatch_log_metric_filter').map((r) => `${r.config.name}: ${r.config.pattern}`),
     },
-    clusters: res('aws_eks_cluster').map((r) => ({ name: String(r.config.name), publicEndpoint: r.config.vpc_config?.endpoint_public_access === true, publicCidrs: r.config.vpc_config?.public_access_cidrs ?? [], logTypes: r.config.enabled_cluster_log_types ?? [] })),
+    clusters: res('aws_eks_cluster').map((r) => ({
+      name: String(r.config.name),
+      publicEndpoint: r.config.vpc_config?.endpoint_public_access === true,
+      publicCidrs: r.config.vpc_config?.public_access_cidrs ?? [],
+      logTypes: r.config.enabled_cluster_log_types ?? [],
+    })),
     vpcs: res('aws_vpc').map((v) => ({ path: v.path, cidr: String(v.config.cidr_block), flowLogs: res('aws_flow_log').some((f) => String(f.config.vpc_id).includes(v.id)) })),
     operations: operationsOf(json),
   };
@@ -122,26 +149,87 @@ function endpointsOf(c: ReturnType<typeof auditContext>): Exposure['endpoints'] 
     const ranges: string[] = spec.loadBalancerSourceRanges ?? [];
     if (spec.clusterIP !== 'None') {
       out.push({
-        path: o.path, name: o.name, namespace: ns, type: spec.type ?? 'ClusterIP', ports, scheme, sourceRanges: ranges,
-        reach: spec.type === 'LoadBalancer' ? `${scheme ?? 'default-scheme'} load balancer from ${ranges.join(', ') || 'every address'}` : spec.type === 'NodePort' ? `in-cluster, and ${NODE} on its node ports` : spec.type === 'ExternalName' ? 'in-cluster name only' : 'in-cluster only',
+        path: o.path,
+        name: o.name,
+        namespace: ns,
+        type: spec.type ?? 'ClusterIP',
+        ports,
+        scheme,
+        sourceRanges: ranges,
+        reach:
+          spec.type === 'LoadBalancer'
+            ? `${scheme ?? 'default-scheme'} load balancer from ${ranges.join(', ') || 'every address'}`
+            : spec.type === 'NodePort'
+              ? `in-cluster, and ${NODE} on its node ports`
+              : spec.type === 'ExternalName'
+                ? 'in-cluster name only'
+                : 'in-cluster only',
         beyondCluster: spec.type === 'LoadBalancer' || spec.type === 'NodePort',
       });
     }
     if (spec.type === 'NodePort') {
-      out.push({ ...base, path: o.path, name: `${o.name} node ports`, namespace: ns, type: 'NodePort', ports: (spec.ports ?? []).map((p: any) => Number(p.nodePort ?? p.port)), reach: `${NODE}, on every node`, beyondCluster: true });
+      out.push({
+        ...base,
+        path: o.path,
+        name: `${o.name} node ports`,
+        namespace: ns,
+        type: 'NodePort',
+        ports: (spec.ports ?? []).map((p: any) => Number(p.nodePort ?? p.port)),
+        reach: `${NODE}, on every node`,
+        beyondCluster: true,
+      });
     }
     if ((spec.externalIPs ?? []).length) {
-      out.push({ ...base, path: o.path, name: `${o.name} external IPs ${spec.externalIPs.join(', ')}`, namespace: ns, type: 'externalIPs', ports, reach: `every address routed to ${spec.externalIPs.join(', ')}`, beyondCluster: true });
+      out.push({
+        ...base,
+        path: o.path,
+        name: `${o.name} external IPs ${spec.externalIPs.join(', ')}`,
+        namespace: ns,
+        type: 'externalIPs',
+        ports,
+        reach: `every address routed to ${spec.externalIPs.join(', ')}`,
+        beyondCluster: true,
+      });
     }
   }
   for (const p of c.pods) {
     const ns = p.owner.namespace ?? 'default';
-    if (p.hostNetwork === true) out.push({ ...base, path: p.owner.path, name: `${p.owner.name} host network`, namespace: ns, type: 'hostNetwork', ports: p.containers.flatMap((k) => k.ports), reach: `${NODE} it runs on (host network)`, beyondCluster: true });
-    for (const k of p.containers) if (k.hostPorts.length) out.push({ ...base, path: p.owner.path, name: `${p.owner.name}/${k.name} host ports`, namespace: ns, type: 'hostPort', ports: k.hostPorts, reach: `${NODE} it runs on (hostPort)`, beyondCluster: true });
+    if (p.hostNetwork === true)
+      out.push({
+        ...base,
+        path: p.owner.path,
+        name: `${p.owner.name} host network`,
+        namespace: ns,
+        type: 'hostNetwork',
+        ports: p.containers.flatMap((k) => k.ports),
+        reach: `${NODE} it runs on (host network)`,
+        beyondCluster: true,
+      });
+    for (const k of p.containers)
+      if (k.hostPorts.length)
+        out.push({
+          ...base,
+          path: p.owner.path,
+          name: `${p.owner.name}/${k.name} host ports`,
+          namespace: ns,
+          type: 'hostPort',
+          ports: k.hostPorts,
+          reach: `${NODE} it runs on (hostPort)`,
+          beyondCluster: true,
+        });
   }
   for (const i of c.k8s.filter((x) => x.kind === 'Ingress')) {
     const hosts = (i.body.spec?.rule ?? i.body.spec?.rules ?? []).map((r: any) => r.host).filter(Boolean);
-    out.push({ ...base, path: i.path, name: `${i.name} ingress`, namespace: i.namespace ?? 'default', type: 'Ingress', ports: [], reach: `whatever the ingress controller admits${hosts.length ? ` (hosts ${hosts.join(', ')})` : ''}`, beyondCluster: true });
+    out.push({
+      ...base,
+      path: i.path,
+      name: `${i.name} ingress`,
+      namespace: i.namespace ?? 'default',
+      type: 'Ingress',
+      ports: [],
+      reach: `whatever the ingress controller admits${hosts.length ? ` (hosts ${hosts.join(', ')})` : ''}`,
+      beyondCluster: true,
+    });
   }
   return out;
 }

@@ -17,7 +17,10 @@ const COST_PROFILE_TAG = 'mqtt-fortress:cost-profile';
 const HOURS_PER_MONTH = 730;
 
 /** `${element(split(":", X.arn), 4)}` and friends, in words. */
-const readable = (s: string) => String(s).replace(/\$\{element\(split\(":", [^)]*\), 1\)\}/g, '<partition>').replace(/\$\{element\(split\(":", [^)]*\), 4\)\}/g, '<account>');
+const readable = (s: string) =>
+  String(s)
+    .replace(/\$\{element\(split\(":", [^)]*\), 1\)\}/g, '<partition>')
+    .replace(/\$\{element\(split\(":", [^)]*\), 4\)\}/g, '<account>');
 
 function refersTo(value: unknown, r: TfResource): boolean {
   return String(value ?? '').includes(`${r.type}.${r.id}.`);
@@ -64,16 +67,25 @@ export function operationsOf(json: any): Operations {
   if (profiles.size) cost.push({ label: 'Cost profile', value: [...profiles].join(', ') });
   if (interfaces.length) {
     const zones = interfaces.reduce((n, e) => n + (Array.isArray(e.config.subnet_ids) ? e.config.subnet_ids.length : 1), 0);
-    cost.push({ label: 'Interface endpoints', value: `${interfaces.length} endpoints in ${zones} endpoint-zones: ${zones} endpoint-hours per hour, about ${zones * HOURS_PER_MONTH} per month, plus data processed` });
+    cost.push({
+      label: 'Interface endpoints',
+      value: `${interfaces.length} endpoints in ${zones} endpoint-zones: ${zones} endpoint-hours per hour, about ${zones * HOURS_PER_MONTH} per month, plus data processed`,
+    });
   }
   const groups = res('aws_cloudwatch_log_group');
   const retention = (g: TfResource | undefined) => (g ? `${g.config.retention_in_days} days` : 'unknown');
   for (const f of res('aws_flow_log')) {
-    cost.push({ label: 'VPC flow logs', value: `traffic ${f.config.traffic_type}, aggregated every ${f.config.max_aggregation_interval ?? 600} s, kept ${retention(groups.find((g) => String(g.config.name).includes('vpc-flow-logs')))} (ingestion and storage grow with traffic)` });
+    cost.push({
+      label: 'VPC flow logs',
+      value: `traffic ${f.config.traffic_type}, aggregated every ${f.config.max_aggregation_interval ?? 600} s, kept ${retention(groups.find((g) => String(g.config.name).includes('vpc-flow-logs')))} (ingestion and storage grow with traffic)`,
+    });
   }
   for (const c of res('aws_eks_cluster')) {
     const types: string[] = c.config.enabled_cluster_log_types ?? [];
-    cost.push({ label: 'EKS control-plane logs', value: `${types.length} log types (${types.join(', ') || 'none'}), kept ${retention(groups.find((g) => /^\/aws\/eks\/.*\/cluster$/.test(String(g.config.name))))}; audit logs grow with API traffic` });
+    cost.push({
+      label: 'EKS control-plane logs',
+      value: `${types.length} log types (${types.join(', ') || 'none'}), kept ${retention(groups.find((g) => /^\/aws\/eks\/.*\/cluster$/.test(String(g.config.name))))}; audit logs grow with API traffic`,
+    });
     cost.push({ label: 'EKS control plane', value: 'billed per cluster-hour; a version in extended support costs more (see the cluster upgrade policy)' });
   }
   const ci = groups.find((g) => String(g.config.name).startsWith('/aws/containerinsights/'));
@@ -105,7 +117,7 @@ export function operationsOf(json: any): Operations {
     if (e.config.policy) {
       const sids = [...String(e.config.policy).matchAll(/"Sid":"([^"]+)"/g)].map((m) => m[1]);
       policy = `restricted: ${sids.join(', ')}${/aws:PrincipalOrgID/.test(String(e.config.policy)) ? ' (organization principals)' : ''}`;
-    } else policy = ['eks', 'eks-auth'].includes(service) ? 'none (the service does not support endpoint policies)' : '**none: any account\'s credentials pass**';
+    } else policy = ['eks', 'eks-auth'].includes(service) ? 'none (the service does not support endpoint policies)' : "**none: any account's credentials pass**";
     return { service, policy };
   });
   return { alarms, ruleSelectors, cost, secrets, endpoints };
@@ -117,10 +129,63 @@ const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, 
 /** Markdown lines for the report; none when the stack has nothing of the kind. */
 export function renderOperations(o: Operations): string[] {
   const L: string[] = [];
-  if (o.alarms.length) L.push('### Alarm targets', '', table(['Alarm', 'Notifies', 'Missing data'], o.alarms.map((a) => [a.name, a.notifies, a.onMissingData])), '');
-  if (o.ruleSelectors.length) L.push('### Which Prometheus loads the alert rules', '', table(['PrometheusRule', 'Labels', 'Loaded by'], o.ruleSelectors.map((r) => [r.rule, Object.entries(r.labels).map(([k, v]) => `${k}: ${v}`).join(', '), r.loadedBy])), '');
-  if (o.endpoints.length) L.push('### VPC endpoint policies', '', table(['Endpoint', 'Policy'], o.endpoints.map((e) => [e.service, e.policy])), '');
-  if (o.secrets.length) L.push('### Secrets teardown', '', table(['Secrets', 'Recovery window', 'Break-glass principals (protection changes, restore)'], o.secrets.map((s) => [s.name, s.recoveryWindowDays ? `${s.recoveryWindowDays} days` : '**none: a destroy deletes the values for good**', s.breakGlass])), '');
-  if (o.cost.length) L.push('### Expected monthly cost drivers', '', 'Quantities, not prices: multiply by your region\'s price list (docs/aws-hardening.md, "Cost").', '', table(['Driver', 'In this stack'], o.cost.map((c) => [c.label, c.value])), '');
+  if (o.alarms.length)
+    L.push(
+      '### Alarm targets',
+      '',
+      table(
+        ['Alarm', 'Notifies', 'Missing data'],
+        o.alarms.map((a) => [a.name, a.notifies, a.onMissingData]),
+      ),
+      '',
+    );
+  if (o.ruleSelectors.length)
+    L.push(
+      '### Which Prometheus loads the alert rules',
+      '',
+      table(
+        ['PrometheusRule', 'Labels', 'Loaded by'],
+        o.ruleSelectors.map((r) => [
+          r.rule,
+          Object.entries(r.labels)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', '),
+          r.loadedBy,
+        ]),
+      ),
+      '',
+    );
+  if (o.endpoints.length)
+    L.push(
+      '### VPC endpoint policies',
+      '',
+      table(
+        ['Endpoint', 'Policy'],
+        o.endpoints.map((e) => [e.service, e.policy]),
+      ),
+      '',
+    );
+  if (o.secrets.length)
+    L.push(
+      '### Secrets teardown',
+      '',
+      table(
+        ['Secrets', 'Recovery window', 'Break-glass principals (protection changes, restore)'],
+        o.secrets.map((s) => [s.name, s.recoveryWindowDays ? `${s.recoveryWindowDays} days` : '**none: a destroy deletes the values for good**', s.breakGlass]),
+      ),
+      '',
+    );
+  if (o.cost.length)
+    L.push(
+      '### Expected monthly cost drivers',
+      '',
+      'Quantities, not prices: multiply by your region\'s price list (docs/aws-hardening.md, "Cost").',
+      '',
+      table(
+        ['Driver', 'In this stack'],
+        o.cost.map((c) => [c.label, c.value]),
+      ),
+      '',
+    );
   return L.length ? ['## Operations: alarms, rule selection, teardown, cost', '', ...L] : [];
 }

@@ -6,12 +6,27 @@
  * failures.
  */
 import { readFileSync } from 'node:fs';
-import { templatePath } from '../templates.js';
 import { judgeRanges } from '../core/exposure-union.js';
-import { configMapFiles, effectiveSetting, k8sView, parseMosquittoAcl, parseMosquittoConf, pods, resourcesOf, type AclView, type ContainerView, type K8sView, type MosquittoConfView, type PodView, type TfResource, type UnseenResource } from './view.js';
 import { parsePolicyDocument } from '../credentials/iam.js';
-import { SECRET_SHAPES } from './secrets.js';
+import { templatePath } from '../templates.js';
 import { emqxAclUsers, emqxMon1, emqxMon2, emqxMon3, emqxUnparsedAclRows } from './emqx-view.js';
+import { SECRET_SHAPES } from './secrets.js';
+import {
+  type AclView,
+  type ContainerView,
+  configMapFiles,
+  effectiveSetting,
+  type K8sView,
+  k8sView,
+  type MosquittoConfView,
+  type PodView,
+  parseMosquittoAcl,
+  parseMosquittoConf,
+  pods,
+  resourcesOf,
+  type TfResource,
+  type UnseenResource,
+} from './view.js';
 
 export type Level = 'error' | 'warning';
 export type Status = 'compliant' | 'non-compliant' | 'not-applicable';
@@ -81,7 +96,12 @@ export function forEachLocal(json: any, config: any): Record<string, any> | unde
 
 /** Every (broker, ACL file, username, rules) of the Mosquitto brokers in the stack. */
 export function aclUsers(c: AuditContext) {
-  return [...c.brokers.flatMap((broker) => broker.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker: broker as Pick<BrokerView, 'path' | 'namespace' | 'name'>, file, username, rules })))), ...emqxAclUsers(c)];
+  return [
+    ...c.brokers.flatMap((broker) =>
+      broker.acls.flatMap(({ file, acl }) => [...acl.users].map(([username, rules]) => ({ broker: broker as Pick<BrokerView, 'path' | 'namespace' | 'name'>, file, username, rules }))),
+    ),
+    ...emqxAclUsers(c),
+  ];
 }
 
 export function auditContext(stack: string, json: any): AuditContext {
@@ -141,11 +161,13 @@ const narrowSelector = (sel: any): boolean => Object.keys(sel.matchLabels ?? {})
 const list = (v: any): any[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 const grants = (access: string, what: 'read' | 'write') => access === 'readwrite' || access === what;
 
-
 /** The kit's scripts as shipped: a ConfigMap that carries other text runs code nobody reviewed. */
 const KIT_SCRIPTS = ['fortress-broker.sh', 'fortress-auth.sh'] as const;
 let kitScripts: Record<string, string> | undefined;
-const kitScript = (f: string): string => (kitScripts ??= Object.fromEntries(KIT_SCRIPTS.map((n) => [n, readFileSync(templatePath(`mosquitto/${n}`), 'utf8')])))[f]!;
+const kitScript = (f: string): string => {
+  kitScripts ??= Object.fromEntries(KIT_SCRIPTS.map((n) => [n, readFileSync(templatePath(`mosquitto/${n}`), 'utf8')]));
+  return kitScripts[f]!;
+};
 /** Where the image's own command reads its configuration (eclipse-mosquitto's CMD). */
 const IMAGE_DEFAULT_CONF = '/mosquitto/config/mosquitto.conf';
 
@@ -159,7 +181,8 @@ function brokerProgramRows(c: AuditContext): RuleRow[] {
   const rows: RuleRow[] = [];
   for (const b of c.brokers) {
     for (const f of KIT_SCRIPTS) {
-      if (b.files[f] !== undefined && b.files[f] !== kitScript(f)) rows.push(bad(b.path, `REV-2[${b.name}:script:${f}]`, `${f} in ConfigMap ${b.configMap} is not the script this kit ships: the pod runs code the audit has not read`));
+      if (b.files[f] !== undefined && b.files[f] !== kitScript(f))
+        rows.push(bad(b.path, `REV-2[${b.name}:script:${f}]`, `${f} in ConfigMap ${b.configMap} is not the script this kit ships: the pod runs code the audit has not read`));
     }
     if (!b.pod) continue;
     const vols = b.pod.volumes.filter((v) => (v.configMap?.name ?? v.config_map?.name) === b.configMap);
@@ -202,9 +225,16 @@ function brokerProgramRows(c: AuditContext): RuleRow[] {
         continue;
       }
       const what = shell ? 'starts Mosquitto from a shell command line' : conf === undefined ? 'starts Mosquitto without a configuration file the audit can name' : `starts Mosquitto with ${conf}`;
-      rows.push(bad(b.path, `REV-2[${b.name}:config:${ct.name}]`, `container ${ct.name} of ${b.pod.owner.name} ${what}, not with the audited mosquitto.conf of ConfigMap ${b.configMap}${paths.size ? ` (mounted at ${[...paths].join(', ')})` : ' (not mounted in that container)'}`));
+      rows.push(
+        bad(
+          b.path,
+          `REV-2[${b.name}:config:${ct.name}]`,
+          `container ${ct.name} of ${b.pod.owner.name} ${what}, not with the audited mosquitto.conf of ConfigMap ${b.configMap}${paths.size ? ` (mounted at ${[...paths].join(', ')})` : ' (not mounted in that container)'}`,
+        ),
+      );
     }
-    if (!audited.size && !rows.some((r) => r.finding?.startsWith(`REV-2[${b.name}:config:`))) rows.push(bad(b.path, `REV-2[${b.name}:config]`, `no container of ${b.pod.owner.name} starts Mosquitto with the audited mosquitto.conf of ConfigMap ${b.configMap}`));
+    if (!audited.size && !rows.some((r) => r.finding?.startsWith(`REV-2[${b.name}:config:`)))
+      rows.push(bad(b.path, `REV-2[${b.name}:config]`, `no container of ${b.pod.owner.name} starts Mosquitto with the audited mosquitto.conf of ConfigMap ${b.configMap}`));
   }
   return rows;
 }
@@ -213,7 +243,12 @@ function brokerProgramRows(c: AuditContext): RuleRow[] {
 function emqxDefaultDeny(c: AuditContext): RuleRow[] {
   return c.emqx.map((e) => {
     const a = e.config?.authorization ?? {};
-    const problems = [a.no_match !== 'deny' ? `no_match ${a.no_match ?? 'allow (default)'}` : '', a.deny_action !== 'disconnect' ? `deny_action ${a.deny_action ?? 'ignore (default)'}` : '', !/\{deny,\s*all\}\.\s*$/.test(e.acl) ? 'acl.conf does not end with {deny, all}.' : '', /\{allow,\s*all\}/.test(e.acl) ? 'acl.conf contains {allow, all}' : ''].filter(Boolean);
+    const problems = [
+      a.no_match !== 'deny' ? `no_match ${a.no_match ?? 'allow (default)'}` : '',
+      a.deny_action !== 'disconnect' ? `deny_action ${a.deny_action ?? 'ignore (default)'}` : '',
+      !/\{deny,\s*all\}\.\s*$/.test(e.acl) ? 'acl.conf does not end with {deny, all}.' : '',
+      /\{allow,\s*all\}/.test(e.acl) ? 'acl.conf contains {allow, all}' : '',
+    ].filter(Boolean);
     return problems.length ? bad(e.path, `ACL-1[${e.name}:emqx]`, problems.join(', ')) : ok(e.path, 'EMQX denies by default and disconnects denied clients');
   });
 }
@@ -227,17 +262,31 @@ export const RULES: readonly AuditRule[] = [
     fix: 'Give the listener certfile/keyfile, or bind it to 127.0.0.1 for an in-pod sidecar; never expose 1883.',
     check: (c) => {
       const rows: RuleRow[] = [];
-      for (const b of c.brokers) for (const l of b.conf.listeners) {
-        const tls = l.settings.has('certfile') && l.settings.has('keyfile');
-        rows.push(tls || LOOPBACK.has(l.bind ?? '') ? ok(b.path, `listener ${l.port} ${tls ? 'uses TLS' : 'is loopback-only'}`) : bad(b.path, `TLS-1[listener:${l.port}]`, `listener ${l.port} is plaintext and bound to ${l.bind ?? 'all addresses'}`));
-      }
-      for (const o of c.k8s.filter((x) => x.kind === 'Service')) for (const p of o.body.spec?.ports ?? o.body.spec?.port ?? []) {
-        rows.push(Number(p.port) === 1883 || String(p.targetPort) === '1883' ? bad(o.path, `TLS-1[service:${o.name}:1883]`, `Service ${o.name} exposes 1883`) : ok(o.path, `Service ${o.name} port ${p.port}`));
-      }
+      for (const b of c.brokers)
+        for (const l of b.conf.listeners) {
+          const tls = l.settings.has('certfile') && l.settings.has('keyfile');
+          rows.push(
+            tls || LOOPBACK.has(l.bind ?? '')
+              ? ok(b.path, `listener ${l.port} ${tls ? 'uses TLS' : 'is loopback-only'}`)
+              : bad(b.path, `TLS-1[listener:${l.port}]`, `listener ${l.port} is plaintext and bound to ${l.bind ?? 'all addresses'}`),
+          );
+        }
+      for (const o of c.k8s.filter((x) => x.kind === 'Service'))
+        for (const p of o.body.spec?.ports ?? o.body.spec?.port ?? []) {
+          rows.push(
+            Number(p.port) === 1883 || String(p.targetPort) === '1883'
+              ? bad(o.path, `TLS-1[service:${o.name}:1883]`, `Service ${o.name} exposes 1883`)
+              : ok(o.path, `Service ${o.name} port ${p.port}`),
+          );
+        }
       for (const p of c.pods) for (const k of p.containers) if (k.ports.includes(1883)) rows.push(bad(p.owner.path, `TLS-1[container:${k.name}:1883]`, `container ${k.name} declares port 1883`));
       for (const e of c.emqx) {
         const plain = [...emqxOn(e.config, 'tcp').map(([n]) => `tcp.${n}`), ...emqxOn(e.config, 'ws').map(([n]) => `ws.${n}`)];
-        rows.push(plain.length ? bad(e.path, `TLS-1[${e.name}:${plain.join(',')}]`, `EMQX plaintext listeners on: ${plain.join(', ')} (EMQX enables tcp and ws by default)`) : ok(e.path, 'EMQX tcp and ws listeners off'));
+        rows.push(
+          plain.length
+            ? bad(e.path, `TLS-1[${e.name}:${plain.join(',')}]`, `EMQX plaintext listeners on: ${plain.join(', ')} (EMQX enables tcp and ws by default)`)
+            : ok(e.path, 'EMQX tcp and ws listeners off'),
+        );
       }
       return rowsOr(rows, c.stack, 'no broker, Service or workload in this stack');
     },
@@ -258,21 +307,28 @@ export const RULES: readonly AuditRule[] = [
               const ciphers = (one(l.settings, 'ciphers') ?? '').split(':').filter(Boolean);
               if (v !== 'tlsv1.2' && v !== 'tlsv1.3') return bad(b.path, `TLS-2[listener:${l.port}:version]`, `listener ${l.port}: tls_version is ${v ?? 'unset (OpenSSL default)'}`);
               const weak = ciphers.filter((x) => !AEAD_FS.test(x));
-              if (!ciphers.length || weak.length) return bad(b.path, `TLS-2[listener:${l.port}:ciphers]`, `listener ${l.port}: ${ciphers.length ? `non-AEAD or non-ECDHE suites ${weak.join(', ')}` : 'no cipher list'}`);
+              if (!ciphers.length || weak.length)
+                return bad(b.path, `TLS-2[listener:${l.port}:ciphers]`, `listener ${l.port}: ${ciphers.length ? `non-AEAD or non-ECDHE suites ${weak.join(', ')}` : 'no cipher list'}`);
               return ok(b.path, `listener ${l.port}: ${v}, ${ciphers.length} AEAD suites`);
             }),
         ),
         c.stack,
         'no TLS listener in this stack',
-      ).concat(
-        c.emqx.flatMap((e) =>
-          [...emqxOn(e.config, 'ssl'), ...emqxOn(e.config, 'wss')].map(([n, l]) => {
-            const v: string[] = l?.ssl_options?.versions ?? [];
-            const weak = (l?.ssl_options?.ciphers ?? []).filter((x: string) => !x.startsWith('TLS_') && !AEAD_FS.test(x));
-            return !v.length || v.some((x) => !['tlsv1.2', 'tlsv1.3'].includes(x)) ? bad(e.path, `TLS-2[${e.name}:${n}:versions]`, `EMQX listener ${n}: versions ${v.join(', ') || 'default (includes older ones)'}`) : weak.length || !(l?.ssl_options?.ciphers ?? []).length ? bad(e.path, `TLS-2[${e.name}:${n}:ciphers]`, `EMQX listener ${n}: ciphers ${weak.join(', ') || 'default list'}`) : ok(e.path, `EMQX listener ${n}: ${v.join(', ')}, AEAD suites`);
-          }),
-        ),
-      ).filter((r, _, all) => r.status !== 'not-applicable' || all.length === 1),
+      )
+        .concat(
+          c.emqx.flatMap((e) =>
+            [...emqxOn(e.config, 'ssl'), ...emqxOn(e.config, 'wss')].map(([n, l]) => {
+              const v: string[] = l?.ssl_options?.versions ?? [];
+              const weak = (l?.ssl_options?.ciphers ?? []).filter((x: string) => !x.startsWith('TLS_') && !AEAD_FS.test(x));
+              return !v.length || v.some((x) => !['tlsv1.2', 'tlsv1.3'].includes(x))
+                ? bad(e.path, `TLS-2[${e.name}:${n}:versions]`, `EMQX listener ${n}: versions ${v.join(', ') || 'default (includes older ones)'}`)
+                : weak.length || !(l?.ssl_options?.ciphers ?? []).length
+                  ? bad(e.path, `TLS-2[${e.name}:${n}:ciphers]`, `EMQX listener ${n}: ciphers ${weak.join(', ') || 'default list'}`)
+                  : ok(e.path, `EMQX listener ${n}: ${v.join(', ')}, AEAD suites`);
+            }),
+          ),
+        )
+        .filter((r, _, all) => r.status !== 'not-applicable' || all.length === 1),
   },
   {
     id: 'TLS-3',
@@ -293,7 +349,11 @@ export const RULES: readonly AuditRule[] = [
           !s.isCA && key.rotationPolicy !== 'Always' ? `rotationPolicy ${key.rotationPolicy ?? 'Never (default)'}` : '',
           (key.algorithm ?? 'RSA') === 'RSA' && Number(key.size ?? 2048) < 3072 ? `RSA ${key.size ?? 2048} bits` : '',
         ].filter(Boolean);
-        rows.push(problems.length ? bad(o.path, `TLS-3[${o.name}]`, `Certificate ${o.name}: ${problems.join(', ')}`) : ok(o.path, `Certificate ${o.name}: ${s.duration ?? '2160h'}, renews ${s.renewBefore}, ${key.algorithm} ${key.size}`));
+        rows.push(
+          problems.length
+            ? bad(o.path, `TLS-3[${o.name}]`, `Certificate ${o.name}: ${problems.join(', ')}`)
+            : ok(o.path, `Certificate ${o.name}: ${s.duration ?? '2160h'}, renews ${s.renewBefore}, ${key.algorithm} ${key.size}`),
+        );
       }
       return rowsOr(rows, c.stack, 'no cert-manager Certificate in this stack');
     },
@@ -345,7 +405,9 @@ export const RULES: readonly AuditRule[] = [
             const certOnly = e.config?.mqtt?.peer_cert_as_username && e.config?.listeners?.ssl?.default?.ssl_options?.fail_if_no_peer_cert === true;
             const listenersOff = [...emqxOn(e.config, 'ssl'), ...emqxOn(e.config, 'wss')].filter(([, l]) => l?.enable_authn === false || l?.enable_authn === 'false');
             if (listenersOff.length) return bad(e.path, `AUTH-1[${e.name}:enable_authn]`, `EMQX listener ${listenersOff.map(([n]) => n).join(', ')} skips authentication`);
-            return authn.some((a) => a?.enable !== false) || certOnly ? ok(e.path, 'EMQX authenticates every client (an authenticator or required client certificates)') : bad(e.path, `AUTH-1[${e.name}:anonymous]`, 'EMQX has no enabled authenticator: it admits anonymous clients');
+            return authn.some((a) => a?.enable !== false) || certOnly
+              ? ok(e.path, 'EMQX authenticates every client (an authenticator or required client certificates)')
+              : bad(e.path, `AUTH-1[${e.name}:anonymous]`, 'EMQX has no enabled authenticator: it admits anonymous clients');
           }),
         )
         .filter((r, _, all) => r.status !== 'not-applicable' || all.length === 1),
@@ -361,13 +423,17 @@ export const RULES: readonly AuditRule[] = [
       const text = JSON.stringify(c.json);
       for (const [name, re] of SECRET_SHAPES) rows.push(re.test(text) ? bad(c.stack, `AUTH-2[shape:${name}]`, `the synthesized stack contains a ${name}`) : ok(c.stack, `no ${name}`));
       for (const r of c.resources) {
-        if (r.type === 'aws_secretsmanager_secret') rows.push(r.config.kms_key_id ? ok(r.path, 'encrypted with a customer-managed KMS key') : bad(r.path, `AUTH-2[${r.id}:kms]`, 'secret encrypted with the AWS-managed key'));
+        if (r.type === 'aws_secretsmanager_secret')
+          rows.push(r.config.kms_key_id ? ok(r.path, 'encrypted with a customer-managed KMS key') : bad(r.path, `AUTH-2[${r.id}:kms]`, 'secret encrypted with the AWS-managed key'));
         if (r.type === 'aws_secretsmanager_secret_version') rows.push(bad(r.path, `AUTH-2[${r.id}:value]`, 'a secret value is written by Terraform (it lands in state and cdk.tf.json)'));
         if (r.type === 'aws_kms_key') rows.push(r.config.enable_key_rotation === true ? ok(r.path, 'key rotation on') : bad(r.path, `AUTH-2[${r.id}:rotation]`, 'KMS key rotation is off'));
         if (r.type === 'aws_iam_role_policy') {
           let wild: string[] = [];
           try {
-            wild = parsePolicyDocument(r.config.policy).Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action as string])).filter((a) => a.includes('*'));
+            wild = parsePolicyDocument(r.config.policy)
+              .Statement.filter((s) => s.Effect === 'Allow')
+              .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action as string]))
+              .filter((a) => a.includes('*'));
           } catch {
             wild = ['(unparsable policy)'];
           }
@@ -390,7 +456,13 @@ export const RULES: readonly AuditRule[] = [
       for (const s of secrets) {
         const rot = rotations.find((r) => String(r.config.for_each ?? '').includes(s.id) || String(r.config.secret_id ?? '').includes(s.id));
         const days = Number(rot?.config.rotation_rules?.automatically_after_days);
-        rows.push(!rot ? bad(s.path, `AUTH-3[${s.id}:no-rotation]`, 'secret without rotation') : days > 90 || Number.isNaN(days) ? bad(rot.path, `AUTH-3[${s.id}:${days}d]`, `rotation every ${days} days`) : ok(rot.path, `rotated every ${days} days`));
+        rows.push(
+          !rot
+            ? bad(s.path, `AUTH-3[${s.id}:no-rotation]`, 'secret without rotation')
+            : days > 90 || Number.isNaN(days)
+              ? bad(rot.path, `AUTH-3[${s.id}:${days}d]`, `rotation every ${days} days`)
+              : ok(rot.path, `rotated every ${days} days`),
+        );
         // for_each over a local whose entries say `rotate: false`: the rotation carries the value
         // forward, so those secrets do not really rotate. Each is a finding of its own.
         for (const [key, v] of Object.entries<any>(forEachLocal(c.json, s.config) ?? {})) {
@@ -408,24 +480,28 @@ export const RULES: readonly AuditRule[] = [
     id: 'ACL-1',
     level: 'error',
     info: 'Default deny: no rule for anonymous clients or for every user; dynamic security and EMQX deny by default.',
-    explanation: 'Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user. EMQX 5.8 ships no_match = allow and an acl.conf ending with {allow, all}.',
+    explanation:
+      'Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user. EMQX 5.8 ships no_match = allow and an acl.conf ending with {allow, all}.',
     fix: 'Render the ACL from the policy (per-user blocks only); for EMQX authorization { no_match = deny, deny_action = disconnect } (EmqxCluster does this).',
     check: (c) =>
       rowsOr(
-        [...emqxDefaultDeny(c), ...c.brokers.flatMap((b) => [
-          ...b.acls.map(({ file, acl }) =>
-            acl.anonymous.length || acl.patterns.length
-              ? bad(b.path, `ACL-1[${file}]`, `${file}: ${acl.anonymous.length} anonymous and ${acl.patterns.length} pattern line(s) apply to clients without their own rules`)
-              : ok(b.path, `${file}: per-user rules only (${acl.users.size} users)`),
-          ),
-          ...(b.dynsec
-            ? [
-                Object.entries<boolean>(b.dynsec.defaultACLAccess ?? {}).some(([k, v]) => v && k !== 'unsubscribe')
-                  ? bad(b.path, `ACL-1[${b.name}:dynsec-default]`, 'dynamic security allows by default')
-                  : ok(b.path, 'dynamic security denies by default'),
-              ]
-            : []),
-        ])],
+        [
+          ...emqxDefaultDeny(c),
+          ...c.brokers.flatMap((b) => [
+            ...b.acls.map(({ file, acl }) =>
+              acl.anonymous.length || acl.patterns.length
+                ? bad(b.path, `ACL-1[${file}]`, `${file}: ${acl.anonymous.length} anonymous and ${acl.patterns.length} pattern line(s) apply to clients without their own rules`)
+                : ok(b.path, `${file}: per-user rules only (${acl.users.size} users)`),
+            ),
+            ...(b.dynsec
+              ? [
+                  Object.entries<boolean>(b.dynsec.defaultACLAccess ?? {}).some(([k, v]) => v && k !== 'unsubscribe')
+                    ? bad(b.path, `ACL-1[${b.name}:dynsec-default]`, 'dynamic security allows by default')
+                    : ok(b.path, 'dynamic security denies by default'),
+                ]
+              : []),
+          ]),
+        ],
         c.stack,
         'no broker in this stack',
       ),
@@ -435,7 +511,7 @@ export const RULES: readonly AuditRule[] = [
     level: 'error',
     info: 'Least privilege: no rule reaches every subtree ("#", "+/...").',
     explanation: 'A broad rule lets one compromised client read or write the whole fleet.',
-    fix: 'Scope rules to the identity\'s subtree; a necessary broad rule needs a policy exception with a reason.',
+    fix: "Scope rules to the identity's subtree; a necessary broad rule needs a policy exception with a reason.",
     check: (c) =>
       rowsOr(
         aclUsers(c).flatMap(({ broker: b, username: u, rules }) => {
@@ -477,13 +553,26 @@ export const RULES: readonly AuditRule[] = [
       const rows: RuleRow[] = [];
       const nps = c.k8s.filter((o) => o.kind === 'NetworkPolicy');
       for (const b of c.brokers) {
-        const deny = nps.find((n) => n.namespace === b.namespace && (n.body.spec?.policyTypes ?? []).includes('Ingress') && (n.body.spec?.policyTypes ?? []).includes('Egress') && !(n.body.spec?.ingress ?? []).length && !(n.body.spec?.egress ?? []).length);
-        rows.push(deny ? ok(deny.path, `default deny ${deny.name} in ${b.namespace}`) : bad(b.path, `NET-1[${b.namespace}:default-deny]`, `no default-deny NetworkPolicy (ingress and egress) in ${b.namespace}`));
+        const deny = nps.find(
+          (n) =>
+            n.namespace === b.namespace &&
+            (n.body.spec?.policyTypes ?? []).includes('Ingress') &&
+            (n.body.spec?.policyTypes ?? []).includes('Egress') &&
+            !(n.body.spec?.ingress ?? []).length &&
+            !(n.body.spec?.egress ?? []).length,
+        );
+        rows.push(
+          deny
+            ? ok(deny.path, `default deny ${deny.name} in ${b.namespace}`)
+            : bad(b.path, `NET-1[${b.namespace}:default-deny]`, `no default-deny NetworkPolicy (ingress and egress) in ${b.namespace}`),
+        );
       }
       for (const n of nps) {
         for (const [i, r] of (n.body.spec?.ingress ?? []).entries()) {
           const from = r.from ?? [];
-          rows.push(from.length ? ok(n.path, `${n.name} ingress[${i}] from ${from.length} declared source(s)`) : bad(n.path, `NET-1[${n.name}:ingress-${i}]`, `${n.name} ingress[${i}] admits every source`));
+          rows.push(
+            from.length ? ok(n.path, `${n.name} ingress[${i}] from ${from.length} declared source(s)`) : bad(n.path, `NET-1[${n.name}:ingress-${i}]`, `${n.name} ingress[${i}] admits every source`),
+          );
         }
         for (const [i, r] of (n.body.spec?.egress ?? []).entries()) {
           const to: any[] = r.to ?? [];
@@ -540,35 +629,60 @@ export const RULES: readonly AuditRule[] = [
       for (const sg of c.resources.filter((x) => x.type === 'aws_security_group')) {
         for (const i of sg.config.ingress ?? []) {
           const cidrs = [...(i.cidr_blocks ?? []), ...(i.ipv6_cidr_blocks ?? [])].filter((x: unknown) => typeof x === 'string');
-          if (cidrs.length && judgeRanges(cidrs.map((cidr: string) => ({ cidr, prop: sg.id }))).worldOpen) rows.push(bad(sg.path, `NET-2[${sg.id}:inline-world]`, 'inline ingress from the whole internet'));
+          if (cidrs.length && judgeRanges(cidrs.map((cidr: string) => ({ cidr, prop: sg.id }))).worldOpen)
+            rows.push(bad(sg.path, `NET-2[${sg.id}:inline-world]`, 'inline ingress from the whole internet'));
         }
       }
       for (const s of c.k8s.filter((o) => o.kind === 'Service' && o.body.spec?.type === 'LoadBalancer')) {
         const ranges: string[] = s.body.spec.loadBalancerSourceRanges ?? [];
         const j = ranges.length ? judgeRanges(ranges.map((cidr) => ({ cidr, prop: s.name }))) : undefined;
-        rows.push(!j ? bad(s.path, `NET-2[${s.name}:no-source-ranges]`, `LoadBalancer ${s.name} admits every address`) : j.worldOpen ? bad(s.path, `NET-2[${s.name}:world]`, `LoadBalancer ${s.name} admits ${j.summary}`) : ok(s.path, `LoadBalancer ${s.name} admits ${ranges.join(', ')}`));
+        rows.push(
+          !j
+            ? bad(s.path, `NET-2[${s.name}:no-source-ranges]`, `LoadBalancer ${s.name} admits every address`)
+            : j.worldOpen
+              ? bad(s.path, `NET-2[${s.name}:world]`, `LoadBalancer ${s.name} admits ${j.summary}`)
+              : ok(s.path, `LoadBalancer ${s.name} admits ${ranges.join(', ')}`),
+        );
       }
       // Every other way a port reaches beyond the cluster network: node ports, external IPs,
       // host ports and the host network. None of them carries a source restriction.
       for (const s of c.k8s.filter((o) => o.kind === 'Service')) {
         const spec = s.body.spec ?? {};
-        if (spec.type === 'NodePort') rows.push(bad(s.path, `NET-2[${s.name}:node-port]`, `NodePort Service ${s.name} opens ${spec.ports.map((p: any) => p.nodePort ?? `a node port for ${p.port}`).join(', ')} on every node's addresses, with no source restriction`));
-        if (spec.externalIPs.length) rows.push(bad(s.path, `NET-2[${s.name}:external-ips]`, `Service ${s.name} accepts traffic for external IPs ${spec.externalIPs.join(', ')} on ${spec.ports.map((p: any) => p.port).join(', ')}, with no source restriction`));
+        if (spec.type === 'NodePort')
+          rows.push(
+            bad(
+              s.path,
+              `NET-2[${s.name}:node-port]`,
+              `NodePort Service ${s.name} opens ${spec.ports.map((p: any) => p.nodePort ?? `a node port for ${p.port}`).join(', ')} on every node's addresses, with no source restriction`,
+            ),
+          );
+        if (spec.externalIPs.length)
+          rows.push(
+            bad(
+              s.path,
+              `NET-2[${s.name}:external-ips]`,
+              `Service ${s.name} accepts traffic for external IPs ${spec.externalIPs.join(', ')} on ${spec.ports.map((p: any) => p.port).join(', ')}, with no source restriction`,
+            ),
+          );
       }
       for (const p of c.pods) {
-        if (p.hostNetwork === true) rows.push(bad(p.owner.path, `NET-2[${p.owner.name}:host-network]`, `${p.owner.kind} ${p.owner.name} uses the node's network: every port it listens on is open on the node's addresses`));
-        for (const k of p.containers) for (const hp of k.hostPorts) rows.push(bad(p.owner.path, `NET-2[${p.owner.name}/${k.name}:host-port-${hp}]`, `container ${k.name} of ${p.owner.kind} ${p.owner.name} binds host port ${hp} on the node's addresses`));
+        if (p.hostNetwork === true)
+          rows.push(bad(p.owner.path, `NET-2[${p.owner.name}:host-network]`, `${p.owner.kind} ${p.owner.name} uses the node's network: every port it listens on is open on the node's addresses`));
+        for (const k of p.containers)
+          for (const hp of k.hostPorts)
+            rows.push(bad(p.owner.path, `NET-2[${p.owner.name}/${k.name}:host-port-${hp}]`, `container ${k.name} of ${p.owner.kind} ${p.owner.name} binds host port ${hp} on the node's addresses`));
       }
       for (const i of c.k8s.filter((o) => o.kind === 'Ingress')) rows.push(bad(i.path, `NET-2[${i.name}:ingress]`, `Ingress ${i.name} routes traffic from whatever the ingress controller admits`));
-      for (const n of c.k8s.filter((o) => o.kind === 'NetworkPolicy')) for (const r of n.body.spec?.ingress ?? []) {
-        const blocks = (r.from ?? []).filter((f: any) => f.ipBlock?.cidr).map((f: any) => ({ cidr: f.ipBlock.cidr, except: f.ipBlock.except ?? [], prop: n.name }));
-        const j = blocks.length ? judgeRanges(blocks) : undefined;
-        if (j?.worldOpen) rows.push(bad(n.path, `NET-2[${n.name}:${blocks.map((b: { cidr: string }) => b.cidr).join('+')}]`, `${n.name} admits ${j.summary}`));
-        for (const f of r.from ?? []) {
-          const sel = f.namespaceSelector;
-          if (sel && !narrowSelector(sel)) rows.push(bad(n.path, `NET-2[${n.name}:every-namespace]`, `${n.name} admits pods of every namespace`));
+      for (const n of c.k8s.filter((o) => o.kind === 'NetworkPolicy'))
+        for (const r of n.body.spec?.ingress ?? []) {
+          const blocks = (r.from ?? []).filter((f: any) => f.ipBlock?.cidr).map((f: any) => ({ cidr: f.ipBlock.cidr, except: f.ipBlock.except ?? [], prop: n.name }));
+          const j = blocks.length ? judgeRanges(blocks) : undefined;
+          if (j?.worldOpen) rows.push(bad(n.path, `NET-2[${n.name}:${blocks.map((b: { cidr: string }) => b.cidr).join('+')}]`, `${n.name} admits ${j.summary}`));
+          for (const f of r.from ?? []) {
+            const sel = f.namespaceSelector;
+            if (sel && !narrowSelector(sel)) rows.push(bad(n.path, `NET-2[${n.name}:every-namespace]`, `${n.name} admits pods of every namespace`));
+          }
         }
-      }
       return rowsOr(rows, c.stack, 'no security group rule or load balancer in this stack');
     },
   },
@@ -581,12 +695,21 @@ export const RULES: readonly AuditRule[] = [
     check: (c) => {
       const rows: RuleRow[] = [];
       const flowLogs = c.resources.filter((r) => r.type === 'aws_flow_log');
-      for (const v of c.resources.filter((r) => r.type === 'aws_vpc')) rows.push(flowLogs.some((f) => String(f.config.vpc_id).includes(v.id)) ? ok(v.path, 'flow logs on') : bad(v.path, `NET-3[${v.id}:flow-logs]`, 'VPC without flow logs'));
-      for (const s of c.resources.filter((r) => r.type === 'aws_subnet')) rows.push(s.config.map_public_ip_on_launch === true ? bad(s.path, `NET-3[${s.id}:public-ip]`, 'subnet assigns public IPs') : ok(s.path, 'no public IPs on launch'));
-      for (const e of c.resources.filter((r) => r.type === 'aws_eks_cluster')) rows.push(e.config.vpc_config?.endpoint_public_access === true ? bad(e.path, `NET-3[${e.id}:public-endpoint]`, 'Kubernetes API endpoint is public') : ok(e.path, 'private Kubernetes API endpoint'));
+      for (const v of c.resources.filter((r) => r.type === 'aws_vpc'))
+        rows.push(flowLogs.some((f) => String(f.config.vpc_id).includes(v.id)) ? ok(v.path, 'flow logs on') : bad(v.path, `NET-3[${v.id}:flow-logs]`, 'VPC without flow logs'));
+      for (const s of c.resources.filter((r) => r.type === 'aws_subnet'))
+        rows.push(s.config.map_public_ip_on_launch === true ? bad(s.path, `NET-3[${s.id}:public-ip]`, 'subnet assigns public IPs') : ok(s.path, 'no public IPs on launch'));
+      for (const e of c.resources.filter((r) => r.type === 'aws_eks_cluster'))
+        rows.push(
+          e.config.vpc_config?.endpoint_public_access === true ? bad(e.path, `NET-3[${e.id}:public-endpoint]`, 'Kubernetes API endpoint is public') : ok(e.path, 'private Kubernetes API endpoint'),
+        );
       for (const s of c.k8s.filter((o) => o.kind === 'Service' && o.body.spec?.type === 'LoadBalancer')) {
         const scheme = s.body.metadata?.annotations?.['service.beta.kubernetes.io/aws-load-balancer-scheme'];
-        rows.push(scheme === 'internal' ? ok(s.path, `${s.name}: internal load balancer`) : bad(s.path, `NET-3[${s.name}:${scheme ?? 'default-scheme'}]`, `${s.name}: load balancer scheme ${scheme ?? 'unset (internet-facing with the AWS LB controller)'}`));
+        rows.push(
+          scheme === 'internal'
+            ? ok(s.path, `${s.name}: internal load balancer`)
+            : bad(s.path, `NET-3[${s.name}:${scheme ?? 'default-scheme'}]`, `${s.name}: load balancer scheme ${scheme ?? 'unset (internet-facing with the AWS LB controller)'}`),
+        );
       }
       return rowsOr(rows, c.stack, 'no network resource in this stack');
     },
@@ -618,7 +741,9 @@ export const RULES: readonly AuditRule[] = [
               ['bytes_rate', l.bytes_rate],
               ['mqtt.max_packet_size', e.config?.mqtt?.max_packet_size],
               ['flapping_detect', e.config?.flapping_detect?.enable === true ? 1 : undefined],
-            ].filter(([, v]) => v === undefined || v === 'infinity').map(([k]) => k);
+            ]
+              .filter(([, v]) => v === undefined || v === 'infinity')
+              .map(([k]) => k);
             return missing.length ? bad(e.path, `DOS-1[${e.name}:${missing.join(',')}]`, `EMQX without ${missing.join(', ')}`) : ok(e.path, 'EMQX rate limits, packet size and flapping detection set');
           }),
         )
@@ -641,8 +766,19 @@ export const RULES: readonly AuditRule[] = [
         }
         if (runsToCompletion) continue;
         const pdb = pdbs.find((d) => d.namespace === p.owner.namespace && Object.entries<string>(d.body.spec?.selector?.matchLabels ?? {}).every(([k, v]) => p.labels[k] === v));
-        rows.push(!pdb ? bad(p.owner.path, `DOS-2[${p.owner.name}:pdb]`, 'no PodDisruptionBudget') : pdb.body.spec?.unhealthyPodEvictionPolicy ? ok(pdb.path, `PDB ${pdb.name}`) : bad(pdb.path, `DOS-2[${pdb.name}:unhealthy-eviction]`, 'PDB without unhealthyPodEvictionPolicy: an unhealthy pod blocks drains'));
-        if (p.replicas > 1) rows.push(p.topologySpread.length ? ok(p.owner.path, 'replicas spread by topology constraints') : bad(p.owner.path, `DOS-2[${p.owner.name}:spread]`, `${p.replicas} replicas without topology spread`));
+        rows.push(
+          !pdb
+            ? bad(p.owner.path, `DOS-2[${p.owner.name}:pdb]`, 'no PodDisruptionBudget')
+            : pdb.body.spec?.unhealthyPodEvictionPolicy
+              ? ok(pdb.path, `PDB ${pdb.name}`)
+              : bad(pdb.path, `DOS-2[${pdb.name}:unhealthy-eviction]`, 'PDB without unhealthyPodEvictionPolicy: an unhealthy pod blocks drains'),
+        );
+        if (p.replicas > 1)
+          rows.push(
+            p.topologySpread.length
+              ? ok(p.owner.path, 'replicas spread by topology constraints')
+              : bad(p.owner.path, `DOS-2[${p.owner.name}:spread]`, `${p.replicas} replicas without topology spread`),
+          );
       }
       return rowsOr(rows, c.stack, 'no workload in this stack');
     },
@@ -657,7 +793,11 @@ export const RULES: readonly AuditRule[] = [
       const rows: RuleRow[] = [];
       for (const ns of c.k8s.filter((o) => o.kind === 'Namespace')) {
         const l = ns.body.metadata?.labels ?? {};
-        rows.push(l['pod-security.kubernetes.io/enforce'] === 'restricted' ? ok(ns.path, `namespace ${ns.name} enforces restricted`) : bad(ns.path, `POD-1[ns:${ns.name}]`, `namespace ${ns.name} does not enforce Pod Security restricted`));
+        rows.push(
+          l['pod-security.kubernetes.io/enforce'] === 'restricted'
+            ? ok(ns.path, `namespace ${ns.name} enforces restricted`)
+            : bad(ns.path, `POD-1[ns:${ns.name}]`, `namespace ${ns.name} does not enforce Pod Security restricted`),
+        );
       }
       for (const p of c.pods) {
         const psc = p.podSecurityContext;
@@ -665,7 +805,9 @@ export const RULES: readonly AuditRule[] = [
           !(Number(psc.runAsUser) >= 10000) ? `runAsUser ${psc.runAsUser ?? 'unset'}` : '',
           !(Number(psc.runAsGroup) >= 10000) ? `runAsGroup ${psc.runAsGroup ?? 'unset'}` : '',
           p.automountServiceAccountToken !== false ? 'service-account token mounted' : '',
-          p.hostNetwork === true || p.hostPID === true || p.hostIPC === true ? `host namespaces (${[p.hostNetwork === true ? 'hostNetwork' : '', p.hostPID === true ? 'hostPID' : '', p.hostIPC === true ? 'hostIPC' : ''].filter(Boolean).join(', ')})` : '',
+          p.hostNetwork === true || p.hostPID === true || p.hostIPC === true
+            ? `host namespaces (${[p.hostNetwork === true ? 'hostNetwork' : '', p.hostPID === true ? 'hostPID' : '', p.hostIPC === true ? 'hostIPC' : ''].filter(Boolean).join(', ')})`
+            : '',
           p.volumes.some((v) => v.hostPath) ? 'hostPath volume' : '',
         ].filter(Boolean);
         rows.push(podProblems.length ? bad(p.owner.path, `POD-1[${p.owner.name}:pod]`, podProblems.join(', ')) : ok(p.owner.path, 'pod: UID/GID >= 10000, no token, no host namespaces'));
@@ -694,7 +836,18 @@ export const RULES: readonly AuditRule[] = [
     info: 'Images pinned by tag and digest.',
     explanation: 'A tag can be moved to other content; only a digest names the bytes that were reviewed.',
     fix: 'image: repository:tag@sha256:...',
-    check: (c) => rowsOr(c.pods.flatMap((p) => p.containers.map((k) => (/:[^@/]+@sha256:[0-9a-f]{64}$/.test(k.image) ? ok(p.owner.path, `${k.name}: ${k.image}`) : bad(p.owner.path, `POD-2[${p.owner.name}/${k.name}]`, `${k.name}: ${k.image} is not pinned by tag and digest`)))), c.stack, 'no workload in this stack'),
+    check: (c) =>
+      rowsOr(
+        c.pods.flatMap((p) =>
+          p.containers.map((k) =>
+            /:[^@/]+@sha256:[0-9a-f]{64}$/.test(k.image)
+              ? ok(p.owner.path, `${k.name}: ${k.image}`)
+              : bad(p.owner.path, `POD-2[${p.owner.name}/${k.name}]`, `${k.name}: ${k.image} is not pinned by tag and digest`),
+          ),
+        ),
+        c.stack,
+        'no workload in this stack',
+      ),
   },
   {
     id: 'MON-1',
@@ -704,11 +857,15 @@ export const RULES: readonly AuditRule[] = [
     fix: 'metricsExporter with its image digest, and BrokerMonitoring (PodMonitor).',
     check: (c) =>
       rowsOr(
-        c.brokers.map((b) => {
-          const exporter = b.pod?.containers.some((k) => k.name === 'metrics-exporter');
-          const podMonitor = c.k8s.some((o) => o.kind === 'PodMonitor' && o.namespace === b.namespace);
-          return exporter && podMonitor ? ok(b.path, 'exporter and PodMonitor') : bad(b.path, `MON-1[${b.name}]`, `${exporter ? '' : 'no metrics exporter; '}${podMonitor ? '' : 'no PodMonitor'}`.replace(/; $/, ''));
-        }).concat(emqxMon1(c)),
+        c.brokers
+          .map((b) => {
+            const exporter = b.pod?.containers.some((k) => k.name === 'metrics-exporter');
+            const podMonitor = c.k8s.some((o) => o.kind === 'PodMonitor' && o.namespace === b.namespace);
+            return exporter && podMonitor
+              ? ok(b.path, 'exporter and PodMonitor')
+              : bad(b.path, `MON-1[${b.name}]`, `${exporter ? '' : 'no metrics exporter; '}${podMonitor ? '' : 'no PodMonitor'}`.replace(/; $/, ''));
+          })
+          .concat(emqxMon1(c)),
         c.stack,
         'no broker in this stack',
       ),
@@ -720,7 +877,13 @@ export const RULES: readonly AuditRule[] = [
     explanation: 'Metrics nobody alerts on are read after the incident.',
     fix: 'BrokerMonitoring (PrometheusRule) in the broker stack; BrokerLogAlarms (authentication failures) next to the cluster.',
     check: (c) => {
-      const rows = c.brokers.map((b) => (c.k8s.some((o) => o.kind === 'PrometheusRule' && o.namespace === b.namespace) ? ok(b.path, 'PrometheusRule present') : bad(b.path, `MON-2[${b.name}:rules]`, 'no PrometheusRule for the broker'))).concat(emqxMon2(c));
+      const rows = c.brokers
+        .map((b) =>
+          c.k8s.some((o) => o.kind === 'PrometheusRule' && o.namespace === b.namespace)
+            ? ok(b.path, 'PrometheusRule present')
+            : bad(b.path, `MON-2[${b.name}:rules]`, 'no PrometheusRule for the broker'),
+        )
+        .concat(emqxMon2(c));
       for (const e of c.resources.filter((r) => r.type === 'aws_eks_cluster')) {
         const filter = c.resources.some((r) => r.type === 'aws_cloudwatch_log_metric_filter');
         const alarm = c.resources.some((r) => r.type === 'aws_cloudwatch_metric_alarm');
@@ -737,16 +900,18 @@ export const RULES: readonly AuditRule[] = [
     fix: 'log_dest stderr, log_timestamp true, connection_messages true, log_type subscribe.',
     check: (c) =>
       rowsOr(
-        c.brokers.map((b) => {
-          const g = b.conf.global;
-          const missing = [
-            (g.get('log_dest') ?? []).some((v) => v === 'stderr' || v === 'stdout') ? '' : 'log_dest stderr',
-            one(g, 'log_timestamp') === 'true' ? '' : 'log_timestamp true',
-            one(g, 'connection_messages') === 'true' ? '' : 'connection_messages true',
-            (g.get('log_type') ?? []).includes('subscribe') ? '' : 'log_type subscribe',
-          ].filter(Boolean);
-          return missing.length ? bad(b.path, `MON-3[${b.name}]`, `missing ${missing.join(', ')}`) : ok(b.path, 'connections, refusals and subscriptions logged with timestamps');
-        }).concat(emqxMon3(c)),
+        c.brokers
+          .map((b) => {
+            const g = b.conf.global;
+            const missing = [
+              (g.get('log_dest') ?? []).some((v) => v === 'stderr' || v === 'stdout') ? '' : 'log_dest stderr',
+              one(g, 'log_timestamp') === 'true' ? '' : 'log_timestamp true',
+              one(g, 'connection_messages') === 'true' ? '' : 'connection_messages true',
+              (g.get('log_type') ?? []).includes('subscribe') ? '' : 'log_type subscribe',
+            ].filter(Boolean);
+            return missing.length ? bad(b.path, `MON-3[${b.name}]`, `missing ${missing.join(', ')}`) : ok(b.path, 'connections, refusals and subscriptions logged with timestamps');
+          })
+          .concat(emqxMon3(c)),
         c.stack,
         'no broker in this stack',
       ),
@@ -755,20 +920,27 @@ export const RULES: readonly AuditRule[] = [
     id: 'REV-2',
     level: 'error',
     info: 'The audit sees the final output whatever produced it: every resource is of a type it reads, and every suppression names what it covers.',
-    explanation: 'A resource the audit cannot read (an unknown type, a raw manifest of an unknown kind, a mutating webhook, another provider that applies manifests) could open what every other rule checks; an ambiguous suppression could hide a finding nobody reviewed.',
-    fix: 'Use the Kubernetes provider\'s typed resources or kubernetes_manifest for the kinds the audit reads; for anything else, review it and suppress REV-2 for that one resource with appliesTo naming its finding key. Name the findings a suppression covers in appliesTo.',
+    explanation:
+      'A resource the audit cannot read (an unknown type, a raw manifest of an unknown kind, a mutating webhook, another provider that applies manifests) could open what every other rule checks; an ambiguous suppression could hide a finding nobody reviewed.',
+    fix: "Use the Kubernetes provider's typed resources or kubernetes_manifest for the kinds the audit reads; for anything else, review it and suppress REV-2 for that one resource with appliesTo naming its finding key. Name the findings a suppression covers in appliesTo.",
     check: (c) => {
       // One finding per resource, with every reason the audit cannot read it.
       const byRes = new Map<string, UnseenResource[]>();
       for (const u of c.unseen) byRes.set(`${u.type}.${u.id}`, [...(byRes.get(`${u.type}.${u.id}`) ?? []), u]);
       const rows: RuleRow[] = [...byRes].map(([k, us]) => bad(us[0]!.path, `REV-2[${k}]`, us.map((u) => u.why).join('; ')));
       // A module creates resources the stack's JSON does not show; a provisioner runs commands at apply.
-      for (const [name, m] of Object.entries<any>(c.json?.module ?? {})) rows.push(bad(m?.['//']?.metadata?.path ?? `module.${name}`, `REV-2[module.${name}]`, `module ${name} (${m?.source}) creates resources the audit cannot see in this stack's output`));
-      for (const r of c.resources) if (r.config?.provisioner !== undefined) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}:provisioner]`, `${r.type}.${r.id} has a provisioner: it runs commands at apply that can change anything, unseen by the audit`));
+      for (const [name, m] of Object.entries<any>(c.json?.module ?? {}))
+        rows.push(bad(m?.['//']?.metadata?.path ?? `module.${name}`, `REV-2[module.${name}]`, `module ${name} (${m?.source}) creates resources the audit cannot see in this stack's output`));
+      for (const r of c.resources)
+        if (r.config?.provisioner !== undefined)
+          rows.push(bad(r.path, `REV-2[${r.type}.${r.id}:provisioner]`, `${r.type}.${r.id} has a provisioner: it runs commands at apply that can change anything, unseen by the audit`));
       rows.push(...brokerProgramRows(c));
-      for (const b of c.brokers) for (const d of b.conf.includes) rows.push(bad(b.path, `REV-2[${b.name}:include_dir]`, `the config of ${b.name} includes every .conf file in ${d}: Mosquitto reads them, the audit does not`));
+      for (const b of c.brokers)
+        for (const d of b.conf.includes) rows.push(bad(b.path, `REV-2[${b.name}:include_dir]`, `the config of ${b.name} includes every .conf file in ${d}: Mosquitto reads them, the audit does not`));
       // Only the AWS and Kubernetes providers are read; any other provider (helm, kubectl, null_resource) can apply anything.
-      for (const r of c.resources) if (!r.type.startsWith('aws_') && !r.type.startsWith('kubernetes_')) rows.push(bad(r.path, `REV-2[${r.type}.${r.id}]`, `resource type ${r.type} belongs to a provider the audit does not read`));
+      for (const r of c.resources)
+        if (!r.type.startsWith('aws_') && !r.type.startsWith('kubernetes_'))
+          rows.push(bad(r.path, `REV-2[${r.type}.${r.id}]`, `resource type ${r.type} belongs to a provider the audit does not read`));
       if (!rows.length) rows.push(ok(c.stack, `all ${c.resources.length} resources are of types the audit reads`));
       return rows;
     },

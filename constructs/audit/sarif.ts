@@ -66,18 +66,18 @@ export const RULE_SECURITY_SEVERITY: Readonly<Record<string, string>> = {
 
 const severityOf = (id: string, level: string) => RULE_SECURITY_SEVERITY[id] ?? (level === 'error' ? '7.0' : '3.0');
 const lineOfIndex = (text: string, i: number) => text.slice(0, i).split('\n').length;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The policy-file line of a policy finding `ACL-2[user:topic,topic]`: the topic as written, else the user. */
 export function policyLine(policyText: string, finding: string): number | undefined {
   const m = /^ACL-[23]\[([^:\]]+):(.*)\]$/.exec(finding);
   if (!m) return undefined;
   for (const topic of m[2]!.split(',')) {
-    const re = new RegExp(`(["'])${escape(topic)}\\1|^\\s*-\\s+${escape(topic)}\\s*$`, 'm');
+    const re = new RegExp(`(["'])${escapeRegExp(topic)}\\1|^\\s*-\\s+${escapeRegExp(topic)}\\s*$`, 'm');
     const hit = re.exec(policyText);
     if (hit) return lineOfIndex(policyText, hit.index + (hit[0].length - hit[0].trimStart().length));
   }
-  const user = new RegExp(`\\b${escape(m[1]!)}\\b`).exec(policyText);
+  const user = new RegExp(`\\b${escapeRegExp(m[1]!)}\\b`).exec(policyText);
   return user ? lineOfIndex(policyText, user.index) : undefined;
 }
 
@@ -99,7 +99,7 @@ export function constructSourceLocator(stack: IConstruct, roots: readonly string
   const memo = new Map<IConstruct, SourceLocation | undefined>();
   const declared = (c: IConstruct): SourceLocation | undefined => {
     if (memo.has(c)) return memo.get(c);
-    const re = new RegExp(`new\\s+${escape(c.constructor.name)}\\s*\\(\\s*[\\w.]+\\s*,\\s*(["'\`])${escape(c.node.id)}\\1`);
+    const re = new RegExp(`new\\s+${escapeRegExp(c.constructor.name)}\\s*\\(\\s*[\\w.]+\\s*,\\s*(["'\`])${escapeRegExp(c.node.id)}\\1`);
     let found: SourceLocation | undefined;
     for (const f of files) {
       const m = re.exec(f.text);

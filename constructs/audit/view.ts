@@ -32,8 +32,18 @@ const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpp
 export function camelize(v: any, key = ''): any {
   if (Array.isArray(v)) return v.map((x) => camelize(x, key));
   if (v === null || typeof v !== 'object') return v;
-  if (['labels', 'annotations', 'template_annotations', 'data', 'binaryData', 'binary_data', 'string_data', 'matchLabels', 'match_labels', 'node_selector', 'limits', 'requests', 'selector'].includes(key) && !Object.values(v).some((x) => x !== null && typeof x === 'object')) return { ...v };
-  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== '//').map(([k, x]) => [camel(k), camelize(x, k)]));
+  if (
+    ['labels', 'annotations', 'template_annotations', 'data', 'binaryData', 'binary_data', 'string_data', 'matchLabels', 'match_labels', 'node_selector', 'limits', 'requests', 'selector'].includes(
+      key,
+    ) &&
+    !Object.values(v).some((x) => x !== null && typeof x === 'object')
+  )
+    return { ...v };
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => k !== '//')
+      .map(([k, x]) => [camel(k), camelize(x, k)]),
+  );
 }
 
 /**
@@ -73,10 +83,55 @@ export const K8S_RESOURCE_TYPES: Readonly<Record<string, K8sTypeClass>> = {
   kubernetes_labels: { patch: 'labels' },
   kubernetes_annotations: { patch: 'annotations' },
   kubernetes_env: { patch: 'env' },
-  ...inert('RBAC objects grant API access; no rule of this audit reads them', 'kubernetes_role', 'kubernetes_role_v1', 'kubernetes_role_binding', 'kubernetes_role_binding_v1', 'kubernetes_cluster_role', 'kubernetes_cluster_role_v1', 'kubernetes_cluster_role_binding', 'kubernetes_cluster_role_binding_v1'),
-  ...inert('capacity and scheduling objects carry no pod, port, policy or broker file', 'kubernetes_horizontal_pod_autoscaler', 'kubernetes_horizontal_pod_autoscaler_v1', 'kubernetes_horizontal_pod_autoscaler_v2', 'kubernetes_horizontal_pod_autoscaler_v2beta2', 'kubernetes_limit_range', 'kubernetes_limit_range_v1', 'kubernetes_resource_quota', 'kubernetes_resource_quota_v1', 'kubernetes_priority_class', 'kubernetes_priority_class_v1', 'kubernetes_runtime_class_v1', 'kubernetes_node_taint'),
-  ...inert('storage objects carry no pod, port, policy or broker file', 'kubernetes_persistent_volume', 'kubernetes_persistent_volume_v1', 'kubernetes_persistent_volume_claim', 'kubernetes_persistent_volume_claim_v1', 'kubernetes_storage_class', 'kubernetes_storage_class_v1', 'kubernetes_csi_driver', 'kubernetes_csi_driver_v1'),
-  ...inert('cluster-level objects outside the broker (ingress classes, pod security policies removed in Kubernetes 1.25, certificate signing requests, token requests)', 'kubernetes_ingress_class', 'kubernetes_ingress_class_v1', 'kubernetes_pod_security_policy', 'kubernetes_pod_security_policy_v1beta1', 'kubernetes_certificate_signing_request', 'kubernetes_certificate_signing_request_v1', 'kubernetes_token_request_v1', 'kubernetes_validating_webhook_configuration', 'kubernetes_validating_webhook_configuration_v1'),
+  ...inert(
+    'RBAC objects grant API access; no rule of this audit reads them',
+    'kubernetes_role',
+    'kubernetes_role_v1',
+    'kubernetes_role_binding',
+    'kubernetes_role_binding_v1',
+    'kubernetes_cluster_role',
+    'kubernetes_cluster_role_v1',
+    'kubernetes_cluster_role_binding',
+    'kubernetes_cluster_role_binding_v1',
+  ),
+  ...inert(
+    'capacity and scheduling objects carry no pod, port, policy or broker file',
+    'kubernetes_horizontal_pod_autoscaler',
+    'kubernetes_horizontal_pod_autoscaler_v1',
+    'kubernetes_horizontal_pod_autoscaler_v2',
+    'kubernetes_horizontal_pod_autoscaler_v2beta2',
+    'kubernetes_limit_range',
+    'kubernetes_limit_range_v1',
+    'kubernetes_resource_quota',
+    'kubernetes_resource_quota_v1',
+    'kubernetes_priority_class',
+    'kubernetes_priority_class_v1',
+    'kubernetes_runtime_class_v1',
+    'kubernetes_node_taint',
+  ),
+  ...inert(
+    'storage objects carry no pod, port, policy or broker file',
+    'kubernetes_persistent_volume',
+    'kubernetes_persistent_volume_v1',
+    'kubernetes_persistent_volume_claim',
+    'kubernetes_persistent_volume_claim_v1',
+    'kubernetes_storage_class',
+    'kubernetes_storage_class_v1',
+    'kubernetes_csi_driver',
+    'kubernetes_csi_driver_v1',
+  ),
+  ...inert(
+    'cluster-level objects outside the broker (ingress classes, pod security policies removed in Kubernetes 1.25, certificate signing requests, token requests)',
+    'kubernetes_ingress_class',
+    'kubernetes_ingress_class_v1',
+    'kubernetes_pod_security_policy',
+    'kubernetes_pod_security_policy_v1beta1',
+    'kubernetes_certificate_signing_request',
+    'kubernetes_certificate_signing_request_v1',
+    'kubernetes_token_request_v1',
+    'kubernetes_validating_webhook_configuration',
+    'kubernetes_validating_webhook_configuration_v1',
+  ),
   kubernetes_mutating_webhook_configuration: { opaque: 'a mutating admission webhook can rewrite any object at admission, after this audit read it' },
   kubernetes_mutating_webhook_configuration_v1: { opaque: 'a mutating admission webhook can rewrite any object at admission, after this audit read it' },
   kubernetes_api_service: { opaque: 'an aggregated API service answers API requests with a server the audit cannot read' },
@@ -87,9 +142,37 @@ export const K8S_RESOURCE_TYPES: Readonly<Record<string, K8sTypeClass>> = {
 export const WORKLOAD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'] as const;
 /** kubernetes_manifest kinds the audit knows: the normalized ones, the kit's custom resources, and inert ones. */
 export const KNOWN_MANIFEST_KINDS = new Set([
-  'Namespace', 'ServiceAccount', 'ConfigMap', 'Secret', 'Service', ...WORKLOAD_KINDS, 'NetworkPolicy', 'PodDisruptionBudget', 'Ingress', 'Endpoints', 'EndpointSlice',
-  'Certificate', 'Issuer', 'ClusterIssuer', 'ExternalSecret', 'SecretStore', 'ClusterSecretStore', 'PrometheusRule', 'PodMonitor', 'ServiceMonitor',
-  'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'LimitRange', 'ResourceQuota', 'PriorityClass', 'HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'StorageClass', 'IngressClass',
+  'Namespace',
+  'ServiceAccount',
+  'ConfigMap',
+  'Secret',
+  'Service',
+  ...WORKLOAD_KINDS,
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'Ingress',
+  'Endpoints',
+  'EndpointSlice',
+  'Certificate',
+  'Issuer',
+  'ClusterIssuer',
+  'ExternalSecret',
+  'SecretStore',
+  'ClusterSecretStore',
+  'PrometheusRule',
+  'PodMonitor',
+  'ServiceMonitor',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'LimitRange',
+  'ResourceQuota',
+  'PriorityClass',
+  'HorizontalPodAutoscaler',
+  'PersistentVolumeClaim',
+  'StorageClass',
+  'IngressClass',
 ]);
 
 export interface K8sView {
@@ -209,7 +292,23 @@ const REFERENCE_KINDS = new Set(['ExternalSecret', 'SecretStore', 'ClusterSecret
 /** Annotations a rule reads: their values must be literal. */
 const READ_ANNOTATIONS = new Set(['service.beta.kubernetes.io/aws-load-balancer-scheme', 'service.beta.kubernetes.io/aws-load-balancer-internal']);
 /** Terraform meta-arguments of a resource: not part of the object it carries. */
-const META_ARGS = new Set(['//', 'for_each', 'count', 'depends_on', 'provider', 'lifecycle', 'timeouts', 'field_manager', 'computed_fields', 'wait', 'wait_for', 'wait_for_rollout', 'wait_for_load_balancer', 'wait_for_completion', 'wait_for_default_service_account']);
+const META_ARGS = new Set([
+  '//',
+  'for_each',
+  'count',
+  'depends_on',
+  'provider',
+  'lifecycle',
+  'timeouts',
+  'field_manager',
+  'computed_fields',
+  'wait',
+  'wait_for',
+  'wait_for_rollout',
+  'wait_for_load_balancer',
+  'wait_for_completion',
+  'wait_for_default_service_account',
+]);
 /** An unescaped Terraform interpolation (`${...}`) or template directive (`%{...}`); `$${` and `%%{` are literal. */
 const EXPRESSION = /(^|[^$%])[$%]\{/;
 
@@ -258,7 +357,13 @@ export function k8sView(json: any): StackView {
     const manifestKind = r.type === 'kubernetes_manifest' ? String(r.config?.manifest?.kind) : undefined;
     if (!('inert' in cls) && !(manifestKind && REFERENCE_KINDS.has(manifestKind))) {
       const computed = computedFields(r.config);
-      if (computed.length) unseen.push({ path: r.path, type: r.type, id: r.id, why: `Terraform computes ${computed.slice(0, 5).join(', ')}${computed.length > 5 ? ` and ${computed.length - 5} more` : ''} at plan time (an expression or a dynamic block), so the audit cannot read the value it will have` });
+      if (computed.length)
+        unseen.push({
+          path: r.path,
+          type: r.type,
+          id: r.id,
+          why: `Terraform computes ${computed.slice(0, 5).join(', ')}${computed.length > 5 ? ` and ${computed.length - 5} more` : ''} at plan time (an expression or a dynamic block), so the audit cannot read the value it will have`,
+        });
     }
     if ('patch' in cls) {
       patches.push({ r, cls });
@@ -302,7 +407,8 @@ export function k8sView(json: any): StackView {
     if (cls.patch === 'labels') b.metadata.labels = { ...(b.metadata.labels ?? {}), ...(c.labels ?? {}) };
     if (cls.patch === 'annotations') {
       b.metadata.annotations = { ...(b.metadata.annotations ?? {}), ...(c.annotations ?? {}) };
-      if (c.templateAnnotations && b.spec?.template) b.spec.template.metadata = { ...b.spec.template.metadata, annotations: { ...(b.spec.template.metadata?.annotations ?? {}), ...c.templateAnnotations } };
+      if (c.templateAnnotations && b.spec?.template)
+        b.spec.template.metadata = { ...b.spec.template.metadata, annotations: { ...(b.spec.template.metadata?.annotations ?? {}), ...c.templateAnnotations } };
     }
     if (cls.patch === 'env') {
       const pod = b.spec?.jobTemplate?.spec?.template?.spec ?? b.spec?.template?.spec ?? (target.kind === 'Pod' ? b.spec : undefined);
@@ -379,19 +485,21 @@ export function pods(objs: K8sView[]): PodView[] {
       env: x.env,
       volumeMounts: x.volumeMounts,
     });
-    return [{
-      owner: o,
-      podSecurityContext: spec.securityContext ?? {},
-      automountServiceAccountToken: spec.automountServiceAccountToken,
-      hostNetwork: spec.hostNetwork,
-      hostPID: spec.hostPID,
-      hostIPC: spec.hostIPC,
-      containers: [...spec.initContainers.map((x: any) => c(x, true)), ...spec.containers.map((x: any) => c(x, false))],
-      volumes: spec.volumes,
-      labels: t.labels,
-      replicas: o.kind === 'Pod' || o.kind === 'Job' || o.kind === 'CronJob' ? 1 : Number(o.body.spec?.replicas ?? 1),
-      topologySpread: spec.topologySpreadConstraints,
-    }];
+    return [
+      {
+        owner: o,
+        podSecurityContext: spec.securityContext ?? {},
+        automountServiceAccountToken: spec.automountServiceAccountToken,
+        hostNetwork: spec.hostNetwork,
+        hostPID: spec.hostPID,
+        hostIPC: spec.hostIPC,
+        containers: [...spec.initContainers.map((x: any) => c(x, true)), ...spec.containers.map((x: any) => c(x, false))],
+        volumes: spec.volumes,
+        labels: t.labels,
+        replicas: o.kind === 'Pod' || o.kind === 'Job' || o.kind === 'CronJob' ? 1 : Number(o.body.spec?.replicas ?? 1),
+        topologySpread: spec.topologySpreadConstraints,
+      },
+    ];
   });
 }
 

@@ -12,10 +12,7 @@ export function assertResolved(prop: string, value: unknown): void {
 export function assertInt(prop: string, value: number, min: number, max: number, fix?: string): void {
   assertResolved(prop, value);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new FortressError(
-      'INVALID_NUMBER',
-      `${prop} must be an integer from ${min} to ${max}, got ${show(value)}.${fix ? ' ' + fix : ''}`,
-    );
+    throw new FortressError('INVALID_NUMBER', `${prop} must be an integer from ${min} to ${max}, got ${show(value)}.${fix ? ` ${fix}` : ''}`);
   }
 }
 
@@ -25,10 +22,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function assertDnsLabel(prop: string, value: string): void {
   assertResolved(prop, value);
   if (typeof value !== 'string' || value.length > 63 || !DNS_LABEL.test(value)) {
-    throw new FortressError(
-      'INVALID_NAME',
-      `${prop} must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters), got ${show(value)}.`,
-    );
+    throw new FortressError('INVALID_NAME', `${prop} must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters), got ${show(value)}.`);
   }
 }
 

@@ -40,11 +40,11 @@ export function scoped<T>(scope: IConstruct, fn: () => T): T {
 
 /** Formats a value for an error message without dumping huge objects. */
 export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   try {
     const s = JSON.stringify(value);
     if (s === undefined) return String(value);
-    return s.length > 80 ? s.slice(0, 77) + '...' : s;
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
   } catch {
     return String(value);
   }

@@ -60,6 +60,7 @@ function merge(xs: readonly Interval[]): Interval[] {
   const out: [bigint, bigint][] = [];
   for (const [a, b] of s) {
     const last = out[out.length - 1];
+    // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.max does not take
     if (last && a <= last[1] + 1n) last[1] = b > last[1] ? b : last[1];
     else out.push([a, b]);
   }
@@ -79,11 +80,14 @@ function subtract(xs: readonly Interval[], cut: readonly Interval[]): Interval[]
 
 function intersect(xs: readonly Interval[], ys: readonly Interval[]): Interval[] {
   const out: Interval[] = [];
-  for (const [a, b] of merge(xs)) for (const [c, d] of merge(ys)) {
-    const lo = a > c ? a : c;
-    const hi = b < d ? b : d;
-    if (lo <= hi) out.push([lo, hi]);
-  }
+  for (const [a, b] of merge(xs))
+    for (const [c, d] of merge(ys)) {
+      // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.max does not take
+      const lo = a > c ? a : c;
+      // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.min does not take
+      const hi = b < d ? b : d;
+      if (lo <= hi) out.push([lo, hi]);
+    }
   return out;
 }
 
@@ -128,7 +132,12 @@ export function judgeRanges(ranges: readonly DeclaredRange[]): WorldExposure {
     const base = cidrInterval('', embed).range[0];
     for (const [a, b] of intersect(v6Clean, [cidrInterval('', embed).range])) v4.push([a - base, b - base]);
   }
-  const publicIpv4 = count(subtract(subtract(v4, cut4), NOT_PUBLIC_V4.map((c) => cidrInterval('', c).range)));
+  const publicIpv4 = count(
+    subtract(
+      subtract(v4, cut4),
+      NOT_PUBLIC_V4.map((c) => cidrInterval('', c).range),
+    ),
+  );
   const globalIpv6 = count(intersect(v6Clean, [cidrInterval('', GLOBAL_V6).range]));
   const worldOpen = publicIpv4 >= WORLD_THRESHOLD.ipv4 || globalIpv6 >= WORLD_THRESHOLD.ipv6;
   const parts = [
@@ -200,7 +209,10 @@ export function checkPeerUnion(prop: string, peers: readonly PeerLike[]): { prop
   peers.forEach((p, i) => {
     if (p.openToWorldReason !== undefined && !used.has(i)) {
       reasonOf(p);
-      throw new FortressError('REASON_UNUSED', `${prop}[${i}].openToWorldReason is set, but ${prop} is not open to the internet (${judged.summary}) and selects no namespace without labels; remove the reason.`);
+      throw new FortressError(
+        'REASON_UNUSED',
+        `${prop}[${i}].openToWorldReason is set, but ${prop} is not open to the internet (${judged.summary}) and selects no namespace without labels; remove the reason.`,
+      );
     }
   });
   return out;
@@ -214,7 +226,11 @@ export function checkPeerUnion(prop: string, peers: readonly PeerLike[]): { prop
 export function checkCidrUnion(prop: string, cidrs: readonly string[], reasonProp: string, reason: string | undefined, options: { never?: string } = {}): { prop: string; reason: string } | undefined {
   const judged = judgeRanges(cidrs.map((cidr, i) => ({ cidr, prop: `${prop}[${i}]` })));
   if (judged.worldOpen) {
-    if (options.never) throw new FortressError(options.never, `${prop} (${cidrs.join(', ')}) admits, taken together, ${judged.summary}: that is open to the internet, which is never allowed here. Declare the real ranges.`);
+    if (options.never)
+      throw new FortressError(
+        options.never,
+        `${prop} (${cidrs.join(', ')}) admits, taken together, ${judged.summary}: that is open to the internet, which is never allowed here. Declare the real ranges.`,
+      );
     if (reason !== undefined) assertReason(reasonProp, reason);
     if (reason === undefined) {
       throw new FortressError(

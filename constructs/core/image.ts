@@ -25,7 +25,7 @@ export function imageRef(prop: string, image: ContainerImage): string {
   assertResolved(`${prop}.digest`, image?.digest);
   assertResolved(`${prop}.tag`, image?.tag);
   const literalName = typeof image?.repository === 'string' ? image.repository.replace(TOKEN, 'token') : image?.repository;
-  if (!image || typeof literalName !== 'string' || !/^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?$/.test(literalName) || literalName.includes('@')) {
+  if (!image || typeof literalName !== 'string' || !/^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?$/.test(literalName) || literalName.includes('@')) {
     throw new FortressError('IMAGE_REPOSITORY', `${prop}.repository must be an image name without tag or digest (e.g. "eclipse-mosquitto"), got ${show(image?.repository)}.`);
   }
   if (typeof image.tag !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(image.tag) || image.tag === 'latest') {
@@ -86,7 +86,8 @@ export function mirroredImage<T extends { readonly repository: string; readonly 
   const isDockerHub = !image.repository.includes('/') || !/[.:]/.test(first) || /^(docker\.io|registry-1\.docker\.io|index\.docker\.io)$/.test(first);
   if (!isDockerHub) return image;
   const prefix = registry.dockerHubPrefix.replace(/^\/+|\/+$/g, '');
-  if (!/^[a-z0-9]+([._\/-][a-z0-9]+)*$/.test(prefix)) throw new FortressError('IMAGE_REGISTRY', `registry.dockerHubPrefix must be a repository path such as "docker-hub", got ${show(registry.dockerHubPrefix)}.`);
+  if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(prefix))
+    throw new FortressError('IMAGE_REGISTRY', `registry.dockerHubPrefix must be a repository path such as "docker-hub", got ${show(registry.dockerHubPrefix)}.`);
   if (typeof registry.host !== 'string' || registry.host.length === 0 || /[\s/@]/.test(registry.host.replace(TOKEN, 'token'))) {
     throw new FortressError('IMAGE_REGISTRY', `registry.host must be a registry host name such as "111122223333.dkr.ecr.eu-west-1.amazonaws.com", got ${show(registry.host)}.`);
   }

@@ -1,9 +1,10 @@
 /** Validation of Kubernetes values that props carry: resource quantities, labels, peers. */
+
+import type { K8sObject } from '../k8s/objects.js';
 import { assertInt, assertResolved, parseCidr } from './checks.js';
 import { FortressError, show } from './errors.js';
 import { checkPeerUnion } from './exposure-union.js';
 import type { Relaxation } from './relaxation.js';
-import type { K8sObject } from '../k8s/objects.js';
 
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 const FACTOR: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
@@ -31,7 +32,11 @@ export interface ResourceRequirements {
 }
 
 /** Merges with defaults, checks every quantity and that requests do not exceed limits (DOS-2). */
-export function resolveResources(prop: string, given: ResourceRequirements | undefined, defaults: Required<{ requests: Required<ResourceAmounts>; limits: Required<ResourceAmounts> }>): {
+export function resolveResources(
+  prop: string,
+  given: ResourceRequirements | undefined,
+  defaults: Required<{ requests: Required<ResourceAmounts>; limits: Required<ResourceAmounts> }>,
+): {
   requests: Record<string, string>;
   limits: Record<string, string>;
 } {
@@ -58,8 +63,10 @@ const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 export function assertLabels(prop: string, labels: Record<string, string> | undefined): void {
   for (const [k, v] of Object.entries(labels ?? {})) {
-    if (!LABEL_KEY.test(k)) throw new FortressError('INVALID_LABEL', `${prop} has an invalid label key ${show(k)}; see https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set`);
-    if (typeof v !== 'string' || !LABEL_VALUE.test(v)) throw new FortressError('INVALID_LABEL', `${prop}[${show(k)}] has an invalid label value ${show(v)}: at most 63 characters, alphanumeric at both ends.`);
+    if (!LABEL_KEY.test(k))
+      throw new FortressError('INVALID_LABEL', `${prop} has an invalid label key ${show(k)}; see https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set`);
+    if (typeof v !== 'string' || !LABEL_VALUE.test(v))
+      throw new FortressError('INVALID_LABEL', `${prop}[${show(k)}] has an invalid label value ${show(v)}: at most 63 characters, alphanumeric at both ends.`);
   }
 }
 
@@ -122,7 +129,9 @@ export function checkPeer(prop: string, p: MqttPeer): void {
  */
 export function checkPeers(prop: string, peers: readonly MqttPeer[] | undefined): Relaxation[] {
   if (peers !== undefined && !Array.isArray(peers)) throw new FortressError('PEER_SHAPE', `${prop} must be a list of peers, got ${show(peers)}.`);
-  (peers ?? []).forEach((p, i) => checkPeer(`${prop}[${i}]`, p));
+  (peers ?? []).forEach((p, i) => {
+    checkPeer(`${prop}[${i}]`, p);
+  });
   return checkPeerUnion(prop, peers ?? []).map((r) => ({ id: 'NET-2', prop: r.prop, reason: r.reason }));
 }
 
@@ -156,7 +165,12 @@ export function ingressPolicy(metadata: K8sObject['metadata'], selector: Record<
 
 /** A namespace labelled for Pod Security `restricted` (enforce, audit, warn; baseline POD-1). */
 export function restrictedNamespace(name: string): K8sObject {
-  const pss = Object.fromEntries(['enforce', 'audit', 'warn'].flatMap((m) => [[`pod-security.kubernetes.io/${m}`, 'restricted'], [`pod-security.kubernetes.io/${m}-version`, 'latest']]));
+  const pss = Object.fromEntries(
+    ['enforce', 'audit', 'warn'].flatMap((m) => [
+      [`pod-security.kubernetes.io/${m}`, 'restricted'],
+      [`pod-security.kubernetes.io/${m}-version`, 'latest'],
+    ]),
+  );
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', ...pss } } };
 }
 

@@ -4,11 +4,13 @@
  * partition come from an ARN known at apply time (`arnForAccount`), so no data source calls AWS
  * at plan time.
  */
+
+import type * as P_kms_key from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
-import type * as P_kms_key from '@cdktf/provider-aws/lib/kms-key/index.js';
-import { providerModule } from './provider-module.js';
 import { policyDocument, type Statement } from '../credentials/iam.js';
+import { providerModule } from './provider-module.js';
+
 const { KmsKey } = providerModule<typeof P_kms_key>('@cdktf/provider-aws/lib/kms-key/index.js');
 type KmsKey = P_kms_key.KmsKey;
 

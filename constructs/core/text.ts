@@ -77,7 +77,14 @@ export function textProblem(s: string): string | undefined {
  * Unicode spaces are kept by Mosquitto and allowed here).
  */
 export function assertRenderable(file: string, what: string, value: string): void {
-  const problem = typeof value !== 'string' ? 'is not a string' : value.length === 0 ? 'is empty' : /^[ \t\n\v\f\r]|[ \t\n\v\f\r]$/.test(value) ? 'starts or ends with whitespace that Mosquitto trims' : textProblem(value);
+  const problem =
+    typeof value !== 'string'
+      ? 'is not a string'
+      : value.length === 0
+        ? 'is empty'
+        : /^[ \t\n\v\f\r]|[ \t\n\v\f\r]$/.test(value)
+          ? 'starts or ends with whitespace that Mosquitto trims'
+          : textProblem(value);
   if (problem) {
     throw new FortressError('RENDER_UNSAFE', `cannot write ${what} ${JSON.stringify(String(value).slice(0, 80))} into ${file}: it ${problem}. Validate the policy with Policy.from.`);
   }

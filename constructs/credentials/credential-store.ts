@@ -4,33 +4,35 @@
  * generated and rotated by a rotation function (never by Terraform or TypeScript, so no value is
  * synthesized or kept in state), readable only by the external-secrets reader role.
  */
-import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
-import { Construct } from 'constructs';
-import type { Relaxation } from '../core/relaxation.js';
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import type * as P_eks_pod_identity_association from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
 import type * as P_iam_role from '@cdktf/provider-aws/lib/iam-role/index.js';
 import type * as P_iam_role_policy from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import type * as P_kms_alias from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import type * as P_lambda_function from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import type * as P_lambda_permission from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import type * as P_secretsmanager_secret from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
 import type * as P_secretsmanager_secret_rotation from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
-import { providerModule } from '../core/provider-module.js';
-import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
-import { logsKey } from '../core/logs-key.js';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
 import { assertDnsLabel, assertReason } from '../core/checks.js';
-import { zip } from '../core/zip.js';
 import { FortressError, scoped, show } from '../core/errors.js';
+import { logsKey } from '../core/logs-key.js';
+import { providerModule } from '../core/provider-module.js';
+import type { Relaxation } from '../core/relaxation.js';
+import { zip } from '../core/zip.js';
 import type { Policy } from '../policy/model.js';
 import { templatePath } from '../templates.js';
 import { assertRegion, deliveryMode } from './external-secrets.js';
 import { policyDocument, type Statement } from './iam.js';
+import { assertRotationDays, type CredentialSecret, credentialLayout, credentialPrefix } from './layout.js';
 import { secretPolicyStatements } from './secret-policy.js';
-import { assertRotationDays, credentialLayout, credentialPrefix, type CredentialSecret } from './layout.js';
+
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 const { EksPodIdentityAssociation } = providerModule<typeof P_eks_pod_identity_association>('@cdktf/provider-aws/lib/eks-pod-identity-association/index.js');
 const { IamRole } = providerModule<typeof P_iam_role>('@cdktf/provider-aws/lib/iam-role/index.js');
@@ -158,15 +160,23 @@ export class CredentialStore extends Construct {
       assertDnsLabel('brokerName', brokerName);
       assertRegion('region', props.region);
       assertRotationDays('rotationDays', rotationDays);
-      if (!Number.isInteger(recovery) || (recovery !== 0 && (recovery < 7 || recovery > 30))) throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be 0 (delete at once, with immediateDeletionReason) or an integer from 7 to 30, got ${show(recovery)}.`);
+      if (!Number.isInteger(recovery) || (recovery !== 0 && (recovery < 7 || recovery > 30)))
+        throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be 0 (delete at once, with immediateDeletionReason) or an integer from 7 to 30, got ${show(recovery)}.`);
       if (recovery === 0) {
-        if (typeof props.immediateDeletionReason !== 'string' || props.immediateDeletionReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', 'recoveryWindowInDays is 0 (a destroy deletes every password for good) and needs immediateDeletionReason (at least 10 characters).');
+        if (typeof props.immediateDeletionReason !== 'string' || props.immediateDeletionReason.trim().length < 10)
+          throw new FortressError('REASON_REQUIRED', 'recoveryWindowInDays is 0 (a destroy deletes every password for good) and needs immediateDeletionReason (at least 10 characters).');
         relaxations.push({ id: 'AUTH-2', prop: 'recoveryWindowInDays', reason: `no recovery window: ${props.immediateDeletionReason.trim()}`, appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
-      } else if (props.immediateDeletionReason !== undefined) throw new FortressError('CRED_RECOVERY', `immediateDeletionReason is set but recoveryWindowInDays is ${recovery}; remove the reason or set the window to 0.`);
+      } else if (props.immediateDeletionReason !== undefined)
+        throw new FortressError('CRED_RECOVERY', `immediateDeletionReason is set but recoveryWindowInDays is ${recovery}; remove the reason or set the window to 0.`);
       if (breakGlass !== undefined) {
-        if (!Array.isArray(breakGlass) || breakGlass.length === 0) throw new FortressError('CRED_BREAK_GLASS', 'breakGlassPrincipalArns is empty: with no break-glass principal nobody could ever change, restore or tear down the secrets; leave it out for the root user, or name an IAM role.');
+        if (!Array.isArray(breakGlass) || breakGlass.length === 0)
+          throw new FortressError(
+            'CRED_BREAK_GLASS',
+            'breakGlassPrincipalArns is empty: with no break-glass principal nobody could ever change, restore or tear down the secrets; leave it out for the root user, or name an IAM role.',
+          );
         breakGlass.forEach((a, i) => {
-          if (typeof a !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/.test(a)) throw new FortressError('CRED_BREAK_GLASS', `breakGlassPrincipalArns[${i}] must be an IAM role, user or root ARN such as "arn:aws:iam::123456789012:role/break-glass", got ${show(a)}.`);
+          if (typeof a !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(a))
+            throw new FortressError('CRED_BREAK_GLASS', `breakGlassPrincipalArns[${i}] must be an IAM role, user or root ARN such as "arn:aws:iam::123456789012:role/break-glass", got ${show(a)}.`);
         });
       }
       if (![1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].includes(retention)) {
@@ -181,7 +191,11 @@ export class CredentialStore extends Construct {
         if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(a.key)) throw new FortressError('CRED_ADMIN', `adminSecrets[${i}].key must be lower-case letters, digits and "-", got ${show(a.key)}.`);
         if (!a.rotate) {
           if (typeof a.notRotatedReason === 'string') assertReason(`adminSecrets[${i}].notRotatedReason`, a.notRotatedReason);
-          if (typeof a.notRotatedReason !== 'string' || a.notRotatedReason.trim().length < 10) throw new FortressError('REASON_REQUIRED', `adminSecrets[${i}] (${show(a.key)}) has rotate: false and needs notRotatedReason (at least 10 characters): why it cannot rotate on a schedule and how an operator rotates it.`);
+          if (typeof a.notRotatedReason !== 'string' || a.notRotatedReason.trim().length < 10)
+            throw new FortressError(
+              'REASON_REQUIRED',
+              `adminSecrets[${i}] (${show(a.key)}) has rotate: false and needs notRotatedReason (at least 10 characters): why it cannot rotate on a schedule and how an operator rotates it.`,
+            );
           relaxations.push({ id: 'AUTH-3', prop: `adminSecrets[${i}].notRotatedReason`, reason: `${a.key}: ${a.notRotatedReason.trim()}`, appliesTo: [`AUTH-3[AdminSecret.${a.key}:not-rotated]`] });
         }
       }
@@ -221,7 +235,12 @@ export class CredentialStore extends Construct {
       role: rotationRole.id,
       name: 'rotate-mqtt-passwords',
       policy: policyDocument([
-        { Sid: 'RotateOwnSecrets', Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'], Resource: secretArns },
+        {
+          Sid: 'RotateOwnSecrets',
+          Effect: 'Allow',
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+          Resource: secretArns,
+        },
         { Sid: 'GeneratePasswords', Effect: 'Allow', Action: 'secretsmanager:GetRandomPassword', Resource: '*' },
         { Sid: 'UseCredentialsKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: this.kmsKey.arn, Condition: viaSecretsManager },
         { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroup.arn}:*` },
@@ -333,7 +352,12 @@ export class CredentialStore extends Construct {
       const adminLocal = new TerraformLocal(
         this,
         'adminSecrets',
-        Object.fromEntries(admin.map((a) => [a.key, { secret_name: this.adminSecretNames[a.key], description: `${a.description} (${name}; ${a.rotate ? 'rotated on a schedule' : 'not rotated on a schedule'})`, rotate: a.rotate }])),
+        Object.fromEntries(
+          admin.map((a) => [
+            a.key,
+            { secret_name: this.adminSecretNames[a.key], description: `${a.description} (${name}; ${a.rotate ? 'rotated on a schedule' : 'not rotated on a schedule'})`, rotate: a.rotate },
+          ]),
+        ),
       );
       const eachAdmin = TerraformIterator.fromMap(adminLocal.asAnyMap as Record<string, unknown> as never);
       const adminSecrets = new SecretsmanagerSecret(this, 'AdminSecret', {
@@ -368,10 +392,12 @@ function rotationZip(scope: Construct): string {
 }
 
 function checkReader(r: SecretsReader): void {
-  if (!r || (r.kind !== 'pod-identity' && r.kind !== 'irsa' && r.kind !== 'assumed-by-role')) throw new FortressError('CRED_READER', `reader.kind must be "pod-identity", "irsa" or "assumed-by-role", got ${show((r as { kind?: unknown })?.kind)}.`);
+  if (!r || (r.kind !== 'pod-identity' && r.kind !== 'irsa' && r.kind !== 'assumed-by-role'))
+    throw new FortressError('CRED_READER', `reader.kind must be "pod-identity", "irsa" or "assumed-by-role", got ${show((r as { kind?: unknown })?.kind)}.`);
   if (r.kind === 'assumed-by-role') {
     // A cross-stack reference is a token, valid by construction.
-    if (typeof r.roleArn !== 'string' || !(r.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(r.roleArn))) throw new FortressError('CRED_READER', `reader.roleArn must be an IAM role ARN, got ${show(r.roleArn)}.`);
+    if (typeof r.roleArn !== 'string' || !(r.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(r.roleArn)))
+      throw new FortressError('CRED_READER', `reader.roleArn must be an IAM role ARN, got ${show(r.roleArn)}.`);
     return;
   }
   assertDnsLabel('reader.namespace', r.namespace ?? 'external-secrets');
@@ -380,23 +406,45 @@ function checkReader(r: SecretsReader): void {
     throw new FortressError('CRED_READER', `reader.clusterName must be an EKS cluster name (letters, digits, "-" and "_", at most 100), got ${show(r.clusterName)}.`);
   }
   if (r.kind === 'irsa') {
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(r.oidcProviderArn ?? '')) throw new FortressError('CRED_READER', `reader.oidcProviderArn must be an IAM OIDC provider ARN, got ${show(r.oidcProviderArn)}.`);
-    if (!r.oidcIssuer || r.oidcIssuer.startsWith('https://') || r.oidcIssuer.includes(' ')) throw new FortressError('CRED_READER', `reader.oidcIssuer must be the issuer without "https://" (e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC), got ${show(r.oidcIssuer)}.`);
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(r.oidcProviderArn ?? ''))
+      throw new FortressError('CRED_READER', `reader.oidcProviderArn must be an IAM OIDC provider ARN, got ${show(r.oidcProviderArn)}.`);
+    if (!r.oidcIssuer || r.oidcIssuer.startsWith('https://') || r.oidcIssuer.includes(' '))
+      throw new FortressError('CRED_READER', `reader.oidcIssuer must be the issuer without "https://" (e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC), got ${show(r.oidcIssuer)}.`);
   }
 }
 
 function readerRole(scope: Construct, name: string, r: SecretsReader, tags: Record<string, string>): IamRole {
   if (r.kind === 'assumed-by-role') {
     // sts:TagSession: Pod Identity sessions carry session tags that may pass on to the chained session.
-    return new IamRole(scope, 'ReaderRole', { name: `${name}-secrets-reader`, description: 'assumed by the external-secrets controller role to read this broker\'s MQTT passwords', assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { AWS: r.roleArn }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]), tags });
+    return new IamRole(scope, 'ReaderRole', {
+      name: `${name}-secrets-reader`,
+      description: "assumed by the external-secrets controller role to read this broker's MQTT passwords",
+      assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { AWS: r.roleArn }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]),
+      tags,
+    });
   }
   const ns = r.namespace ?? 'external-secrets';
   const sa = r.serviceAccount ?? 'external-secrets';
   const trust: Statement =
     r.kind === 'pod-identity'
-      ? { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'aws:RequestTag/eks-cluster-name': r.clusterName, 'aws:RequestTag/kubernetes-namespace': ns, 'aws:RequestTag/kubernetes-service-account': sa } } }
-      : { Effect: 'Allow', Principal: { Federated: r.oidcProviderArn }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${r.oidcIssuer}:sub`]: `system:serviceaccount:${ns}:${sa}`, [`${r.oidcIssuer}:aud`]: 'sts.amazonaws.com' } } };
-  const role = new IamRole(scope, 'ReaderRole', { name: `${name}-secrets-reader`, description: `external-secrets (${ns}/${sa}) reads the MQTT passwords`, assumeRolePolicy: policyDocument([trust]), tags });
+      ? {
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: { StringEquals: { 'aws:RequestTag/eks-cluster-name': r.clusterName, 'aws:RequestTag/kubernetes-namespace': ns, 'aws:RequestTag/kubernetes-service-account': sa } },
+        }
+      : {
+          Effect: 'Allow',
+          Principal: { Federated: r.oidcProviderArn },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${r.oidcIssuer}:sub`]: `system:serviceaccount:${ns}:${sa}`, [`${r.oidcIssuer}:aud`]: 'sts.amazonaws.com' } },
+        };
+  const role = new IamRole(scope, 'ReaderRole', {
+    name: `${name}-secrets-reader`,
+    description: `external-secrets (${ns}/${sa}) reads the MQTT passwords`,
+    assumeRolePolicy: policyDocument([trust]),
+    tags,
+  });
   if (r.kind === 'pod-identity') {
     new EksPodIdentityAssociation(scope, 'ReaderPodIdentity', { clusterName: r.clusterName, namespace: ns, serviceAccount: sa, roleArn: role.arn, tags });
   }

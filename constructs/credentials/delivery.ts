@@ -5,10 +5,10 @@
  */
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { scoped } from '../core/errors.js';
-import { addK8sObject } from '../k8s/resources.js';
-import { crdCheck } from '../k8s/crd-check.js';
 import type { BrokerTarget } from '../core/broker-target.js';
+import { scoped } from '../core/errors.js';
+import { crdCheck } from '../k8s/crd-check.js';
+import { addK8sObject } from '../k8s/resources.js';
 import { buildAdminExternalSecret, buildExternalSecrets, type SecretsReaderAuth } from './external-secrets.js';
 import { credentialLayout, credentialPrefix } from './layout.js';
 
@@ -60,9 +60,14 @@ export class SecretsManagerDelivery extends Construct {
         ...(props.auth ? { auth: props.auth } : {}),
       }),
     );
-    const [store, es] = objects as [typeof objects[0], typeof objects[1]];
+    const [store, es] = objects as [(typeof objects)[0], (typeof objects)[1]];
     // external-secrets must be installed before this stack is planned (its objects are kubernetes_manifest).
-    const crd = crdCheck(this, 'ExternalSecretsInstalled', 'clustersecretstores.external-secrets.io', 'external-secrets is not installed in this cluster (no CRD clustersecretstores.external-secrets.io). Install it (v0.17 or later, external-secrets.io/v1) before deploying this stack: see docs/deploy.md, phase 3.');
+    const crd = crdCheck(
+      this,
+      'ExternalSecretsInstalled',
+      'clustersecretstores.external-secrets.io',
+      'external-secrets is not installed in this cluster (no CRD clustersecretstores.external-secrets.io). Install it (v0.17 or later, external-secrets.io/v1) before deploying this stack: see docs/deploy.md, phase 3.',
+    );
     const storeRes = addK8sObject(this, 'ClusterSecretStore', store);
     storeRes.dependsOn = [...(storeRes.dependsOn ?? []), dependable(crd)];
     this.externalSecret = addK8sObject(this, 'ExternalSecret', es, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
@@ -71,7 +76,15 @@ export class SecretsManagerDelivery extends Construct {
     props.broker.statefulSet.dependsOn = [...(props.broker.statefulSet.dependsOn ?? []), dependable(this.externalSecret)];
     if (props.admin) {
       const adminEs = scoped(this, () =>
-        buildAdminExternalSecret({ namespace: props.broker.namespace, targetSecretName: props.admin!.secretName, storeName: store.metadata.name, prefix: credentialPrefix(layoutOpts), keys: props.admin!.keys, template: props.admin!.template, refreshInterval: this.refreshInterval }),
+        buildAdminExternalSecret({
+          namespace: props.broker.namespace,
+          targetSecretName: props.admin!.secretName,
+          storeName: store.metadata.name,
+          prefix: credentialPrefix(layoutOpts),
+          keys: props.admin!.keys,
+          template: props.admin!.template,
+          refreshInterval: this.refreshInterval,
+        }),
       );
       const res = addK8sObject(this, 'AdminExternalSecret', adminEs, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
       res.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });

@@ -4,7 +4,7 @@
  */
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
+import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
 import type { CredentialSecret } from './layout.js';
 
 registerModelSchema('external-secrets.io/v1', 'ClusterSecretStore', '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore');
@@ -69,7 +69,7 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
   const refreshInterval = o.refreshInterval ?? '15m';
   if (!DURATION.test(refreshInterval)) throw new FortressError('ES_REFRESH', `refreshInterval must be a Go duration such as "15m" or "1h", got ${show(refreshInterval)}.`);
   const auth = o.auth ?? { kind: 'pod-identity' };
-  if (auth.kind === 'pod-identity' && auth.roleArn !== undefined && !(auth.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(auth.roleArn))) {
+  if (auth.kind === 'pod-identity' && auth.roleArn !== undefined && !(auth.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(auth.roleArn))) {
     throw new FortressError('ES_ROLE', `auth.roleArn must be the IAM role ARN the store assumes (the broker's reader role), got ${show(auth.roleArn)}.`);
   }
   if (o.secrets.length === 0) throw new FortressError('ES_EMPTY', 'the policy has no identities, so there is no credential to deliver.');
@@ -105,7 +105,12 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
           : {
               dataFrom: [
                 {
-                  find: { name: { regexp: `^${escapeRegex(o.prefix)}/` }, tags: { 'mqtt-fortress:broker': o.brokerName, 'mqtt-fortress:purpose': 'mqtt-password' }, conversionStrategy: 'Default', decodingStrategy: 'None' },
+                  find: {
+                    name: { regexp: `^${escapeRegex(o.prefix)}/` },
+                    tags: { 'mqtt-fortress:broker': o.brokerName, 'mqtt-fortress:purpose': 'mqtt-password' },
+                    conversionStrategy: 'Default',
+                    decodingStrategy: 'None',
+                  },
                   rewrite: [{ regexp: { source: `^${escapeRegex(o.prefix)}/(.*)$`, target: '$1' } }],
                 },
               ],
@@ -119,11 +124,20 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
  * An ExternalSecret over the admin secrets (`<prefix>/_admin/<key>`), rendered into the target
  * Secret with an external-secrets template (engine v2): each template value may use `{{ .<key> }}`.
  */
-export function buildAdminExternalSecret(o: { namespace: string; targetSecretName: string; storeName: string; prefix: string; keys: readonly string[]; template: Record<string, string>; refreshInterval: string }): K8sObject {
+export function buildAdminExternalSecret(o: {
+  namespace: string;
+  targetSecretName: string;
+  storeName: string;
+  prefix: string;
+  keys: readonly string[];
+  template: Record<string, string>;
+  refreshInterval: string;
+}): K8sObject {
   assertDnsLabel('admin.secretName', o.targetSecretName);
   for (const v of Object.values(o.template)) {
     for (const m of v.matchAll(/\{\{\s*\.([a-z0-9_]+)\s*\}\}/g)) {
-      if (!o.keys.map((k) => k.replace(/-/g, '_')).includes(m[1]!)) throw new FortressError('ES_TEMPLATE', `admin.template uses {{ .${m[1]} }}, which is not among the admin keys ${o.keys.join(', ')}.`);
+      if (!o.keys.map((k) => k.replace(/-/g, '_')).includes(m[1]!))
+        throw new FortressError('ES_TEMPLATE', `admin.template uses {{ .${m[1]} }}, which is not among the admin keys ${o.keys.join(', ')}.`);
     }
   }
   const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };

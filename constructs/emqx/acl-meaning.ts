@@ -35,7 +35,10 @@ export function checkEmqxAclMeaning(policy: Policy): void {
   for (const p of policy.principals) {
     for (const r of p.rules) {
       if (r.topic.startsWith('eq ')) {
-        throw new FortressError('EMQX_ACL_EQ', `role "${r.role}" has the topic ${JSON.stringify(r.topic)}: EMQX's acl.conf reads a topic starting with "eq " as an exact-match directive for the rest, so it would mean something else on EMQX. Rename the topic's first level.`);
+        throw new FortressError(
+          'EMQX_ACL_EQ',
+          `role "${r.role}" has the topic ${JSON.stringify(r.topic)}: EMQX's acl.conf reads a topic starting with "eq " as an exact-match directive for the rest, so it would mean something else on EMQX. Rename the topic's first level.`,
+        );
       }
     }
     for (const r of p.rules) {
@@ -48,7 +51,8 @@ export function checkEmqxAclMeaning(policy: Policy): void {
         );
       }
     }
-    const subs = (effect: 'allow' | 'deny') => p.rules.filter((r) => r.effect === effect && r.action !== 'publish').map((r) => ({ ...r, topic: substitute(r.topic, { username: p.username, clientId: p.username }) }));
+    const subs = (effect: 'allow' | 'deny') =>
+      p.rules.filter((r) => r.effect === effect && r.action !== 'publish').map((r) => ({ ...r, topic: substitute(r.topic, { username: p.username, clientId: p.username }) }));
     for (const d of subs('deny')) {
       for (const a of subs('allow')) {
         if (filtersIntersect(a.topic, d.topic) && !filterCovers(d.topic, a.topic)) {

@@ -1,13 +1,13 @@
 /** EmqxCluster: a hardened multi-node EMQX 5.8 cluster on Kubernetes; thin over buildEmqx. */
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { ValidationError, scoped } from '../core/errors.js';
 import { claimBroker } from '../core/broker-registry.js';
+import type { BrokerTarget } from '../core/broker-target.js';
+import { scoped, ValidationError } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
-import type { Policy } from '../policy/model.js';
-import type { BrokerTarget } from '../core/broker-target.js';
 import type { ClientAuth } from '../mosquitto/manifests.js';
+import type { Policy } from '../policy/model.js';
 import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './manifests.js';
 
 export type EmqxClusterProps = EmqxClusterOptions;
@@ -48,7 +48,10 @@ export class EmqxCluster extends Construct implements BrokerTarget {
     const headless = `${this.build.name}-headless.${this.build.namespace}.svc`;
     this.nodeCertificate = { secretName: props.tls.nodeSecretName, dnsNames: [`*.${headless}`, `*.${headless}.cluster.local`] };
     this.node.addValidation({
-      validate: () => ((props.allowFrom ?? []).length ? [] : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message]),
+      validate: () =>
+        (props.allowFrom ?? []).length
+          ? []
+          : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message],
     });
   }
 }

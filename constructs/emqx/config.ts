@@ -6,8 +6,8 @@
  */
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import type { ClientAuth } from '../mosquitto/manifests.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
+import type { ClientAuth } from '../mosquitto/manifests.js';
 
 export const EMQX_PATHS = {
   conf: '/opt/emqx/etc/emqx.conf',
@@ -100,7 +100,12 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     honor_cipher_order: true,
     secure_renegotiate: true,
   };
-  const limits = { max_connections: l.maxConnections, max_conn_rate: `${l.maxConnRatePerSecond}/s`, messages_rate: `${l.messagesPerSecond}/s`, bytes_rate: `${Math.floor(l.bytesPerSecond / 1024)}KB/s` };
+  const limits = {
+    max_connections: l.maxConnections,
+    max_conn_rate: `${l.maxConnRatePerSecond}/s`,
+    messages_rate: `${l.messagesPerSecond}/s`,
+    bytes_rate: `${Math.floor(l.bytesPerSecond / 1024)}KB/s`,
+  };
   return {
     node: { data_dir: EMQX_PATHS.data },
     cluster: {
@@ -164,7 +169,16 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     // and logs authentication failures and subscribe denials throttled (once per minute). This
     // rule prints every connection result (authentication failures included), every
     // disconnection and every authorization denial to stdout, with the event's timestamp.
-    rule_engine: { rules: { [EMQX_EVENT_LOG_RULE]: { sql: EMQX_EVENT_LOG_SQL, actions: [{ function: 'console' }], enable: true, description: 'mqtt-fortress: connection, authentication and authorization events to stdout (MON-3)' } } },
+    rule_engine: {
+      rules: {
+        [EMQX_EVENT_LOG_RULE]: {
+          sql: EMQX_EVENT_LOG_SQL,
+          actions: [{ function: 'console' }],
+          enable: true,
+          description: 'mqtt-fortress: connection, authentication and authorization events to stdout (MON-3)',
+        },
+      },
+    },
   };
 }
 

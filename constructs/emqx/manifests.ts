@@ -7,16 +7,28 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertReason } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
-import { checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
+import {
+  checkPeers,
+  denyAllPolicy,
+  ingressPolicy,
+  type MqttPeer,
+  namespacePeer,
+  peerToK8s,
+  type ResourceRequirements,
+  resolveResources,
+  restrictedContainer,
+  restrictedNamespace,
+  restrictedPod,
+} from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
+import type { ClientAuth } from '../mosquitto/manifests.js';
 import type { Policy } from '../policy/model.js';
 import { renderEmqxAcl } from '../policy/render-emqx.js';
 import { templatePath } from '../templates.js';
-import type { ClientAuth } from '../mosquitto/manifests.js';
-import { EMQX_PATHS, renderEmqxConfig, renderSslDist, type EmqxLimits } from './config.js';
-import { validateEmqxConfig, type EmqxSchema } from './schema.js';
 import { checkEmqxAclMeaning } from './acl-meaning.js';
+import { EMQX_PATHS, type EmqxLimits, renderEmqxConfig, renderSslDist } from './config.js';
+import { type EmqxSchema, validateEmqxConfig } from './schema.js';
 
 let shippedSchema: EmqxSchema | undefined;
 
@@ -95,7 +107,13 @@ export const EMQX_RESERVED_PORTS = { 'disabled tcp listener': 1883, 'disabled ws
  * equal to 18083 would open the dashboard's port to device namespaces).
  */
 export function emqxPorts(wssPort: number | undefined): Record<string, number> {
-  const ports: Record<string, number> = { 'MQTT over TLS (mqtts)': EMQX_PORTS.mqtts, 'dashboard and REST API': EMQX_PORTS.dashboard, 'Erlang distribution': EMQX_PORTS.dist, 'cluster RPC': EMQX_PORTS.rpc, ...EMQX_RESERVED_PORTS };
+  const ports: Record<string, number> = {
+    'MQTT over TLS (mqtts)': EMQX_PORTS.mqtts,
+    'dashboard and REST API': EMQX_PORTS.dashboard,
+    'Erlang distribution': EMQX_PORTS.dist,
+    'cluster RPC': EMQX_PORTS.rpc,
+    ...EMQX_RESERVED_PORTS,
+  };
   if (wssPort === undefined) return ports;
   assertInt('wssPort', wssPort, 1024, 65535, 'EMQX runs as a non-root user and cannot bind ports below 1024; the usual WSS port is 8084.');
   const clash = Object.entries(ports).find(([, p]) => p === wssPort);
@@ -124,7 +142,11 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   assertDnsLabel('adminSecretName', o.adminSecretName);
   assertDnsLabel('tls.secretName', o.tls?.secretName);
   assertDnsLabel('tls.nodeSecretName', o.tls?.nodeSecretName);
-  if (o.tls.secretName === o.tls.nodeSecretName) throw new FortressError('EMQX_NODE_TLS', 'tls.nodeSecretName must differ from tls.secretName: node-to-node traffic gets its own certificate, so a leaked client-facing key cannot join the cluster.');
+  if (o.tls.secretName === o.tls.nodeSecretName)
+    throw new FortressError(
+      'EMQX_NODE_TLS',
+      'tls.nodeSecretName must differ from tls.secretName: node-to-node traffic gets its own certificate, so a leaked client-facing key cannot join the cluster.',
+    );
   const img = { ...EMQX_IMAGE, ...o.image };
   const image = imageRef('image', img);
   if (!/^\d+\.\d+\.\d+/.test(img.tag) || compareVersions(img.tag, '5.8.0') < 0 || compareVersions(img.tag, '5.9.0') >= 0) {
@@ -159,16 +181,25 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   shippedSchema ??= JSON.parse(readFileSync(templatePath('emqx/emqx-5.8-config-schema.json'), 'utf8')) as EmqxSchema;
   const problems = validateEmqxConfig(shippedSchema, config);
   if (problems.length) {
-    throw new FortressError('EMQX_CONFIG', `the rendered emqx.conf does not match the EMQX 5.8 schema: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}. Check the limits and TLS props.`);
+    throw new FortressError(
+      'EMQX_CONFIG',
+      `the rendered emqx.conf does not match the EMQX 5.8 schema: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}. Check the limits and TLS props.`,
+    );
   }
   const files = {
     'emqx.conf': `# Rendered by mqtt-fortress (HOCON, JSON syntax). Do not edit: change the construct props.\n${JSON.stringify(config, null, 2)}\n`,
     'acl.conf': renderEmqxAcl(o.policy),
     'ssl_dist.conf': renderSslDist(minTls),
-    users: o.policy.principals.map((p) => p.username).join('\n') + '\n',
+    users: `${o.policy.principals.map((p) => p.username).join('\n')}\n`,
   };
   const resources = resolveResources('resources', o.resources, EMQX_DEFAULT_RESOURCES);
-  const labels = { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'broker', 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
+  const labels = {
+    'app.kubernetes.io/name': 'emqx',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/component': 'broker',
+    'app.kubernetes.io/part-of': 'mqtt-fortress',
+    'app.kubernetes.io/managed-by': 'terraform',
+  };
   const selector = { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': name };
   const meta = (n: string) => ({ name: n, namespace: ns, labels: { ...labels } });
   const hashErl = readFileSync(templatePath('emqx/hash-credentials.erl'), 'utf8');
@@ -183,12 +214,7 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
     image,
     imagePullPolicy: 'IfNotPresent',
     command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
-    env: [
-      { name: 'FORTRESS_MODE', value: mode },
-      { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' },
-      { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` },
-      ...env,
-    ],
+    env: [{ name: 'FORTRESS_MODE', value: mode }, { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' }, { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` }, ...env],
     securityContext: secCtx,
     resources: small,
     volumeMounts: [
@@ -214,8 +240,26 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name), automountServiceAccountToken: false },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-config`), data: { ...files, 'hash-credentials.erl': hashErl, 'hash-credentials.sh': hashSh } },
     // DNS SRV discovery: every node, ready or not, must be resolvable to form the cluster.
-    { apiVersion: 'v1', kind: 'Service', metadata: meta(headless), spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { ...selector }, ports: [{ name: 'dist', port: EMQX_PORTS.dist, targetPort: 'dist', protocol: 'TCP' }, { name: 'rpc', port: EMQX_PORTS.rpc, targetPort: 'rpc', protocol: 'TCP' }] } },
-    { apiVersion: 'v1', kind: 'Service', metadata: meta(name), spec: { type: 'ClusterIP', selector: { ...selector }, ports: clientPorts.map((p, i) => ({ name: i === 0 ? 'mqtts' : 'wss', port: p, targetPort: i === 0 ? 'mqtts' : 'wss', protocol: 'TCP' })) } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(headless),
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: { ...selector },
+        ports: [
+          { name: 'dist', port: EMQX_PORTS.dist, targetPort: 'dist', protocol: 'TCP' },
+          { name: 'rpc', port: EMQX_PORTS.rpc, targetPort: 'rpc', protocol: 'TCP' },
+        ],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(name),
+      spec: { type: 'ClusterIP', selector: { ...selector }, ports: clientPorts.map((p, i) => ({ name: i === 0 ? 'mqtts' : 'wss', port: p, targetPort: i === 0 ? 'mqtts' : 'wss', protocol: 'TCP' })) },
+    },
   );
   const spread = replicas > 1 && !o.singleZoneReason;
   objects.push({
@@ -240,12 +284,12 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
           ...(replicas > 1
             ? {
                 affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { ...selector } }, topologyKey: 'kubernetes.io/hostname' }] } },
-                topologySpreadConstraints: spread ? [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { ...selector } } }] : [],
+                topologySpreadConstraints: spread
+                  ? [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { ...selector } } }]
+                  : [],
               }
             : {}),
-          initContainers: [
-            hashContainer('hash-credentials', 'bootstrap', [{ name: 'FORTRESS_OUT', value: EMQX_PATHS.auth }], [{ name: 'auth', mountPath: EMQX_PATHS.auth }]),
-          ],
+          initContainers: [hashContainer('hash-credentials', 'bootstrap', [{ name: 'FORTRESS_OUT', value: EMQX_PATHS.auth }], [{ name: 'auth', mountPath: EMQX_PATHS.auth }])],
           containers: [
             {
               name: 'emqx',
@@ -309,7 +353,12 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
       volumeClaimTemplates: [{ metadata: { name: 'data', labels: { ...labels } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: o.storageSize ?? '10Gi' } } } }],
     },
   });
-  objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' } });
+  objects.push({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(name),
+    spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+  });
   const self = { podSelector: { matchLabels: { ...selector } } };
   objects.push(
     denyAllPolicy(meta(`${name}-default-deny`), (o.createNamespace ?? true) ? undefined : selector),
@@ -321,10 +370,30 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
         podSelector: { matchLabels: { ...selector } },
         policyTypes: ['Ingress', 'Egress'],
         // Distribution and RPC between EMQX nodes only; DNS for SRV discovery.
-        ingress: [{ from: [self], ports: [{ protocol: 'TCP', port: EMQX_PORTS.dist }, { protocol: 'TCP', port: EMQX_PORTS.rpc }] }],
+        ingress: [
+          {
+            from: [self],
+            ports: [
+              { protocol: 'TCP', port: EMQX_PORTS.dist },
+              { protocol: 'TCP', port: EMQX_PORTS.rpc },
+            ],
+          },
+        ],
         egress: [
-          { to: [self], ports: [{ protocol: 'TCP', port: EMQX_PORTS.dist }, { protocol: 'TCP', port: EMQX_PORTS.rpc }] },
-          { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+          {
+            to: [self],
+            ports: [
+              { protocol: 'TCP', port: EMQX_PORTS.dist },
+              { protocol: 'TCP', port: EMQX_PORTS.rpc },
+            ],
+          },
+          {
+            to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+            ports: [
+              { protocol: 'UDP', port: 53 },
+              { protocol: 'TCP', port: 53 },
+            ],
+          },
         ],
       },
     },

@@ -47,17 +47,26 @@ function checkType(t: string, v: unknown, node: SchemaNode, path: string, proble
     case 'Struct': {
       const name = inner(t);
       const match = node.oneOf?.filter((o) => o.struct.endsWith(`-S-${name}`) || o.struct === name);
-      return checkStruct(match?.length ? { oneOf: match } : node, v, path, problems);
+      checkStruct(match?.length ? { oneOf: match } : node, v, path, problems);
+      return;
     }
     case 'Map': {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail('expected a map');
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        fail('expected a map');
+        return;
+      }
       const valueType = inner(t).split('->').slice(1).join('->');
       for (const [k, x] of Object.entries(v)) checkType(valueType, x, node, `${path}.${k}`, problems);
       return;
     }
     case 'Array': {
-      if (!Array.isArray(v)) return fail('expected an array');
-      v.forEach((x, i) => checkType(inner(t), x, node, `${path}[${i}]`, problems));
+      if (!Array.isArray(v)) {
+        fail('expected an array');
+        return;
+      }
+      v.forEach((x, i) => {
+        checkType(inner(t), x, node, `${path}[${i}]`, problems);
+      });
       return;
     }
     case 'OneOf': {
@@ -71,15 +80,28 @@ function checkType(t: string, v: unknown, node: SchemaNode, path: string, proble
         const sameKind = head(a) === 'Struct' || head(a) === 'Map' ? v !== null && typeof v === 'object' && !Array.isArray(v) : typeof v !== 'object';
         if (sameKind && (!closest || trial.length < closest.length)) closest = trial;
       }
-      if (closest) return void problems.push(...closest);
-      return fail(`matches none of ${alts.join(' | ')}`);
+      if (closest) {
+        problems.push(...closest);
+        return;
+      }
+      fail(`matches none of ${alts.join(' | ')}`);
+      return;
     }
     case 'Integer': {
-      if (typeof v !== 'number' || !Number.isInteger(v)) return fail('expected an integer');
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        fail('expected an integer');
+        return;
+      }
       if (t.includes('(')) {
         const [lo, hi] = inner(t).split('..');
-        if (lo && lo !== '-inf' && v < Number(lo)) return fail(`below ${lo}`);
-        if (hi && hi !== '+inf' && hi !== 'inf' && v > Number(hi)) return fail(`above ${hi}`);
+        if (lo && lo !== '-inf' && v < Number(lo)) {
+          fail(`below ${lo}`);
+          return;
+        }
+        if (hi && hi !== '+inf' && hi !== 'inf' && v > Number(hi)) {
+          fail(`above ${hi}`);
+          return;
+        }
       }
       return;
     }
@@ -93,7 +115,10 @@ function checkType(t: string, v: unknown, node: SchemaNode, path: string, proble
       if (!inner(t).split(',').includes(String(v))) fail(`expected one of ${inner(t)}`);
       return;
     case 'String': {
-      if (typeof v !== 'string') return fail('expected a string');
+      if (typeof v !== 'string') {
+        fail('expected a string');
+        return;
+      }
       if (t.includes('(')) {
         const lit = inner(t).replace(/^"|"$/g, '');
         if (v !== lit) fail(`expected the literal ${inner(t)}`);
@@ -185,7 +210,7 @@ function checkStruct(node: SchemaNode, v: unknown, path: string, problems: strin
     for (const [k, x] of Object.entries(v)) {
       const f = s.fields[k] ?? (HIDDEN_FIELDS[k] ? { type: HIDDEN_FIELDS[k] } : undefined);
       if (!f) {
-        trial.push(`${path ? path + '.' : ''}${k}: unknown key (known: ${Object.keys(s.fields).slice(0, 12).join(', ')}${Object.keys(s.fields).length > 12 ? ', ...' : ''})`);
+        trial.push(`${path ? `${path}.` : ''}${k}: unknown key (known: ${Object.keys(s.fields).slice(0, 12).join(', ')}${Object.keys(s.fields).length > 12 ? ', ...' : ''})`);
         continue;
       }
       checkType(f.type ?? 'Struct', x, f, path ? `${path}.${k}` : k, trial);

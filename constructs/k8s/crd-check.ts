@@ -9,9 +9,11 @@
  * The list data source (`kubernetes_resources`) returns an empty `objects` list instead, which
  * the postcondition can test.
  */
-import type { Construct } from 'constructs';
+
 import type * as P_data_kubernetes_resources from '@cdktf/provider-kubernetes/lib/data-kubernetes-resources/index.js';
+import type { Construct } from 'constructs';
 import { providerModule } from '../core/provider-module.js';
+
 const { DataKubernetesResources } = providerModule<typeof P_data_kubernetes_resources>('@cdktf/provider-kubernetes/lib/data-kubernetes-resources/index.js');
 type DataKubernetesResources = P_data_kubernetes_resources.DataKubernetesResources;
 

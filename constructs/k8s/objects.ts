@@ -154,7 +154,7 @@ const cache = new ValidationCache(validationCacheEnabled() && existsSync(cacheDi
  * an error, not a pass.
  */
 export function validateK8sObject(obj: K8sObject): void {
-  const ref = `${obj.kind} ${obj.metadata?.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata?.name}`;
+  const ref = `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}`;
   const schema = validators.get(`${obj.apiVersion}/${obj.kind}`);
   if (!schema) throw new FortressError('K8S_NO_SCHEMA', `${ref}: no schema is registered for ${obj.apiVersion}/${obj.kind}, so it cannot be validated. Register one with registerSchema().`);
   const salt = cache.file ? schema.salt() : undefined;

@@ -1,8 +1,10 @@
 /** The Kubernetes provider, configured the way users expect: never with credentials in code. */
+
+import type * as P_provider from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
-import type * as P_provider from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { providerModule } from '../core/provider-module.js';
+
 const { KubernetesProvider } = providerModule<typeof P_provider>('@cdktf/provider-kubernetes/lib/provider/index.js');
 type KubernetesProvider = P_provider.KubernetesProvider;
 

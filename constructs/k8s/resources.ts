@@ -5,13 +5,15 @@
  * provider does not model fully (custom resources, PodDisruptionBudget's
  * unhealthyPodEvictionPolicy).
  */
+
+import type * as P_manifest from '@cdktf/provider-kubernetes/lib/manifest/index.js';
 import { TerraformResource, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import type * as P_manifest from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import { providerModule } from '../core/provider-module.js';
 import { FortressError, scoped } from '../core/errors.js';
-import { validateK8sObject, type K8sObject } from './objects.js';
+import { providerModule } from '../core/provider-module.js';
+import { type K8sObject, validateK8sObject } from './objects.js';
 import { toTerraformAttributes } from './to-terraform.js';
+
 const { Manifest } = providerModule<typeof P_manifest>('@cdktf/provider-kubernetes/lib/manifest/index.js');
 
 /** Kinds deployed as the provider's typed resources (no CRD or cluster access needed to plan). */
@@ -29,7 +31,13 @@ const TYPED: Record<string, string> = {
  * the same JSON the provider's generated class writes, without loading that class.
  */
 class KubernetesTypedResource extends TerraformResource {
-  constructor(scope: Construct, id: string, type: string, private readonly attributes: Record<string, unknown>, dependsOn?: TerraformResource[]) {
+  constructor(
+    scope: Construct,
+    id: string,
+    type: string,
+    private readonly attributes: Record<string, unknown>,
+    dependsOn?: TerraformResource[],
+  ) {
     super(scope, id, {
       terraformResourceType: type,
       terraformGeneratorMetadata: { providerName: 'kubernetes', providerVersion: '2.38.0', providerVersionConstraint: '~> 2.0' },

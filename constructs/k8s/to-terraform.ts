@@ -35,7 +35,17 @@ const STRING_PORT_PARENTS = new Set(['tcpSocket', 'httpGet', 'ports', 'grpc']);
 
 /** Maps whose keys are data (label names, file names, resource names), not schema attributes. */
 function isFreeForm(key: string, kind: string): boolean {
-  return key === 'labels' || key === 'annotations' || key === 'matchLabels' || key === 'data' || key === 'binaryData' || key === 'limits' || key === 'requests' || (key === 'selector' && kind === 'Service') || key === 'nodeSelector';
+  return (
+    key === 'labels' ||
+    key === 'annotations' ||
+    key === 'matchLabels' ||
+    key === 'data' ||
+    key === 'binaryData' ||
+    key === 'limits' ||
+    key === 'requests' ||
+    (key === 'selector' && kind === 'Service') ||
+    key === 'nodeSelector'
+  );
 }
 
 function mapValue(value: unknown, key: string, parent: string, kind: string): unknown {
@@ -51,7 +61,7 @@ function mapValue(value: unknown, key: string, parent: string, kind: string): un
       let mapped = mapValue(v, k, key, kind);
       if (STRINGIFY.has(k) && typeof mapped === 'number') mapped = String(mapped);
       if (k === 'port' && STRING_PORT_PARENTS.has(key) && (key !== 'ports' || kind === 'NetworkPolicy') && typeof mapped === 'number') mapped = String(mapped);
-      if (k === 'defaultMode' || k === 'mode') mapped = typeof v === 'number' ? '0' + v.toString(8) : mapped;
+      if (k === 'defaultMode' || k === 'mode') mapped = typeof v === 'number' ? `0${v.toString(8)}` : mapped;
       if (WRAP.has(k) && !Array.isArray(mapped)) mapped = [mapped];
       out[name] = mapped;
     }

@@ -14,15 +14,32 @@ export const EXPORTER_IGNORED_TOPICS = ['$SYS/broker/timestamp', '$SYS/broker/ve
 
 /** $SYS topics Mosquitto 2.0.21 publishes with the kit's configuration (measured; see test). */
 export const MOSQUITTO_SYS_TOPICS = [
-  '$SYS/broker/bytes/received', '$SYS/broker/bytes/sent', '$SYS/broker/clients/connected', '$SYS/broker/clients/disconnected',
-  '$SYS/broker/clients/expired', '$SYS/broker/clients/maximum', '$SYS/broker/clients/total', '$SYS/broker/heap/current', '$SYS/broker/heap/maximum',
+  '$SYS/broker/bytes/received',
+  '$SYS/broker/bytes/sent',
+  '$SYS/broker/clients/connected',
+  '$SYS/broker/clients/disconnected',
+  '$SYS/broker/clients/expired',
+  '$SYS/broker/clients/maximum',
+  '$SYS/broker/clients/total',
+  '$SYS/broker/heap/current',
+  '$SYS/broker/heap/maximum',
   ...['bytes/received', 'bytes/sent', 'connections', 'messages/received', 'messages/sent', 'publish/dropped', 'publish/received', 'publish/sent', 'sockets'].flatMap((k) =>
     ['1min', '5min', '15min'].map((w) => `$SYS/broker/load/${k}/${w}`),
   ),
-  '$SYS/broker/messages/received', '$SYS/broker/messages/sent', '$SYS/broker/messages/stored', '$SYS/broker/publish/bytes/received',
-  '$SYS/broker/publish/bytes/sent', '$SYS/broker/publish/messages/dropped', '$SYS/broker/publish/messages/received', '$SYS/broker/publish/messages/sent',
-  '$SYS/broker/retained messages/count', '$SYS/broker/shared_subscriptions/count', '$SYS/broker/store/messages/bytes', '$SYS/broker/store/messages/count',
-  '$SYS/broker/subscriptions/count', '$SYS/broker/uptime',
+  '$SYS/broker/messages/received',
+  '$SYS/broker/messages/sent',
+  '$SYS/broker/messages/stored',
+  '$SYS/broker/publish/bytes/received',
+  '$SYS/broker/publish/bytes/sent',
+  '$SYS/broker/publish/messages/dropped',
+  '$SYS/broker/publish/messages/received',
+  '$SYS/broker/publish/messages/sent',
+  '$SYS/broker/retained messages/count',
+  '$SYS/broker/shared_subscriptions/count',
+  '$SYS/broker/store/messages/bytes',
+  '$SYS/broker/store/messages/count',
+  '$SYS/broker/subscriptions/count',
+  '$SYS/broker/uptime',
 ];
 
 /**

@@ -4,7 +4,7 @@
  * counting MQTT authentication failures (Mosquitto has no counter for them) and an alarm, an alarm
  * on missing log events (log shipping broken), both notifying an SNS topic that is required.
  */
-import { Construct } from 'constructs';
+
 import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import type * as P_cloudwatch_log_metric_filter from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js';
 import type * as P_cloudwatch_metric_alarm from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
@@ -14,14 +14,16 @@ import type * as P_iam_role_policy_attachment from '@cdktf/provider-aws/lib/iam-
 import type * as P_kms_key from '@cdktf/provider-aws/lib/kms-key/index.js';
 import type * as P_sns_topic from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import type * as P_sns_topic_subscription from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { providerModule } from '../core/provider-module.js';
-import { accountOf, logsKey } from '../core/logs-key.js';
-import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { Construct } from 'constructs';
 import { assertInt } from '../core/checks.js';
+import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
+import { accountOf, logsKey } from '../core/logs-key.js';
+import { providerModule } from '../core/provider-module.js';
+import type { Relaxation } from '../core/relaxation.js';
 import { policyDocument } from '../credentials/iam.js';
 import { AUTH_FAILURE, INCOMPLETE_IDENTITY } from './logs.js';
+
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
 const { CloudwatchLogMetricFilter } = providerModule<typeof P_cloudwatch_log_metric_filter>('@cdktf/provider-aws/lib/cloudwatch-log-metric-filter/index.js');
@@ -39,9 +41,7 @@ const { SnsTopicSubscription } = providerModule<typeof P_sns_topic_subscription>
  * KMS key, which CloudWatch may use to publish) with e-mail subscriptions. A created topic with
  * no subscriber pages nobody: it needs `noSubscriberReason`, shown in the security report.
  */
-export type AlarmTarget =
-  | { readonly topicArn: string }
-  | { readonly createTopic: { readonly emails: readonly string[]; readonly noSubscriberReason?: string } };
+export type AlarmTarget = { readonly topicArn: string } | { readonly createTopic: { readonly emails: readonly string[]; readonly noSubscriberReason?: string } };
 
 export interface BrokerLogAlarmsProps {
   readonly region: string;
@@ -88,20 +88,29 @@ export class BrokerLogAlarms extends Construct {
     const { retention, profile, target } = scoped(this, () => {
       const profile = assertCostProfile('costProfile', props.costProfile);
       const retention = props.retentionDays ?? (profile === 'non-production' ? 90 : 365);
-      if (![90, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(retention)) throw new FortressError('INVALID_NUMBER', `retentionDays must be a CloudWatch retention of at least 90 days, got ${show(retention)}.`);
+      if (![90, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(retention))
+        throw new FortressError('INVALID_NUMBER', `retentionDays must be a CloudWatch retention of at least 90 days, got ${show(retention)}.`);
       assertInt('authFailureThreshold', threshold, 1, 100000);
-      if (!Number.isInteger(silence) || silence < 10 || silence > 1440 || silence % 5 !== 0) throw new FortressError('INVALID_NUMBER', `logSilenceMinutes must be a multiple of 5 from 10 to 1440, got ${show(silence)}.`);
+      if (!Number.isInteger(silence) || silence < 10 || silence > 1440 || silence % 5 !== 0)
+        throw new FortressError('INVALID_NUMBER', `logSilenceMinutes must be a multiple of 5 from 10 to 1440, got ${show(silence)}.`);
       const t = props.alarmTarget as Partial<{ topicArn: string; createTopic: { emails: readonly string[]; noSubscriberReason?: string } }> | undefined;
-      if (!t || (t.topicArn === undefined) === (t.createTopic === undefined)) throw new FortressError('ALARM_TARGET', 'alarmTarget must be { topicArn } (an existing SNS topic) or { createTopic: { emails } }: an alarm without an action pages nobody.');
-      if (t.topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(t.topicArn)) throw new FortressError('AWS_ARN', `alarmTarget.topicArn must be an SNS topic ARN, got ${show(t.topicArn)}.`);
+      if (!t || (t.topicArn === undefined) === (t.createTopic === undefined))
+        throw new FortressError('ALARM_TARGET', 'alarmTarget must be { topicArn } (an existing SNS topic) or { createTopic: { emails } }: an alarm without an action pages nobody.');
+      if (t.topicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(t.topicArn))
+        throw new FortressError('AWS_ARN', `alarmTarget.topicArn must be an SNS topic ARN, got ${show(t.topicArn)}.`);
       if (t.createTopic) {
         const emails = t.createTopic.emails ?? [];
         emails.forEach((e, i) => {
-          if (typeof e !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) throw new FortressError('ALARM_TARGET', `alarmTarget.createTopic.emails[${i}] must be an e-mail address, got ${show(e)}.`);
+          if (typeof e !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e))
+            throw new FortressError('ALARM_TARGET', `alarmTarget.createTopic.emails[${i}] must be an e-mail address, got ${show(e)}.`);
         });
         if (!emails.length) {
           const reason = t.createTopic.noSubscriberReason;
-          if (typeof reason !== 'string' || reason.trim().length < 10) throw new FortressError('ALARM_TARGET', 'alarmTarget.createTopic.emails is empty: the alarms would page nobody. Give at least one address, pass an existing topicArn, or explain in noSubscriberReason (at least 10 characters) who subscribes to the topic and how.');
+          if (typeof reason !== 'string' || reason.trim().length < 10)
+            throw new FortressError(
+              'ALARM_TARGET',
+              'alarmTarget.createTopic.emails is empty: the alarms would page nobody. Give at least one address, pass an existing topicArn, or explain in noSubscriberReason (at least 10 characters) who subscribes to the topic and how.',
+            );
           this.relaxations.push({ id: 'MON-2', prop: 'alarmTarget.createTopic.noSubscriberReason', reason: reason.trim(), appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
         }
       }
@@ -117,7 +126,13 @@ export class BrokerLogAlarms extends Construct {
           Effect: 'Allow',
           Principal: { Service: 'pods.eks.amazonaws.com' },
           Action: ['sts:AssumeRole', 'sts:TagSession'],
-          Condition: { StringEquals: { 'aws:RequestTag/eks-cluster-name': props.clusterName, 'aws:RequestTag/kubernetes-namespace': CLOUDWATCH_AGENT.namespace, 'aws:RequestTag/kubernetes-service-account': CLOUDWATCH_AGENT.serviceAccount } },
+          Condition: {
+            StringEquals: {
+              'aws:RequestTag/eks-cluster-name': props.clusterName,
+              'aws:RequestTag/kubernetes-namespace': CLOUDWATCH_AGENT.namespace,
+              'aws:RequestTag/kubernetes-service-account': CLOUDWATCH_AGENT.serviceAccount,
+            },
+          },
         },
       ]),
       tags,
@@ -126,7 +141,14 @@ export class BrokerLogAlarms extends Construct {
     const { account, partition } = accountOf(agentRole.arn);
     // The add-on writes application logs to this group; creating it first sets retention and KMS.
     const groupName = `/aws/containerinsights/${props.clusterName}/application`;
-    const key = logsKey(this, 'Key', { description: `Encrypts the container logs of ${props.clusterName} (mqtt-fortress)`, region: props.region, logGroupName: groupName, arnForAccount: agentRole.arn, sid: 'CloudWatchLogsEncryptsContainerLogs', tags });
+    const key = logsKey(this, 'Key', {
+      description: `Encrypts the container logs of ${props.clusterName} (mqtt-fortress)`,
+      region: props.region,
+      logGroupName: groupName,
+      arnForAccount: agentRole.arn,
+      sid: 'CloudWatchLogsEncryptsContainerLogs',
+      tags,
+    });
     this.logGroup = new CloudwatchLogGroup(this, 'ContainerLogs', { name: groupName, retentionInDays: retention, kmsKeyId: key.arn, tags: { ...tags, [COST_PROFILE_TAG]: profile } });
     // The add-on's default agent configuration collects Application Signals; a configuration of
     // our own replaces it (aws-observability/helm-charts, amazon-cloudwatch-observability
@@ -160,7 +182,9 @@ export class BrokerLogAlarms extends Construct {
         tags,
       });
       const topic = new SnsTopic(this, 'AlarmTopic', { name: `${props.clusterName}-mqtt-alarms`, kmsMasterKeyId: topicKey.arn, tags });
-      target.createTopic.emails.forEach((email, i) => new SnsTopicSubscription(this, `AlarmEmail${i}`, { topicArn: topic.arn, protocol: 'email', endpoint: email }));
+      target.createTopic.emails.forEach((email, i) => {
+        new SnsTopicSubscription(this, `AlarmEmail${i}`, { topicArn: topic.arn, protocol: 'email', endpoint: email });
+      });
       this.alarmTopicArn = topic.arn;
     } else {
       this.alarmTopicArn = target.topicArn!;

@@ -5,7 +5,7 @@
  */
 import type { K8sObject } from '../k8s/objects.js';
 import './objects.js'; // registers the PrometheusRule schema
-import { mosquittoAlertRules, type AlertRule } from './rules.js';
+import { type AlertRule, mosquittoAlertRules } from './rules.js';
 
 export interface EmqxAlertOptions {
   readonly namespace: string;
@@ -58,7 +58,8 @@ export function emqxAlertRules(o: EmqxAlertOptions): AlertRule[] {
       labels: { severity: 'warning' },
       annotations: {
         summary: `${o.namespace}/${o.name} refuses connections for reasons other than credentials`,
-        description: 'CONNACK errors that are not authentication failures: clients banned by flapping detection (more than 15 connects a minute bans the client id for 5 minutes), invalid client ids, or a busy server.',
+        description:
+          'CONNACK errors that are not authentication failures: clients banned by flapping detection (more than 15 connects a minute bans the client id for 5 minutes), invalid client ids, or a busy server.',
         runbook: `kubectl -n ${o.namespace} exec ${o.name}-0 -c emqx -- emqx ctl banned list; ${logs} (connack reason_code banned, client_identifier_not_valid, server_busy). A reconnect loop in a device is the usual cause of a flapping ban.`,
       },
     },
@@ -115,7 +116,11 @@ export function emqxPrometheusRule(o: EmqxAlertOptions & { readonly labels?: Rec
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: `${o.name}-alerts`, namespace: o.namespace, labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/instance': o.name, 'app.kubernetes.io/managed-by': 'terraform', ...(o.labels ?? {}) } },
+    metadata: {
+      name: `${o.name}-alerts`,
+      namespace: o.namespace,
+      labels: { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/instance': o.name, 'app.kubernetes.io/managed-by': 'terraform', ...(o.labels ?? {}) },
+    },
     spec: { groups: [{ name: `mqtt-fortress.${o.namespace}.${o.name}`, rules: rules.map((r) => ({ ...r, labels: { ...r.labels }, annotations: { ...r.annotations } })) }] },
   };
 }

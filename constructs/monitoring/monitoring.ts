@@ -21,10 +21,18 @@ export class BrokerMonitoring extends Construct {
     super(scope, id);
     const { broker, ...rest } = props;
     this.build = scoped(this, () => buildMonitoring({ ...rest, broker: broker.resolved, selectorLabels: broker.selectorLabels }));
-    const crd = crdCheck(this, 'PrometheusOperatorInstalled', 'prometheusrules.monitoring.coreos.com', 'The Prometheus operator is not installed in this cluster (no CRD prometheusrules.monitoring.coreos.com). Install it (e.g. kube-prometheus-stack) before deploying this stack, or leave monitoring out.');
+    const crd = crdCheck(
+      this,
+      'PrometheusOperatorInstalled',
+      'prometheusrules.monitoring.coreos.com',
+      'The Prometheus operator is not installed in this cluster (no CRD prometheusrules.monitoring.coreos.com). Install it (e.g. kube-prometheus-stack) before deploying this stack, or leave monitoring out.',
+    );
     for (const obj of this.build.objects) {
       const custom = obj.apiVersion.startsWith('monitoring.coreos.com');
-      const res = addK8sObject(this, `${obj.kind}-${obj.metadata.name}`, obj, { ...(broker.namespaceResource ? { dependsOn: [broker.namespaceResource] } : {}), ...(custom ? { asManifest: true } : {}) });
+      const res = addK8sObject(this, `${obj.kind}-${obj.metadata.name}`, obj, {
+        ...(broker.namespaceResource ? { dependsOn: [broker.namespaceResource] } : {}),
+        ...(custom ? { asManifest: true } : {}),
+      });
       if (custom) res.dependsOn = [...(res.dependsOn ?? []), dependable(crd)];
     }
   }

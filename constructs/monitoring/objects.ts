@@ -1,9 +1,9 @@
 /** prometheus-operator objects and the Grafana dashboard for a broker (pure). */
 import { assertDnsLabel } from '../core/checks.js';
-import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
-import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
-import { certificateSeries, mosquittoAlertRules, type AlertRule } from './rules.js';
 import { FortressError, show } from '../core/errors.js';
+import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
+import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
+import { type AlertRule, certificateSeries, mosquittoAlertRules } from './rules.js';
 
 registerModelSchema('monitoring.coreos.com/v1', 'PodMonitor', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor');
 registerModelSchema('monitoring.coreos.com/v1', 'PrometheusRule', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule');
@@ -76,7 +76,14 @@ export function buildMonitoring(o: MonitoringObjectsOptions): MonitoringBuild {
       schemaVersion: 39,
       tags: ['mqtt', 'mqtt-fortress'],
       time: { from: 'now-6h', to: 'now' },
-      panels: panels.map((p, i) => ({ id: i + 1, type: 'timeseries', title: p.title, gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 }, fieldConfig: { defaults: { unit: p.unit } }, targets: [{ expr: p.expr, refId: 'A' }] })),
+      panels: panels.map((p, i) => ({
+        id: i + 1,
+        type: 'timeseries',
+        title: p.title,
+        gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
+        fieldConfig: { defaults: { unit: p.unit } },
+        targets: [{ expr: p.expr, refId: 'A' }],
+      })),
     };
     objects.push({
       apiVersion: 'v1',
@@ -91,11 +98,21 @@ export function buildMonitoring(o: MonitoringObjectsOptions): MonitoringBuild {
 /** Kubernetes label syntax: optional DNS prefix, name of at most 63 characters; values of at most 63. */
 export function assertPrometheusLabels(labels: unknown): asserts labels is Record<string, string> {
   if (!labels || typeof labels !== 'object' || Array.isArray(labels)) {
-    throw new FortressError('MON_PROMETHEUS_LABELS', `prometheusLabels is required: the labels your Prometheus selects rules and PodMonitors by. kube-prometheus-stack selects release: <its Helm release name>, e.g. { release: 'kube-prometheus-stack' }; pass {} only for a Prometheus that selects everything. Got ${show(labels)}.`);
+    throw new FortressError(
+      'MON_PROMETHEUS_LABELS',
+      `prometheusLabels is required: the labels your Prometheus selects rules and PodMonitors by. kube-prometheus-stack selects release: <its Helm release name>, e.g. { release: 'kube-prometheus-stack' }; pass {} only for a Prometheus that selects everything. Got ${show(labels)}.`,
+    );
   }
   for (const [k, v] of Object.entries(labels)) {
-    if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || typeof v !== 'string' || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
-      throw new FortressError('MON_PROMETHEUS_LABELS', `prometheusLabels ${show(k)}: ${show(v)} is not a valid Kubernetes label (name and value: letters, digits, "-", "_", ".", at most 63 characters).`);
+    if (
+      !/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) ||
+      typeof v !== 'string' ||
+      !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)
+    ) {
+      throw new FortressError(
+        'MON_PROMETHEUS_LABELS',
+        `prometheusLabels ${show(k)}: ${show(v)} is not a valid Kubernetes label (name and value: letters, digits, "-", "_", ".", at most 63 characters).`,
+      );
     }
   }
 }

@@ -82,7 +82,8 @@ export function mosquittoAlertRules(o: MosquittoAlertOptions): AlertRule[] {
         annotations: {
           summary: `MQTT broker ${o.namespace}/${o.name} is above 80% of max_connections (${o.maxConnections})`,
           description: 'New connections are refused once the limit is reached. A sudden rise can also be a connection flood.',
-          runbook: 'Compare with the device fleet size. A legitimate rise: raise limits.maxConnections (and memory). A flood: find the source addresses in the flow logs and tighten the allowed client ranges.',
+          runbook:
+            'Compare with the device fleet size. A legitimate rise: raise limits.maxConnections (and memory). A flood: find the source addresses in the flow logs and tighten the allowed client ranges.',
         },
       },
       {

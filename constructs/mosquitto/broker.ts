@@ -5,8 +5,8 @@
  */
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { ValidationError, scoped } from '../core/errors.js';
 import { claimBroker } from '../core/broker-registry.js';
+import { scoped, ValidationError } from '../core/errors.js';
 import type { MqttPeer } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';

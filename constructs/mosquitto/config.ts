@@ -14,8 +14,8 @@
  */
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
 import { assertRenderable } from '../core/text.js';
+import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
 
 /** DoS limits (baseline DOS-1). Sizes in bytes, times in seconds. */
 export interface MosquittoLimits {
@@ -124,10 +124,7 @@ export function resolveLimits(limits: MosquittoLimits = {}, prefix = 'limits'): 
 export function assertTlsPort(prop: string, port: number): void {
   assertInt(prop, port, 1, 65535);
   if ((PLAINTEXT_PORTS as readonly number[]).includes(port)) {
-    throw new FortressError(
-      'PLAINTEXT_PORT',
-      `${prop} is ${port}, a port for plaintext MQTT or WebSockets. This kit serves MQTT only over TLS (baseline TLS-1): use 8883 (the default) or 443.`,
-    );
+    throw new FortressError('PLAINTEXT_PORT', `${prop} is ${port}, a port for plaintext MQTT or WebSockets. This kit serves MQTT only over TLS (baseline TLS-1): use 8883 (the default) or 443.`);
   }
 }
 
@@ -138,15 +135,24 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   // Every string written as a value must stay one value on its own line (paths come from the
   // caller, e.g. the local bundle's --out directory).
   const values: [string, string | undefined][] = [
-    ['bindAddress', input.bindAddress], ['tls.certFile', input.tls.certFile], ['tls.keyFile', input.tls.keyFile], ['tls.caFile', input.tls.caFile],
-    ['passwordFile', input.passwordFile], ['aclFile', input.aclFile], ['persistenceLocation', input.persistenceLocation],
-    ['dynamicSecurity.pluginPath', input.dynamicSecurity?.pluginPath], ['dynamicSecurity.configFile', input.dynamicSecurity?.configFile],
+    ['bindAddress', input.bindAddress],
+    ['tls.certFile', input.tls.certFile],
+    ['tls.keyFile', input.tls.keyFile],
+    ['tls.caFile', input.tls.caFile],
+    ['passwordFile', input.passwordFile],
+    ['aclFile', input.aclFile],
+    ['persistenceLocation', input.persistenceLocation],
+    ['dynamicSecurity.pluginPath', input.dynamicSecurity?.pluginPath],
+    ['dynamicSecurity.configFile', input.dynamicSecurity?.configFile],
   ];
   for (const [prop, v] of values) if (v !== undefined) assertRenderable('mosquitto.conf', prop, v);
   const limits = resolveLimits(input.limits);
   const tls = input.tls;
   if (tls.useIdentityAsUsername && !tls.requireClientCertificate) {
-    throw new FortressError('TLS_IDENTITY_WITHOUT_CERT', `tls.useIdentityAsUsername is true but tls.requireClientCertificate is ${show(tls.requireClientCertificate)}: without a required certificate there is no identity to use. Set requireClientCertificate: true.`);
+    throw new FortressError(
+      'TLS_IDENTITY_WITHOUT_CERT',
+      `tls.useIdentityAsUsername is true but tls.requireClientCertificate is ${show(tls.requireClientCertificate)}: without a required certificate there is no identity to use. Set requireClientCertificate: true.`,
+    );
   }
   if (tls.requireClientCertificate && !tls.useIdentityAsUsername) {
     throw new FortressError(
@@ -191,7 +197,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     '',
   ];
   if (input.persistenceLocation) {
-    L.push('persistence true', `persistence_location ${input.persistenceLocation.endsWith('/') ? input.persistenceLocation : input.persistenceLocation + '/'}`, 'autosave_interval 60', '');
+    L.push('persistence true', `persistence_location ${input.persistenceLocation.endsWith('/') ? input.persistenceLocation : `${input.persistenceLocation}/`}`, 'autosave_interval 60', '');
   } else {
     L.push('persistence false', '');
   }

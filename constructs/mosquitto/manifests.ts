@@ -3,19 +3,33 @@
  * cdktf). {@link MosquittoBroker} is a thin construct over {@link buildMosquitto}.
  */
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { assertDnsLabel, assertInt, assertResolved, assertReason } from '../core/checks.js';
+import { gzipSync } from 'node:zlib';
+import { assertDnsLabel, assertInt, assertReason, assertResolved } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { compareVersions, imageRef, type ContainerImage } from '../core/image.js';
-import { checkPeer, checkPeers, denyAllPolicy, restrictedContainer, restrictedNamespace, restrictedPod, ingressPolicy, namespacePeer, parseQuantity, peerToK8s, resolveResources, type MqttPeer, type ResourceRequirements } from '../core/k8s-values.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
+import { type ContainerImage, compareVersions, imageRef } from '../core/image.js';
+import {
+  checkPeer,
+  checkPeers,
+  denyAllPolicy,
+  ingressPolicy,
+  type MqttPeer,
+  namespacePeer,
+  parseQuantity,
+  peerToK8s,
+  type ResourceRequirements,
+  resolveResources,
+  restrictedContainer,
+  restrictedNamespace,
+  restrictedPod,
+} from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import type { K8sObject } from '../k8s/objects.js';
 import type { Policy } from '../policy/model.js';
 import { renderDynsec, renderMosquittoAcl } from '../policy/render-mosquitto.js';
 import { templatePath } from '../templates.js';
-import { renderMosquittoConf, resolveLimits, type MosquittoLimits } from './config.js';
+import { type MosquittoLimits, renderMosquittoConf, resolveLimits } from './config.js';
 
 /**
  * eclipse-mosquitto 2.0.22, pinned by a digest seen pinned in several independent public
@@ -319,8 +333,8 @@ export function renderMosquittoFiles(
   return {
     'mosquitto.conf': conf,
     acl,
-    users: policy.principals.map((p) => p.username).join('\n') + '\n',
-    ...(dynsec ? { 'dynamic-security-template.json': JSON.stringify(renderDynsec(policy, 'markers', aclOpts)) + '\n' } : {}),
+    users: `${policy.principals.map((p) => p.username).join('\n')}\n`,
+    ...(dynsec ? { 'dynamic-security-template.json': `${JSON.stringify(renderDynsec(policy, 'markers', aclOpts))}\n` } : {}),
   };
 }
 
@@ -337,7 +351,8 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   const namespace = o.namespace ?? 'mqtt';
   assertDnsLabel('namespace', namespace);
   assertDnsLabel('credentialsSecretName', o.credentialsSecretName);
-  if (!o.tls || typeof o.tls !== 'object') throw new FortressError('MOSQ_TLS', 'tls is required: { secretName } of a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt (cert-manager writes one).');
+  if (!o.tls || typeof o.tls !== 'object')
+    throw new FortressError('MOSQ_TLS', 'tls is required: { secretName } of a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt (cert-manager writes one).');
   assertDnsLabel('tls.secretName', o.tls.secretName);
   if (o.tls.minVersion !== undefined && o.tls.minVersion !== '1.2' && o.tls.minVersion !== '1.3') {
     throw new FortressError('TLS_VERSION', `tls.minVersion must be "1.2" or "1.3", got ${show(o.tls.minVersion)} (baseline TLS-2 refuses TLS 1.0 and 1.1).`);
@@ -348,7 +363,8 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   const refused = o.tls.clientAuth === undefined ? undefined : REFUSED_CLIENT_AUTH[o.tls.clientAuth];
   if (refused !== undefined) throw new FortressError('TLS_CLIENT_AUTH_UNENFORCEABLE', `tls.clientAuth is ${show(o.tls.clientAuth)}: ${refused}`);
   for (const legacy of ['requireClientCertificate', 'useIdentityAsUsername'] as const) {
-    if ((o.tls as unknown as Record<string, unknown>)[legacy] !== undefined) throw new FortressError('TLS_CLIENT_AUTH', `tls.${legacy} is not a prop; use tls.clientAuth (${CLIENT_AUTH_MODES.join(', ')}).`);
+    if ((o.tls as unknown as Record<string, unknown>)[legacy] !== undefined)
+      throw new FortressError('TLS_CLIENT_AUTH', `tls.${legacy} is not a prop; use tls.clientAuth (${CLIENT_AUTH_MODES.join(', ')}).`);
   }
   if (o.tls.clientCaSecretName !== undefined) assertDnsLabel('tls.clientCaSecretName', o.tls.clientCaSecretName);
   const certificatePort = o.tls.clientAuth === 'password-or-certificate' ? (o.tls.certificatePort ?? 8884) : undefined;
@@ -364,27 +380,44 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
     );
   }
   if ((o as { allowAnonymous?: unknown }).allowAnonymous !== undefined && (o as { allowAnonymous?: unknown }).allowAnonymous !== false) {
-    throw new FortressError('MOSQ_ANONYMOUS', `allowAnonymous is ${show((o as { allowAnonymous?: unknown }).allowAnonymous)}; anonymous access is never allowed (baseline AUTH-1). Give the client an identity in the policy instead.`);
+    throw new FortressError(
+      'MOSQ_ANONYMOUS',
+      `allowAnonymous is ${show((o as { allowAnonymous?: unknown }).allowAnonymous)}; anonymous access is never allowed (baseline AUTH-1). Give the client an identity in the policy instead.`,
+    );
   }
   const port = o.port ?? 8883;
   const runAsUser = o.runAsUser ?? 10883;
   const runAsGroup = o.runAsGroup ?? 10883;
   const credentialsRunAsUser = o.credentialsRunAsUser ?? (typeof runAsUser === 'number' ? runAsUser + 1 : runAsUser);
-  for (const [prop, v] of [['runAsUser', runAsUser], ['runAsGroup', runAsGroup], ['credentialsRunAsUser', credentialsRunAsUser]] as const) {
+  for (const [prop, v] of [
+    ['runAsUser', runAsUser],
+    ['runAsGroup', runAsGroup],
+    ['credentialsRunAsUser', credentialsRunAsUser],
+  ] as const) {
     assertResolved(prop, v);
     if (!Number.isInteger(v) || v < 10000 || v > 2147483647) {
-      throw new FortressError('MOSQ_UID', `${prop} is ${show(v)}; use an integer of at least 10000 so the container never shares a UID/GID with a host account (scanners flag lower ones). The default is 10883.`);
+      throw new FortressError(
+        'MOSQ_UID',
+        `${prop} is ${show(v)}; use an integer of at least 10000 so the container never shares a UID/GID with a host account (scanners flag lower ones). The default is 10883.`,
+      );
     }
   }
   if (credentialsRunAsUser === runAsUser) {
-    throw new FortressError('MOSQ_UID', `credentialsRunAsUser is ${show(credentialsRunAsUser)}, the broker's runAsUser: the containers that read plaintext passwords must run under another UID (baseline INT-3). Leave it unset (runAsUser + 1) or pick another UID of at least 10000.`);
+    throw new FortressError(
+      'MOSQ_UID',
+      `credentialsRunAsUser is ${show(credentialsRunAsUser)}, the broker's runAsUser: the containers that read plaintext passwords must run under another UID (baseline INT-3). Leave it unset (runAsUser + 1) or pick another UID of at least 10000.`,
+    );
   }
   const exporterRunAsUser = Math.max(runAsUser, credentialsRunAsUser) + 1;
-  if (exporterRunAsUser > 2147483647) throw new FortressError('MOSQ_UID', `runAsUser and credentialsRunAsUser leave no UID for the exporter (it runs as the larger plus one); use UIDs below 2147483647.`);
+  if (exporterRunAsUser > 2147483647)
+    throw new FortressError('MOSQ_UID', `runAsUser and credentialsRunAsUser leave no UID for the exporter (it runs as the larger plus one); use UIDs below 2147483647.`);
   const imgOpt = o.image ?? MOSQUITTO_IMAGE;
   const image = imageRef('image', imgOpt);
   if (!/^\d+\.\d+\.\d+/.test(imgOpt.tag) || compareVersions(imgOpt.tag, MIN_MOSQUITTO_VERSION) < 0 || compareVersions(imgOpt.tag, '3.0.0') >= 0) {
-    throw new FortressError('MOSQ_VERSION', `image.tag ${show(imgOpt.tag)} is not a Mosquitto 2.x release of at least ${MIN_MOSQUITTO_VERSION}. Older releases ignore limits and carry known CVEs; use ${MOSQUITTO_IMAGE.tag} or newer.`);
+    throw new FortressError(
+      'MOSQ_VERSION',
+      `image.tag ${show(imgOpt.tag)} is not a Mosquitto 2.x release of at least ${MIN_MOSQUITTO_VERSION}. Older releases ignore limits and carry known CVEs; use ${MOSQUITTO_IMAGE.tag} or newer.`,
+    );
   }
   const svc = o.service ?? {};
   const serviceType = svc.type ?? 'ClusterIP';
@@ -442,8 +475,23 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   }
   const limits = resolveLimits(o.limits);
   return {
-    name, namespace, createNamespace: o.createNamespace ?? true, image, port, certificatePort, servicePort, serviceType, runAsUser, runAsGroup, credentialsRunAsUser, exporterRunAsUser, metricsListenerPort,
-    exporter, maxConnections: limits.maxConnections, monitoringNamespace: o.monitoringNamespace ?? 'monitoring', relaxations,
+    name,
+    namespace,
+    createNamespace: o.createNamespace ?? true,
+    image,
+    port,
+    certificatePort,
+    servicePort,
+    serviceType,
+    runAsUser,
+    runAsGroup,
+    credentialsRunAsUser,
+    exporterRunAsUser,
+    metricsListenerPort,
+    exporter,
+    maxConnections: limits.maxConnections,
+    monitoringNamespace: o.monitoringNamespace ?? 'monitoring',
+    relaxations,
   };
 }
 
@@ -460,7 +508,13 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const resources = resolveResources('resources', o.resources, DEFAULT_MOSQUITTO_RESOURCES);
   const sidecarResources = { requests: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '200m', memory: '64Mi', 'ephemeral-storage': '64Mi' } };
   const ns = r.namespace;
-  const labels = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name, 'app.kubernetes.io/component': 'broker', 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
+  const labels = {
+    'app.kubernetes.io/name': 'mosquitto',
+    'app.kubernetes.io/instance': r.name,
+    'app.kubernetes.io/component': 'broker',
+    'app.kubernetes.io/part-of': 'mqtt-fortress',
+    'app.kubernetes.io/managed-by': 'terraform',
+  };
   const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name };
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { ...labels }, ...extra });
   const script = readFileSync(templatePath('mosquitto/fortress-auth.sh'), 'utf8');
@@ -547,7 +601,10 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
           // Keep client addresses: the NetworkPolicy then checks the same client ranges as the NLB.
           'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'preserve_client_ip.enabled=true',
           ...(o.service?.securityGroupIds?.length
-            ? { 'service.beta.kubernetes.io/aws-load-balancer-security-groups': o.service.securityGroupIds.join(','), 'service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules': 'true' }
+            ? {
+                'service.beta.kubernetes.io/aws-load-balancer-security-groups': o.service.securityGroupIds.join(','),
+                'service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules': 'true',
+              }
             : {}),
           ...(o.service?.subnetIds?.length ? { 'service.beta.kubernetes.io/aws-load-balancer-subnets': o.service.subnetIds.join(',') } : {}),
           ...(o.service?.annotations ?? {}),

@@ -16,7 +16,8 @@ export const MOSQUITTO_PBKDF2_ITERATIONS = 101;
 export const MIN_PASSWORD_LENGTH = 32;
 
 export function hashPasswordLine(username: string, password: string, opts: { salt?: Uint8Array; iterations?: number } = {}): string {
-  if (!username || /[:\s]/.test(username)) throw new FortressError('INVALID_USERNAME', `username ${JSON.stringify(username)} cannot go into a password file: it is empty or contains ":" or white space.`);
+  if (!username || /[:\s]/.test(username))
+    throw new FortressError('INVALID_USERNAME', `username ${JSON.stringify(username)} cannot go into a password file: it is empty or contains ":" or white space.`);
   if (/[\r\n]/.test(password)) throw new FortressError('INVALID_PASSWORD', `the password of ${username} contains a line break, which a password file cannot hold.`);
   const salt = Buffer.from(opts.salt ?? randomBytes(12));
   const iterations = opts.iterations ?? MOSQUITTO_PBKDF2_ITERATIONS;

@@ -13,12 +13,11 @@
  * controller gets one identity for every broker (`externalSecretsRole`), which assumes each
  * broker's reader role, so several brokers' credentials sync side by side.
  */
-import { Fn } from 'cdktf';
-import { Construct } from 'constructs';
+
 import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import type * as P_eks_addon from '@cdktf/provider-aws/lib/eks-addon/index.js';
 import type * as P_eks_access_entry from '@cdktf/provider-aws/lib/eks-access-entry/index.js';
 import type * as P_eks_access_policy_association from '@cdktf/provider-aws/lib/eks-access-policy-association/index.js';
+import type * as P_eks_addon from '@cdktf/provider-aws/lib/eks-addon/index.js';
 import type * as P_eks_cluster from '@cdktf/provider-aws/lib/eks-cluster/index.js';
 import type * as P_eks_node_group from '@cdktf/provider-aws/lib/eks-node-group/index.js';
 import type * as P_eks_pod_identity_association from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
@@ -27,15 +26,18 @@ import type * as P_iam_role_policy from '@cdktf/provider-aws/lib/iam-role-policy
 import type * as P_iam_role_policy_attachment from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import type * as P_launch_template from '@cdktf/provider-aws/lib/launch-template/index.js';
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { providerModule } from '../core/provider-module.js';
-import { accountOf, logsKey } from '../core/logs-key.js';
-import { assertDnsLabel, assertReason, parseCidr, assertInt } from '../core/checks.js';
-import { checkCidrUnion } from '../core/exposure-union.js';
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { assertDnsLabel, assertInt, assertReason, parseCidr } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
+import { checkCidrUnion } from '../core/exposure-union.js';
+import { accountOf, logsKey } from '../core/logs-key.js';
+import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { policyDocument } from '../credentials/iam.js';
-import { assertAwsId } from './plan.js';
 import type { EksConnection } from '../k8s/provider.js';
+import { assertAwsId } from './plan.js';
+
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 const { EksAddon } = providerModule<typeof P_eks_addon>('@cdktf/provider-aws/lib/eks-addon/index.js');
 const { EksAccessEntry } = providerModule<typeof P_eks_access_entry>('@cdktf/provider-aws/lib/eks-access-entry/index.js');
@@ -121,7 +123,7 @@ export interface PrivateEksClusterProps {
   readonly externalSecrets?: { readonly namespace?: string; readonly serviceAccount?: string } | false;
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 export class PrivateEksCluster extends Construct {
   public readonly cluster: EksCluster;
@@ -159,15 +161,18 @@ export class PrivateEksCluster extends Construct {
         const reason = assertReason('publicEndpoint.reason', props.publicEndpoint.reason);
         if (!props.publicEndpoint.cidrs.length) throw new FortressError('EKS_PUBLIC_ENDPOINT', 'publicEndpoint.cidrs is empty: a public API endpoint must be limited to declared ranges.');
         props.publicEndpoint.cidrs.forEach((c, i) => {
-          if (parseCidr(`publicEndpoint.cidrs[${i}]`, c).prefix === 0) throw new FortressError('EKS_PUBLIC_ENDPOINT', `publicEndpoint.cidrs[${i}] is ${c}: the Kubernetes API is never opened to the whole internet.`);
+          if (parseCidr(`publicEndpoint.cidrs[${i}]`, c).prefix === 0)
+            throw new FortressError('EKS_PUBLIC_ENDPOINT', `publicEndpoint.cidrs[${i}] is ${c}: the Kubernetes API is never opened to the whole internet.`);
         });
         checkCidrUnion('publicEndpoint.cidrs', props.publicEndpoint.cidrs, 'publicEndpoint.reason', undefined, { never: 'EKS_PUBLIC_ENDPOINT' });
         relaxations.push({ id: 'NET-3', prop: 'publicEndpoint', reason });
       }
       for (const [i, c] of (props.apiClients ?? []).entries()) {
-        if (!c || typeof c.description !== 'string' || c.description.trim().length < 2) throw new FortressError('EKS_API_CLIENT', `apiClients[${i}].description must say who connects from there (e.g. "CI runner"), got ${show(c?.description)}.`);
+        if (!c || typeof c.description !== 'string' || c.description.trim().length < 2)
+          throw new FortressError('EKS_API_CLIENT', `apiClients[${i}].description must say who connects from there (e.g. "CI runner"), got ${show(c?.description)}.`);
         if ('cidr' in c) {
-          if (parseCidr(`apiClients[${i}].cidr`, c.cidr).prefix === 0) throw new FortressError('EKS_API_CLIENT', `apiClients[${i}].cidr is ${c.cidr}: the Kubernetes API is never opened to every address; name the runner's range.`);
+          if (parseCidr(`apiClients[${i}].cidr`, c.cidr).prefix === 0)
+            throw new FortressError('EKS_API_CLIENT', `apiClients[${i}].cidr is ${c.cidr}: the Kubernetes API is never opened to every address; name the runner's range.`);
         } else assertAwsId(`apiClients[${i}].securityGroupId`, 'sg', (c as { securityGroupId: string }).securityGroupId);
       }
       const apiCidrs = (props.apiClients ?? []).flatMap((c) => ('cidr' in c ? [c.cidr] : []));
@@ -175,23 +180,30 @@ export class PrivateEksCluster extends Construct {
       const arns = props.deployerRoleArns ?? [];
       arns.forEach((a, i) => {
         if (typeof a !== 'string' || !ROLE_ARN.test(a)) {
-          throw new FortressError('EKS_DEPLOYER', `deployerRoleArns[${i}] must be an IAM role ARN such as "arn:aws:iam::111122223333:role/ci-deploy" (not an assumed-role session "arn:aws:sts::..."), got ${show(a)}.`);
+          throw new FortressError(
+            'EKS_DEPLOYER',
+            `deployerRoleArns[${i}] must be an IAM role ARN such as "arn:aws:iam::111122223333:role/ci-deploy" (not an assumed-role session "arn:aws:sts::..."), got ${show(a)}.`,
+          );
         }
       });
       if (new Set(arns).size !== arns.length) throw new FortressError('EKS_DEPLOYER', `deployerRoleArns lists a role twice: ${show(arns)}; EKS allows one access entry per principal.`);
-      if (props.supportType !== undefined && props.supportType !== 'STANDARD' && props.supportType !== 'EXTENDED') throw new FortressError('EKS_SUPPORT', `supportType must be "STANDARD" or "EXTENDED", got ${show(props.supportType)}.`);
-      for (const [i, p] of (props.pullThroughCachePrefixes ?? []).entries()) if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(p)) throw new FortressError('ECR_PTC_PREFIX', `pullThroughCachePrefixes[${i}] must be an ECR repository prefix such as "docker-hub", got ${show(p)}.`);
+      if (props.supportType !== undefined && props.supportType !== 'STANDARD' && props.supportType !== 'EXTENDED')
+        throw new FortressError('EKS_SUPPORT', `supportType must be "STANDARD" or "EXTENDED", got ${show(props.supportType)}.`);
+      for (const [i, p] of (props.pullThroughCachePrefixes ?? []).entries())
+        if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(p)) throw new FortressError('ECR_PTC_PREFIX', `pullThroughCachePrefixes[${i}] must be an ECR repository prefix such as "docker-hub", got ${show(p)}.`);
       if (props.externalSecrets) {
         assertDnsLabel('externalSecrets.namespace', props.externalSecrets.namespace ?? 'external-secrets');
         assertDnsLabel('externalSecrets.serviceAccount', props.externalSecrets.serviceAccount ?? 'external-secrets');
       }
-      for (const [i, z] of (props.certManagerRoute53ZoneIds ?? []).entries()) if (!/^Z[A-Z0-9]{1,31}$/.test(z)) throw new FortressError('AWS_ID', `certManagerRoute53ZoneIds[${i}] must be a hosted zone id, got ${show(z)}.`);
+      for (const [i, z] of (props.certManagerRoute53ZoneIds ?? []).entries())
+        if (!/^Z[A-Z0-9]{1,31}$/.test(z)) throw new FortressError('AWS_ID', `certManagerRoute53ZoneIds[${i}] must be a hosted zone id, got ${show(z)}.`);
     });
     this.name = name;
     this.region = props.region;
     this.relaxations = relaxations;
     const tags = { 'mqtt-fortress:cluster': name };
-    const assume = (service: string) => policyDocument([{ Effect: 'Allow', Principal: { Service: service }, Action: ['sts:AssumeRole', ...(service === 'pods.eks.amazonaws.com' ? ['sts:TagSession'] : [])] }]);
+    const assume = (service: string) =>
+      policyDocument([{ Effect: 'Allow', Principal: { Service: service }, Action: ['sts:AssumeRole', ...(service === 'pods.eks.amazonaws.com' ? ['sts:TagSession'] : [])] }]);
 
     const clusterRole = new IamRole(this, 'ClusterRole', { name: `${name}-cluster`, assumeRolePolicy: assume('eks.amazonaws.com'), tags });
     new IamRolePolicyAttachment(this, 'ClusterPolicy', { role: clusterRole.name, policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' });
@@ -334,14 +346,16 @@ export class PrivateEksCluster extends Construct {
     // One external-secrets identity for every broker: it can only assume the brokers' reader
     // roles, each of which reads only its broker's secrets and trusts only this role.
     if (props.externalSecrets !== false) {
-      const ns = (props.externalSecrets && props.externalSecrets.namespace) || 'external-secrets';
-      const sa = (props.externalSecrets && props.externalSecrets.serviceAccount) || 'external-secrets';
+      const ns = props.externalSecrets?.namespace || 'external-secrets';
+      const sa = props.externalSecrets?.serviceAccount || 'external-secrets';
       const { account } = accountOf(clusterRole.arn);
       const role = podRole('ExternalSecretsRole', `${name}-external-secrets`, `external-secrets controller (${ns}/${sa}): assumes the brokers' secret reader roles`, ns, sa);
       new IamRolePolicy(this, 'ExternalSecretsAssumesReaders', {
         role: role.id,
         name: 'assume-broker-readers',
-        policy: policyDocument([{ Sid: 'AssumeBrokerReaders', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: `arn:${partition}:iam::${account}:role/${READER_ROLE_PATTERN}` }]),
+        policy: policyDocument([
+          { Sid: 'AssumeBrokerReaders', Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: `arn:${partition}:iam::${account}:role/${READER_ROLE_PATTERN}` },
+        ]),
       });
       new EksPodIdentityAssociation(this, 'ExternalSecretsPodIdentity', { clusterName: this.cluster.name, namespace: ns, serviceAccount: sa, roleArn: role.arn, tags, dependsOn: [podIdentityAgent] });
       this.externalSecretsRole = role;
@@ -357,7 +371,12 @@ export class PrivateEksCluster extends Construct {
         role: role.id,
         name: 'dns01-challenges',
         policy: policyDocument([
-          { Sid: 'AnswerChallenges', Effect: 'Allow', Action: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'], Resource: props.certManagerRoute53ZoneIds.map((z) => `arn:${partition}:route53:::hostedzone/${z}`) },
+          {
+            Sid: 'AnswerChallenges',
+            Effect: 'Allow',
+            Action: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+            Resource: props.certManagerRoute53ZoneIds.map((z) => `arn:${partition}:route53:::hostedzone/${z}`),
+          },
           { Sid: 'FollowChanges', Effect: 'Allow', Action: 'route53:GetChange', Resource: `arn:${partition}:route53:::change/*` },
         ]),
       });

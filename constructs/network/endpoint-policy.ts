@@ -53,7 +53,14 @@ export function endpointPolicyStatements(service: string, c: EndpointPolicyConte
   const principal = c.organizationId ? { 'aws:PrincipalOrgID': c.organizationId } : { 'aws:PrincipalAccount': c.account };
   const own: Statement =
     service === 'ec2'
-      ? { Sid: 'OwnPrincipalsOwnResources', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*', Condition: { StringEquals: principal, StringEqualsIfExists: { 'aws:ResourceAccount': c.account } } }
+      ? {
+          Sid: 'OwnPrincipalsOwnResources',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: '*',
+          Resource: '*',
+          Condition: { StringEquals: principal, StringEqualsIfExists: { 'aws:ResourceAccount': c.account } },
+        }
       : { Sid: 'OwnPrincipalsOwnResources', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*', Condition: { StringEquals: { ...principal, 'aws:ResourceAccount': c.account } } };
   const extra: Statement[] = [];
   if (service === 'ecr.api' || service === 'ecr.dkr') {
@@ -69,7 +76,14 @@ export function endpointPolicyStatements(service: string, c: EndpointPolicyConte
   if (service === 'sts') {
     // IRSA: AssumeRoleWithWebIdentity is signed by no AWS principal (the web identity token is
     // the credential), so only the role it assumes can be tied to this account.
-    extra.push({ Sid: 'WebIdentityIntoOwnRoles', Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRoleWithWebIdentity', Resource: '*', Condition: { StringEquals: { 'aws:ResourceAccount': c.account } } });
+    extra.push({
+      Sid: 'WebIdentityIntoOwnRoles',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceAccount': c.account } },
+    });
   }
   return [own, ...extra];
 }

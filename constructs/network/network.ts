@@ -4,7 +4,7 @@
  * NAT, flow logs to KMS-encrypted CloudWatch Logs, the default security group emptied. Public
  * subnets exist only when an internet-facing load balancer is declared, with its reason.
  */
-import { Construct } from 'constructs';
+
 import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import type * as P_default_security_group from '@cdktf/provider-aws/lib/default-security-group/index.js';
 import type * as P_flow_log from '@cdktf/provider-aws/lib/flow-log/index.js';
@@ -18,16 +18,18 @@ import type * as P_subnet from '@cdktf/provider-aws/lib/subnet/index.js';
 import type * as P_vpc from '@cdktf/provider-aws/lib/vpc/index.js';
 import type * as P_vpc_endpoint from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { providerModule } from '../core/provider-module.js';
-import { accountOf, logsKey } from '../core/logs-key.js';
-import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
-import { endpointPolicyStatements } from './endpoint-policy.js';
+import { Construct } from 'constructs';
 import { assertReason } from '../core/checks.js';
+import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
+import { accountOf, logsKey } from '../core/logs-key.js';
+import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { assertRegion } from '../credentials/external-secrets.js';
 import { policyDocument } from '../credentials/iam.js';
+import { endpointPolicyStatements } from './endpoint-policy.js';
 import { assertAwsId, defaultZones, GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, ipv4Range, subnetLayout } from './plan.js';
+
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
 const { DefaultSecurityGroup } = providerModule<typeof P_default_security_group>('@cdktf/provider-aws/lib/default-security-group/index.js');
@@ -121,26 +123,44 @@ export class BrokerNetwork extends Construct {
       if (props.internetFacingReason !== undefined) relaxations.push({ id: 'NET-3', prop: 'internetFacingReason', reason: assertReason('internetFacingReason', props.internetFacingReason) });
       const profile = assertCostProfile('costProfile', props.costProfile);
       const retention = props.flowLogRetentionDays ?? (profile === 'non-production' ? 90 : 365);
-      if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) throw new FortressError('AWS_ID', `organizationId must be an AWS Organizations id such as "o-a1b2c3d4e5", got ${show(props.organizationId)}.`);
-      if (props.unrestrictedEndpointsReason !== undefined) relaxations.push({ id: 'NET-3', prop: 'unrestrictedEndpointsReason', reason: assertReason('unrestrictedEndpointsReason', props.unrestrictedEndpointsReason), appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
-      if (![90, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(retention)) throw new FortressError('INVALID_NUMBER', `flowLogRetentionDays must be a CloudWatch retention of at least 90 days (90, 180, 365, 731, ...), got ${show(retention)}.`);
+      if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId))
+        throw new FortressError('AWS_ID', `organizationId must be an AWS Organizations id such as "o-a1b2c3d4e5", got ${show(props.organizationId)}.`);
+      if (props.unrestrictedEndpointsReason !== undefined)
+        relaxations.push({ id: 'NET-3', prop: 'unrestrictedEndpointsReason', reason: assertReason('unrestrictedEndpointsReason', props.unrestrictedEndpointsReason), appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
+      if (![90, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(retention))
+        throw new FortressError('INVALID_NUMBER', `flowLogRetentionDays must be a CloudWatch retention of at least 90 days (90, 180, 365, 731, ...), got ${show(retention)}.`);
       const ep = props.interfaceEndpoints ?? INTERFACE_ENDPOINTS;
       for (const e of ep) if (!/^[a-z0-9.-]+$/.test(e)) throw new FortressError('NET_ENDPOINT', `interfaceEndpoints contains ${show(e)}, which is not a service name such as "ecr.api".`);
       if (props.existingVpc) {
         const v = props.existingVpc;
         assertAwsId('existingVpc.vpcId', 'vpc', v.vpcId);
         ipv4Range('existingVpc.vpcCidr', v.vpcCidr);
-        if ((v.privateSubnetIds ?? []).length < 2) throw new FortressError('NET_AZ_COUNT', `existingVpc.privateSubnetIds lists ${(v.privateSubnetIds ?? []).length} subnet(s); EKS and a zone-tolerant broker need private subnets in at least 2 zones.`);
-        v.privateSubnetIds.forEach((s, i) => assertAwsId(`existingVpc.privateSubnetIds[${i}]`, 'subnet', s));
-        v.privateRouteTableIds.forEach((s, i) => {
-          if (!/^rtb-[0-9a-f]{8}([0-9a-f]{9})?$/.test(s)) throw new FortressError('AWS_ID', `existingVpc.privateRouteTableIds[${i}] must be a route table id such as "rtb-0123456789abcdef0", got ${show(s)}.`);
+        if ((v.privateSubnetIds ?? []).length < 2)
+          throw new FortressError(
+            'NET_AZ_COUNT',
+            `existingVpc.privateSubnetIds lists ${(v.privateSubnetIds ?? []).length} subnet(s); EKS and a zone-tolerant broker need private subnets in at least 2 zones.`,
+          );
+        v.privateSubnetIds.forEach((s, i) => {
+          assertAwsId(`existingVpc.privateSubnetIds[${i}]`, 'subnet', s);
         });
-        if ((v.loadBalancerSubnets ?? []).length < 2) throw new FortressError('NET_AZ_COUNT', 'existingVpc.loadBalancerSubnets needs at least 2 subnets (in different zones) that hold only the internal load balancer: their CIDRs are admitted by the broker NetworkPolicy for health checks, so no node or pod may live in them.');
+        v.privateRouteTableIds.forEach((s, i) => {
+          if (!/^rtb-[0-9a-f]{8}([0-9a-f]{9})?$/.test(s))
+            throw new FortressError('AWS_ID', `existingVpc.privateRouteTableIds[${i}] must be a route table id such as "rtb-0123456789abcdef0", got ${show(s)}.`);
+        });
+        if ((v.loadBalancerSubnets ?? []).length < 2)
+          throw new FortressError(
+            'NET_AZ_COUNT',
+            'existingVpc.loadBalancerSubnets needs at least 2 subnets (in different zones) that hold only the internal load balancer: their CIDRs are admitted by the broker NetworkPolicy for health checks, so no node or pod may live in them.',
+          );
         v.loadBalancerSubnets.forEach((x, i) => {
           assertAwsId(`existingVpc.loadBalancerSubnets[${i}].id`, 'subnet', x.id);
           ipv4Range(`existingVpc.loadBalancerSubnets[${i}].cidr`, x.cidr);
         });
-        if (props.internetFacingReason) throw new FortressError('NET_IMPORTED_PUBLIC', 'internetFacingReason creates public subnets, which the kit does not add to an imported VPC; tag your existing public subnets for the load balancer instead.');
+        if (props.internetFacingReason)
+          throw new FortressError(
+            'NET_IMPORTED_PUBLIC',
+            'internetFacingReason creates public subnets, which the kit does not add to an imported VPC; tag your existing public subnets for the load balancer instead.',
+          );
         return { layout: undefined, retention, ep, profile };
       }
       const azs = props.availabilityZones ?? defaultZones(props.region, 3);
@@ -197,7 +217,11 @@ export class BrokerNetwork extends Construct {
     }
 
     // The flow log role comes first: its ARN gives account and partition at apply time (no data source at plan).
-    const logRole = new IamRole(this, 'FlowLogRole', { name: `${name}-flow-logs`, assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }]), tags });
+    const logRole = new IamRole(this, 'FlowLogRole', {
+      name: `${name}-flow-logs`,
+      assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }]),
+      tags,
+    });
     const { account, partition } = accountOf(logRole.arn);
     const costTags = { [COST_PROFILE_TAG]: plan.profile };
     const policyFor = (svc: string) => {
@@ -210,7 +234,14 @@ export class BrokerNetwork extends Construct {
     // third reach them across zones).
     const endpointSubnets = plan.profile === 'non-production' ? this.privateSubnetIds.slice(0, 2) : this.privateSubnetIds;
     const endpointSg = new SecurityGroup(this, 'EndpointSecurityGroup', { name: `${name}-endpoints`, description: 'VPC interface endpoints: HTTPS from inside the VPC', vpcId: this.vpcId, tags });
-    new VpcSecurityGroupIngressRule(this, 'EndpointHttpsFromVpc', { securityGroupId: endpointSg.id, cidrIpv4: this.vpcCidr, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'HTTPS to AWS APIs from inside the VPC' });
+    new VpcSecurityGroupIngressRule(this, 'EndpointHttpsFromVpc', {
+      securityGroupId: endpointSg.id,
+      cidrIpv4: this.vpcCidr,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: 'HTTPS to AWS APIs from inside the VPC',
+    });
     for (const svc of plan.ep) {
       new VpcEndpoint(this, `Endpoint-${svc}`, {
         vpcId: this.vpcId,
@@ -224,19 +255,40 @@ export class BrokerNetwork extends Construct {
       });
     }
     for (const svc of GATEWAY_ENDPOINTS) {
-      new VpcEndpoint(this, `Endpoint-${svc}`, { vpcId: this.vpcId, serviceName: `com.amazonaws.${props.region}.${svc}`, vpcEndpointType: 'Gateway', routeTableIds, ...policyFor(svc), tags: { ...tags, ...costTags, Name: `${name}-${svc}` } });
+      new VpcEndpoint(this, `Endpoint-${svc}`, {
+        vpcId: this.vpcId,
+        serviceName: `com.amazonaws.${props.region}.${svc}`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds,
+        ...policyFor(svc),
+        tags: { ...tags, ...costTags, Name: `${name}-${svc}` },
+      });
     }
 
     // Flow logs of all traffic (non-production: rejected traffic only), to a KMS-encrypted log group with retention.
     const logName = `/mqtt-fortress/${name}/vpc-flow-logs`;
-    const key = logsKey(this, 'FlowLogKey', { description: `Encrypts the VPC flow logs of ${name} (mqtt-fortress)`, region: props.region, logGroupName: logName, arnForAccount: logRole.arn, sid: 'CloudWatchLogsEncryptsFlowLogs', tags });
+    const key = logsKey(this, 'FlowLogKey', {
+      description: `Encrypts the VPC flow logs of ${name} (mqtt-fortress)`,
+      region: props.region,
+      logGroupName: logName,
+      arnForAccount: logRole.arn,
+      sid: 'CloudWatchLogsEncryptsFlowLogs',
+      tags,
+    });
     this.flowLogGroup = new CloudwatchLogGroup(this, 'FlowLogs', { name: logName, retentionInDays: plan.retention, kmsKeyId: key.arn, tags: { ...tags, ...costTags } });
     new IamRolePolicy(this, 'FlowLogPolicy', {
       role: logRole.id,
       name: 'write-flow-logs',
       policy: policyDocument([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: `${this.flowLogGroup.arn}:*` }]),
     });
-    new FlowLog(this, 'FlowLog', { vpcId: this.vpcId, trafficType: plan.profile === 'non-production' ? 'REJECT' : 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: this.flowLogGroup.arn, iamRoleArn: logRole.arn, maxAggregationInterval: 60, tags });
+    new FlowLog(this, 'FlowLog', {
+      vpcId: this.vpcId,
+      trafficType: plan.profile === 'non-production' ? 'REJECT' : 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      logDestination: this.flowLogGroup.arn,
+      iamRoleArn: logRole.arn,
+      maxAggregationInterval: 60,
+      tags,
+    });
   }
 }
-

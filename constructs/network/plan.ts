@@ -14,7 +14,10 @@ export interface Ipv4Range {
 export function ipv4Range(prop: string, cidr: string): Ipv4Range {
   const { family, prefix } = parseCidr(prop, cidr);
   if (family !== 4) throw new FortressError('INVALID_CIDR', `${prop} must be an IPv4 CIDR, got ${show(cidr)}.`);
-  const start = cidr.split('/')[0]!.split('.').reduce((a, p) => a * 256 + Number(p), 0);
+  const start = cidr
+    .split('/')[0]!
+    .split('.')
+    .reduce((a, p) => a * 256 + Number(p), 0);
   return { start, end: start + 2 ** (32 - prefix) - 1, prefix };
 }
 
@@ -55,9 +58,13 @@ export interface SubnetLayout {
  */
 export function subnetLayout(vpcCidr: string, azs: readonly string[]): SubnetLayout {
   const vpc = ipv4Range('vpcCidr', vpcCidr);
-  if (vpc.prefix < 16 || vpc.prefix > 22) throw new FortressError('INVALID_CIDR', `vpcCidr ${show(vpcCidr)} must have a prefix from /16 to /22 (AWS allows /16 at most; smaller than /22 leaves subnets too small for EKS).`);
+  if (vpc.prefix < 16 || vpc.prefix > 22)
+    throw new FortressError('INVALID_CIDR', `vpcCidr ${show(vpcCidr)} must have a prefix from /16 to /22 (AWS allows /16 at most; smaller than /22 leaves subnets too small for EKS).`);
   if (azs.length < 2 || azs.length > 4) {
-    throw new FortressError('NET_AZ_COUNT', `availabilityZones has ${azs.length} zone(s); EKS needs subnets in at least 2 zones and this layout supports up to 4. Use 3 (the default) for a broker that survives a zone outage.`);
+    throw new FortressError(
+      'NET_AZ_COUNT',
+      `availabilityZones has ${azs.length} zone(s); EKS needs subnets in at least 2 zones and this layout supports up to 4. Use 3 (the default) for a broker that survives a zone outage.`,
+    );
   }
   if (new Set(azs).size !== azs.length) throw new FortressError('NET_AZ_COUNT', `availabilityZones ${show(azs)} lists a zone twice.`);
   const eighth = 2 ** (32 - vpc.prefix - 3);

@@ -10,13 +10,15 @@
  * created by an operator outside Terraform (its value never appears in code, state or plan);
  * this construct takes only its ARN. See docs/deploy.md.
  */
+
+import type * as P_ecr_pull_through_cache_rule from '@cdktf/provider-aws/lib/ecr-pull-through-cache-rule/index.js';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import type * as P_ecr_pull_through_cache_rule from '@cdktf/provider-aws/lib/ecr-pull-through-cache-rule/index.js';
-import { providerModule } from '../core/provider-module.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { ImageRegistry } from '../core/image.js';
+import { providerModule } from '../core/provider-module.js';
 import { assertRegion } from '../credentials/external-secrets.js';
+
 const { EcrPullThroughCacheRule } = providerModule<typeof P_ecr_pull_through_cache_rule>('@cdktf/provider-aws/lib/ecr-pull-through-cache-rule/index.js');
 type EcrPullThroughCacheRule = P_ecr_pull_through_cache_rule.EcrPullThroughCacheRule;
 
@@ -87,9 +89,15 @@ export class PullThroughCache extends Construct {
       };
       credential('dockerHubCredentialArn', props.dockerHubCredentialArn, 'docker-hub');
       if (props.githubCredentialArn !== undefined) credential('githubCredentialArn', props.githubCredentialArn, 'ghcr');
-      const prefixes = [['dockerHubPrefix', dockerHubPrefix], ['quayPrefix', quayPrefix], ['k8sPrefix', k8sPrefix], ['ghcrPrefix', ghcrPrefix]] as const;
+      const prefixes = [
+        ['dockerHubPrefix', dockerHubPrefix],
+        ['quayPrefix', quayPrefix],
+        ['k8sPrefix', k8sPrefix],
+        ['ghcrPrefix', ghcrPrefix],
+      ] as const;
       for (const [prop, p] of prefixes) {
-        if (p !== undefined && (!PREFIX.test(p) || p.length < 2 || p.length > 30)) throw new FortressError('ECR_PTC_PREFIX', `${prop} must be 2 to 30 lower-case letters, digits, ".", "_" or "-", got ${show(p)}.`);
+        if (p !== undefined && (!PREFIX.test(p) || p.length < 2 || p.length > 30))
+          throw new FortressError('ECR_PTC_PREFIX', `${prop} must be 2 to 30 lower-case letters, digits, ".", "_" or "-", got ${show(p)}.`);
       }
       const used = prefixes.filter(([, p]) => p !== undefined).map(([, p]) => p);
       if (new Set(used).size !== used.length) throw new FortressError('ECR_PTC_PREFIX', `the cache prefixes ${show(used)} repeat; each upstream needs its own prefix.`);

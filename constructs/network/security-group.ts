@@ -4,17 +4,19 @@
  * rule per source and port, each with a description; 0.0.0.0/0 or ::/0 needs a written reason;
  * 1883 is never admitted; egress only to the brokers inside the VPC.
  */
-import { Construct } from 'constructs';
+
 import type * as P_security_group from '@cdktf/provider-aws/lib/security-group/index.js';
 import type * as P_vpc_security_group_egress_rule from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { providerModule } from '../core/provider-module.js';
+import { Construct } from 'constructs';
 import { parseCidr } from '../core/checks.js';
-import { checkCidrUnion } from '../core/exposure-union.js';
 import { FortressError, scoped, show } from '../core/errors.js';
+import { checkCidrUnion } from '../core/exposure-union.js';
+import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { assertTlsPort } from '../mosquitto/config.js';
 import { assertAwsId, assertNoOverlap } from './plan.js';
+
 const { SecurityGroup } = providerModule<typeof P_security_group>('@cdktf/provider-aws/lib/security-group/index.js');
 type SecurityGroup = P_security_group.SecurityGroup;
 const { VpcSecurityGroupEgressRule } = providerModule<typeof P_vpc_security_group_egress_rule>('@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js');
@@ -56,13 +58,18 @@ export class BrokerSecurityGroup extends Construct {
     super(scope, id);
     const relaxations: Relaxation[] = [];
     const ports = scoped(this, () => {
-      if (!props.allowedClients?.length) throw new FortressError('NET_NO_CLIENTS', 'allowedClients is empty: the security group would admit nobody. Declare the CIDRs or security groups of the MQTT clients.');
+      if (!props.allowedClients?.length)
+        throw new FortressError('NET_NO_CLIENTS', 'allowedClients is empty: the security group would admit nobody. Declare the CIDRs or security groups of the MQTT clients.');
       const ports = [props.mqttsPort ?? 8883, ...(props.wssPort ? [props.wssPort] : []), ...(props.extraTlsPorts ?? [])];
-      ports.forEach((p, i) => assertTlsPort(i === 0 ? 'mqttsPort' : i === 1 && props.wssPort ? 'wssPort' : 'extraTlsPorts', p));
+      ports.forEach((p, i) => {
+        assertTlsPort(i === 0 ? 'mqttsPort' : i === 1 && props.wssPort ? 'wssPort' : 'extraTlsPorts', p);
+      });
       const cidrs: string[] = [];
       props.allowedClients.forEach((c, i) => {
-        if ((c.cidr === undefined) === (c.securityGroupId === undefined)) throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}] must set exactly one of cidr or securityGroupId, got ${show(c)}.`);
-        if (typeof c.description !== 'string' || c.description.trim().length < 3) throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}].description must say who the clients are (it becomes the rule description).`);
+        if ((c.cidr === undefined) === (c.securityGroupId === undefined))
+          throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}] must set exactly one of cidr or securityGroupId, got ${show(c)}.`);
+        if (typeof c.description !== 'string' || c.description.trim().length < 3)
+          throw new FortressError('NET_CLIENT_SHAPE', `allowedClients[${i}].description must say who the clients are (it becomes the rule description).`);
         if (c.securityGroupId !== undefined) assertAwsId(`allowedClients[${i}].securityGroupId`, 'sg', c.securityGroupId);
         if (c.cidr !== undefined) {
           parseCidr(`allowedClients[${i}].cidr`, c.cidr);
@@ -73,7 +80,8 @@ export class BrokerSecurityGroup extends Construct {
       // The union decides (0.0.0.0/1 + 128.0.0.0/1 is as open as 0.0.0.0/0).
       const open = checkCidrUnion('allowedClients.cidr', cidrs, 'openToWorldReason', props.openToWorldReason);
       if (open) relaxations.push({ id: 'NET-2', ...open });
-      if (props.openToWorldReason !== undefined && relaxations.length === 0) throw new FortressError('REASON_UNUSED', 'openToWorldReason is set but the sources together are not open to the internet; remove it.');
+      if (props.openToWorldReason !== undefined && relaxations.length === 0)
+        throw new FortressError('REASON_UNUSED', 'openToWorldReason is set but the sources together are not open to the internet; remove it.');
       return ports;
     });
     this.relaxations = relaxations;
@@ -98,7 +106,14 @@ export class BrokerSecurityGroup extends Construct {
       }
     });
     for (const port of ports) {
-      new VpcSecurityGroupEgressRule(this, `ToBrokers${port}`, { securityGroupId: this.securityGroup.id, ipProtocol: 'tcp', fromPort: port, toPort: port, cidrIpv4: props.vpcCidr, description: `to the brokers (${port}) inside the VPC` });
+      new VpcSecurityGroupEgressRule(this, `ToBrokers${port}`, {
+        securityGroupId: this.securityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: props.vpcCidr,
+        description: `to the brokers (${port}) inside the VPC`,
+      });
     }
   }
 }

@@ -55,7 +55,10 @@ export class PolicyAssertionError extends FortressError {
   public readonly failures: readonly AssertionResult[];
   constructor(failures: readonly AssertionResult[], where: (path: readonly (string | number)[]) => string) {
     const lines = failures.map((f) => `  - ${where(f.path)}: ${describeResult(f)}`);
-    super('POLICY_ASSERTION', `The access policy fails ${failures.length} assertion case${failures.length === 1 ? '' : 's'}:\n${lines.join('\n')}\nFix the rule named, or the assertion if the change of access is intended.`);
+    super(
+      'POLICY_ASSERTION',
+      `The access policy fails ${failures.length} assertion case${failures.length === 1 ? '' : 's'}:\n${lines.join('\n')}\nFix the rule named, or the assertion if the change of access is intended.`,
+    );
     this.failures = failures;
   }
 }
@@ -87,7 +90,10 @@ export function validateAssertions(spec: PolicySpec): PolicyIssue[] {
         const cp = [...ap, expect, ci, 'topic'];
         for (const p of checkFilter(c.topic)) issues.push({ path: cp, message: `invalid topic ${JSON.stringify(c.topic)}: ${p.problem}. Fix: ${p.fix}` });
         if (c.action === 'publish' && hasWildcard(c.topic)) {
-          issues.push({ path: cp, message: `a publish case names one topic, got the filter ${JSON.stringify(c.topic)}; MQTT forbids publishing to "+" or "#". Use a concrete topic, or action "subscribe"` });
+          issues.push({
+            path: cp,
+            message: `a publish case names one topic, got the filter ${JSON.stringify(c.topic)}; MQTT forbids publishing to "+" or "#". Use a concrete topic, or action "subscribe"`,
+          });
         }
       });
     }
@@ -151,7 +157,17 @@ export function evaluateAssertions(policy: Policy): AssertionResult[] {
             : x.allow
               ? `granted by ${ruleWords(x.allow)}`
               : `no rule of ${(policy.principal(username)?.roles ?? []).map((r) => `role "${r}"`).join(', ') || 'any role'} grants ${c.action} on it (default deny)`;
-          out.push({ path: ['assertions', ai, expect, ci], identity: a.identity, username, action: c.action, topic, expect, holds: x.allowed === (expect === 'allow'), because, ...(sample ? { sample } : {}) });
+          out.push({
+            path: ['assertions', ai, expect, ci],
+            identity: a.identity,
+            username,
+            action: c.action,
+            topic,
+            expect,
+            holds: x.allowed === (expect === 'allow'),
+            because,
+            ...(sample ? { sample } : {}),
+          });
         }
       });
     }

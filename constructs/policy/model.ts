@@ -3,8 +3,8 @@
  * rendered into every broker's dialect (baseline ACL-1..ACL-4). Pure TypeScript, no cdktf.
  */
 import { FortressError } from '../core/errors.js';
+import { type AccessAssertion, type AssertionResult, evaluateAssertions, PolicyAssertionError, validateAssertions } from './assertions.js';
 import { checkShape, POLICY_SHAPE } from './shape.js';
-import { evaluateAssertions, PolicyAssertionError, validateAssertions, type AccessAssertion, type AssertionResult } from './assertions.js';
 import { checkFilter, filterCovers, hasWildcard, isBroad, isDollarTopic, isSharedSubscription, substitute, topicMatches } from './topic.js';
 
 export type Effect = 'allow' | 'deny';
@@ -157,9 +157,7 @@ export class Policy {
         kind: id.kind,
         roles: id.roles,
         rules: id.roles.flatMap((rn) =>
-          roles.get(rn)!.rules.flatMap((rule) =>
-            rule.topics.map((t) => ({ effect: rule.effect ?? 'allow', action: rule.action, topic: substitute(t, { username }), role: rn })),
-          ),
+          roles.get(rn)!.rules.flatMap((rule) => rule.topics.map((t) => ({ effect: rule.effect ?? 'allow', action: rule.action, topic: substitute(t, { username }), role: rn }))),
         ),
       })),
     );
@@ -259,7 +257,10 @@ export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
   const seen = new Map<string, string>();
   spec.identities.forEach((id, ii) => {
     const ip: (string | number)[] = ['identities', ii];
-    if (!id || typeof id !== 'object') { add(ip, 'must be an object with name, kind and roles'); return; }
+    if (!id || typeof id !== 'object') {
+      add(ip, 'must be an object with name, kind and roles');
+      return;
+    }
     if (!IDENTITY_KINDS.includes(id.kind)) add([...ip, 'kind'], `unknown kind ${JSON.stringify(id.kind)}; use one of ${IDENTITY_KINDS.join(', ')}`);
     const names = id.members ?? [id.name];
     if (typeof id.name !== 'string' || !USERNAME.test(id.name)) {
@@ -301,13 +302,22 @@ export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
       const effect = rule.effect ?? 'allow';
       if (effect !== 'allow' && effect !== 'deny') add([...rp, 'effect'], `unknown effect ${JSON.stringify(rule.effect)}; use "allow" or "deny"`);
       if (!['publish', 'subscribe', 'all'].includes(rule.action)) add([...rp, 'action'], `unknown action ${JSON.stringify(rule.action)}; use "publish", "subscribe" or "all"`);
-      if (!Array.isArray(rule.topics) || rule.topics.length === 0) { add([...rp, 'topics'], 'a rule needs at least one topic filter'); return; }
+      if (!Array.isArray(rule.topics) || rule.topics.length === 0) {
+        add([...rp, 'topics'], 'a rule needs at least one topic filter');
+        return;
+      }
       rule.topics.forEach((topic: string, ti: number) => {
         const tp = [...rp, 'topics', ti];
-        if (typeof topic !== 'string') { add(tp, `topic filter must be a string, got ${JSON.stringify(topic)}`); return; }
+        if (typeof topic !== 'string') {
+          add(tp, `topic filter must be a string, got ${JSON.stringify(topic)}`);
+          return;
+        }
         for (const p of checkFilter(topic)) add(tp, `invalid topic filter ${JSON.stringify(topic)}: ${p.problem}. Fix: ${p.fix}`);
         if (isSharedSubscription(topic)) {
-          add(tp, `role "${role.name}" has the filter ${JSON.stringify(topic)}: "${topic.split('/')[0]}/" starts a shared subscription, not a topic, and the brokers authorize it three different ways (Mosquitto's acl_file by the filter after "$share/<group>/", dynamic-security by the whole filter, EMQX by the whole filter without checking delivery, so on EMQX "$share/g/#" would read every topic). Write the rule for the topic itself (e.g. "devices/+/telemetry")`);
+          add(
+            tp,
+            `role "${role.name}" has the filter ${JSON.stringify(topic)}: "${topic.split('/')[0]}/" starts a shared subscription, not a topic, and the brokers authorize it three different ways (Mosquitto's acl_file by the filter after "$share/<group>/", dynamic-security by the whole filter, EMQX by the whole filter without checking delivery, so on EMQX "$share/g/#" would read every topic). Write the rule for the topic itself (e.g. "devices/+/telemetry")`,
+          );
           return;
         }
         if (effect !== 'allow') return;
@@ -316,17 +326,36 @@ export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
           add(tp, `role "${role.name}" may publish to ${JSON.stringify(topic)}: write access to "$" topics ($SYS, $CONTROL) is never allowed (baseline ACL-3). Remove it or make the rule "subscribe"`);
         }
         if (!publishes && isDollarTopic(topic) && [...kinds].some((kd) => kd === 'device' || kd === 'service') && !excepted('ACL-3-sys-read', role.name, topic)) {
-          add(tp, `role "${role.name}" is held by a device or service identity and reads ${JSON.stringify(topic)}; broker internals are for monitoring and operator identities. Move the rule to a monitoring role or add an exception {rule: ACL-3-sys-read, role: ${role.name}, topic: ${topic}, reason}`);
+          add(
+            tp,
+            `role "${role.name}" is held by a device or service identity and reads ${JSON.stringify(topic)}; broker internals are for monitoring and operator identities. Move the rule to a monitoring role or add an exception {rule: ACL-3-sys-read, role: ${role.name}, topic: ${topic}, reason}`,
+          );
         }
         if (isBroad(topic) && !excepted('ACL-2-broad', role.name, topic)) {
-          add(tp, `role "${role.name}" allows ${JSON.stringify(topic)}, which reaches every subtree (baseline ACL-2). Scope it (e.g. "devices/{username}/#") or add an exception {rule: ACL-2-broad, role: ${role.name}, topic: ${JSON.stringify(topic)}, reason: "..."}`);
+          add(
+            tp,
+            `role "${role.name}" allows ${JSON.stringify(topic)}, which reaches every subtree (baseline ACL-2). Scope it (e.g. "devices/{username}/#") or add an exception {rule: ACL-2-broad, role: ${role.name}, topic: ${JSON.stringify(topic)}, reason: "..."}`,
+          );
         }
         if (kinds.has('device')) {
           const levels = topic.split('/');
           const scoped = levels.includes('{username}') || levels.includes('{clientId}');
           if (!scoped && !excepted('ACL-2-device-shared', role.name, topic)) {
-            add(tp, `role "${role.name}" is held by a device identity and allows ${JSON.stringify(topic)}, outside the device's own subtree (baseline ACL-2). Use a {username} level (e.g. "devices/{username}/#") or add an exception {rule: ACL-2-device-shared, role: ${role.name}, topic: ${JSON.stringify(topic)}, reason} for a shared topic`);
-          } else if (scoped && hasWildcard(levels.slice(0, levels.findIndex((l) => l === '{username}' || l === '{clientId}')).join('/'))) {
+            add(
+              tp,
+              `role "${role.name}" is held by a device identity and allows ${JSON.stringify(topic)}, outside the device's own subtree (baseline ACL-2). Use a {username} level (e.g. "devices/{username}/#") or add an exception {rule: ACL-2-device-shared, role: ${role.name}, topic: ${JSON.stringify(topic)}, reason} for a shared topic`,
+            );
+          } else if (
+            scoped &&
+            hasWildcard(
+              levels
+                .slice(
+                  0,
+                  levels.findIndex((l) => l === '{username}' || l === '{clientId}'),
+                )
+                .join('/'),
+            )
+          ) {
             add(tp, `role "${role.name}" allows ${JSON.stringify(topic)}: a wildcard before the {username} level lets a device reach other subtrees. Put concrete levels before the placeholder`);
           }
         }
@@ -336,7 +365,8 @@ export function validatePolicy(spec: PolicySpec): PolicyIssue[] {
 
   exceptions.forEach((e, i) => {
     const ep: (string | number)[] = ['exceptions', i];
-    if (!e || typeof e.reason !== 'string' || e.reason.trim().length < 10) add([...ep, 'reason'], 'every exception needs a written reason of at least 10 characters; it is shown in the security report');
+    if (!e || typeof e.reason !== 'string' || e.reason.trim().length < 10)
+      add([...ep, 'reason'], 'every exception needs a written reason of at least 10 characters; it is shown in the security report');
     if (!used.has(i)) add(ep, `exception ${JSON.stringify({ rule: e?.rule, role: e?.role, topic: e?.topic })} matches no rule that needs it; remove it (stale exceptions hide future mistakes)`);
   });
   issues.push(...validateAssertions(spec));

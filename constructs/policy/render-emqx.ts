@@ -5,23 +5,30 @@
  */
 import { pbkdf2Sync } from 'node:crypto';
 import { FortressError } from '../core/errors.js';
-import type { Action, Policy } from './model.js';
 import { assertRenderable } from '../core/text.js';
+import type { Action, Policy } from './model.js';
 
 const EMQX_ACTION: Record<Action, string> = { publish: 'publish', subscribe: 'subscribe', all: 'all' };
 
 /** An Erlang string literal. */
 export function erlString(s: string): string {
-  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** Placeholders in EMQX syntax; `{username}` is already substituted per principal. */
 function emqxTopic(topic: string): string {
-  return topic.split('/').map((l) => (l === '{clientId}' ? '${clientid}' : l)).join('/');
+  return topic
+    .split('/')
+    .map((l) => (l === '{clientId}' ? '${clientid}' : l))
+    .join('/');
 }
 
 export function renderEmqxAcl(policy: Policy): string {
-  const out: string[] = ['%% Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.', '%% Evaluated top to bottom, first match wins: denials first, allows, then deny all (ACL-1).', ''];
+  const out: string[] = [
+    '%% Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.',
+    '%% Evaluated top to bottom, first match wins: denials first, allows, then deny all (ACL-1).',
+    '',
+  ];
   for (const p of policy.principals) {
     assertRenderable('the EMQX acl.conf', 'the username', p.username);
     const who = `{username, ${erlString(p.username)}}`;
@@ -30,7 +37,7 @@ export function renderEmqxAcl(policy: Policy): string {
     for (const r of rules) out.push(`{${r.effect}, ${who}, ${EMQX_ACTION[r.action]}, [${erlString(emqxTopic(r.topic))}]}.`);
   }
   out.push('', '{deny, all}.');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export const EMQX_PBKDF2 = { name: 'pbkdf2', mac_fun: 'sha256', iterations: 4096, dk_length: 32 } as const;

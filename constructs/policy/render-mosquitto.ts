@@ -4,8 +4,8 @@
  * the literal username, so no `pattern` line can leak a rule to another user.
  */
 import { FortressError } from '../core/errors.js';
-import type { Action, Policy, Principal, ResolvedRule } from './model.js';
 import { assertRenderable } from '../core/text.js';
+import type { Action, Policy, Principal, ResolvedRule } from './model.js';
 
 export interface MosquittoAclOptions {
   /**
@@ -58,7 +58,7 @@ export function renderMosquittoAcl(policy: Policy, opts: MosquittoAclOptions = {
       seen.add(line);
     }
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** One client entry of the dynamic-security file, with its password hash. */
@@ -92,7 +92,8 @@ export function renderDynsec(policy: Policy, credentials: readonly DynsecCredent
   const acl = (p: Principal, r: ResolvedRule, priority: number) => {
     const topic = resolveClientId(p, r, opts);
     assertRenderable('the dynamic-security JSON', `the topic of user ${p.username}`, topic);
-    const types = r.action === 'publish' ? ['publishClientSend'] : r.action === 'subscribe' ? ['subscribePattern', 'publishClientReceive'] : ['publishClientSend', 'subscribePattern', 'publishClientReceive'];
+    const types =
+      r.action === 'publish' ? ['publishClientSend'] : r.action === 'subscribe' ? ['subscribePattern', 'publishClientReceive'] : ['publishClientSend', 'subscribePattern', 'publishClientReceive'];
     return types.map((acltype) => ({ acltype, topic, priority, allow: r.effect === 'allow' }));
   };
   return {

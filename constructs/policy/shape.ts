@@ -48,7 +48,11 @@ export const POLICY_SHAPE: Shape = {
             list('a list of rules', {
               kind: 'object',
               what: 'a rule with "action" and "topics"',
-              fields: { effect: opt(oneOf('effect', 'allow', 'deny')), action: req(oneOf('action', 'publish', 'subscribe', 'all')), topics: req(list('a list of topic filters', str('a topic filter'))) },
+              fields: {
+                effect: opt(oneOf('effect', 'allow', 'deny')),
+                action: req(oneOf('action', 'publish', 'subscribe', 'all')),
+                topics: req(list('a list of topic filters', str('a topic filter'))),
+              },
             }),
           ),
         },
@@ -93,7 +97,7 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return `a string ${JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v)}`;
+  if (typeof v === 'string') return `a string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `a ${typeof v} (${String(v)})`;
   if (typeof v === 'object') return 'a mapping';
   return `a ${typeof v}`;
@@ -115,7 +119,7 @@ export function checkShape(value: unknown, shape: Shape, path: (string | number)
           return undefined;
         }
         const problem = textProblem(v);
-        if (problem) issues.push({ path: p, message: `${s.what} ${JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v)} ${problem}` });
+        if (problem) issues.push({ path: p, message: `${s.what} ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)} ${problem}` });
         return v;
       }
       case 'enum':
@@ -140,12 +144,12 @@ export function checkShape(value: unknown, shape: Shape, path: (string | number)
         }
         const out: Record<string, unknown> = {};
         for (const key of Object.keys(v)) {
-          if (!Object.prototype.hasOwnProperty.call(s.fields, key)) {
+          if (!Object.hasOwn(s.fields, key)) {
             issues.push({ path: [...p, key], message: `unknown key ${JSON.stringify(key)}; allowed here: ${Object.keys(s.fields).join(', ')}` });
           }
         }
         for (const [key, f] of Object.entries(s.fields)) {
-          const fv = Object.prototype.hasOwnProperty.call(v, key) ? v[key] : undefined;
+          const fv = Object.hasOwn(v, key) ? v[key] : undefined;
           if (fv === undefined) {
             if (!f.optional) issues.push({ path: [...p, key], message: `is missing: ${s.what} needs "${key}"` });
             continue;

@@ -40,7 +40,7 @@ export function checkFilter(filter: string, options: FilterCheckOptions = {}): F
     problems.push({ problem: `the filter contains ${bad.codePoint} at position ${bad.index}, ${bad.why}`, fix: 'remove the character' });
   }
   if (/^[ ]|[ ]$/.test(filter)) {
-    problems.push({ problem: 'the filter starts or ends with a space, which Mosquitto\'s ACL file trims away', fix: 'remove the leading or trailing space' });
+    problems.push({ problem: "the filter starts or ends with a space, which Mosquitto's ACL file trims away", fix: 'remove the leading or trailing space' });
   }
   if (filter.includes('${')) {
     problems.push({ problem: 'the filter contains "${", which EMQX reads as the start of a placeholder', fix: 'use the placeholders {username} and {clientId}, or remove "${"' });
@@ -72,7 +72,11 @@ export function checkFilter(filter: string, options: FilterCheckOptions = {}): F
     if (level === '' && !options.allowEmptyLevels) {
       problems.push({
         problem:
-          i === 0 ? 'the filter starts with "/", which creates an empty first level' : i === levels.length - 1 ? 'the filter ends with "/", which creates an empty last level' : `level ${i + 1} is empty ("//")`,
+          i === 0
+            ? 'the filter starts with "/", which creates an empty first level'
+            : i === levels.length - 1
+              ? 'the filter ends with "/", which creates an empty last level'
+              : `level ${i + 1} is empty ("//")`,
         fix: 'remove the extra "/": empty levels are legal MQTT but almost always a mistake, and they make ACLs miss',
       });
     }

@@ -28,7 +28,10 @@ export function policyFromYaml(text: string, file = '<policy>'): Policy {
   // as booleans, timestamps, !!set and !!omap. A policy file is read as YAML 1.2 only.
   if (doc.errors.length === 0 && doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
     const pos = lineCounter.linePos(Math.max(0, text.search(/^%YAML/m)));
-    throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: the file declares %YAML ${doc.directives.yaml.version}; a policy file is YAML 1.2 (no "<<" merge keys, yes/no are strings). Remove the directive`);
+    throw new FortressError(
+      'POLICY_YAML',
+      `${file}:${pos.line}:${pos.col}: the file declares %YAML ${doc.directives.yaml.version}; a policy file is YAML 1.2 (no "<<" merge keys, yes/no are strings). Remove the directive`,
+    );
   }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -64,7 +67,10 @@ export function policyFromYaml(text: string, file = '<policy>'): Policy {
   } catch (e) {
     const alias = firstAlias(doc);
     const pos = alias ? lineCounter.linePos(alias) : { line: 1, col: 1 };
-    throw new FortressError('POLICY_YAML', `${file}:${pos.line}:${pos.col}: the aliases of this file expand too far (${(e as Error).message.split('\n')[0]}); write the lists out or use fewer aliases`);
+    throw new FortressError(
+      'POLICY_YAML',
+      `${file}:${pos.line}:${pos.col}: the aliases of this file expand too far (${(e as Error).message.split('\n')[0]}); write the lists out or use fewer aliases`,
+    );
   }
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new FortressError('POLICY_YAML', `${file}: a policy file must be a mapping with "roles" and "identities"`);
@@ -86,7 +92,12 @@ const MAX_ALIAS_COUNT = 100;
 
 function firstAlias(doc: { contents: unknown }): number | undefined {
   let found: number | undefined;
-  visit(doc as Parameters<typeof visit>[0], { Alias: (_k, node) => { found ??= node.range?.[0]; return visit.BREAK; } });
+  visit(doc as Parameters<typeof visit>[0], {
+    Alias: (_k, node) => {
+      found ??= node.range?.[0];
+      return visit.BREAK;
+    },
+  });
   return found;
 }
 

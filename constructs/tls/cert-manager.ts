@@ -6,8 +6,8 @@
  */
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { registerModelSchema, type K8sObject } from '../k8s/objects.js';
 import { assertRegion } from '../credentials/external-secrets.js';
+import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
 import { DAYS, HOURS, parseDuration } from './duration.js';
 
 registerModelSchema('cert-manager.io/v1', 'Issuer', '@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer');
@@ -158,11 +158,13 @@ function issuerFor(prop: string, s: IssuerStrategy, o: BrokerTlsOptions, suffix:
           `${prop}.challenge is HTTP-01, which needs an HTTP server on port 80 reachable from the internet for the broker's names; an MQTT-only broker serves no HTTP and must not open port 80. Use { dns01: { route53: { region, hostedZoneId } } }.`,
         );
       }
-      if (typeof s.email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.email)) throw new FortressError('TLS_ACME', `${prop}.email must be an e-mail address for expiry notices, got ${show(s.email)}.`);
+      if (typeof s.email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.email))
+        throw new FortressError('TLS_ACME', `${prop}.email must be an e-mail address for expiry notices, got ${show(s.email)}.`);
       const r53 = s.challenge?.dns01?.route53;
       if (!r53) throw new FortressError('TLS_ACME', `${prop}.challenge must be { dns01: { route53: { region, hostedZoneId } } }.`);
       assertRegion(`${prop}.challenge.dns01.route53.region`, r53.region);
-      if (!/^Z[A-Z0-9]{1,31}$/.test(r53.hostedZoneId ?? '')) throw new FortressError('TLS_ACME', `${prop}.challenge.dns01.route53.hostedZoneId must be a Route 53 hosted zone id such as "Z0123456789ABC", got ${show(r53.hostedZoneId)}.`);
+      if (!/^Z[A-Z0-9]{1,31}$/.test(r53.hostedZoneId ?? ''))
+        throw new FortressError('TLS_ACME', `${prop}.challenge.dns01.route53.hostedZoneId must be a Route 53 hosted zone id such as "Z0123456789ABC", got ${show(r53.hostedZoneId)}.`);
       const server = s.server ?? 'https://acme-v02.api.letsencrypt.org/directory';
       if (!server.startsWith('https://')) throw new FortressError('TLS_ACME', `${prop}.server must be an https:// ACME directory URL, got ${show(server)}.`);
       const name = `${o.name}${suffix}-acme`;
@@ -198,7 +200,8 @@ function issuerFor(prop: string, s: IssuerStrategy, o: BrokerTlsOptions, suffix:
         objects: [{ apiVersion: 'awspca.cert-manager.io/v1beta1', kind: 'AWSPCAIssuer', metadata: meta(`${o.name}${suffix}-pca`), spec: { arn: s.arn, region: s.region } }],
       };
     case 'cluster-issuer': {
-      if (typeof s.name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.name)) throw new FortressError('TLS_ISSUER', `${prop}.name must be the name of an existing ClusterIssuer, got ${show(s.name)}.`);
+      if (typeof s.name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.name))
+        throw new FortressError('TLS_ISSUER', `${prop}.name must be the name of an existing ClusterIssuer, got ${show(s.name)}.`);
       const kind = s.issuerKind ?? 'ClusterIssuer';
       return { ref: { name: s.name, kind, group: kind === 'ClusterIssuer' ? cm : 'awspca.cert-manager.io' }, label: `existing ${kind} ${s.name}`, objects: [] };
     }
@@ -263,11 +266,17 @@ export function buildBrokerTls(o: BrokerTlsOptions): BrokerTlsBuild {
   let clientDurationHours: number | undefined;
   if (o.clients) {
     if (o.issuer.kind === 'acme' && !o.clients.issuer) {
-      throw new FortressError('TLS_CLIENT_ISSUER', 'clients.issuer is required with an ACME server issuer: public ACME CAs do not issue client certificates for private identities. Use { kind: "bootstrap" }, an existing CA or AWS Private CA for clients.');
+      throw new FortressError(
+        'TLS_CLIENT_ISSUER',
+        'clients.issuer is required with an ACME server issuer: public ACME CAs do not issue client certificates for private identities. Use { kind: "bootstrap" }, an existing CA or AWS Private CA for clients.',
+      );
     }
     if (o.clients.issuer?.kind === 'acme') throw new FortressError('TLS_CLIENT_ISSUER', 'clients.issuer cannot be ACME: public ACME CAs do not issue client certificates for private identities.');
     if (o.clients.usernames.length > 1000) {
-      throw new FortressError('TLS_CLIENTS', `clients.usernames has ${o.clients.usernames.length} entries; more than 1000 Certificate objects in one namespace is not a sensible way to provision a fleet. Issue device certificates from your provisioning pipeline (for example AWS Private CA) and give the broker only the client CA.`);
+      throw new FortressError(
+        'TLS_CLIENTS',
+        `clients.usernames has ${o.clients.usernames.length} entries; more than 1000 Certificate objects in one namespace is not a sensible way to provision a fleet. Issue device certificates from your provisioning pipeline (for example AWS Private CA) and give the broker only the client CA.`,
+      );
     }
     const client = o.clients.issuer ? issuerFor('clients.issuer', o.clients.issuer, o, '-clients', labels) : server;
     if (o.clients.issuer) objects.push(...client.objects);
@@ -296,5 +305,10 @@ export function buildBrokerTls(o: BrokerTlsOptions): BrokerTlsBuild {
       throw new FortressError('TLS_CLIENTS', 'two usernames map to the same Certificate name after lower-casing; rename one of them.');
     }
   }
-  return { objects, serverCertificateName: serverName, clientSecretNames, summary: { issuer: server.label, serverDurationHours: sl.d / HOURS, serverRenewBeforeHours: sl.r / HOURS, ...(clientDurationHours ? { clientDurationHours } : {}), keyAlgorithm } };
+  return {
+    objects,
+    serverCertificateName: serverName,
+    clientSecretNames,
+    summary: { issuer: server.label, serverDurationHours: sl.d / HOURS, serverRenewBeforeHours: sl.r / HOURS, ...(clientDurationHours ? { clientDurationHours } : {}), keyAlgorithm },
+  };
 }

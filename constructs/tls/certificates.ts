@@ -5,11 +5,11 @@
  */
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { crdCheck } from '../k8s/crd-check.js';
-import { FortressError, scoped, show } from '../core/errors.js';
-import { addK8sObject } from '../k8s/resources.js';
 import type { BrokerTarget } from '../core/broker-target.js';
-import { buildBrokerTls, type BrokerTlsBuild, type CertificatePolicy, type IssuerStrategy } from './cert-manager.js';
+import { FortressError, scoped, show } from '../core/errors.js';
+import { crdCheck } from '../k8s/crd-check.js';
+import { addK8sObject } from '../k8s/resources.js';
+import { type BrokerTlsBuild, buildBrokerTls, type CertificatePolicy, type IssuerStrategy } from './cert-manager.js';
 
 export interface BrokerCertificatesProps {
   readonly broker: BrokerTarget;
@@ -39,7 +39,10 @@ export class BrokerCertificates extends Construct {
       // A client certificate's CN is the MQTT username: only the broker's own identities get one.
       for (const [i, u] of (props.clientCertificates?.usernames ?? []).entries()) {
         if (typeof u !== 'string' || !b.policy.principal(u)) {
-          throw new FortressError('TLS_CLIENTS', `clientCertificates.usernames[${i}] ${show(u)} is not an identity of the broker's policy; a certificate whose CN names no identity (or a future one) would log in as it. List usernames from the policy.`);
+          throw new FortressError(
+            'TLS_CLIENTS',
+            `clientCertificates.usernames[${i}] ${show(u)} is not an identity of the broker's policy; a certificate whose CN names no identity (or a future one) would log in as it. List usernames from the policy.`,
+          );
         }
       }
       return buildBrokerTls({

@@ -7,11 +7,12 @@
  *   only when complete ({@link writeDirAtomically}), so a failure leaves the old output (or
  *   nothing), never a half-written folder.
  */
-import { mkdtempSync, renameSync, rmSync, statSync, readdirSync, existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
 import { FortressError } from '../../constructs/core/errors.js';
 
 /** A command-line mistake: exit code 1 with one line, like every other error. */
@@ -42,7 +43,7 @@ export interface CliSpec<O extends Options> {
 /** Parses argv strictly; `--help` prints the usage and exits 0 before anything else happens. */
 export function parseCli<O extends Options>(spec: CliSpec<O>, argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(spec.usage.trimEnd() + '\n');
+    process.stdout.write(`${spec.usage.trimEnd()}\n`);
     throw new Exit(0);
   }
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
@@ -50,14 +51,23 @@ export function parseCli<O extends Options>(spec: CliSpec<O>, argv: string[]): R
     parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true }) as never;
   } catch (e) {
     // node:util's messages are one line; drop its advice about "--" and name our usage instead.
-    const msg = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '').replace(/\.$/, '');
+    const msg = (e as Error).message
+      .split('\n')[0]!
+      .replace(/\. To specify a positional argument.*$/, '')
+      .replace(/\.$/, '');
     throw new UsageError(`${msg}. Usage: ${spec.usage.trim().split('\n')[0]} (--help for details)`);
   }
-  if (!spec.positionals && parsed.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}. Usage: ${spec.usage.trim().split('\n')[0]} (--help for details)`);
+  if (!spec.positionals && parsed.positionals.length)
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}. Usage: ${spec.usage.trim().split('\n')[0]} (--help for details)`);
   return parsed;
 }
 
-const oneLine = (m: string) => m.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+const oneLine = (m: string) =>
+  m
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 
 /** The one line printed for an error (no stack): FortressError code, or the system error code. */
 export function errorLine(e: unknown): string {
@@ -74,7 +84,7 @@ export function isEntry(metaUrl: string): boolean {
 }
 
 /** Runs a script's main: exit code from its return value, one error line on failure. */
-export async function runMain(main: (argv: string[]) => number | void | Promise<number | void>): Promise<void> {
+export async function runMain(main: (argv: string[]) => number | undefined | Promise<number | undefined>): Promise<void> {
   try {
     const code = await main(process.argv.slice(2));
     process.exitCode = code ?? 0;

@@ -27,7 +27,17 @@ export async function measureLatency(policy: Policy, dir: string, clients: numbe
     for (let i = 0; i < clients; i++) {
       const u = devices[Math.floor((i * 7919) % devices.length)]!;
       const t = performance.now();
-      const c = await mqtt.connectAsync({ host: bundle.host, port, protocol: 'mqtts', ca, servername: bundle.tlsServerName, username: u.username, password: u.password, protocolVersion: 5, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync({
+        host: bundle.host,
+        port,
+        protocol: 'mqtts',
+        ca,
+        servername: bundle.tlsServerName,
+        username: u.username,
+        password: u.password,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+      });
       await c.subscribeAsync(u.subscribe[0]!, { qos: 1 });
       times.push(performance.now() - t);
       await c.endAsync();

@@ -3,7 +3,7 @@
  * Never used for deployment: there cert-manager issues every certificate.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function openssl(args: string[], cwd: string): void {
@@ -23,7 +23,27 @@ export interface Ca extends CertFiles {
 export function createCa(dir: string, name = 'mqtt-fortress local CA', days = 2): Ca {
   mkdirSync(dir, { recursive: true });
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key'], dir);
-  openssl(['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', String(days), '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.crt'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-sha256',
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      'ca.crt',
+    ],
+    dir,
+  );
   return { dir, cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
 }
 
@@ -53,12 +73,12 @@ export function issueLeaf(ca: Ca, dir: string, base: string, o: LeafOptions): Ce
   const san = [...(o.dnsNames ?? []).map((d) => `DNS:${d}`), ...(o.ips ?? []).map((i) => `IP:${i}`)];
   writeFileSync(
     ext,
-    [
+    `${[
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
       `extendedKeyUsage=${o.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
       ...(san.length ? [`subjectAltName=${san.join(',')}`] : []),
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], dir);
   openssl(['req', '-new', '-key', key, '-subj', `/CN=${o.cn}`, '-out', csr], dir);
@@ -66,13 +86,33 @@ export function issueLeaf(ca: Ca, dir: string, base: string, o: LeafOptions): Ce
   const caDir = join(dir, `.ca-${base}`);
   mkdirSync(join(caDir, 'new'), { recursive: true });
   writeFileSync(join(caDir, 'index.txt'), '');
-  writeFileSync(join(caDir, 'serial'), Date.now().toString(16).padStart(16, '0') + '\n');
+  writeFileSync(join(caDir, 'serial'), `${Date.now().toString(16).padStart(16, '0')}\n`);
   writeFileSync(
     join(caDir, 'ca.cnf'),
     `[ca]\ndefault_ca=c\n[c]\ndir=${caDir}\ndatabase=$dir/index.txt\nnew_certs_dir=$dir/new\nserial=$dir/serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\ncopy_extensions=none\n[p]\ncommonName=supplied\n`,
   );
   openssl(
-    ['ca', '-batch', '-config', join(caDir, 'ca.cnf'), '-cert', ca.cert, '-keyfile', ca.key, '-in', csr, '-out', cert, '-extfile', ext, '-startdate', stamp(o.notBeforeDays ?? -0.01), '-enddate', stamp(o.notAfterDays ?? 2), '-notext'],
+    [
+      'ca',
+      '-batch',
+      '-config',
+      join(caDir, 'ca.cnf'),
+      '-cert',
+      ca.cert,
+      '-keyfile',
+      ca.key,
+      '-in',
+      csr,
+      '-out',
+      cert,
+      '-extfile',
+      ext,
+      '-startdate',
+      stamp(o.notBeforeDays ?? -0.01),
+      '-enddate',
+      stamp(o.notAfterDays ?? 2),
+      '-notext',
+    ],
     dir,
   );
   rmSync(caDir, { recursive: true, force: true });

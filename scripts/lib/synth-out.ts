@@ -7,10 +7,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TerraformStack, type App } from 'cdktf';
-import { buildApp } from '../../stacks/main.js';
-import { writeAuditResults } from '../../stacks/artifacts.js';
+import { type App, TerraformStack } from 'cdktf';
 import { FortressAudit } from '../../constructs/audit/engine.js';
+import { writeAuditResults } from '../../stacks/artifacts.js';
+import { buildApp } from '../../stacks/main.js';
 import { writeDirAtomically } from './cli.js';
 
 export interface StackSummary {

@@ -4,17 +4,18 @@
  * scrape, alert and log configuration; the report lists EMQX's listeners with their TLS
  * settings, the dashboard/REST API, and every EMQX identity with its rights.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { TerraformStack, Testing, type App } from 'cdktf';
-import { EmqxKubernetesStack } from '../../stacks/emqx-k8s-stack.js';
-import { EmqxCluster } from '../../constructs/emqx/cluster.js';
-import type { EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
-import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { describe, it } from 'node:test';
+import { type App, TerraformStack, Testing } from 'cdktf';
+import { parseEmqxAcl } from '../../constructs/audit/emqx-view.js';
 import { evaluate } from '../../constructs/audit/engine.js';
 import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
-import { parseEmqxAcl } from '../../constructs/audit/emqx-view.js';
+import { EmqxCluster } from '../../constructs/emqx/cluster.js';
+import type { EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { EmqxKubernetesStack } from '../../stacks/emqx-k8s-stack.js';
 import { examplePolicy } from '../helpers/synth.js';
 
 const props = (o: Partial<EmqxClusterOptions> = {}): EmqxClusterOptions => ({
@@ -22,7 +23,7 @@ const props = (o: Partial<EmqxClusterOptions> = {}): EmqxClusterOptions => ({
   credentialsSecretName: 'emqx-credentials',
   adminSecretName: 'emqx-admin',
   tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' },
-  image: { digest: 'sha256:' + 'ef'.repeat(32) }, // test fixture only
+  image: { digest: `sha256:${'ef'.repeat(32)}` }, // test fixture only
   allowFrom: [{ namespace: 'iot-backend' }],
   ...o,
 });
@@ -48,8 +49,14 @@ function hatched(edit: (files: Record<string, string>) => void) {
 
 describe('EMQX in the audit (ACL-2, ACL-3, MON-1..3 from one view)', () => {
   it('acl.conf reads into the same (access, topic) rules as a Mosquitto ACL', () => {
-    const v = parseEmqxAcl('%% c\n{deny, {username, "a"}, publish, ["x/\\"q\\""]}.\n{allow, {username, "a"}, all, ["d/${clientid}/#", "e"]}.\n{allow, all, subscribe, ["#"]}.\n{allow, {username, {re, ".*"}}, all, ["#"]}.\n{deny, all}.\n');
-    assert.deepEqual(v.users.get('a'), [{ access: 'deny', topic: 'x/"q"' }, { access: 'readwrite', topic: 'd/a/#' }, { access: 'readwrite', topic: 'e' }]);
+    const v = parseEmqxAcl(
+      '%% c\n{deny, {username, "a"}, publish, ["x/\\"q\\""]}.\n{allow, {username, "a"}, all, ["d/${clientid}/#", "e"]}.\n{allow, all, subscribe, ["#"]}.\n{allow, {username, {re, ".*"}}, all, ["#"]}.\n{deny, all}.\n',
+    );
+    assert.deepEqual(v.users.get('a'), [
+      { access: 'deny', topic: 'x/"q"' },
+      { access: 'readwrite', topic: 'd/a/#' },
+      { access: 'readwrite', topic: 'e' },
+    ]);
     assert.deepEqual(v.users.get('*'), [{ access: 'read', topic: '#' }]);
     assert.equal(v.unparsed.length, 1);
   });
@@ -58,20 +65,38 @@ describe('EMQX in the audit (ACL-2, ACL-3, MON-1..3 from one view)', () => {
     const r = evaluate(s);
     const rows = (rule: string) => r.rows.filter((x) => x.rule === rule && x.path.includes('Emqx'));
     for (const u of ['sensor-0001', 'sensor-0002', 'backend', 'metrics']) {
-      assert.ok(rows('ACL-2').some((x) => x.status === 'compliant' && x.detail.startsWith(`${u}:`)), `ACL-2 ${u}`);
-      assert.ok(rows('ACL-3').some((x) => x.status === 'compliant' && x.detail.startsWith(`${u}:`)), `ACL-3 ${u}`);
+      assert.ok(
+        rows('ACL-2').some((x) => x.status === 'compliant' && x.detail.startsWith(`${u}:`)),
+        `ACL-2 ${u}`,
+      );
+      assert.ok(
+        rows('ACL-3').some((x) => x.status === 'compliant' && x.detail.startsWith(`${u}:`)),
+        `ACL-3 ${u}`,
+      );
     }
-    for (const id of ['MON-1', 'MON-2', 'MON-3']) assert.ok(rows(id).some((x) => x.status === 'compliant' && /^EMQX/.test(x.detail)), `${id}: ${JSON.stringify(r.rows.filter((x) => x.rule === id))}`);
+    for (const id of ['MON-1', 'MON-2', 'MON-3'])
+      assert.ok(
+        rows(id).some((x) => x.status === 'compliant' && /^EMQX/.test(x.detail)),
+        `${id}: ${JSON.stringify(r.rows.filter((x) => x.rule === id))}`,
+      );
     assert.equal(r.summary.errors, 0, JSON.stringify(r.rows.filter((x) => x.status === 'non-compliant' && !x.suppressed)));
   });
   it('broad or "$"-writing rights added to acl.conf through an escape hatch are findings; an unreadable term fails closed', () => {
     const s = hatched((f) => {
-      f['acl.conf'] = f['acl.conf']!.replace('{deny, all}.', '{allow, {username, "sensor-0001"}, all, ["#"]}.\n{allow, {username, "metrics"}, publish, ["$SYS/fake"]}.\n{allow, {clientid, {re, ".*"}}, all, ["#"]}.\n{deny, all}.');
+      f['acl.conf'] = f['acl.conf']!.replace(
+        '{deny, all}.',
+        '{allow, {username, "sensor-0001"}, all, ["#"]}.\n{allow, {username, "metrics"}, publish, ["$SYS/fake"]}.\n{allow, {clientid, {re, ".*"}}, all, ["#"]}.\n{deny, all}.',
+      );
     });
-    const open = evaluate(s).rows.filter((x) => x.status === 'non-compliant').map((x) => x.finding);
+    const open = evaluate(s)
+      .rows.filter((x) => x.status === 'non-compliant')
+      .map((x) => x.finding);
     assert.ok(open.includes('ACL-2[sensor-0001:#]'), open.join(', '));
     assert.ok(open.includes('ACL-3[metrics:$SYS/fake]'), open.join(', '));
-    assert.ok(open.some((f) => f?.startsWith('ACL-2[emqx:acl.conf-term-')), open.join(', '));
+    assert.ok(
+      open.some((f) => f?.startsWith('ACL-2[emqx:acl.conf-term-')),
+      open.join(', '),
+    );
   });
   it('EMQX without its event log rule, or without alerts and scrape config, is a finding', () => {
     const s = hatched((f) => {
@@ -79,11 +104,22 @@ describe('EMQX in the audit (ACL-2, ACL-3, MON-1..3 from one view)', () => {
       delete c.rule_engine;
       f['emqx.conf'] = JSON.stringify(c);
     });
-    const open = evaluate(s).rows.filter((x) => x.status === 'non-compliant').map((x) => `${x.finding} ${x.detail}`);
-    assert.ok(open.some((x) => x.startsWith('MON-3[emqx:emqx]') && /connection results/.test(x)), open.join('\n'));
+    const open = evaluate(s)
+      .rows.filter((x) => x.status === 'non-compliant')
+      .map((x) => `${x.finding} ${x.detail}`);
+    assert.ok(
+      open.some((x) => x.startsWith('MON-3[emqx:emqx]') && /connection results/.test(x)),
+      open.join('\n'),
+    );
     // The cluster alone (no EmqxKubernetesStack): no PodMonitor, no PrometheusRule.
-    assert.ok(open.some((x) => x.startsWith('MON-2[emqx:emqx]')), open.join('\n'));
-    assert.ok(open.some((x) => x.startsWith('MON-1[emqx:emqx]')), open.join('\n'));
+    assert.ok(
+      open.some((x) => x.startsWith('MON-2[emqx:emqx]')),
+      open.join('\n'),
+    );
+    assert.ok(
+      open.some((x) => x.startsWith('MON-1[emqx:emqx]')),
+      open.join('\n'),
+    );
   });
 });
 
@@ -93,11 +129,14 @@ describe('EMQX in the security report (REV-1)', () => {
     const json = Testing.synth(s) && s.toTerraform();
     const e = exposureOf('emqx-k8s', json);
     const ls = e.listeners.filter((l) => l.broker.startsWith('mqtt/emqx'));
-    assert.deepEqual(ls.map((l) => [l.port, l.tlsVersion, l.clientCertificate, l.certificateIsUsername, l.anonymous]), [
-      [8883, 'tlsv1.2', true, true, false],
-      [8084, 'tlsv1.2', true, true, false],
-      [18083, undefined, false, false, false],
-    ]);
+    assert.deepEqual(
+      ls.map((l) => [l.port, l.tlsVersion, l.clientCertificate, l.certificateIsUsername, l.anonymous]),
+      [
+        [8883, 'tlsv1.2', true, true, false],
+        [8084, 'tlsv1.2', true, true, false],
+        [18083, undefined, false, false, false],
+      ],
+    );
     assert.match(ls[0]!.authorization, /no_match deny, deny_action disconnect, cache off; client id bound to the username/);
     const md = renderReport(e, evaluate(s));
     assert.match(md, /\| mqtt\/emqx \(ssl\.default\) \| 8883 \| 0\.0\.0\.0 \| tlsv1\.2\+ \| required, CN is the username \| refused \|/);

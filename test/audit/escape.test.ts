@@ -5,19 +5,20 @@
  * Property tests over the renderers with seeded hostile strings, plus the issue's two cases
  * through a synthesized stack.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
+import { describe, it } from 'node:test';
+import { type App, type TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { type AuditResult, evaluate } from '../../constructs/audit/engine.js';
 import { htmlText, mdCode, mdCodeCell, mdText, sarifText, visible } from '../../constructs/audit/escape.js';
+import { type Exposure, exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
 import { renderSarif } from '../../constructs/audit/sarif.js';
-import { exposureOf, type Exposure } from '../../constructs/audit/exposure.js';
-import { evaluate, type AuditResult } from '../../constructs/audit/engine.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { pick, type Rng, rng } from '../helpers/random.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
-import { pick, rng, type Rng } from '../helpers/random.js';
 
 const require = createRequire(import.meta.url);
 const md = (require('markdown-it') as (o: object) => { render(s: string): string })({ html: true });
@@ -28,7 +29,10 @@ const ALLOWED = new Set(['h1', 'h2', 'h3', 'p', 'ul', 'li', 'table', 'thead', 't
 function textOf(html: string): string {
   return html
     .replace(/<[^>]*>/g, ' ')
-    .replace(/&(amp|lt|gt|quot|#39|#x[0-9a-f]+|#\d+);/gi, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e.toLowerCase()] ?? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))));
+    .replace(
+      /&(amp|lt|gt|quot|#39|#x[0-9a-f]+|#\d+);/gi,
+      (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e.toLowerCase()] ?? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+    );
 }
 const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 
@@ -39,14 +43,73 @@ function checkHtml(html: string, mustShow: readonly string[]): void {
   for (const s of mustShow) assert.ok(text.includes(norm(visible(s))), `not visible: ${JSON.stringify(s)} as ${JSON.stringify(norm(visible(s)))}`);
 }
 
-const FRAGMENTS = ['`', '``', '```', '|', '\\|', '<!--', '-->', '[', ']', '](javascript:x)', '(', ')', '<', '>', '</details>', '<script>', '&', '&lt;', '&#96;', '*', '**', '_', '#', '\\', '\n', '\n\n', '\r', '\t', '\u0000', '\u001b[31m', '\u007f', '\u0085', '\u2028', '\u202e', '\u200b', '\ufeff', 'é', 'ß', '漢字', '🙂', '$x$', '@team', '~~', ' ', '  ', 'a', 'devices/+/#', 'http://example.com', '![i](x)', '| --- |', '- ', '1. ', '> ', '=', ':smile:'];
+const FRAGMENTS = [
+  '`',
+  '``',
+  '```',
+  '|',
+  '\\|',
+  '<!--',
+  '-->',
+  '[',
+  ']',
+  '](javascript:x)',
+  '(',
+  ')',
+  '<',
+  '>',
+  '</details>',
+  '<script>',
+  '&',
+  '&lt;',
+  '&#96;',
+  '*',
+  '**',
+  '_',
+  '#',
+  '\\',
+  '\n',
+  '\n\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '\u001b[31m',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u202e',
+  '\u200b',
+  '\ufeff',
+  'é',
+  'ß',
+  '漢字',
+  '🙂',
+  '$x$',
+  '@team',
+  '~~',
+  ' ',
+  '  ',
+  'a',
+  'devices/+/#',
+  'http://example.com',
+  '![i](x)',
+  '| --- |',
+  '- ',
+  '1. ',
+  '> ',
+  '=',
+  ':smile:',
+];
 const hostile = (r: Rng) => Array.from({ length: 1 + Math.floor(r() * 8) }, () => pick(r, FRAGMENTS)).join('');
 
 function exposureWith(r: Rng): { e: Exposure; a: AuditResult; strings: string[] } {
   const s = () => hostile(r);
   const users = Array.from({ length: 3 }, () => ({ username: s(), topics: [s(), s()] }));
   const strings: string[] = [];
-  const keep = (x: string) => (strings.push(x), x);
+  const keep = (x: string) => {
+    strings.push(x);
+    return x;
+  };
   const e: Exposure = {
     stack: keep(s()),
     endpoints: [{ path: s(), name: keep(s()), namespace: keep(s()), type: 'NodePort', ports: [8883], scheme: undefined, sourceRanges: [], reach: keep(s()), beyondCluster: true }],
@@ -103,10 +166,17 @@ describe('property: every hostile string stays visible text in the rendered repo
       const html = md.render(out);
       checkHtml(html, strings);
       assert.equal((html.match(/<details>/g) ?? []).length, a.rules.length, 'one <details> per rule');
-      assert.equal((html.match(/<li>/g) ?? []).length, e.identities.length + e.networkPolicies.length + 4 + e.vpcs.length + e.clusters.length, 'one list item per identity, policy, monitoring line, VPC and cluster');
+      assert.equal(
+        (html.match(/<li>/g) ?? []).length,
+        e.identities.length + e.networkPolicies.length + 4 + e.vpcs.length + e.clusters.length,
+        'one list item per identity, policy, monitoring line, VPC and cluster',
+      );
       for (const table of html.match(/<table>[\s\S]*?<\/table>/g) ?? []) {
         const widths = [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => (m[1]!.match(/<t[hd][ >]/g) ?? []).length);
-        assert.ok(widths.every((w) => w === widths[0]), `every row as wide as the header: ${widths}`);
+        assert.ok(
+          widths.every((w) => w === widths[0]),
+          `every row as wide as the header: ${widths}`,
+        );
       }
     });
   }
@@ -124,7 +194,7 @@ describe('property: every hostile string stays visible text in the rendered repo
   });
 });
 
-describe('the issue\'s two cases, through a synthesized stack', () => {
+describe("the issue's two cases, through a synthesized stack", () => {
   function stack(acl: (a: string) => string) {
     const app: App = Testing.app();
     const st = new TerraformStack(app, 'k8s');

@@ -4,31 +4,32 @@
  * finding, and the exposure diff against the compliant base shows it. Table-driven: one row per
  * hatch, each with the finding key and the diff line it must produce.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { TerraformResource, TerraformStack } from 'cdktf';
-import { NetworkPolicy } from '@cdktf/provider-kubernetes/lib/network-policy/index.js';
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
-import { Service } from '@cdktf/provider-kubernetes/lib/service/index.js';
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1/index.js';
-import { PodV1 } from '@cdktf/provider-kubernetes/lib/pod-v1/index.js';
-import { Pod } from '@cdktf/provider-kubernetes/lib/pod/index.js';
-import { Daemonset } from '@cdktf/provider-kubernetes/lib/daemonset/index.js';
-import { ConfigMapV1Data } from '@cdktf/provider-kubernetes/lib/config-map-v1-data/index.js';
+import { describe, it } from 'node:test';
 import { ConfigMap } from '@cdktf/provider-kubernetes/lib/config-map/index.js';
+import { ConfigMapV1Data } from '@cdktf/provider-kubernetes/lib/config-map-v1-data/index.js';
+import { Daemonset } from '@cdktf/provider-kubernetes/lib/daemonset/index.js';
 import { Labels } from '@cdktf/provider-kubernetes/lib/labels/index.js';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest/index.js';
-import { evaluate, type AuditResult } from '../../constructs/audit/engine.js';
-import { exposureOf } from '../../constructs/audit/exposure.js';
+import { NetworkPolicy } from '@cdktf/provider-kubernetes/lib/network-policy/index.js';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
+import { Pod } from '@cdktf/provider-kubernetes/lib/pod/index.js';
+import { PodV1 } from '@cdktf/provider-kubernetes/lib/pod-v1/index.js';
+import { Service } from '@cdktf/provider-kubernetes/lib/service/index.js';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1/index.js';
+import { TerraformResource, type TerraformStack } from 'cdktf';
 import { diffExposure, renderDiff } from '../../constructs/audit/diff.js';
+import { type AuditResult, evaluate } from '../../constructs/audit/engine.js';
+import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
 import * as view from '../../constructs/audit/view.js';
 import { compliantK8sStack } from '../helpers/audit-base.js';
 
-const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
+const FAKE_DIGEST = `sha256:${'cd'.repeat(32)}`; // test fixture only
 const IMAGE = `busybox:1.37@${FAKE_DIGEST}`;
 
 interface Base {
@@ -65,7 +66,10 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
   ],
   [
     'allow-all ingress NetworkPolicy as kubernetes_manifest (caught before)',
-    (b) => new Manifest(b.stack, 'AllowAllManifest', { manifest: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('allow-all-m'), spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] } } }),
+    (b) =>
+      new Manifest(b.stack, 'AllowAllManifest', {
+        manifest: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('allow-all-m'), spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] } },
+      }),
     'NET-1[allow-all-m:ingress-0]',
     /\*\*network\*\*: NetworkPolicy mqtt\/allow-all-m admits any source on all ports/,
   ],
@@ -161,7 +165,10 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
   ],
   [
     'privileged Pod as kubernetes_manifest',
-    (b) => new Manifest(b.stack, 'PodManifest', { manifest: { apiVersion: 'v1', kind: 'Pod', metadata: meta('debug-m'), spec: { containers: [{ name: 'sh', image: IMAGE, securityContext: privileged }] } } }),
+    (b) =>
+      new Manifest(b.stack, 'PodManifest', {
+        manifest: { apiVersion: 'v1', kind: 'Pod', metadata: meta('debug-m'), spec: { containers: [{ name: 'sh', image: IMAGE, securityContext: privileged }] } },
+      }),
     'POD-1[debug-m/sh]',
     /\*\*finding\*\*: new finding POD-1\[debug-m\/sh\]/,
   ],
@@ -179,19 +186,45 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
   ],
   [
     'legacy kubernetes_daemonset binding host port 1883',
-    (b) => new Daemonset(b.stack, 'Ds', { metadata: meta('relay'), spec: { selector: { matchLabels: { app: 'relay' } }, template: { metadata: { labels: { app: 'relay' } }, spec: { container: [{ name: 'relay', image: IMAGE, port: [{ containerPort: 1883, hostPort: 1883 }] }] } } } }),
+    (b) =>
+      new Daemonset(b.stack, 'Ds', {
+        metadata: meta('relay'),
+        spec: {
+          selector: { matchLabels: { app: 'relay' } },
+          template: { metadata: { labels: { app: 'relay' } }, spec: { container: [{ name: 'relay', image: IMAGE, port: [{ containerPort: 1883, hostPort: 1883 }] }] } },
+        },
+      }),
     'NET-2[relay/relay:host-port-1883]',
     /\*\*endpoint\*\*: new endpoint mqtt\/relay\/relay host ports \(hostPort\) on 1883/,
   ],
   [
     'privileged CronJob as kubernetes_manifest',
-    (b) => new Manifest(b.stack, 'Cron', { manifest: { apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: IMAGE, securityContext: privileged }] } } } } } } }),
+    (b) =>
+      new Manifest(b.stack, 'Cron', {
+        manifest: {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          metadata: meta('nightly'),
+          spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: IMAGE, securityContext: privileged }] } } } } },
+        },
+      }),
     'POD-1[nightly/job]',
     /\*\*finding\*\*: new finding POD-1\[nightly\/job\]/,
   ],
   [
     'ReplicaSet on the host network as kubernetes_manifest',
-    (b) => new Manifest(b.stack, 'Rs', { manifest: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: meta('rs'), spec: { selector: { matchLabels: { app: 'rs' } }, template: { metadata: { labels: { app: 'rs' } }, spec: { hostNetwork: true, containers: [{ name: 'rs', image: IMAGE, ports: [{ containerPort: 8080 }] }] } } } } }),
+    (b) =>
+      new Manifest(b.stack, 'Rs', {
+        manifest: {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          metadata: meta('rs'),
+          spec: {
+            selector: { matchLabels: { app: 'rs' } },
+            template: { metadata: { labels: { app: 'rs' } }, spec: { hostNetwork: true, containers: [{ name: 'rs', image: IMAGE, ports: [{ containerPort: 8080 }] }] } },
+          },
+        },
+      }),
     'NET-2[rs:host-network]',
     /\*\*endpoint\*\*: new endpoint mqtt\/rs host network \(hostNetwork\) on 8080/,
   ],
@@ -209,7 +242,15 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
   ],
   [
     'a manifest of a kind the audit does not read',
-    (b) => new Manifest(b.stack, 'Gw', { manifest: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: meta('gw'), spec: { gatewayClassName: 'public', listeners: [{ name: 'mqtt', port: 1883, protocol: 'TCP' }] } } }),
+    (b) =>
+      new Manifest(b.stack, 'Gw', {
+        manifest: {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: meta('gw'),
+          spec: { gatewayClassName: 'public', listeners: [{ name: 'mqtt', port: 1883, protocol: 'TCP' }] },
+        },
+      }),
     'REV-2[kubernetes_manifest.Gw]',
     /\*\*finding\*\*: new finding REV-2\[kubernetes_manifest\.Gw\]/,
   ],
@@ -271,7 +312,14 @@ describe('the view knows every resource type of the Kubernetes provider', () => 
       .filter((t): t is string => Boolean(t));
     assert.ok(types.length >= 80, `${types.length} resource types`);
     const known: Record<string, unknown> = (view as { K8S_RESOURCE_TYPES?: Record<string, unknown> }).K8S_RESOURCE_TYPES ?? {};
-    assert.deepEqual(types.filter((t) => !known[t]), []);
-    assert.deepEqual(Object.keys(known).filter((t) => !types.includes(t)), [], 'no type the provider does not have');
+    assert.deepEqual(
+      types.filter((t) => !known[t]),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(known).filter((t) => !types.includes(t)),
+      [],
+      'no type the provider does not have',
+    );
   });
 });

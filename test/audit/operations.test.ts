@@ -3,14 +3,15 @@
  * Prometheus that loads the rules, endpoint policies, secrets teardown and cost drivers, for the
  * production default and the non-production profile.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../stacks/main.js';
+import { describe, it } from 'node:test';
 import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
+import { buildApp } from '../../stacks/main.js';
 
 function reports(env: Record<string, string>): Record<string, string> {
   const out = mkdtempSync(join(tmpdir(), 'fortress-ops-'));

@@ -1,16 +1,16 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { after, before, describe, it } from 'node:test';
 import AjvModule from 'ajv-draft-04';
-import { buildApp, type AppOptions } from '../../stacks/main.js';
-import { writeAuditResults, writeKubernetesYaml, writeReports, AUDIT_FILE } from '../../stacks/artifacts.js';
-import { diffOutputs } from '../../scripts/report.js';
+import { parseAllDocuments } from 'yaml';
+import { type K8sObject, validateK8sObject } from '../../constructs/k8s/objects.js';
 import { Policy } from '../../constructs/policy/model.js';
-import { validateK8sObject, type K8sObject } from '../../constructs/k8s/objects.js';
+import { diffOutputs } from '../../scripts/report.js';
+import { AUDIT_FILE, writeAuditResults, writeKubernetesYaml, writeReports } from '../../stacks/artifacts.js';
+import { type AppOptions, buildApp } from '../../stacks/main.js';
 import { examplePolicy } from '../helpers/synth.js';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +35,9 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('security report of the default stacks (REV-1)', () => {
   let out: string;
@@ -86,7 +88,11 @@ describe('SARIF 2.1.0', () => {
   it('the schema check can fail', () => assert.equal(validate({ version: '2.1.0', runs: [{ tool: {} }] }), false));
   it('a stack with findings: one result per finding, located at the construct path and its line', () => {
     const out = tmp();
-    const policy = Policy.from({ ...examplePolicy().spec, roles: examplePolicy().spec.roles.map((r) => (r.name === 'backend-ingest' ? { ...r, rules: [...r.rules, { action: 'subscribe' as const, topics: ['#'] }] } : r)), exceptions: [{ rule: 'ACL-2-broad', role: 'backend-ingest', topic: '#', reason: 'the archive records every message' }] });
+    const policy = Policy.from({
+      ...examplePolicy().spec,
+      roles: examplePolicy().spec.roles.map((r) => (r.name === 'backend-ingest' ? { ...r, rules: [...r.rules, { action: 'subscribe' as const, topics: ['#'] }] } : r)),
+      exceptions: [{ rule: 'ACL-2-broad', role: 'backend-ingest', topic: '#', reason: 'the archive records every message' }],
+    });
     synthTo(out, { policy, broker: { allowFrom: [{ namespace: 'iot-backend' }, { cidr: '0.0.0.0/0', openToWorldReason: 'open demo broker for a workshop' }] } });
     const sarif = JSON.parse(readFileSync(join(out, 'stacks', 'mosquitto-k8s', 'security-report.sarif'), 'utf8'));
     assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
@@ -110,7 +116,11 @@ describe('exposure diff', () => {
     const b = tmp();
     synthTo(a, { broker: { tls: { secretName: 'mosquitto-tls', minVersion: '1.3' } } });
     const spec = examplePolicy().spec;
-    const policy = Policy.from({ ...spec, identities: [...spec.identities, { name: 'sensor-0003', kind: 'device', roles: ['device-own-subtree'] }], roles: spec.roles.map((r) => (r.name === 'backend-ingest' ? { ...r, rules: [...r.rules, { action: 'publish' as const, topics: ['devices/+/status'] }] } : r)) });
+    const policy = Policy.from({
+      ...spec,
+      identities: [...spec.identities, { name: 'sensor-0003', kind: 'device', roles: ['device-own-subtree'] }],
+      roles: spec.roles.map((r) => (r.name === 'backend-ingest' ? { ...r, rules: [...r.rules, { action: 'publish' as const, topics: ['devices/+/status'] }] } : r)),
+    });
     synthTo(b, { policy }, { FORTRESS_DEVICE_CIDRS: '192.0.2.0/24' });
     const { markdown, widening } = diffOutputs(a, b);
     const k8s = markdown.slice(markdown.indexOf('## Exposure changes: `mosquitto-k8s`'));
@@ -145,6 +155,19 @@ describe('plain YAML export for external scanners', () => {
     const docs = parseAllDocuments(text).map((d) => d.toJS() as K8sObject);
     assert.ok(docs.length >= 15, `${docs.length} objects`);
     for (const d of docs) validateK8sObject(d);
-    assert.deepEqual([...new Set(docs.map((d) => d.kind))].sort(), ['Certificate', 'ClusterSecretStore', 'ConfigMap', 'ExternalSecret', 'Issuer', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'PrometheusRule', 'Service', 'ServiceAccount', 'StatefulSet']);
+    assert.deepEqual([...new Set(docs.map((d) => d.kind))].sort(), [
+      'Certificate',
+      'ClusterSecretStore',
+      'ConfigMap',
+      'ExternalSecret',
+      'Issuer',
+      'Namespace',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Service',
+      'ServiceAccount',
+      'StatefulSet',
+    ]);
   });
 });

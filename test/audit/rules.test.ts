@@ -2,29 +2,30 @@
  * Each audit rule, on a stack that breaks it (through escape hatches, as users can), produces
  * exactly that rule's findings; the compliant base and the default app produce none.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { App, Aspects, TerraformStack, Testing, type TerraformResource } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
-import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
+import { describe, it } from 'node:test';
 import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { BrokerCertificates } from '../../constructs/tls/certificates.js';
-import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { type App, Aspects, type TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { type AuditResult, evaluate, FortressAudit, Suppressions } from '../../constructs/audit/engine.js';
+import { RULES } from '../../constructs/audit/rules.js';
 import { CredentialStore } from '../../constructs/credentials/credential-store.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
-import { FortressAudit, Suppressions, evaluate, type AuditResult } from '../../constructs/audit/engine.js';
-import { RULES } from '../../constructs/audit/rules.js';
+import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { BrokerCertificates } from '../../constructs/tls/certificates.js';
 import { buildApp } from '../../stacks/main.js';
-import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
 import { compliantK8sStack } from '../helpers/audit-base.js';
+import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
+const FAKE_DIGEST = `sha256:${'cd'.repeat(32)}`; // test fixture only
 
 interface K8sBase {
   stack: TerraformStack;
@@ -92,13 +93,29 @@ const k8sBreakers: [string, (b: K8sBase) => void][] = [
  * command lines and the kit's scripts (the broker could run a file or a script nobody audited).
  */
 const programAttacks: [string, (b: K8sBase) => void, string][] = [
-  ['broker entrypoint pointed at another config added to the ConfigMap', (b) => {
-    patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['m2.conf'] = 'listener 1883\nallow_anonymous true\n'));
-    patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = brokerContainer(s).command.map((a: string) => a.replace(/mosquitto\.conf$/, 'm2.conf'))));
-  }, 'REV-2[mosquitto:config:mosquitto]'],
-  ['broker container runs mosquitto -c on an unaudited file', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = ['mosquitto', '-c', '/tmp/open.conf'])), 'REV-2[mosquitto:config:mosquitto]'],
-  ['broker started from a shell command line', (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = ['/bin/sh', '-c', 'mosquitto -c /tmp/open.conf'])), 'REV-2[mosquitto:config:mosquitto]'],
-  ['the kit\'s broker entrypoint script replaced in the ConfigMap', (b) => patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['fortress-broker.sh'] = '#!/bin/sh\nexec mosquitto -c /tmp/open.conf\n')), 'REV-2[mosquitto:script:fortress-broker.sh]'],
+  [
+    'broker entrypoint pointed at another config added to the ConfigMap',
+    (b) => {
+      patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['m2.conf'] = 'listener 1883\nallow_anonymous true\n'));
+      patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = brokerContainer(s).command.map((a: string) => a.replace(/mosquitto\.conf$/, 'm2.conf'))));
+    },
+    'REV-2[mosquitto:config:mosquitto]',
+  ],
+  [
+    'broker container runs mosquitto -c on an unaudited file',
+    (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = ['mosquitto', '-c', '/tmp/open.conf'])),
+    'REV-2[mosquitto:config:mosquitto]',
+  ],
+  [
+    'broker started from a shell command line',
+    (b) => patch(b.stack, b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (brokerContainer(s).command = ['/bin/sh', '-c', 'mosquitto -c /tmp/open.conf'])),
+    'REV-2[mosquitto:config:mosquitto]',
+  ],
+  [
+    "the kit's broker entrypoint script replaced in the ConfigMap",
+    (b) => patch(b.stack, b.res('kubernetes_config_map_v1'), 'data', (d) => (d['fortress-broker.sh'] = '#!/bin/sh\nexec mosquitto -c /tmp/open.conf\n')),
+    'REV-2[mosquitto:script:fortress-broker.sh]',
+  ],
 ];
 
 describe('REV-2: the broker runs the configuration and scripts the audit read', () => {
@@ -108,7 +125,10 @@ describe('REV-2: the broker runs the configuration and scripts the audit read', 
       attack(b);
       const r = evaluate(b.stack);
       assert.deepEqual(openRules(r), ['REV-2']);
-      assert.ok(r.rows.some((x) => x.finding === key && !x.suppressed), `expected ${key}`);
+      assert.ok(
+        r.rows.some((x) => x.finding === key && !x.suppressed),
+        `expected ${key}`,
+      );
     });
   }
 });
@@ -134,17 +154,23 @@ describe('audit rules: each broken Kubernetes stack yields exactly that rule', (
 });
 
 const awsBreakers: [string, (s: TerraformStack) => void][] = [
-  ['NET-2', (s) => {
-    const sg = new SecurityGroup(s, 'Sg', { name: 'open', vpcId: 'vpc-0123456789abcdef0' });
-    new VpcSecurityGroupIngressRule(s, 'World', { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 8883, toPort: 8883, description: 'everyone' });
-  }],
+  [
+    'NET-2',
+    (s) => {
+      const sg = new SecurityGroup(s, 'Sg', { name: 'open', vpcId: 'vpc-0123456789abcdef0' });
+      new VpcSecurityGroupIngressRule(s, 'World', { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 8883, toPort: 8883, description: 'everyone' });
+    },
+  ],
   ['NET-3', (s) => new Vpc(s, 'Vpc', { cidrBlock: '10.0.0.0/16' })],
   ['AUTH-2', (s) => new KmsKey(s, 'Key', { description: 'no rotation', enableKeyRotation: false })],
-  ['AUTH-3', (s) => {
-    new CredentialStore(s, 'Credentials', { policy: examplePolicy(), region: 'eu-west-1', reader: { kind: 'pod-identity', clusterName: 'c' } });
-    const rot = s.node.findAll().find((c) => (c as any).terraformResourceType === 'aws_secretsmanager_secret_rotation') as TerraformResource;
-    rot.addOverride('rotation_rules.automatically_after_days', 120);
-  }],
+  [
+    'AUTH-3',
+    (s) => {
+      new CredentialStore(s, 'Credentials', { policy: examplePolicy(), region: 'eu-west-1', reader: { kind: 'pod-identity', clusterName: 'c' } });
+      const rot = s.node.findAll().find((c) => (c as any).terraformResourceType === 'aws_secretsmanager_secret_rotation') as TerraformResource;
+      rot.addOverride('rotation_rules.automatically_after_days', 120);
+    },
+  ],
   ['MON-2', (s) => new EksCluster(s, 'Eks', { name: 'c', roleArn: 'arn:aws:iam::123456789012:role/x', vpcConfig: { subnetIds: ['subnet-0123456789abcdef0'], endpointPublicAccess: false } })],
 ];
 
@@ -164,7 +190,13 @@ describe('AUTH-2 also catches a secret value written by Terraform', () => {
     const sec = new SecretsmanagerSecret(s, 'Secret', { name: 'x', kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/x' });
     new SecretsmanagerSecretVersion(s, 'Value', { secretId: sec.id, secretString: 'hunter2-but-longer' });
     const r = evaluate(s);
-    assert.deepEqual(r.rows.filter((x) => x.rule === 'AUTH-2' && x.status === 'non-compliant').map((x) => x.finding).sort(), ['AUTH-2[Value:value]', 'AUTH-2[shape:Secrets Manager value in Terraform]']);
+    assert.deepEqual(
+      r.rows
+        .filter((x) => x.rule === 'AUTH-2' && x.status === 'non-compliant')
+        .map((x) => x.finding)
+        .sort(),
+      ['AUTH-2[Value:value]', 'AUTH-2[shape:Secrets Manager value in Terraform]'],
+    );
   });
 });
 
@@ -194,7 +226,11 @@ describe('suppressions and the engine', () => {
     const app: App = Testing.app();
     const stack = new TerraformStack(app, 'k8s');
     kubernetesProvider(stack);
-    const broker = new MosquittoBroker(stack, 'Broker', minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } }, allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public demo broker at the trade fair' }] }));
+    const broker = new MosquittoBroker(
+      stack,
+      'Broker',
+      minimalBrokerProps({ metricsExporter: { image: { digest: FAKE_DIGEST } }, allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public demo broker at the trade fair' }] }),
+    );
     new BrokerCertificates(stack, 'Certificates', { broker, issuer: { kind: 'bootstrap' } });
     new BrokerMonitoring(stack, 'Monitoring', { broker, prometheusLabels: { release: 'kube-prometheus-stack' } });
     const r = evaluate(stack);
@@ -204,7 +240,18 @@ describe('suppressions and the engine', () => {
     assert.equal(row.suppressed!.origin, 'relaxation');
   });
   it('fails closed: a rule that throws is a finding', () => {
-    const r = evaluate(k8sBase().stack, [{ id: 'TLS-1', level: 'error', info: 'x', explanation: 'x', fix: 'x', check: () => { throw new Error('boom'); } }]);
+    const r = evaluate(k8sBase().stack, [
+      {
+        id: 'TLS-1',
+        level: 'error',
+        info: 'x',
+        explanation: 'x',
+        fix: 'x',
+        check: () => {
+          throw new Error('boom');
+        },
+      },
+    ]);
     assert.equal(r.rows[0]!.finding, 'TLS-1[rule-error]');
     assert.equal(r.summary.errors, 1);
   });
@@ -213,7 +260,10 @@ describe('suppressions and the engine', () => {
     FortressAudit.applyTo(b.stack);
     FortressAudit.applyTo(b.stack); // idempotent
     conf(b, (c) => c.replace('allow_anonymous false', 'allow_anonymous true'));
-    assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]: listener 8883: allow_anonymous is true\. Fix: .*Or suppress exactly this finding with .*appliesTo: \["AUTH-1\[listener:8883\]"\]/);
+    assert.throws(
+      () => Testing.synth(b.stack, true),
+      /AUTH-1\[listener:8883\]: listener 8883: allow_anonymous is true\. Fix: .*Or suppress exactly this finding with .*appliesTo: \["AUTH-1\[listener:8883\]"\]/,
+    );
   });
   it('the audit sees what aspects added after it change (it runs at validation, after every aspect)', () => {
     const b = k8sBase();
@@ -221,7 +271,11 @@ describe('suppressions and the engine', () => {
     const cm = b.res('kubernetes_config_map_v1');
     const data = structuredClone(b.stack.toTerraform().resource.kubernetes_config_map_v1[b.stack.getLogicalId(cm)].data);
     data['mosquitto.conf'] = data['mosquitto.conf'].replace('allow_anonymous false', 'allow_anonymous true');
-    Aspects.of(b.stack).add({ visit: (n) => { if (n === cm) cm.addOverride('data', data); } });
+    Aspects.of(b.stack).add({
+      visit: (n) => {
+        if (n === cm) cm.addOverride('data', data);
+      },
+    });
     assert.throws(() => Testing.synth(b.stack, true), /AUTH-1\[listener:8883\]/);
   });
   it('synthesized output equals a fresh resolution, and the memo serves only that synthesis', async () => {
@@ -229,7 +283,7 @@ describe('suppressions and the engine', () => {
     FortressAudit.applyTo(b.stack);
     const synthesized = JSON.parse(Testing.synth(b.stack, true)); // validations on: the audit's copy is used
     await new Promise((r) => setImmediate(r));
-    assert.equal(Object.prototype.hasOwnProperty.call(b.stack, 'toTerraform'), false, 'the memo is gone after the synthesis');
+    assert.equal(Object.hasOwn(b.stack, 'toTerraform'), false, 'the memo is gone after the synthesis');
     assert.deepEqual(synthesized, JSON.parse(Testing.synth(b.stack, false)), 'equal to a synthesis without the audit');
     const cm = b.res('kubernetes_config_map_v1');
     cm.addOverride('metadata.annotations.probe', 'changed-after-synth');
@@ -239,7 +293,11 @@ describe('suppressions and the engine', () => {
     const app = buildApp(Testing.app().outdir);
     let rows: { stack: string; rule: string; suppressed: boolean }[] = [];
     for (const s of app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack)) {
-      rows = rows.concat(evaluate(s).rows.filter((x) => x.status === 'non-compliant').map((x) => ({ stack: s.node.id, rule: x.rule, suppressed: Boolean(x.suppressed) })));
+      rows = rows.concat(
+        evaluate(s)
+          .rows.filter((x) => x.status === 'non-compliant')
+          .map((x) => ({ stack: s.node.id, rule: x.rule, suppressed: Boolean(x.suppressed) })),
+      );
     }
     assert.deepEqual(rows, [{ stack: 'mosquitto-k8s', rule: 'MON-1', suppressed: true }]);
   });

@@ -3,18 +3,19 @@
  * security-severity on every rule, results located in files a pull request touches (the policy
  * YAML line, the construct's declaration), valid against the SARIF 2.1.0 schema.
  */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import AjvModule from 'ajv-draft-04';
-import { buildApp } from '../../stacks/main.js';
-import { writeAuditResults, writeReports } from '../../stacks/artifacts.js';
-import { policyFromYamlFile } from '../../constructs/policy/yaml.js';
 import { RULES } from '../../constructs/audit/rules.js';
 import { policyLine, RULE_SECURITY_SEVERITY } from '../../constructs/audit/sarif.js';
+import { policyFromYamlFile } from '../../constructs/policy/yaml.js';
+import { writeAuditResults, writeReports } from '../../stacks/artifacts.js';
+import { buildApp } from '../../stacks/main.js';
 import { ROOT } from '../helpers/run-script.js';
 
 const require = createRequire(import.meta.url);
@@ -27,11 +28,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 // The example policy plus a broad subscription of the backend, excepted with a reason.
 const example = readFileSync(join(ROOT, 'templates', 'example-policy.yaml'), 'utf8');
-const policyText = example.replace('        topics: ["devices/+/telemetry", "devices/+/status"]\n', '        topics: ["devices/+/telemetry", "devices/+/status"]\n      - action: subscribe\n        topics: ["#"]\n') + 'exceptions:\n  - rule: ACL-2-broad\n    role: backend-ingest\n    topic: "#"\n    reason: the archive records every message\n';
+const policyText =
+  example.replace('        topics: ["devices/+/telemetry", "devices/+/status"]\n', '        topics: ["devices/+/telemetry", "devices/+/status"]\n      - action: subscribe\n        topics: ["#"]\n') +
+  'exceptions:\n  - rule: ACL-2-broad\n    role: backend-ingest\n    topic: "#"\n    reason: the archive records every message\n';
 const policyFile = join(dir, 'policy.yaml');
 writeFileSync(policyFile, policyText);
 const out = join(dir, 'out');
-const app = buildApp(out, { policy: policyFromYamlFile(policyFile), broker: { allowFrom: [{ namespace: 'iot-backend' }, { cidr: '0.0.0.0/0', openToWorldReason: 'open demo broker for a workshop' }] } });
+const app = buildApp(out, {
+  policy: policyFromYamlFile(policyFile),
+  broker: { allowFrom: [{ namespace: 'iot-backend' }, { cidr: '0.0.0.0/0', openToWorldReason: 'open demo broker for a workshop' }] },
+});
 app.synth();
 writeAuditResults(app);
 writeReports(app, '0.1.0', ROOT, out, { roots: [join(ROOT, 'stacks')] });
@@ -53,7 +59,10 @@ describe('SARIF for code scanning', () => {
       assert.ok(v > 0 && v <= 10, `${r.id}: ${r.properties['security-severity']}`);
       assert.ok(r.properties.tags.includes('security'));
     }
-    assert.deepEqual(RULES.map((r) => r.id).filter((id) => !(id in RULE_SECURITY_SEVERITY)), []);
+    assert.deepEqual(
+      RULES.map((r) => r.id).filter((id) => !(id in RULE_SECURITY_SEVERITY)),
+      [],
+    );
   });
   it('a policy finding points at the policy YAML line that grants the topic', () => {
     const acl2 = sarifOf('mosquitto-k8s').runs[0].results.find((r: any) => r.ruleId === 'ACL-2');

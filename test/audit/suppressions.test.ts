@@ -3,21 +3,22 @@
  * policy exception covers only the identities holding its role, on its topic, with the access
  * that role grants, and a suppression without appliesTo never covers more than it can name.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { BrokerCertificates } from '../../constructs/tls/certificates.js';
-import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
-import { kubernetesProvider } from '../../constructs/k8s/provider.js';
-import { Policy } from '../../constructs/policy/model.js';
-import { Suppressions, evaluate, type AuditResult } from '../../constructs/audit/engine.js';
+import { describe, it } from 'node:test';
+import { type App, type TerraformResource, TerraformStack, Testing } from 'cdktf';
+import { type AuditResult, evaluate, Suppressions } from '../../constructs/audit/engine.js';
 import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
 import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { Policy } from '../../constructs/policy/model.js';
+import { BrokerCertificates } from '../../constructs/tls/certificates.js';
 import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + 'cd'.repeat(32); // test fixture only
+const FAKE_DIGEST = `sha256:${'cd'.repeat(32)}`; // test fixture only
 
 /** The example policy plus an operator role `ops-all` on `#`, excepted with a reason. */
 function opsPolicy(): Policy {
@@ -75,7 +76,10 @@ describe('policy exceptions cover only the role and topic they name', () => {
   });
   it('without a hatch, the exception suppresses exactly the role holder and nothing is open', () => {
     const a = evaluate(stackWith({ policy: opsPolicy() }).stack);
-    assert.deepEqual(a.rows.filter((r) => r.status === 'non-compliant' && !r.suppressed).map((r) => r.finding), []);
+    assert.deepEqual(
+      a.rows.filter((r) => r.status === 'non-compliant' && !r.suppressed).map((r) => r.finding),
+      [],
+    );
     assert.equal(state(a, 'ACL-2[ops-1:#]'), 'suppressed by policy exception');
   });
   it('the clientIdIsUsername relaxation is listed and suppresses nothing', () => {
@@ -88,7 +92,10 @@ describe('policy exceptions cover only the role and topic they name', () => {
 describe('appliesTo names whole finding keys, matched exactly', () => {
   it('a key fragment (the old substring form) is refused when added', () => {
     const b = stackWith();
-    assert.throws(() => Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'the archive records it all', appliesTo: ['#'] }]), (e: any) => e.code === 'AUDIT_SUPPRESSION' && /not a finding key of ACL-2/.test(e.message));
+    assert.throws(
+      () => Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'the archive records it all', appliesTo: ['#'] }]),
+      (e: any) => e.code === 'AUDIT_SUPPRESSION' && /not a finding key of ACL-2/.test(e.message),
+    );
     assert.throws(() => Suppressions.add(b.broker, [{ id: 'ACL-2', reason: 'the archive records it all', appliesTo: ['ACL-2[sensor'] }]), /not a finding key/);
   });
   it("one identity's key does not cover another's", () => {
@@ -122,9 +129,15 @@ describe('a suppression without appliesTo', () => {
     assert.match(rev.detail, /would cover 2 findings: ACL-2\[sensor-0001:#\], ACL-2\[sensor-0002:#\]/);
     assert.equal(a.suppressions.find((s) => s.origin === 'suppression')!.status, 'ambiguous');
   });
-  it("a relaxation (openToWorldReason) does not silently cover a NodePort hatch of the same rule", () => {
+  it('a relaxation (openToWorldReason) does not silently cover a NodePort hatch of the same rule', () => {
     const b = stackWith({ allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public demo broker at the trade fair' }] });
-    assert.deepEqual(evaluate(b.stack).rows.filter((r) => r.status === 'non-compliant' && !r.suppressed).map((r) => r.finding), [], 'the relaxation alone covers its one finding');
+    assert.deepEqual(
+      evaluate(b.stack)
+        .rows.filter((r) => r.status === 'non-compliant' && !r.suppressed)
+        .map((r) => r.finding),
+      [],
+      'the relaxation alone covers its one finding',
+    );
     b.res('kubernetes_service_v1', 'Service-mosquitto').addOverride('spec.type', 'NodePort');
     const a = evaluate(b.stack);
     assert.equal(state(a, 'NET-2[mosquitto:node-port]'), 'open');
@@ -139,7 +152,10 @@ describe('the report lists, for each suppression, exactly what it suppressed', (
     const json = b.stack.toTerraform();
     const md = renderReport(exposureOf('k8s', json), evaluate(b.stack, undefined, json));
     const section = md.slice(md.indexOf('## Suppressions and relaxations'), md.indexOf('## Every rule'));
-    assert.match(section, /\| ACL-2 \| k8s\/Broker \| policy exception \| policy exception for role ops-all on \\#: operators debug .* \| identities holding role ops-all, topic \\#, the access that role grants \| `ACL-2\[ops-1:#\]` \|/);
+    assert.match(
+      section,
+      /\| ACL-2 \| k8s\/Broker \| policy exception \| policy exception for role ops-all on \\#: operators debug .* \| identities holding role ops-all, topic \\#, the access that role grants \| `ACL-2\[ops-1:#\]` \|/,
+    );
     assert.match(section, /\| ACL-2 \| k8s\/Broker \| relaxation \| clientIdIsUsername: legacy gateways choose their own client ids \| nothing \(listed only\) \| nothing \|/);
     assert.doesNotMatch(section, /sensor-0001/);
     assert.match(md.slice(md.indexOf('## Findings')), /`ACL-2\[sensor-0001:#\]`: sensor-0001 may readwrite \\#/);

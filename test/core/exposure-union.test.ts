@@ -4,23 +4,24 @@
  * ranges, EmqxCluster allowFrom, BrokerSecurityGroup, the EKS public endpoint), and the audit
  * report shows the reason.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { FortressError, ValidationError } from '../../constructs/core/errors.js';
-import { checkPeers, type MqttPeer } from '../../constructs/core/k8s-values.js';
-import { judgeRanges } from '../../constructs/core/exposure-union.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { BrokerSecurityGroup } from '../../constructs/network/security-group.js';
-import { PrivateEksCluster } from '../../constructs/network/eks.js';
+import { TerraformStack, Testing } from 'cdktf';
 import { FortressAudit } from '../../constructs/audit/engine.js';
+import { FortressError, ValidationError } from '../../constructs/core/errors.js';
+import { judgeRanges } from '../../constructs/core/exposure-union.js';
+import { checkPeers, type MqttPeer } from '../../constructs/core/k8s-values.js';
+import { buildEmqx } from '../../constructs/emqx/manifests.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { PrivateEksCluster } from '../../constructs/network/eks.js';
+import { BrokerSecurityGroup } from '../../constructs/network/security-group.js';
 import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + '12'.repeat(32); // test fixture only: not a real image
+const FAKE_DIGEST = `sha256:${'12'.repeat(32)}`; // test fixture only: not a real image
 const REASON = 'public demo broker for the trade fair';
 
 /** /n ranges that tile the whole IPv4 space: 2^n of them. */
@@ -59,7 +60,10 @@ describe('peers: CIDR unions and selectors need openToWorldReason', () => {
   const open = (cidrs: string[]) => cidrs.map((cidr) => ({ cidr }));
   for (const [name, cidrs] of OPEN_UNIONS) {
     it(`refused without a reason: ${name}`, () => {
-      assert.throws(() => checkPeers('allowFrom', open(cidrs)), (e: Error) => e instanceof FortressError && e.code === 'PEER_OPEN_TO_WORLD' && /allowFrom/.test(e.message) && /NET-2/.test(e.message));
+      assert.throws(
+        () => checkPeers('allowFrom', open(cidrs)),
+        (e: Error) => e instanceof FortressError && e.code === 'PEER_OPEN_TO_WORLD' && /allowFrom/.test(e.message) && /NET-2/.test(e.message),
+      );
     });
     it(`accepted and recorded with a reason: ${name}`, () => {
       const peers = open(cidrs).map((p, i) => (i === 0 ? { ...p, openToWorldReason: REASON } : p));
@@ -67,16 +71,29 @@ describe('peers: CIDR unions and selectors need openToWorldReason', () => {
     });
   }
   it('namespaceLabels: {} selects every namespace: refused without a reason, recorded with one', () => {
-    assert.throws(() => checkPeers('allowFrom', [{ namespaceLabels: {} }]), (e: Error) => e instanceof FortressError && e.code === 'PEER_OPEN_TO_WORLD' && /allowFrom\[0\]\.namespaceLabels is \{\}, which selects every namespace/.test(e.message));
+    assert.throws(
+      () => checkPeers('allowFrom', [{ namespaceLabels: {} }]),
+      (e: Error) => e instanceof FortressError && e.code === 'PEER_OPEN_TO_WORLD' && /allowFrom\[0\]\.namespaceLabels is \{\}, which selects every namespace/.test(e.message),
+    );
     assert.throws(() => checkPeers('allowFrom', [{ namespaceLabels: {}, podLabels: {} }]), /every namespace/);
     assert.deepEqual(checkPeers('allowFrom', [{ namespaceLabels: {}, openToWorldReason: REASON }]), [{ id: 'NET-2', prop: 'allowFrom[0].openToWorldReason', reason: REASON }]);
   });
   it('a selector without namespace (podLabels alone, nothing at all) is refused', () => {
-    for (const p of [{ podLabels: {} }, { podLabels: { app: 'x' } }, {}] as MqttPeer[]) assert.throws(() => checkPeers('allowFrom', [p]), (e: Error) => (e as FortressError).code === 'PEER_SHAPE');
+    for (const p of [{ podLabels: {} }, { podLabels: { app: 'x' } }, {}] as MqttPeer[])
+      assert.throws(
+        () => checkPeers('allowFrom', [p]),
+        (e: Error) => (e as FortressError).code === 'PEER_SHAPE',
+      );
   });
   it('a reason where nothing is open is refused as unused', () => {
-    assert.throws(() => checkPeers('allowFrom', [{ cidr: '192.0.2.0/24', openToWorldReason: REASON }]), (e: Error) => (e as FortressError).code === 'REASON_UNUSED');
-    assert.throws(() => checkPeers('allowFrom', [{ namespace: 'a', openToWorldReason: REASON }]), (e: Error) => (e as FortressError).code === 'REASON_UNUSED');
+    assert.throws(
+      () => checkPeers('allowFrom', [{ cidr: '192.0.2.0/24', openToWorldReason: REASON }]),
+      (e: Error) => (e as FortressError).code === 'REASON_UNUSED',
+    );
+    assert.throws(
+      () => checkPeers('allowFrom', [{ namespace: 'a', openToWorldReason: REASON }]),
+      (e: Error) => (e as FortressError).code === 'REASON_UNUSED',
+    );
   });
 });
 
@@ -88,14 +105,23 @@ describe('every construct that declares peers or CIDRs applies the union check',
   });
   it('MosquittoBroker service.loadBalancerSourceRanges', () => {
     const svc = { type: 'LoadBalancer' as const, loadBalancerSourceRanges: ['::/1', '8000::/1'] };
-    assert.throws(() => buildMosquitto(minimalBrokerProps({ service: svc })), (e: Error) => (e as FortressError).code === 'PEER_OPEN_TO_WORLD' && /service\.loadBalancerSourceRanges .* set service\.internetFacingReason/.test(e.message));
+    assert.throws(
+      () => buildMosquitto(minimalBrokerProps({ service: svc })),
+      (e: Error) => (e as FortressError).code === 'PEER_OPEN_TO_WORLD' && /service\.loadBalancerSourceRanges .* set service\.internetFacingReason/.test(e.message),
+    );
     const b = buildMosquitto(minimalBrokerProps({ service: { ...svc, internetFacingReason: REASON } }));
     assert.ok(b.resolved.relaxations.some((r) => r.id === 'NET-2' && r.reason === REASON && /loadBalancerSourceRanges/.test(r.prop)));
   });
   it('EmqxCluster allowFrom', () => {
     const o = { policy: examplePolicy(), credentialsSecretName: 'c', adminSecretName: 'a', tls: { secretName: 't', nodeSecretName: 'n' }, image: { digest: FAKE_DIGEST } };
-    assert.throws(() => buildEmqx({ ...o, allowFrom: split.map((cidr) => ({ cidr })) }), (e: Error) => (e as FortressError).code === 'PEER_OPEN_TO_WORLD');
-    assert.throws(() => buildEmqx({ ...o, allowFrom: [{ namespaceLabels: {} }] }), (e: Error) => (e as FortressError).code === 'PEER_OPEN_TO_WORLD');
+    assert.throws(
+      () => buildEmqx({ ...o, allowFrom: split.map((cidr) => ({ cidr })) }),
+      (e: Error) => (e as FortressError).code === 'PEER_OPEN_TO_WORLD',
+    );
+    assert.throws(
+      () => buildEmqx({ ...o, allowFrom: [{ namespaceLabels: {} }] }),
+      (e: Error) => (e as FortressError).code === 'PEER_OPEN_TO_WORLD',
+    );
   });
   const aws = (fill: (s: TerraformStack) => void) => {
     const s = new TerraformStack(Testing.app(), 'net');
@@ -105,14 +131,25 @@ describe('every construct that declares peers or CIDRs applies the union check',
   };
   it('BrokerSecurityGroup allowedClients', () => {
     const props = { vpcId: 'vpc-0123456789abcdef0', vpcCidr: '10.0.0.0/16', name: 'x', allowedClients: tiles(4).map((cidr) => ({ cidr, description: 'a sixteenth of the internet' })) };
-    assert.throws(() => aws((s) => new BrokerSecurityGroup(s, 'Sg', props)), (e: Error) => e instanceof ValidationError && e.code === 'PEER_OPEN_TO_WORLD' && /^\[net\/Sg\] allowedClients\.cidr/.test(e.message));
+    assert.throws(
+      () => aws((s) => new BrokerSecurityGroup(s, 'Sg', props)),
+      (e: Error) => e instanceof ValidationError && e.code === 'PEER_OPEN_TO_WORLD' && /^\[net\/Sg\] allowedClients\.cidr/.test(e.message),
+    );
     let sg!: BrokerSecurityGroup;
     aws((s) => (sg = new BrokerSecurityGroup(s, 'Sg', { ...props, openToWorldReason: REASON })));
     assert.equal(sg.relaxations[0]?.reason, REASON);
   });
   it('PrivateEksCluster publicEndpoint (never world-open, even split)', () => {
-    const props = { region: 'eu-west-1', vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], publicEndpoint: { cidrs: split, reason: 'operators reach the API from home' } };
-    assert.throws(() => aws((s) => new PrivateEksCluster(s, 'Eks', props)), (e: Error) => e instanceof ValidationError && e.code === 'EKS_PUBLIC_ENDPOINT' && /publicEndpoint\.cidrs/.test(e.message));
+    const props = {
+      region: 'eu-west-1',
+      vpcId: 'vpc-0123456789abcdef0',
+      privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      publicEndpoint: { cidrs: split, reason: 'operators reach the API from home' },
+    };
+    assert.throws(
+      () => aws((s) => new PrivateEksCluster(s, 'Eks', props)),
+      (e: Error) => e instanceof ValidationError && e.code === 'EKS_PUBLIC_ENDPOINT' && /publicEndpoint\.cidrs/.test(e.message),
+    );
   });
 });
 
@@ -124,7 +161,7 @@ describe('the audit judges the union too, and the report shows the reason', () =
     const r = FortressAudit.evaluate(stack);
     const row = r.rows.find((x) => x.rule === 'NET-2' && x.status === 'non-compliant');
     assert.ok(row, `a NET-2 finding for the split range: ${JSON.stringify(r.rows.filter((x) => x.rule === 'NET-2'))}`);
-    assert.match(row.finding ?? "", /0\.0\.0\.0\/1\+128\.0\.0\.0\/1/);
+    assert.match(row.finding ?? '', /0\.0\.0\.0\/1\+128\.0\.0\.0\/1/);
     assert.match(row.suppressed?.reason ?? '', new RegExp(`allowFrom\\[1\\]\\.openToWorldReason: ${REASON}`));
   });
 });

@@ -1,10 +1,10 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
+import { ValidationError } from '../../constructs/core/errors.js';
 import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
 import { allowedActions, parsePolicyDocument } from '../../constructs/credentials/iam.js';
-import { ValidationError } from '../../constructs/core/errors.js';
 import { examplePolicy, resourcesOf, type Tf } from '../helpers/synth.js';
 
 function synthStore(over: Partial<CredentialStoreProps> = {}): Tf {
@@ -25,7 +25,11 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     const identities = tf.locals[local];
     assert.deepEqual(Object.keys(identities).sort(), [...usernames].sort());
     assert.equal(secret.name, 'mqtt-fortress/mosquitto/${each.key}', 'named <prefix>/<username>');
-    assert.equal(secret.description, 'MQTT password of ${each.value.kind} identity ${each.key} (${each.value.identity}); generated and rotated by mqtt-fortress-mosquitto-rotation', 'no prop in the description: UpdateSecret is denied to everyone');
+    assert.equal(
+      secret.description,
+      'MQTT password of ${each.value.kind} identity ${each.key} (${each.value.identity}); generated and rotated by mqtt-fortress-mosquitto-rotation',
+      'no prop in the description: UpdateSecret is denied to everyone',
+    );
     const layout = examplePolicy().principals;
     assert.deepEqual(identities[layout[0]!.username], { identity: layout[0]!.identity, kind: layout[0]!.kind }, 'only what differs per identity');
     assert.match(secret.kms_key_id, /aws_kms_key\.Credentials_Key/);
@@ -37,7 +41,10 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     assert.equal(key.enable_key_rotation, true);
     assert.equal(key.rotation_period_in_days, 365);
     const policy = parsePolicyDocument(key.policy);
-    assert.deepEqual(policy.Statement.map((s: any) => s.Sid), ['AccountAdministersKeyThroughIam', 'CloudWatchLogsEncryptsRotationLogs']);
+    assert.deepEqual(
+      policy.Statement.map((s: any) => s.Sid),
+      ['AccountAdministersKeyThroughIam', 'CloudWatchLogsEncryptsRotationLogs'],
+    );
   });
   it('rotation every 30 days by default, immediately on creation, through the rotation function', () => {
     const rotations = resourcesOf(tf, 'aws_secretsmanager_secret_rotation');
@@ -58,13 +65,16 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
   it('the resource policy denies reading, writing and re-protecting (statement by statement in secret-policy.test.ts)', () => {
     for (const s of resourcesOf(tf, 'aws_secretsmanager_secret')) {
       const p = parsePolicyDocument(s.policy);
-      assert.deepEqual(p.Statement.map((x: any) => [x.Sid, x.Effect, x.Principal]), [
-        ['OnlyReaderAndRotationReadValues', 'Deny', '*'],
-        ['OnlyRotationWritesValues', 'Deny', '*'],
-        ['OnlyBreakGlassChangesProtection', 'Deny', '*'],
-        ['RotateOnlyWithTheKitFunction', 'Deny', '*'],
-        ['OnlyBreakGlassDeletesWithoutRecovery', 'Deny', '*'],
-      ]);
+      assert.deepEqual(
+        p.Statement.map((x: any) => [x.Sid, x.Effect, x.Principal]),
+        [
+          ['OnlyReaderAndRotationReadValues', 'Deny', '*'],
+          ['OnlyRotationWritesValues', 'Deny', '*'],
+          ['OnlyBreakGlassChangesProtection', 'Deny', '*'],
+          ['RotateOnlyWithTheKitFunction', 'Deny', '*'],
+          ['OnlyBreakGlassDeletesWithoutRecovery', 'Deny', '*'],
+        ],
+      );
     }
     assert.match(resourcesOf(tf, 'aws_secretsmanager_secret')[0].policy, /aws_iam_role\.Credentials_ReaderRole_[0-9A-F]+\.arn.*aws_iam_role\.Credentials_RotationRole/);
   });
@@ -80,12 +90,18 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
   it('Pod Identity trust is scoped to the cluster, namespace and service account of external-secrets', () => {
     const role = resourcesOf(tf, 'aws_iam_role').find((r) => r.name.endsWith('secrets-reader'));
     const trust = JSON.parse(role.assume_role_policy);
-    assert.deepEqual(trust.Statement[0].Condition.StringEquals, { 'aws:RequestTag/eks-cluster-name': 'mqtt-fortress', 'aws:RequestTag/kubernetes-namespace': 'external-secrets', 'aws:RequestTag/kubernetes-service-account': 'external-secrets' });
+    assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
+      'aws:RequestTag/eks-cluster-name': 'mqtt-fortress',
+      'aws:RequestTag/kubernetes-namespace': 'external-secrets',
+      'aws:RequestTag/kubernetes-service-account': 'external-secrets',
+    });
     const [assoc] = resourcesOf(tf, 'aws_eks_pod_identity_association');
     assert.equal(assoc.namespace, 'external-secrets');
   });
   it('IRSA trust is scoped to the service account and audience', () => {
-    const t = synthStore({ reader: { kind: 'irsa', oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC', oidcIssuer: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC' } });
+    const t = synthStore({
+      reader: { kind: 'irsa', oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC', oidcIssuer: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC' },
+    });
     const role = resourcesOf(t, 'aws_iam_role').find((r) => r.name.endsWith('secrets-reader'));
     const st = JSON.parse(role.assume_role_policy).Statement[0];
     assert.equal(st.Action, 'sts:AssumeRoleWithWebIdentity');
@@ -99,11 +115,19 @@ describe('CredentialStore (AUTH-2, AUTH-3)', () => {
     ['bad reader', { reader: { kind: 'pod-identity', clusterName: '' } }, 'CRED_READER', /clusterName/],
     ['bad OIDC ARN', { reader: { kind: 'irsa', oidcProviderArn: 'x', oidcIssuer: 'y' } }, 'CRED_READER', /oidcProviderArn/],
     ['bad retention', { logRetentionDays: 42 }, 'INVALID_NUMBER', /logRetentionDays/],
-    ['a non-rotating admin secret without a reason', { adminSecrets: [{ key: 'cookie', description: 'Erlang cookie', rotate: false }] }, 'REASON_REQUIRED', /adminSecrets\[0\] \("cookie"\) has rotate: false and needs notRotatedReason/],
+    [
+      'a non-rotating admin secret without a reason',
+      { adminSecrets: [{ key: 'cookie', description: 'Erlang cookie', rotate: false }] },
+      'REASON_REQUIRED',
+      /adminSecrets\[0\] \("cookie"\) has rotate: false and needs notRotatedReason/,
+    ],
   ];
   for (const [name, over, code, re] of bad) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => synthStore(over), (e: unknown) => e instanceof ValidationError && e.code === code && /^\[creds\/Credentials\]/.test(e.message) && re.test(e.message));
+      assert.throws(
+        () => synthStore(over),
+        (e: unknown) => e instanceof ValidationError && e.code === code && /^\[creds\/Credentials\]/.test(e.message) && re.test(e.message),
+      );
     });
   }
 });

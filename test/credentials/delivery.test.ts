@@ -1,10 +1,10 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { describe, it } from 'node:test';
 import { SecretsManagerDelivery } from '../../constructs/credentials/delivery.js';
 import { buildExternalSecrets } from '../../constructs/credentials/external-secrets.js';
 import { credentialLayout } from '../../constructs/credentials/layout.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
 import { examplePolicy, minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
 describe('SecretsManagerDelivery (external-secrets.io/v1)', () => {
@@ -18,7 +18,10 @@ describe('SecretsManagerDelivery (external-secrets.io/v1)', () => {
 
   it('one entry per identity, from the secret names the AWS stack creates', () => {
     const names = credentialLayout(examplePolicy()).map((c) => [c.username, c.secretName]);
-    assert.deepEqual(es.manifest.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key]), names);
+    assert.deepEqual(
+      es.manifest.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key]),
+      names,
+    );
     assert.equal(es.manifest.spec.target.name, 'creds');
     assert.equal(es.manifest.metadata.namespace, 'mqtt');
     assert.equal(es.manifest.spec.refreshInterval, '15m');
@@ -34,13 +37,33 @@ describe('SecretsManagerDelivery (external-secrets.io/v1)', () => {
     assert.ok(ss.depends_on.some((d: string) => d.startsWith('kubernetes_manifest.Credentials_ExternalSecret')));
   });
   it('objects validate against the external-secrets CRD schema, and the schema catches mistakes', () => {
-    const objs = buildExternalSecrets({ secrets: credentialLayout(examplePolicy()), prefix: 'mqtt-fortress/mosquitto', brokerName: 'mosquitto', region: 'eu-west-1', namespace: 'mqtt', targetSecretName: 'creds', auth: { kind: 'irsa', serviceAccountName: 'external-secrets', serviceAccountNamespace: 'external-secrets' } });
+    const objs = buildExternalSecrets({
+      secrets: credentialLayout(examplePolicy()),
+      prefix: 'mqtt-fortress/mosquitto',
+      brokerName: 'mosquitto',
+      region: 'eu-west-1',
+      namespace: 'mqtt',
+      targetSecretName: 'creds',
+      auth: { kind: 'irsa', serviceAccountName: 'external-secrets', serviceAccountNamespace: 'external-secrets' },
+    });
     for (const o of objs) validateK8sObject(o);
     const broken = structuredClone(objs[1]!) as any;
     broken.spec.target.creationPolicy = 'Sometimes';
     assert.throws(() => validateK8sObject(broken), /ExternalSecret mqtt\/creds does not match the Kubernetes schema: .*creationPolicy/);
   });
   it('rejects a bad refresh interval', () => {
-    assert.throws(() => buildExternalSecrets({ secrets: credentialLayout(examplePolicy()), prefix: 'p', brokerName: 'b', region: 'eu-west-1', namespace: 'mqtt', targetSecretName: 'creds', refreshInterval: '15 minutes' }), /refreshInterval must be a Go duration/);
+    assert.throws(
+      () =>
+        buildExternalSecrets({
+          secrets: credentialLayout(examplePolicy()),
+          prefix: 'p',
+          brokerName: 'b',
+          region: 'eu-west-1',
+          namespace: 'mqtt',
+          targetSecretName: 'creds',
+          refreshInterval: '15 minutes',
+        }),
+      /refreshInterval must be a Go duration/,
+    );
   });
 });

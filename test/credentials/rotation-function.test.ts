@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { templatePath } from '../../constructs/templates.js';
 
@@ -12,11 +12,22 @@ class FakeSecretsManager {
   calls: string[] = [];
   randomShape: 'good' | 'bad' = 'good';
   name = 'mqtt-fortress/emqx/_admin/cookie';
-  describeSecret = async (_arn: string) => ({ Name: this.name, RotationEnabled: this.rotationEnabled, Tags: this.tags, VersionIdsToStages: Object.fromEntries([...this.versions].map(([k, v]) => [k, v.stages])) });
-  randomPassword = async (n: number) => (this.randomShape === 'good' ? randomBytes(64).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n) : 'short!');
+  describeSecret = async (_arn: string) => ({
+    Name: this.name,
+    RotationEnabled: this.rotationEnabled,
+    Tags: this.tags,
+    VersionIdsToStages: Object.fromEntries([...this.versions].map(([k, v]) => [k, v.stages])),
+  });
+  randomPassword = async (n: number) =>
+    this.randomShape === 'good'
+      ? randomBytes(64)
+          .toString('base64')
+          .replace(/[^A-Za-z0-9]/g, '')
+          .slice(0, n)
+      : 'short!';
   getValue = async (_arn: string, id: string | undefined, stage: string) => {
     const v = id ? this.versions.get(id) : [...this.versions.values()].find((x) => x.stages.includes(stage));
-    return v && v.stages.includes(stage) ? v.value : undefined;
+    return v?.stages.includes(stage) ? v.value : undefined;
   };
   putPending = async (_arn: string, token: string, value: string) => {
     this.calls.push('put');
@@ -55,7 +66,10 @@ describe('rotation function (templates/rotation/index.mjs)', () => {
     const pw = sm.current()!;
     assert.match(pw, /^[A-Za-z0-9]{48}$/);
     assert.equal(mod.PASSWORD_LENGTH, 48);
-    assert.ok(logs.every((l) => !l.includes(pw)), 'no log line contains the password');
+    assert.ok(
+      logs.every((l) => !l.includes(pw)),
+      'no log line contains the password',
+    );
   });
   it('a scheduled rotation replaces the password and keeps the old one as AWSPREVIOUS', async () => {
     const sm = new FakeSecretsManager();
@@ -78,14 +92,29 @@ describe('rotation function (templates/rotation/index.mjs)', () => {
     const sm = new FakeSecretsManager();
     sm.rotationEnabled = false;
     sm.start('t1');
-    await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'createSecret' }, sm, () => {}), /rotation is not enabled/);
+    await assert.rejects(
+      mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'createSecret' }, sm, () => {}),
+      /rotation is not enabled/,
+    );
     sm.rotationEnabled = true;
-    await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 'nope', Step: 'createSecret' }, sm, () => {}), /has no stage/);
+    await assert.rejects(
+      mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 'nope', Step: 'createSecret' }, sm, () => {}),
+      /has no stage/,
+    );
     sm.randomShape = 'bad';
-    await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'createSecret' }, sm, () => {}), /unexpected shape/);
+    await assert.rejects(
+      mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'createSecret' }, sm, () => {}),
+      /unexpected shape/,
+    );
     sm.versions.set('t1', { value: 'tooshort', stages: ['AWSPENDING'] });
-    await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'testSecret' }, sm, () => {}), /not a password of at least 32/);
-    await assert.rejects(mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'dance' }, sm, () => {}), /unknown step/);
+    await assert.rejects(
+      mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'testSecret' }, sm, () => {}),
+      /not a password of at least 32/,
+    );
+    await assert.rejects(
+      mod.rotate({ SecretId: 'arn:s', ClientRequestToken: 't1', Step: 'dance' }, sm, () => {}),
+      /unknown step/,
+    );
   });
   it('a secret named in the deploy-time keep list gets a first value, then keeps it (the EMQX cookie)', async () => {
     const sm = new FakeSecretsManager();

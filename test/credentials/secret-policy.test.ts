@@ -3,13 +3,14 @@
  * and every kind of principal (reader, rotation, administrator, root, Terraform, break-glass,
  * another account) with a small IAM evaluator (test/helpers/iam-eval.ts).
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import { ValidationError } from '../../constructs/core/errors.js';
-import { conditionHolds, evaluate, resolveInterpolations, sameAccountAccess, wildcard, type Principal } from '../helpers/iam-eval.js';
+import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
+import { conditionHolds, evaluate, type Principal, resolveInterpolations, sameAccountAccess, wildcard } from '../helpers/iam-eval.js';
 import { examplePolicy, resourcesOf, type Tf } from '../helpers/synth.js';
 
 const ACCOUNT = '111122223333';
@@ -35,13 +36,43 @@ const secretPolicies = (tf: Tf) => resourcesOf(tf, 'aws_secretsmanager_secret').
 
 /** Every action of the Service Authorization Reference page for Secrets Manager. */
 const ALL_ACTIONS = [
-  'BatchGetSecretValue', 'CancelRotateSecret', 'CreateSecret', 'DeleteResourcePolicy', 'DeleteSecret', 'DescribeSecret', 'GetRandomPassword', 'GetResourcePolicy',
-  'GetSecretValue', 'ListSecretVersionIds', 'ListSecrets', 'PutResourcePolicy', 'PutSecretValue', 'RemoveRegionsFromReplication', 'ReplicateSecretToRegions',
-  'RestoreSecret', 'RotateSecret', 'StopReplicationToReplica', 'TagResource', 'UntagResource', 'UpdateSecret', 'UpdateSecretVersionStage', 'ValidateResourcePolicy',
+  'BatchGetSecretValue',
+  'CancelRotateSecret',
+  'CreateSecret',
+  'DeleteResourcePolicy',
+  'DeleteSecret',
+  'DescribeSecret',
+  'GetRandomPassword',
+  'GetResourcePolicy',
+  'GetSecretValue',
+  'ListSecretVersionIds',
+  'ListSecrets',
+  'PutResourcePolicy',
+  'PutSecretValue',
+  'RemoveRegionsFromReplication',
+  'ReplicateSecretToRegions',
+  'RestoreSecret',
+  'RotateSecret',
+  'StopReplicationToReplica',
+  'TagResource',
+  'UntagResource',
+  'UpdateSecret',
+  'UpdateSecretVersionStage',
+  'ValidateResourcePolicy',
 ];
 const READ = ['GetSecretValue', 'BatchGetSecretValue'];
 const WRITE = ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage'];
-const PROTECTION = ['PutResourcePolicy', 'DeleteResourcePolicy', 'TagResource', 'UntagResource', 'CancelRotateSecret', 'RestoreSecret', 'ReplicateSecretToRegions', 'RemoveRegionsFromReplication', 'StopReplicationToReplica'];
+const PROTECTION = [
+  'PutResourcePolicy',
+  'DeleteResourcePolicy',
+  'TagResource',
+  'UntagResource',
+  'CancelRotateSecret',
+  'RestoreSecret',
+  'ReplicateSecretToRegions',
+  'RemoveRegionsFromReplication',
+  'StopReplicationToReplica',
+];
 
 interface Who {
   readonly name: string;
@@ -53,7 +84,11 @@ const aws = (id: string): Principal => ({ type: 'AWS', id });
 const everything = () => true;
 const PRINCIPALS = (breakGlass?: string): Who[] => [
   { name: 'reader', principal: aws(role('mqtt-fortress-mosquitto-secrets-reader')), identity: (a) => ['GetSecretValue', 'DescribeSecret', 'ListSecrets'].includes(a) },
-  { name: 'rotation', principal: aws(role('mqtt-fortress-mosquitto-rotation')), identity: (a) => ['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage', 'GetRandomPassword'].includes(a) },
+  {
+    name: 'rotation',
+    principal: aws(role('mqtt-fortress-mosquitto-rotation')),
+    identity: (a) => ['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage', 'GetRandomPassword'].includes(a),
+  },
   { name: 'administrator', principal: aws(role('AdministratorAccess')), identity: everything },
   { name: 'terraform deployer', principal: aws(role('terraform')), identity: everything },
   { name: 'root user', principal: aws(`arn:aws:iam::${ACCOUNT}:root`), identity: everything },
@@ -73,7 +108,11 @@ function matrix(policy: object, principals: Who[], breakGlassName: string): stri
   const wrong: string[] = [];
   for (const who of principals) {
     for (const action of ALL_ACTIONS) {
-      const got = sameAccountAccess(policy as never, { action: `secretsmanager:${action}`, resource: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:mqtt-fortress/mosquitto/sensor-0001-AbCdEf`, principal: who.principal }, who.identity(action));
+      const got = sameAccountAccess(
+        policy as never,
+        { action: `secretsmanager:${action}`, resource: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:mqtt-fortress/mosquitto/sensor-0001-AbCdEf`, principal: who.principal },
+        who.identity(action),
+      );
       const want = expected(who.name, action, breakGlassName);
       if (got !== want) wrong.push(`${who.name} ${action}: ${got}, expected ${want}`);
     }
@@ -103,7 +142,12 @@ describe('secret resource policy, evaluated (AUTH-2)', () => {
   });
   it('RotateSecret only with the kit function: naming another function is denied to everyone, the configured one (or none) is left to IAM', () => {
     const fn = arnRefs(tf)[Object.keys(arnRefs(tf)).find((k) => k.startsWith('aws_lambda_function'))!]!;
-    const req = (principal: Principal, lambda?: string) => ({ action: 'secretsmanager:RotateSecret', resource: '*', principal, context: (lambda ? { 'secretsmanager:RotationLambdaARN': lambda } : {}) as Record<string, string> });
+    const req = (principal: Principal, lambda?: string) => ({
+      action: 'secretsmanager:RotateSecret',
+      resource: '*',
+      principal,
+      context: (lambda ? { 'secretsmanager:RotationLambdaARN': lambda } : {}) as Record<string, string>,
+    });
     for (const who of PRINCIPALS()) {
       assert.equal(evaluate(policies[0], req(who.principal, `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:exfiltrate`)).decision, 'explicit-deny', who.name);
       assert.equal(evaluate(policies[0], req(who.principal, fn)).decision, 'implicit-deny', who.name);
@@ -111,7 +155,8 @@ describe('secret resource policy, evaluated (AUTH-2)', () => {
     }
   });
   it('deletion: with a recovery window anyone allowed by IAM may schedule it (terraform destroy); forcing it without recovery is break-glass only', () => {
-    const del = (principal: Principal, force: boolean) => evaluate(policies[0], { action: 'secretsmanager:DeleteSecret', resource: '*', principal, context: { 'secretsmanager:ForceDeleteWithoutRecovery': force } }).decision;
+    const del = (principal: Principal, force: boolean) =>
+      evaluate(policies[0], { action: 'secretsmanager:DeleteSecret', resource: '*', principal, context: { 'secretsmanager:ForceDeleteWithoutRecovery': force } }).decision;
     assert.equal(del(aws(role('terraform')), false), 'implicit-deny');
     assert.equal(del(aws(role('terraform')), true), 'explicit-deny');
     assert.equal(del(aws(`arn:aws:iam::${ACCOUNT}:root`), true), 'implicit-deny');
@@ -125,12 +170,21 @@ describe('secret resource policy, evaluated (AUTH-2)', () => {
     const t = synthStore({ recoveryWindowInDays: 0, immediateDeletionReason: 'throwaway load-test environment, rebuilt daily' });
     for (const s of resourcesOf(t, 'aws_secretsmanager_secret')) assert.equal(s.recovery_window_in_days, 0);
     const p = secretPolicies(t)[0];
-    assert.equal(evaluate(p, { action: 'secretsmanager:DeleteSecret', resource: '*', principal: aws(role('terraform')), context: { 'secretsmanager:ForceDeleteWithoutRecovery': true } }).decision, 'implicit-deny');
+    assert.equal(
+      evaluate(p, { action: 'secretsmanager:DeleteSecret', resource: '*', principal: aws(role('terraform')), context: { 'secretsmanager:ForceDeleteWithoutRecovery': true } }).decision,
+      'implicit-deny',
+    );
     const d = synthStore();
     for (const s of resourcesOf(d, 'aws_secretsmanager_secret')) assert.equal(s.recovery_window_in_days, 30, 'default window');
   });
   it('the rotation function learns the kept admin secrets from a deploy-time variable, not from tags', () => {
-    const t = synthStore({ brokerName: 'emqx', adminSecrets: [{ key: 'cookie', description: 'Erlang cookie', rotate: false, notRotatedReason: 'all nodes must share it; rotate with a full restart' }, { key: 'dashboard', description: 'dashboard', rotate: true }] });
+    const t = synthStore({
+      brokerName: 'emqx',
+      adminSecrets: [
+        { key: 'cookie', description: 'Erlang cookie', rotate: false, notRotatedReason: 'all nodes must share it; rotate with a full restart' },
+        { key: 'dashboard', description: 'dashboard', rotate: true },
+      ],
+    });
     const [fn] = resourcesOf(t, 'aws_lambda_function');
     assert.deepEqual(JSON.parse(fn.environment.variables.MQTT_FORTRESS_KEEP_SECRETS), ['mqtt-fortress/emqx/_admin/cookie']);
   });
@@ -142,14 +196,23 @@ describe('secret resource policy, evaluated (AUTH-2)', () => {
     ['a break-glass wildcard', { breakGlassPrincipalArns: ['arn:aws:iam::111122223333:role/*'] }, 'CRED_BREAK_GLASS', /breakGlassPrincipalArns\[0\] must be an IAM role, user or root ARN/],
   ];
   for (const [name, over, code, re] of bad) {
-    it(`rejects ${name}`, () => assert.throws(() => synthStore(over), (e: unknown) => e instanceof ValidationError && e.code === code && /^\[creds\/Credentials\]/.test(e.message) && re.test(e.message)));
+    it(`rejects ${name}`, () =>
+      assert.throws(
+        () => synthStore(over),
+        (e: unknown) => e instanceof ValidationError && e.code === code && /^\[creds\/Credentials\]/.test(e.message) && re.test(e.message),
+      ));
   }
 });
 
 describe('the IAM evaluator itself (so the policy tests can fail)', () => {
   const ctx = (o: Record<string, string>) => new Map(Object.entries(o).map(([k, v]) => [k.toLowerCase(), v]));
   it('explicit deny wins over allow; no allow is an implicit deny', () => {
-    const doc = { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' }, { Sid: 'D', Effect: 'Deny', Principal: '*', Action: 's3:Delete*', Resource: '*' }] };
+    const doc = {
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' },
+        { Sid: 'D', Effect: 'Deny', Principal: '*', Action: 's3:Delete*', Resource: '*' },
+      ],
+    };
     const p = aws(role('x'));
     assert.equal(evaluate(doc, { action: 's3:GetObject', resource: 'r', principal: p }).decision, 'allow');
     assert.deepEqual(evaluate(doc, { action: 's3:DeleteObject', resource: 'r', principal: p }).deniedBy, ['D']);

@@ -9,16 +9,17 @@
  * Rows with a foreign client id are the attack of issue 14 item 1: before the binding, EMQX's
  * `${clientid}` was the client's choice and these rows were allowed on EMQX only.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { after, before, describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
-import { defaultMosquittoOptions } from '../../stacks/defaults.js';
-import { collect, connect, publishCode, startBroker, subscribeCode, type RunningBroker } from '../helpers/broker.js';
-import { authorize, clientInfo, compileAcl, matches, topicMatch, words, type EmqxAuthzConfig, type Rule } from '../helpers/emqx-authz.js';
-import { missing, missingBroker } from '../helpers/peers.js';
 import type { EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
+import { defaultMosquittoOptions } from '../../stacks/defaults.js';
+import { collect, connect, publishCode, type RunningBroker, startBroker, subscribeCode } from '../helpers/broker.js';
+import { authorize, clientInfo, compileAcl, type EmqxAuthzConfig, matches, type Rule, topicMatch, words } from '../helpers/emqx-authz.js';
+import { missing, missingBroker } from '../helpers/peers.js';
 import { examplePolicy } from '../helpers/synth.js';
 
 const emqxProps = (o: Partial<EmqxClusterOptions> = {}): EmqxClusterOptions => ({
@@ -26,7 +27,7 @@ const emqxProps = (o: Partial<EmqxClusterOptions> = {}): EmqxClusterOptions => (
   credentialsSecretName: 'emqx-credentials',
   adminSecretName: 'emqx-admin',
   tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' },
-  image: { digest: 'sha256:' + 'ef'.repeat(32) }, // test fixture only: no EMQX digest is confirmed
+  image: { digest: `sha256:${'ef'.repeat(32)}` }, // test fixture only: no EMQX digest is confirmed
   allowFrom: [{ namespace: 'iot-backend' }],
   ...o,
 });
@@ -107,7 +108,12 @@ function emqxRendering(clientAuth: 'password' | 'password-and-certificate' | 'ce
   const c = b.config as any;
   return {
     rules: compileAcl(b.files['acl.conf']),
-    cfg: { noMatch: c.authorization.no_match, useUsernameAsClientid: c.mqtt.use_username_as_clientid === true, peerCertAsUsername: c.mqtt.peer_cert_as_username ?? 'disabled', peerCertAsClientid: c.mqtt.peer_cert_as_clientid ?? 'disabled' },
+    cfg: {
+      noMatch: c.authorization.no_match,
+      useUsernameAsClientid: c.mqtt.use_username_as_clientid === true,
+      peerCertAsUsername: c.mqtt.peer_cert_as_username ?? 'disabled',
+      peerCertAsClientid: c.mqtt.peer_cert_as_clientid ?? 'disabled',
+    },
   };
 }
 
@@ -131,14 +137,16 @@ describe('the EMQX authorizer model follows EMQX 5.8.9 source clause by clause',
     assert.equal(m('a/x/b', 'a/#/b'), false);
   });
   it('emqx_authz_rule: compile/1, matches/4 (first match wins), placeholders, eq, who', () => {
-    const rules = compileAcl([
-      '{deny, {username, "u"}, publish, ["t/secret"]}.',
-      '{allow, {username, "u"}, all, ["t/#"]}.',
-      '{allow, {clientid, "c"}, subscribe, ["c/${clientid}/x"]}.',
-      '{allow, all, publish, ["p/${username}"]}.',
-      '{allow, {user, "v"}, publish, [{eq, "q/#"}]}.',
-      '{deny, all}.',
-    ].join('\n'));
+    const rules = compileAcl(
+      [
+        '{deny, {username, "u"}, publish, ["t/secret"]}.',
+        '{allow, {username, "u"}, all, ["t/#"]}.',
+        '{allow, {clientid, "c"}, subscribe, ["c/${clientid}/x"]}.',
+        '{allow, all, publish, ["p/${username}"]}.',
+        '{allow, {user, "v"}, publish, [{eq, "q/#"}]}.',
+        '{deny, all}.',
+      ].join('\n'),
+    );
     const u = { username: 'u', clientid: 'c' };
     assert.equal(matches(rules, u, 'publish', 't/secret'), 'deny');
     assert.equal(matches(rules, u, 'publish', 't/open'), 'allow');
@@ -146,7 +154,9 @@ describe('the EMQX authorizer model follows EMQX 5.8.9 source clause by clause',
     assert.equal(matches(rules, { username: undefined, clientid: 'z' }, 'publish', 'p/undefined'), 'deny', '${username} without a username renders nothing: the rule is skipped');
     assert.equal(matches(rules, { username: 'v', clientid: 'v' }, 'publish', 'q/x'), 'deny', '{eq, ...} is not a filter');
     assert.equal(matches(rules, { username: 'v', clientid: 'v' }, 'publish', 'q/#'), 'allow');
-    assert.deepEqual(compileAcl('{allow, {username, "w"}, publish, ["t"]}.\n'), [{ permission: 'allow', who: { kind: 'username', value: 'w' }, action: 'publish', topics: [{ kind: 'filter', words: ['t'] }] }]);
+    assert.deepEqual(compileAcl('{allow, {username, "w"}, publish, ["t"]}.\n'), [
+      { permission: 'allow', who: { kind: 'username', value: 'w' }, action: 'publish', topics: [{ kind: 'filter', words: ['t'] }] },
+    ]);
     assert.equal(matches(compileAcl('{allow, {username, "w"}, publish, ["t"]}.\n'), { username: 'x', clientid: 'x' }, 'publish', 't'), 'nomatch');
     assert.throws(() => compileAcl('{allow, {username, "w"}, publish, ["t"]}\n'), /file:consult refused/);
   });
@@ -185,16 +195,24 @@ describe('shared semantics: the EMQX rendering (acl.conf through Erlang file:con
   it('a deny carved out of an allowed subscription would leak on EMQX (no delivery check), so EMQX refuses that policy', () => {
     const spec: PolicySpec = {
       ...SHARED_SPEC,
-      roles: SHARED_SPEC.roles.map((r) => (r.name === 'backend' ? { ...r, rules: [...r.rules, { effect: 'deny' as const, action: 'subscribe' as const, topics: ['devices/quarantined/telemetry'] }] } : r)),
+      roles: SHARED_SPEC.roles.map((r) =>
+        r.name === 'backend' ? { ...r, rules: [...r.rules, { effect: 'deny' as const, action: 'subscribe' as const, topics: ['devices/quarantined/telemetry'] }] } : r,
+      ),
     };
     const carved = Policy.from(spec);
     assert.equal(carved.allows('backend', 'receive', 'devices/quarantined/telemetry'), false);
     // The model of EMQX delivers it to a subscription of devices/+/telemetry:
     const b = buildEmqx(emqxProps());
-    const rules = compileAcl(b.files['acl.conf'].replace('{deny, all}.', '') + `{deny, {username, "backend"}, subscribe, ["devices/quarantined/telemetry"]}.\n{allow, {username, "backend"}, subscribe, ["devices/+/telemetry"]}.\n{deny, all}.\n`);
+    const rules = compileAcl(
+      b.files['acl.conf'].replace('{deny, all}.', '') +
+        `{deny, {username, "backend"}, subscribe, ["devices/quarantined/telemetry"]}.\n{allow, {username, "backend"}, subscribe, ["devices/+/telemetry"]}.\n{deny, all}.\n`,
+    );
     const cfg = { noMatch: 'deny' as const, useUsernameAsClientid: true };
     assert.equal(authorize(rules, cfg, { username: 'backend', clientid: 'backend' }, 'receive', 'devices/quarantined/telemetry'), true);
-    assert.throws(() => buildEmqx(emqxProps({ policy: carved })), (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_DELIVERY' && /denies "devices\/quarantined\/telemetry" inside the subscription "devices\/\+\/telemetry"/.test(e.message));
+    assert.throws(
+      () => buildEmqx(emqxProps({ policy: carved })),
+      (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_DELIVERY' && /denies "devices\/quarantined\/telemetry" inside the subscription "devices\/\+\/telemetry"/.test(e.message),
+    );
   });
   it('a rule ending in "+" (or "+/#") would admit the client filter "#" there on EMQX, so EMQX refuses it', () => {
     const rules = compileAcl('{allow, {username, "u"}, subscribe, ["a/+"]}.\n{allow, {username, "u"}, subscribe, ["b/+/#"]}.\n{deny, all}.\n');
@@ -206,19 +224,31 @@ describe('shared semantics: the EMQX rendering (acl.conf through Erlang file:con
     const p = Policy.from({ version: 1, roles: [{ name: 'r', rules: [{ action: 'subscribe', topics: ['a/+', 'b/+/#'] }] }], identities: [{ name: 'u', kind: 'service', roles: ['r'] }] });
     assert.equal(p.allows('u', 'subscribe', 'a/#'), false);
     assert.equal(p.allows('u', 'receive', 'b'), false);
-    assert.throws(() => buildEmqx(emqxProps({ policy: p })), (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_TRAILING_PLUS' && /"a\/\+"/.test(e.message));
+    assert.throws(
+      () => buildEmqx(emqxProps({ policy: p })),
+      (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_TRAILING_PLUS' && /"a\/\+"/.test(e.message),
+    );
     const p2 = Policy.from({ version: 1, roles: [{ name: 'r', rules: [{ action: 'subscribe', topics: ['b/+/#'] }] }], identities: [{ name: 'u', kind: 'service', roles: ['r'] }] });
-    assert.throws(() => buildEmqx(emqxProps({ policy: p2 })), (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_TRAILING_PLUS');
+    assert.throws(
+      () => buildEmqx(emqxProps({ policy: p2 })),
+      (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_TRAILING_PLUS',
+    );
   });
   it('a topic starting with "eq " means an exact match on EMQX, so EMQX refuses it', () => {
-    const spec: PolicySpec = { ...SHARED_SPEC, roles: [...SHARED_SPEC.roles.map((r) => (r.name === 'backend' ? { ...r, rules: [...r.rules, { action: 'subscribe' as const, topics: ['eq devices/+/alerts'] }] } : r))] };
+    const spec: PolicySpec = {
+      ...SHARED_SPEC,
+      roles: [...SHARED_SPEC.roles.map((r) => (r.name === 'backend' ? { ...r, rules: [...r.rules, { action: 'subscribe' as const, topics: ['eq devices/+/alerts'] }] } : r))],
+    };
     const p = Policy.from(spec);
     assert.equal(p.allows('backend', 'subscribe', 'eq devices/x/alerts'), true);
     const rules = compileAcl('{allow, {username, "backend"}, subscribe, ["eq devices/+/alerts"]}.\n{deny, all}.\n');
     const cfg = { noMatch: 'deny' as const, useUsernameAsClientid: true };
     assert.equal(authorize(rules, cfg, { username: 'backend', clientid: 'backend' }, 'subscribe', 'eq devices/x/alerts'), false, 'EMQX reads it as eq');
     assert.equal(authorize(rules, cfg, { username: 'backend', clientid: 'backend' }, 'subscribe', 'devices/+/alerts'), true);
-    assert.throws(() => buildEmqx(emqxProps({ policy: p })), (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_EQ');
+    assert.throws(
+      () => buildEmqx(emqxProps({ policy: p })),
+      (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_EQ',
+    );
   });
 });
 
@@ -239,7 +269,13 @@ for (const aclMode of ['acl-file', 'dynamic-security'] as const) {
         const u = userOf(who);
         if (!u) {
           // An identity the policy does not have cannot log in at all.
-          const code = await connect(b.bundle, { username: who, password: 'x'.repeat(40) }, { clientId: sentId }).then((c) => (c.end(true), 'ok'), () => 'refused');
+          const code = await connect(b.bundle, { username: who, password: 'x'.repeat(40) }, { clientId: sentId }).then(
+            (c) => {
+              c.end(true);
+              return 'ok';
+            },
+            () => 'refused',
+          );
           assert.equal(code, 'refused');
           assert.equal(expected, false);
           return;

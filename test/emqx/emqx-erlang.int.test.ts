@@ -1,12 +1,13 @@
 /** EMQX files through a real Erlang VM: ssl_dist.conf parses; the hashing init script's output verifies. */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createServer, type IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { renderSslDist } from '../../constructs/emqx/config.js';
 import { emqxBootstrapEntry } from '../../constructs/policy/render-emqx.js';
 import { templatePath } from '../../constructs/templates.js';
@@ -18,8 +19,16 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
       const dir = mkdtempSync(join(tmpdir(), 'fortress-ssl-dist-'));
       try {
         writeFileSync(join(dir, 'ssl_dist.conf'), renderSslDist(v));
-        const out = execFileSync('erl', ['-noshell', '-eval', `{ok, [T]} = file:consult("${dir}/ssl_dist.conf"), S = proplists:get_value(server, T), C = proplists:get_value(client, T), io:format("~p ~p ~p", [proplists:get_value(verify, S), proplists:get_value(fail_if_no_peer_cert, S), proplists:get_value(versions, C)]), halt().`], { encoding: 'utf8', cwd: dir });
-        assert.equal(out, v === '1.3' ? 'verify_peer true [\'tlsv1.3\']' : "verify_peer true ['tlsv1.3','tlsv1.2']");
+        const out = execFileSync(
+          'erl',
+          [
+            '-noshell',
+            '-eval',
+            `{ok, [T]} = file:consult("${dir}/ssl_dist.conf"), S = proplists:get_value(server, T), C = proplists:get_value(client, T), io:format("~p ~p ~p", [proplists:get_value(verify, S), proplists:get_value(fail_if_no_peer_cert, S), proplists:get_value(versions, C)]), halt().`,
+          ],
+          { encoding: 'utf8', cwd: dir },
+        );
+        assert.equal(out, v === '1.3' ? "verify_peer true ['tlsv1.3']" : "verify_peer true ['tlsv1.3','tlsv1.2']");
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -32,9 +41,9 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
       const out = join(dir, 'out');
       mkdirSync(plain);
       mkdirSync(out);
-      const users = { 'sensor-0001': 'A'.repeat(20) + 'quote"and,comma' + 'z'.repeat(10), backend: 'B1'.repeat(24) };
-      for (const [u, p] of Object.entries(users)) writeFileSync(join(plain, u), p + '\n');
-      writeFileSync(join(dir, 'users'), Object.keys(users).join('\n') + '\n');
+      const users = { 'sensor-0001': `${'A'.repeat(20)}quote"and,comma${'z'.repeat(10)}`, backend: 'B1'.repeat(24) };
+      for (const [u, p] of Object.entries(users)) writeFileSync(join(plain, u), `${p}\n`);
+      writeFileSync(join(dir, 'users'), `${Object.keys(users).join('\n')}\n`);
       const env = { PATH: process.env.PATH, FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_OUT: out };
       const r = spawnSync('sh', [templatePath('emqx/hash-credentials.sh')], { env, encoding: 'utf8', cwd: dir });
       assert.equal(r.status, 0, r.stderr);
@@ -84,9 +93,17 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
     mkdirSync(plain);
     const users: Record<string, string> = { 'sensor-0001': 'p'.repeat(40), backend: 'q'.repeat(36) };
     for (const [u, p] of Object.entries(users)) writeFileSync(join(plain, u), p);
-    writeFileSync(join(dir, 'users'), Object.keys(users).join('\n') + '\n');
+    writeFileSync(join(dir, 'users'), `${Object.keys(users).join('\n')}\n`);
     writeFileSync(join(dir, 'api-keys'), 'prometheus-scraper:scraper-secret\nfortress-credential-sync:sync-secret-value\n');
-    const env = { PATH: process.env.PATH, FORTRESS_MODE: 'sync', FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_API_KEYS: join(dir, 'api-keys'), FORTRESS_API: `127.0.0.1:${port}`, FORTRESS_INTERVAL_MS: '100' };
+    const env = {
+      PATH: process.env.PATH,
+      FORTRESS_MODE: 'sync',
+      FORTRESS_PLAIN: plain,
+      FORTRESS_USERS: join(dir, 'users'),
+      FORTRESS_API_KEYS: join(dir, 'api-keys'),
+      FORTRESS_API: `127.0.0.1:${port}`,
+      FORTRESS_INTERVAL_MS: '100',
+    };
     const child = spawn('sh', [templatePath('emqx/hash-credentials.sh')], { env, cwd: dir });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -185,9 +202,17 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
     mkdirSync(plain);
     const users: Record<string, string> = { 'sensor-0001': 'p'.repeat(40), 'sensor-0002': 's'.repeat(40), backend: 'q'.repeat(36) };
     for (const [u, p] of Object.entries(users)) writeFileSync(join(plain, u), p);
-    writeFileSync(join(dir, 'users'), Object.keys(users).join('\n') + '\n');
+    writeFileSync(join(dir, 'users'), `${Object.keys(users).join('\n')}\n`);
     writeFileSync(join(dir, 'api-keys'), 'prometheus-scraper:scraper-secret\nfortress-credential-sync:sync-secret-value\n');
-    const env = { PATH: process.env.PATH, FORTRESS_MODE: 'sync', FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_API_KEYS: join(dir, 'api-keys'), FORTRESS_API: `127.0.0.1:${port}`, FORTRESS_INTERVAL_MS: '100' };
+    const env = {
+      PATH: process.env.PATH,
+      FORTRESS_MODE: 'sync',
+      FORTRESS_PLAIN: plain,
+      FORTRESS_USERS: join(dir, 'users'),
+      FORTRESS_API_KEYS: join(dir, 'api-keys'),
+      FORTRESS_API: `127.0.0.1:${port}`,
+      FORTRESS_INTERVAL_MS: '100',
+    };
     const child = spawn('sh', [templatePath('emqx/hash-credentials.sh')], { env, cwd: dir });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -203,7 +228,10 @@ describe('EMQX files in a real Erlang VM', { skip: missing.erl }, () => {
       await until('identities the policy no longer has are deleted and disconnected', () => [...db].sort().join() === 'backend,sensor-0001,sensor-0002' && !connected.has('old-device'));
       assert.ok(!connected.has('old-device'), 'a deleted identity is disconnected');
       assert.ok(connected.has('sensor-0001') && connected.has('backend'), 'identities that stay are not disconnected');
-      assert.ok(log.some((l) => l === `GET ${base}/users?page=3&limit=500`), 'it follows hasnext to the last page');
+      assert.ok(
+        log.some((l) => l === `GET ${base}/users?page=3&limit=500`),
+        'it follows hasnext to the last page',
+      );
       assert.match(stderr, /revocation incomplete .*retrying/);
       // Removing an identity from the policy (the user list) deletes it and cuts its session.
       writeFileSync(join(dir, 'users'), 'sensor-0001\nsensor-0002\n');

@@ -1,21 +1,21 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TerraformStack, Testing, type App } from 'cdktf';
-import { buildEmqx, type EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
-import { renderEmqxConfig } from '../../constructs/emqx/config.js';
-import { validateEmqxConfig, type EmqxSchema } from '../../constructs/emqx/schema.js';
-import { EmqxCluster } from '../../constructs/emqx/cluster.js';
-import { kubernetesProvider } from '../../constructs/k8s/provider.js';
-import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import { evaluate } from '../../constructs/audit/engine.js';
-import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { FortressError, ValidationError } from '../../constructs/core/errors.js';
+import { EmqxCluster } from '../../constructs/emqx/cluster.js';
+import { renderEmqxConfig } from '../../constructs/emqx/config.js';
+import { buildEmqx, type EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
+import { type EmqxSchema, validateEmqxConfig } from '../../constructs/emqx/schema.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { examplePolicy } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + 'ef'.repeat(32); // test fixture only: no EMQX digest is confirmed
+const FAKE_DIGEST = `sha256:${'ef'.repeat(32)}`; // test fixture only: no EMQX digest is confirmed
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 // The copy the kit ships and validates against at synth time (templates/emqx).
 const schemaFile = join(root, 'templates', 'emqx', 'emqx-5.8-config-schema.json');
@@ -34,7 +34,10 @@ export const emqxProps = (o: Partial<EmqxClusterOptions> = {}): EmqxClusterOptio
 describe('EMQX configuration against the EMQX 5.8 schema', () => {
   const variants: [string, Partial<EmqxClusterOptions>][] = [
     ['defaults', {}],
-    ['certificate clients, WSS, TLS 1.3 only, custom limits', { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate', minVersion: '1.3' }, wssPort: 8084, limits: { maxConnections: 50000, messagesPerSecond: 10 } }],
+    [
+      'certificate clients, WSS, TLS 1.3 only, custom limits',
+      { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate', minVersion: '1.3' }, wssPort: 8084, limits: { maxConnections: 50000, messagesPerSecond: 10 } },
+    ],
     ['password and certificate', { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'password-and-certificate' } }],
   ];
   for (const [name, o] of variants) {
@@ -54,13 +57,25 @@ describe('EMQX configuration against the EMQX 5.8 schema', () => {
     c.overload_protection.backof_new_conn = true;
     c.overload_protection.enable = 'yes';
     const problems = validateEmqxConfig(schema(), c);
-    assert.ok(problems.some((p) => /authorization\.no_macth: unknown key/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /listeners\.ssl\.default\.max_connections/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /authorization\.no_macth: unknown key/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /listeners\.ssl\.default\.max_connections/.test(p)),
+      problems.join('\n'),
+    );
     assert.ok(problems.some((p) => /cluster\.discovery_strategy: expected one of manual,static,singleton,dns,etcd,k8s/.test(p)));
     assert.ok(problems.some((p) => /mqtt\.max_clientid_len: below 23/.test(p)));
     assert.ok(problems.some((p) => /flapping_detect\.window_time: expected a duration/.test(p)));
-    assert.ok(problems.some((p) => /overload_protection\.backof_new_conn: unknown key/.test(p)), 'the hidden root is checked too');
-    assert.ok(problems.some((p) => /overload_protection\.enable: expected true or false/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /overload_protection\.backof_new_conn: unknown key/.test(p)),
+      'the hidden root is checked too',
+    );
+    assert.ok(
+      problems.some((p) => /overload_protection\.enable: expected true or false/.test(p)),
+      problems.join('\n'),
+    );
   });
 });
 
@@ -75,45 +90,66 @@ describe('every insecure EMQX 5.8 default is overridden', () => {
     ['listeners skip authentication', () => assert.equal(c.listeners.ssl.default.enable_authn, true)],
     ['authorization.no_match = allow', () => assert.equal(c.authorization.no_match, 'deny')],
     ['deny_action = ignore', () => assert.equal(c.authorization.deny_action, 'disconnect')],
-    ['acl.conf ends with {allow, all}', () => {
-      assert.match(cm.data['acl.conf'], /\{deny, all\}\.\n$/);
-      assert.doesNotMatch(cm.data['acl.conf'], /\{allow, all\}/);
-      assert.equal(cm.data['acl.conf'], renderEmqxAcl(examplePolicy()));
-    }],
-    ['plaintext TCP and WS listeners on', () => {
-      assert.equal(c.listeners.tcp.default.enable, false);
-      assert.equal(c.listeners.ws.default.enable, false);
-    }],
+    [
+      'acl.conf ends with {allow, all}',
+      () => {
+        assert.match(cm.data['acl.conf'], /\{deny, all\}\.\n$/);
+        assert.doesNotMatch(cm.data['acl.conf'], /\{allow, all\}/);
+        assert.equal(cm.data['acl.conf'], renderEmqxAcl(examplePolicy()));
+      },
+    ],
+    [
+      'plaintext TCP and WS listeners on',
+      () => {
+        assert.equal(c.listeners.tcp.default.enable, false);
+        assert.equal(c.listeners.ws.default.enable, false);
+      },
+    ],
     ['example TLS key', () => assert.equal(c.listeners.ssl.default.ssl_options.certfile, '/opt/emqx/etc/fortress-tls/tls.crt')],
-    ['verify_none with certificate clients', () => {
-      const m = buildEmqx(emqxProps({ tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate' } })).config as any;
-      assert.equal(m.listeners.ssl.default.ssl_options.verify, 'verify_peer');
-      assert.equal(m.listeners.ssl.default.ssl_options.fail_if_no_peer_cert, true);
-      assert.equal(m.mqtt.peer_cert_as_username, 'cn');
-    }],
+    [
+      'verify_none with certificate clients',
+      () => {
+        const m = buildEmqx(emqxProps({ tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate' } })).config as any;
+        assert.equal(m.listeners.ssl.default.ssl_options.verify, 'verify_peer');
+        assert.equal(m.listeners.ssl.default.ssl_options.fail_if_no_peer_cert, true);
+        assert.equal(m.mqtt.peer_cert_as_username, 'cn');
+      },
+    ],
     ['TLS 1.0/1.1 allowed', () => assert.deepEqual(c.listeners.ssl.default.ssl_options.versions, ['tlsv1.3', 'tlsv1.2'])],
-    ['cookie emqxsecretcookie', () => {
-      assert.deepEqual(env.EMQX_NODE__COOKIE.valueFrom.secretKeyRef, { name: 'emqx-admin', key: 'cookie' });
-      assert.doesNotMatch(JSON.stringify(cm.data), /emqxsecretcookie|cookie/i);
-    }],
-    ['dashboard admin/public', () => {
-      assert.deepEqual(env.EMQX_DASHBOARD__DEFAULT_PASSWORD.valueFrom.secretKeyRef, { name: 'emqx-admin', key: 'dashboard-password' });
-      assert.doesNotMatch(JSON.stringify(cm.data), /"public"/);
-    }],
+    [
+      'cookie emqxsecretcookie',
+      () => {
+        assert.deepEqual(env.EMQX_NODE__COOKIE.valueFrom.secretKeyRef, { name: 'emqx-admin', key: 'cookie' });
+        assert.doesNotMatch(JSON.stringify(cm.data), /emqxsecretcookie|cookie/i);
+      },
+    ],
+    [
+      'dashboard admin/public',
+      () => {
+        assert.deepEqual(env.EMQX_DASHBOARD__DEFAULT_PASSWORD.valueFrom.secretKeyRef, { name: 'emqx-admin', key: 'dashboard-password' });
+        assert.doesNotMatch(JSON.stringify(cm.data), /"public"/);
+      },
+    ],
     ['unauthenticated /api/v5/prometheus/stats', () => assert.equal(c.prometheus.enable_basic_auth, true)],
     ['bootstrap_type = plain', () => assert.equal(c.authentication[0].bootstrap_type, 'hash')],
     ['flapping detection off', () => assert.equal(c.flapping_detect.enable, true)],
     ['overload protection off', () => assert.deepEqual([c.overload_protection.enable, c.overload_protection.backoff_new_conn], [true, true])],
-    ['unlimited connection and message rates', () => {
-      const l = c.listeners.ssl.default;
-      assert.deepEqual([l.max_conn_rate, l.messages_rate, l.bytes_rate, l.max_connections], ['500/s', '100/s', '512KB/s', 10000]);
-    }],
+    [
+      'unlimited connection and message rates',
+      () => {
+        const l = c.listeners.ssl.default;
+        assert.deepEqual([l.max_conn_rate, l.messages_rate, l.bytes_rate, l.max_connections], ['500/s', '100/s', '512KB/s', 10000]);
+      },
+    ],
     ['max_packet_size 1 MB', () => assert.equal(c.mqtt.max_packet_size, '256KB')],
-    ['node-to-node traffic in the clear', () => {
-      assert.equal(c.cluster.proto_dist, 'inet_tls');
-      assert.equal(c.rpc.protocol, 'ssl');
-      assert.match(cm.data['ssl_dist.conf'], /\{verify, verify_peer\}, \{fail_if_no_peer_cert, true\}/);
-    }],
+    [
+      'node-to-node traffic in the clear',
+      () => {
+        assert.equal(c.cluster.proto_dist, 'inet_tls');
+        assert.equal(c.rpc.protocol, 'ssl');
+        assert.match(cm.data['ssl_dist.conf'], /\{verify, verify_peer\}, \{fail_if_no_peer_cert, true\}/);
+      },
+    ],
     ['manual cluster discovery', () => assert.deepEqual(c.cluster.dns, { name: 'emqx-headless.mqtt.svc.cluster.local', record_type: 'srv' })],
   ];
   for (const [insecure, check] of cases) it(`overridden: ${insecure}`, check);
@@ -143,12 +179,22 @@ describe('EmqxCluster objects', () => {
   it('cluster ports only between EMQX pods; the dashboard/API only from the monitoring namespace; DNS egress only', () => {
     const np = cluster.build.objects.find((o) => o.metadata.name === 'emqx-cluster') as any;
     assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'emqx', 'app.kubernetes.io/instance': 'emqx' } } }]);
-    assert.deepEqual(np.spec.ingress[0].ports.map((p: any) => p.port), [4370, 5369]);
-    assert.deepEqual(np.spec.egress[1].ports.map((p: any) => p.port), [53, 53]);
+    assert.deepEqual(
+      np.spec.ingress[0].ports.map((p: any) => p.port),
+      [4370, 5369],
+    );
+    assert.deepEqual(
+      np.spec.egress[1].ports.map((p: any) => p.port),
+      [53, 53],
+    );
     const metrics = cluster.build.objects.find((o) => o.metadata.name === 'emqx-allow-metrics') as any;
     assert.deepEqual(metrics.spec.ingress[0].ports, [{ protocol: 'TCP', port: 18083 }]);
     const svc = cluster.build.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'emqx') as any;
-    assert.deepEqual(svc.spec.ports.map((p: any) => p.port), [8883], 'the dashboard is not exposed by a Service');
+    assert.deepEqual(
+      svc.spec.ports.map((p: any) => p.port),
+      [8883],
+      'the dashboard is not exposed by a Service',
+    );
   });
   it('a credential-sync sidecar imports rotated passwords through the local REST API with its own API key', () => {
     const ss = cluster.build.objects.find((o) => o.kind === 'StatefulSet') as any;
@@ -176,7 +222,9 @@ describe('EmqxCluster objects', () => {
     const cmRes = s2.node.findAll().find((x) => (x as any).terraformResourceType === 'kubernetes_config_map_v1') as any;
     const data = { ...cl.build.files, 'emqx.conf': JSON.stringify(c) };
     cmRes.addOverride('data', data);
-    const open = evaluate(s2).rows.filter((x) => x.status === 'non-compliant').map((x) => x.finding);
+    const open = evaluate(s2)
+      .rows.filter((x) => x.status === 'non-compliant')
+      .map((x) => x.finding);
     assert.ok(open.includes('ACL-1[emqx:emqx]'), open.join(', '));
     assert.ok(open.includes('TLS-1[emqx:tcp.default]'), open.join(', '));
   });
@@ -188,12 +236,19 @@ describe('EmqxCluster objects', () => {
     ['two listeners for password-or-certificate', { tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'password-or-certificate' as 'password' } }, /not offered for EMQX/],
   ];
   for (const [name, o, re] of bad) {
-    it(`rejects ${name}`, () => assert.throws(() => buildEmqx(emqxProps(o)), (e: unknown) => e instanceof FortressError && re.test(e.message)));
+    it(`rejects ${name}`, () =>
+      assert.throws(
+        () => buildEmqx(emqxProps(o)),
+        (e: unknown) => e instanceof FortressError && re.test(e.message),
+      ));
   }
   it('errors carry the construct path', () => {
     const a: App = Testing.app();
     const s = new TerraformStack(a, 'x');
-    assert.throws(() => new EmqxCluster(s, 'Emqx', emqxProps({ replicas: 2 })), (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] /.test(e.message));
+    assert.throws(
+      () => new EmqxCluster(s, 'Emqx', emqxProps({ replicas: 2 })),
+      (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] /.test(e.message),
+    );
   });
 });
 
@@ -215,7 +270,12 @@ describe('EMQX in the default app (FORTRESS_EMQX_DIGEST)', () => {
     const aws = stacks['emqx-credentials'];
     const local = Object.values<any>(aws.locals).find((l) => 'cookie' in l);
     assert.deepEqual(Object.fromEntries(Object.entries<any>(local).map(([k, v]) => [k, v.rotate])), { cookie: false, dashboard: false, prometheus: false, sync: false });
-    assert.deepEqual(Object.values<any>(local).map((v) => v.secret_name).sort(), ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus', 'mqtt-fortress/emqx/_admin/sync']);
+    assert.deepEqual(
+      Object.values<any>(local)
+        .map((v) => v.secret_name)
+        .sort(),
+      ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus', 'mqtt-fortress/emqx/_admin/sync'],
+    );
     const credStack = app.node.children.find((c): c is TerraformStack => c instanceof TerraformStack && c.node.id === 'emqx-credentials')!;
     const audit = evaluate(credStack);
     const notRotated = audit.rows.filter((r) => r.rule === 'AUTH-3' && r.finding?.includes(':not-rotated]'));
@@ -229,13 +289,19 @@ describe('EMQX in the default app (FORTRESS_EMQX_DIGEST)', () => {
     const admin = manifests.find((m) => m.kind === 'ExternalSecret' && m.metadata.name === 'emqx-admin');
     validateK8sObject(admin);
     assert.equal(admin.spec.target.template.data['api-keys'], 'prometheus-scraper:{{ .prometheus }}\nfortress-credential-sync:{{ .sync }}\n');
-    assert.deepEqual(admin.spec.data.map((d: any) => d.remoteRef.key), ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus', 'mqtt-fortress/emqx/_admin/sync']);
+    assert.deepEqual(
+      admin.spec.data.map((d: any) => d.remoteRef.key),
+      ['mqtt-fortress/emqx/_admin/cookie', 'mqtt-fortress/emqx/_admin/dashboard', 'mqtt-fortress/emqx/_admin/prometheus', 'mqtt-fortress/emqx/_admin/sync'],
+    );
     const pm = manifests.find((m) => m.kind === 'PodMonitor');
     assert.equal(pm.spec.podMetricsEndpoints[0].path, '/api/v5/prometheus/stats');
     assert.deepEqual(pm.spec.podMetricsEndpoints[0].basicAuth.password, { name: 'emqx-admin', key: 'prometheus-password' });
     const pr = manifests.find((m) => m.kind === 'PrometheusRule');
     validateK8sObject(pr);
-    assert.ok(pr.spec.groups[0].rules.some((r: any) => r.alert === 'EmqxAuthenticationFailures' && r.expr.includes('namespace="mqtt-emqx"')), 'the EMQX stack has alert rules on its own counters');
+    assert.ok(
+      pr.spec.groups[0].rules.some((r: any) => r.alert === 'EmqxAuthenticationFailures' && r.expr.includes('namespace="mqtt-emqx"')),
+      'the EMQX stack has alert rules on its own counters',
+    );
     const node = manifests.find((m) => m.kind === 'Certificate' && m.metadata.name === 'emqx-node');
     assert.deepEqual(node.spec.usages, ['server auth', 'client auth', 'digital signature']);
     assert.ok(node.spec.dnsNames.includes('*.emqx-headless.mqtt-emqx.svc.cluster.local'));
@@ -250,7 +316,11 @@ describe('EMQX identity binding, authorization cache, ports, ACL meaning (issue 
       // mqtt.* is zone-level (emqx_channel get_mqtt_conf(Zone, ...)); a listener without `zone`
       // is in the default zone, whose settings are the root `mqtt`, and no zones are rendered.
       assert.equal(c.zones, undefined);
-      const enabled = Object.entries<any>(c.listeners).flatMap(([t, ls]) => Object.entries<any>(ls).filter(([, l]) => l.enable !== false).map(([n, l]) => [`${t}.${n}`, l] as const));
+      const enabled = Object.entries<any>(c.listeners).flatMap(([t, ls]) =>
+        Object.entries<any>(ls)
+          .filter(([, l]) => l.enable !== false)
+          .map(([n, l]) => [`${t}.${n}`, l] as const),
+      );
       assert.deepEqual(enabled.map(([n]) => n).sort(), ['ssl.default', 'wss.default']);
       for (const [n, l] of enabled) assert.equal(l.zone, undefined, `${n} stays in the default zone`);
       assert.equal(c.mqtt.use_username_as_clientid, true);
@@ -289,17 +359,32 @@ describe('EMQX identity binding, authorization cache, ports, ACL meaning (issue 
     [1883, /wssPort 1883 is already the port of the disabled tcp listener/],
   ];
   for (const [port, re] of clashes) {
-    it(`refuses wssPort ${port} (port clash)`, () => assert.throws(() => buildEmqx(emqxProps({ wssPort: port })), (e: unknown) => e instanceof FortressError && e.code === 'EMQX_PORT_CLASH' && re.test(e.message)));
+    it(`refuses wssPort ${port} (port clash)`, () =>
+      assert.throws(
+        () => buildEmqx(emqxProps({ wssPort: port })),
+        (e: unknown) => e instanceof FortressError && e.code === 'EMQX_PORT_CLASH' && re.test(e.message),
+      ));
   }
   it('refuses wssPort 0, 443, 70000 and 8084.5; 8084 is fine and opened on the Service and NetworkPolicy', () => {
-    for (const p of [0, 443, 70000, 8084.5]) assert.throws(() => buildEmqx(emqxProps({ wssPort: p })), (e: unknown) => e instanceof FortressError && e.code === 'INVALID_NUMBER' && /wssPort must be an integer from 1024 to 65535/.test(e.message), String(p));
+    for (const p of [0, 443, 70000, 8084.5])
+      assert.throws(
+        () => buildEmqx(emqxProps({ wssPort: p })),
+        (e: unknown) => e instanceof FortressError && e.code === 'INVALID_NUMBER' && /wssPort must be an integer from 1024 to 65535/.test(e.message),
+        String(p),
+      );
     const b = buildEmqx(emqxProps({ wssPort: 8084 }));
     const svc = b.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'emqx') as any;
-    assert.deepEqual(svc.spec.ports.map((p: any) => p.port), [8883, 8084]);
+    assert.deepEqual(
+      svc.spec.ports.map((p: any) => p.port),
+      [8883, 8084],
+    );
   });
   it('the construct error names the construct path, the prop and the value', () => {
     const a: App = Testing.app();
     const s = new TerraformStack(a, 'x');
-    assert.throws(() => new EmqxCluster(s, 'Emqx', emqxProps({ wssPort: 18083 })), (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] wssPort 18083/.test(e.message));
+    assert.throws(
+      () => new EmqxCluster(s, 'Emqx', emqxProps({ wssPort: 18083 })),
+      (e: unknown) => e instanceof ValidationError && /^\[x\/Emqx\] wssPort 18083/.test(e.message),
+    );
   });
 });

@@ -3,26 +3,27 @@
  * Each must fail at construction with its error code and a message that names the construct
  * path: never a TypeError, never a silently wrong stack.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { TerraformStack, Testing } from 'cdktf';
+import { Suppressions } from '../../constructs/audit/engine.js';
 import { FortressError } from '../../constructs/core/errors.js';
-import { kubernetesProvider } from '../../constructs/k8s/provider.js';
-import { MosquittoBroker, type MosquittoBrokerProps } from '../../constructs/mosquitto/broker.js';
-import { EmqxCluster, type EmqxClusterProps } from '../../constructs/emqx/cluster.js';
 import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
 import { SecretsManagerDelivery } from '../../constructs/credentials/delivery.js';
-import { BrokerCertificates, type BrokerCertificatesProps } from '../../constructs/tls/certificates.js';
+import { EmqxCluster, type EmqxClusterProps } from '../../constructs/emqx/cluster.js';
+import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
+import { MosquittoBroker, type MosquittoBrokerProps } from '../../constructs/mosquitto/broker.js';
+import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
 import { BrokerNetwork, type BrokerNetworkProps } from '../../constructs/network/network.js';
 import { BrokerSecurityGroup, type BrokerSecurityGroupProps } from '../../constructs/network/security-group.js';
-import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
-import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
-import { Suppressions } from '../../constructs/audit/engine.js';
 import { Policy } from '../../constructs/policy/model.js';
+import { BrokerCertificates, type BrokerCertificatesProps } from '../../constructs/tls/certificates.js';
 import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + '9a'.repeat(32); // test fixture only: not a real image
+const FAKE_DIGEST = `sha256:${'9a'.repeat(32)}`; // test fixture only: not a real image
 const REASON = 'a reviewed reason of enough length';
 
 function stack(): TerraformStack {
@@ -33,20 +34,51 @@ function stack(): TerraformStack {
 }
 
 const mosq = (over: Record<string, unknown>) => (s: TerraformStack) => new MosquittoBroker(s, 'Broker', { ...minimalBrokerProps(), ...over } as MosquittoBrokerProps);
-const emqxBase = (): EmqxClusterProps => ({ policy: examplePolicy(), credentialsSecretName: 'emqx-creds', adminSecretName: 'emqx-admin', tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' }, image: { digest: FAKE_DIGEST }, allowFrom: [{ namespace: 'iot-backend' }] });
+const emqxBase = (): EmqxClusterProps => ({
+  policy: examplePolicy(),
+  credentialsSecretName: 'emqx-creds',
+  adminSecretName: 'emqx-admin',
+  tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls' },
+  image: { digest: FAKE_DIGEST },
+  allowFrom: [{ namespace: 'iot-backend' }],
+});
 const emqx = (over: Record<string, unknown>) => (s: TerraformStack) => new EmqxCluster(s, 'Emqx', { ...emqxBase(), ...over } as EmqxClusterProps);
-const store = (over: Record<string, unknown>) => (s: TerraformStack) => new CredentialStore(s, 'Store', { policy: examplePolicy(), region: 'eu-west-1', reader: { kind: 'pod-identity', clusterName: 'c' }, ...over } as CredentialStoreProps);
-const certs = (over: Record<string, unknown>, brokerOver: Record<string, unknown> = {}) => (s: TerraformStack) =>
-  new BrokerCertificates(s, 'Certs', { broker: new MosquittoBroker(s, 'Broker', { ...minimalBrokerProps(), ...brokerOver } as MosquittoBrokerProps), issuer: { kind: 'bootstrap' }, ...over } as BrokerCertificatesProps);
+const store = (over: Record<string, unknown>) => (s: TerraformStack) =>
+  new CredentialStore(s, 'Store', { policy: examplePolicy(), region: 'eu-west-1', reader: { kind: 'pod-identity', clusterName: 'c' }, ...over } as CredentialStoreProps);
+const certs =
+  (over: Record<string, unknown>, brokerOver: Record<string, unknown> = {}) =>
+  (s: TerraformStack) =>
+    new BrokerCertificates(s, 'Certs', {
+      broker: new MosquittoBroker(s, 'Broker', { ...minimalBrokerProps(), ...brokerOver } as MosquittoBrokerProps),
+      issuer: { kind: 'bootstrap' },
+      ...over,
+    } as BrokerCertificatesProps);
 const delivery = (over: Record<string, unknown>) => (s: TerraformStack) =>
   new SecretsManagerDelivery(s, 'Delivery', { broker: new MosquittoBroker(s, 'Broker', minimalBrokerProps()), region: 'eu-west-1', targetSecretName: 'creds', ...over } as never);
 const net = (over: Record<string, unknown>) => (s: TerraformStack) => new BrokerNetwork(s, 'Network', { region: 'eu-west-1', ...over } as BrokerNetworkProps);
 const sg = (over: Record<string, unknown>) => (s: TerraformStack) =>
-  new BrokerSecurityGroup(s, 'Sg', { vpcId: 'vpc-0123456789abcdef0', vpcCidr: '10.0.0.0/16', name: 'x', allowedClients: [{ cidr: '192.0.2.0/24', description: 'devices' }], ...over } as BrokerSecurityGroupProps);
+  new BrokerSecurityGroup(s, 'Sg', {
+    vpcId: 'vpc-0123456789abcdef0',
+    vpcCidr: '10.0.0.0/16',
+    name: 'x',
+    allowedClients: [{ cidr: '192.0.2.0/24', description: 'devices' }],
+    ...over,
+  } as BrokerSecurityGroupProps);
 const eks = (over: Record<string, unknown>) => (s: TerraformStack) =>
-  new PrivateEksCluster(s, 'Eks', { region: 'eu-west-1', vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], ...over } as PrivateEksClusterProps);
-const mon = (over: Record<string, unknown>, brokerOver: Record<string, unknown> = {}) => (s: TerraformStack) =>
-  new BrokerMonitoring(s, 'Monitoring', { broker: new MosquittoBroker(s, 'Broker', { ...minimalBrokerProps(), ...brokerOver } as MosquittoBrokerProps), prometheusLabels: { release: 'kube-prometheus-stack' }, ...over } as never);
+  new PrivateEksCluster(s, 'Eks', {
+    region: 'eu-west-1',
+    vpcId: 'vpc-0123456789abcdef0',
+    privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    ...over,
+  } as PrivateEksClusterProps);
+const mon =
+  (over: Record<string, unknown>, brokerOver: Record<string, unknown> = {}) =>
+  (s: TerraformStack) =>
+    new BrokerMonitoring(s, 'Monitoring', {
+      broker: new MosquittoBroker(s, 'Broker', { ...minimalBrokerProps(), ...brokerOver } as MosquittoBrokerProps),
+      prometheusLabels: { release: 'kube-prometheus-stack' },
+      ...over,
+    } as never);
 const supp = (list: unknown) => (s: TerraformStack) => Suppressions.add(new MosquittoBroker(s, 'Broker', minimalBrokerProps()), list as never);
 
 type Case = [construct: string, what: string, build: (s: TerraformStack) => unknown, code: string, path: string];
@@ -69,7 +101,13 @@ const CASES: Case[] = [
   ['MosquittoBroker', 'source ranges on a ClusterIP service', mosq({ service: { loadBalancerSourceRanges: ['192.0.2.0/24'] } }), 'MOSQ_SERVICE', 'h/Broker'],
   ['MosquittoBroker', 'service type NodePort', mosq({ service: { type: 'NodePort' } }), 'MOSQ_SERVICE', 'h/Broker'],
   ['MosquittoBroker', 'load balancer split into two /1', mosq({ service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['0.0.0.0/1', '128.0.0.0/1'] } }), 'PEER_OPEN_TO_WORLD', 'h/Broker'],
-  ['MosquittoBroker', 'internetFacingReason of one word', mosq({ service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['192.0.2.0/24'], internetFacingReason: 'demo' } }), 'REASON_REQUIRED', 'h/Broker'],
+  [
+    'MosquittoBroker',
+    'internetFacingReason of one word',
+    mosq({ service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['192.0.2.0/24'], internetFacingReason: 'demo' } }),
+    'REASON_REQUIRED',
+    'h/Broker',
+  ],
   ['MosquittoBroker', 'allowFrom peer with namespace and cidr', mosq({ allowFrom: [{ namespace: 'a', cidr: '10.0.0.0/8' }] }), 'PEER_SHAPE', 'h/Broker'],
   ['MosquittoBroker', 'allowFrom is a string', mosq({ allowFrom: 'iot-backend' }), 'PEER_SHAPE', 'h/Broker'],
   ['MosquittoBroker', 'allowFrom [null]', mosq({ allowFrom: [null] }), 'PEER_SHAPE', 'h/Broker'],
@@ -116,7 +154,18 @@ const CASES: Case[] = [
   ['CredentialStore', 'logRetentionDays 2', store({ logRetentionDays: 2 }), 'INVALID_NUMBER', 'h/Store'],
   ['CredentialStore', 'admin secret key with upper case', store({ adminSecrets: [{ key: 'Cookie', description: 'x', rotate: true }] }), 'CRED_ADMIN', 'h/Store'],
   ['CredentialStore', 'admin secret not rotated without reason', store({ adminSecrets: [{ key: 'cookie', description: 'x', rotate: false }] }), 'REASON_REQUIRED', 'h/Store'],
-  ['CredentialStore', 'admin secret key twice', store({ adminSecrets: [{ key: 'cookie', description: 'x', rotate: true }, { key: 'cookie', description: 'y', rotate: true }] }), 'CRED_ADMIN', 'h/Store'],
+  [
+    'CredentialStore',
+    'admin secret key twice',
+    store({
+      adminSecrets: [
+        { key: 'cookie', description: 'x', rotate: true },
+        { key: 'cookie', description: 'y', rotate: true },
+      ],
+    }),
+    'CRED_ADMIN',
+    'h/Store',
+  ],
   ['CredentialStore', 'reader kind "anyone"', store({ reader: { kind: 'anyone' } }), 'CRED_READER', 'h/Store'],
   ['SecretsManagerDelivery', 'target Secret name with upper case', delivery({ targetSecretName: 'Creds' }), 'INVALID_NAME', 'h/Delivery'],
   ['SecretsManagerDelivery', 'refreshInterval "often"', delivery({ refreshInterval: 'often' }), 'ES_REFRESH', 'h/Delivery'],
@@ -125,16 +174,43 @@ const CASES: Case[] = [
   ['BrokerCertificates', 'server certificate for 10 years', certs({ server: { duration: '87600h' } }), 'TLS_DURATION', 'h/Certs'],
   ['BrokerCertificates', 'renewBefore longer than duration', certs({ server: { duration: '720h', renewBefore: '800h' } }), 'TLS_DURATION', 'h/Certs'],
   ['BrokerCertificates', 'extra DNS name with a space', certs({ extraDnsNames: ['mqtt example.com'] }), 'TLS_DNS', 'h/Certs'],
-  ['BrokerCertificates', 'client certificate for a username outside the policy', certs({ clientCertificates: { usernames: ['root'] } }, { tls: { secretName: 'tls', clientAuth: 'certificate' } }), 'TLS_CLIENTS', 'h/Certs'],
-  ['BrokerCertificates', 'client certificates from an ACME issuer', certs({ issuer: { kind: 'acme', email: 'ops@example.com', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'Z0123456789ABCDEFGHIJ' } } } } }, { tls: { secretName: 'tls', clientAuth: 'certificate' } }), 'TLS_CLIENT_ISSUER', 'h/Certs'],
+  [
+    'BrokerCertificates',
+    'client certificate for a username outside the policy',
+    certs({ clientCertificates: { usernames: ['root'] } }, { tls: { secretName: 'tls', clientAuth: 'certificate' } }),
+    'TLS_CLIENTS',
+    'h/Certs',
+  ],
+  [
+    'BrokerCertificates',
+    'client certificates from an ACME issuer',
+    certs(
+      { issuer: { kind: 'acme', email: 'ops@example.com', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'Z0123456789ABCDEFGHIJ' } } } } },
+      { tls: { secretName: 'tls', clientAuth: 'certificate' } },
+    ),
+    'TLS_CLIENT_ISSUER',
+    'h/Certs',
+  ],
   // Network, VPC, EKS
   ['BrokerNetwork', 'one availability zone', net({ availabilityZones: ['eu-west-1a'] }), 'NET_AZ_COUNT', 'h/Network'],
   ['BrokerNetwork', 'VPC /8', net({ vpcCidr: '10.0.0.0/8' }), 'INVALID_CIDR', 'h/Network'],
   ['BrokerNetwork', 'internet-facing with a short reason', net({ internetFacingReason: 'x' }), 'REASON_REQUIRED', 'h/Network'],
   ['BrokerNetwork', 'internet-facing reason with a line break', net({ internetFacingReason: 'public demo broker\n## Summary: no finding' }), 'REASON_REQUIRED', 'h/Network'],
-  ['BrokerSecurityGroup', 'sixteen /4 ranges (the whole internet)', sg({ allowedClients: Array.from({ length: 16 }, (_, i) => ({ cidr: `${i * 16}.0.0.0/4`, description: 'a slice' })) }), 'PEER_OPEN_TO_WORLD', 'h/Sg'],
+  [
+    'BrokerSecurityGroup',
+    'sixteen /4 ranges (the whole internet)',
+    sg({ allowedClients: Array.from({ length: 16 }, (_, i) => ({ cidr: `${i * 16}.0.0.0/4`, description: 'a slice' })) }),
+    'PEER_OPEN_TO_WORLD',
+    'h/Sg',
+  ],
   ['BrokerSecurityGroup', 'openToWorldReason without an open source', sg({ openToWorldReason: REASON }), 'REASON_UNUSED', 'h/Sg'],
-  ['BrokerSecurityGroup', 'source with both cidr and security group', sg({ allowedClients: [{ cidr: '192.0.2.0/24', securityGroupId: 'sg-0123456789abcdef0', description: 'both' }] }), 'NET_CLIENT_SHAPE', 'h/Sg'],
+  [
+    'BrokerSecurityGroup',
+    'source with both cidr and security group',
+    sg({ allowedClients: [{ cidr: '192.0.2.0/24', securityGroupId: 'sg-0123456789abcdef0', description: 'both' }] }),
+    'NET_CLIENT_SHAPE',
+    'h/Sg',
+  ],
   ['BrokerSecurityGroup', 'extra TLS port 8080', sg({ extraTlsPorts: [8080] }), 'PLAINTEXT_PORT', 'h/Sg'],
   ['PrivateEksCluster', 'public endpoint split into halves', eks({ publicEndpoint: { cidrs: ['0.0.0.0/1', '128.0.0.0/1'], reason: REASON } }), 'EKS_PUBLIC_ENDPOINT', 'h/Eks'],
   ['PrivateEksCluster', 'public endpoint without ranges', eks({ publicEndpoint: { cidrs: [], reason: REASON } }), 'EKS_PUBLIC_ENDPOINT', 'h/Eks'],
@@ -150,9 +226,37 @@ const CASES: Case[] = [
   ['Suppressions', 'list of null', supp([null]), 'AUDIT_SUPPRESSION', 'h/Broker'],
   ['Suppressions', 'appliesTo is a string', supp([{ id: 'NET-2', reason: REASON, appliesTo: 'x' }]), 'AUDIT_SUPPRESSION', 'h/Broker'],
   // Policy through a construct: the model's error, with the construct path
-  ['MosquittoBroker', '{clientId} rules while clients choose their ids', mosq({ policy: Policy.from({ roles: [{ name: 'r', rules: [{ action: 'all', topics: ['svc/{clientId}/#'] }] }], identities: [{ name: 's', kind: 'service', roles: ['r'] }] }), clientIdIsUsername: false, clientIdChoiceReason: REASON }), 'ACL_CLIENTID_UNSUPPORTED', 'h/Broker'],
-  ['EmqxCluster', 'two clusters with one name in one app', (s) => { emqx({})(s); new EmqxCluster(s, 'Emqx2', { ...emqxBase(), namespace: 'other' }); }, 'BROKER_COLLISION', 'h/Emqx2'],
-  ['MosquittoBroker', 'Mosquitto in the EMQX namespace', (s) => { emqx({ namespace: 'mqtt' })(s); mosq({})(s); }, 'BROKER_COLLISION', 'h/Broker'],
+  [
+    'MosquittoBroker',
+    '{clientId} rules while clients choose their ids',
+    mosq({
+      policy: Policy.from({ roles: [{ name: 'r', rules: [{ action: 'all', topics: ['svc/{clientId}/#'] }] }], identities: [{ name: 's', kind: 'service', roles: ['r'] }] }),
+      clientIdIsUsername: false,
+      clientIdChoiceReason: REASON,
+    }),
+    'ACL_CLIENTID_UNSUPPORTED',
+    'h/Broker',
+  ],
+  [
+    'EmqxCluster',
+    'two clusters with one name in one app',
+    (s) => {
+      emqx({})(s);
+      new EmqxCluster(s, 'Emqx2', { ...emqxBase(), namespace: 'other' });
+    },
+    'BROKER_COLLISION',
+    'h/Emqx2',
+  ],
+  [
+    'MosquittoBroker',
+    'Mosquitto in the EMQX namespace',
+    (s) => {
+      emqx({ namespace: 'mqtt' })(s);
+      mosq({})(s);
+    },
+    'BROKER_COLLISION',
+    'h/Broker',
+  ],
 ];
 
 describe('hostile props: every construct refuses nonsense with its code and path', () => {

@@ -38,7 +38,7 @@ export function authDirs(bundle: LocalBundle, dir: string): AuthDirs {
   };
   for (const p of [d.plain, d.scratch, d.out]) mkdirSync(p, { recursive: true });
   for (const u of bundle.users) writeFileSync(join(d.plain, u.username), u.password);
-  writeFileSync(d.users, bundle.users.map((u) => u.username).join('\n') + '\n');
+  writeFileSync(d.users, `${bundle.users.map((u) => u.username).join('\n')}\n`);
   fixOwnership(dir);
   return d;
 }

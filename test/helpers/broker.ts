@@ -1,10 +1,9 @@
 /** Starts a real Mosquitto from a local bundle and connects real MQTT clients to it. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLocalBundle, type LocalBundle, type LocalBundleOptions, type LocalUser } from '../../scripts/local-bundle.js';
 
@@ -188,5 +187,10 @@ export function collect(c: MqttClient, ms: number): Promise<{ topic: string; pay
   const got: { topic: string; payload: Buffer; retain: boolean }[] = [];
   const on = (topic: string, payload: Buffer, packet: { retain?: boolean }) => got.push({ topic, payload, retain: Boolean(packet.retain) });
   c.on('message', on);
-  return new Promise((r) => setTimeout(() => (c.removeListener('message', on), r(got)), ms));
+  return new Promise((r) =>
+    setTimeout(() => {
+      c.removeListener('message', on);
+      r(got);
+    }, ms),
+  );
 }

@@ -100,7 +100,8 @@ export function compileRule(t: Term): Rule {
   else {
     const w = tuple(parts[1]!);
     const k = w && atom(w[0]!);
-    if (!w || !k || !['username', 'user', 'clientid', 'client'].includes(k) || tuple(w[1]!)) throw new Error(`invalid_client_match_condition ${JSON.stringify(parts[1])} (only equality on username/clientid is modelled)`);
+    if (!w || !k || !['username', 'user', 'clientid', 'client'].includes(k) || tuple(w[1]!))
+      throw new Error(`invalid_client_match_condition ${JSON.stringify(parts[1])} (only equality on username/clientid is modelled)`);
     who = { kind: k === 'user' || k === 'username' ? 'username' : 'clientid', value: str(w[1]!) };
   }
   const action = atom(parts[2]!);

@@ -11,25 +11,102 @@ import { pick, type Rng } from './random.js';
 /** Atoms the model may accept: ordinary words, Unicode, quotes, escapes, substitutions, keywords. */
 export const ACCEPTABLE_ATOMS: readonly string[] = [
   // ordinary
-  'a', 'b', 'dev', 'x-y', 'v1.2', 'ü', 'é', '中文', 'Ω',
+  'a',
+  'b',
+  'dev',
+  'x-y',
+  'v1.2',
+  'ü',
+  'é',
+  '中文',
+  'Ω',
   // astral
-  '😀', '𝔸', '\u{10000}', '\u{10fffd}',
+  '😀',
+  '𝔸',
+  '\u{10000}',
+  '\u{10fffd}',
   // quotes, escapes, separators of the rendered dialects
-  '"', "'", '\\', '\\n', '\\"', '`', ',', ';', '.', '..', '{', '}', '[', ']', '(', ')', '%%', '~s', '=',
+  '"',
+  "'",
+  '\\',
+  '\\n',
+  '\\"',
+  '`',
+  ',',
+  ';',
+  '.',
+  '..',
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  '%%',
+  '~s',
+  '=',
   // substitutions: Mosquitto pattern, EMQX placeholders, the model's placeholders
-  '%u', '%c', '%', '$', '$SYS', '${username}', '${clientid}', '${', '{username}', '{clientId}',
+  '%u',
+  '%c',
+  '%',
+  '$',
+  '$SYS',
+  '${username}',
+  '${clientid}',
+  '${',
+  '{username}',
+  '{clientId}',
   // wildcards and levels
-  '+', '#', '/', '//',
+  '+',
+  '#',
+  '/',
+  '//',
   // the renderers' own keywords
-  'topic ', 'user ', 'pattern ', 'eq ', 'read', 'write', 'readwrite', 'deny', 'allow', '{deny, all}.', '# comment',
+  'topic ',
+  'user ',
+  'pattern ',
+  'eq ',
+  'read',
+  'write',
+  'readwrite',
+  'deny',
+  'allow',
+  '{deny, all}.',
+  '# comment',
   // whitespace and invisible characters
-  ' ', '  ', '\u00a0', '\u2003', '\ufeff', '\u200b', '\u200d', '\u00ad',
+  ' ',
+  '  ',
+  '\u00a0',
+  '\u2003',
+  '\ufeff',
+  '\u200b',
+  '\u200d',
+  '\u00ad',
 ];
 
 /** Atoms the model must refuse wherever they appear: controls, line breaks, separators, surrogates, noncharacters, bidi. */
 export const REFUSED_ATOMS: readonly string[] = [
-  '\u0000', '\n', '\r', '\r\n', '\t', '\v', '\f', '\u001b', '\u007f', '\u0085', '\u009f', '\u2028', '\u2029',
-  '\ud800', '\udfff', '\ufffe', '\uffff', '\ufdd0', '\u{1fffe}', '\u202e', '\u2066',
+  '\u0000',
+  '\n',
+  '\r',
+  '\r\n',
+  '\t',
+  '\v',
+  '\f',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009f',
+  '\u2028',
+  '\u2029',
+  '\ud800',
+  '\udfff',
+  '\ufffe',
+  '\uffff',
+  '\ufdd0',
+  '\u{1fffe}',
+  '\u202e',
+  '\u2066',
 ];
 
 /**
@@ -90,9 +167,19 @@ export function hostileSpec(r: Rng, tag: string): PolicySpec {
 
 /** Concrete topic names that probe a filter: its instance, a child, near-misses. Only valid MQTT topic names. */
 export function probeTopics(filter: string): string[] {
-  const inst = filter.split('/').map((l) => (l === '+' ? 'x' : l === '#' ? 'h' : l)).join('/');
-  const parent = filter.endsWith('/#') ? filter.slice(0, -2).split('/').map((l) => (l === '+' ? 'x' : l)).join('/') : undefined;
+  const inst = filter
+    .split('/')
+    .map((l) => (l === '+' ? 'x' : l === '#' ? 'h' : l))
+    .join('/');
+  const parent = filter.endsWith('/#')
+    ? filter
+        .slice(0, -2)
+        .split('/')
+        .map((l) => (l === '+' ? 'x' : l))
+        .join('/')
+    : undefined;
   const out = [inst, `${inst}/z`, inst.slice(0, -1), inst.replace(/[^\x21-\x7e/]/gu, ''), inst.replace(/\u00a0/g, ' '), ...(parent ? [parent] : [])];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what the filter refuses
   return [...new Set(out)].filter((t) => t.length > 0 && !/[+#\u0000]/.test(t) && Buffer.byteLength(t) <= 65535 && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(t));
 }
 

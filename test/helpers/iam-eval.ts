@@ -42,7 +42,13 @@ const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v)
 
 /** `*` any run of characters, `?` one character; everything else literal. */
 export function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'is' : 's');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    ignoreCase ? 'is' : 's',
+  );
   return re.test(value);
 }
 
@@ -163,7 +169,14 @@ export function sameAccountAccess(resourcePolicy: string | { Statement: unknown 
 export function resolveInterpolations(text: string, account: string, refs: Record<string, string>): string {
   return text.replace(/\$\{([^}]*)\}/g, (_m, inner: string) => {
     const el = /^element\(split\(":", [^)]*\), (\d)\)$/.exec(inner.replace(/\\"/g, '"'));
-    if (el) return el[1] === '4' ? account : el[1] === '1' ? 'aws' : (() => { throw new Error(`element index ${el[1]}`); })();
+    if (el)
+      return el[1] === '4'
+        ? account
+        : el[1] === '1'
+          ? 'aws'
+          : (() => {
+              throw new Error(`element index ${el[1]}`);
+            })();
     if (refs[inner] !== undefined) return refs[inner]!;
     throw new Error(`unresolved interpolation \${${inner}}`);
   });

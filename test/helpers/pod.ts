@@ -6,7 +6,7 @@
  * does: keys are symlinks into `..data`, a symlink to a timestamped directory that an update
  * replaces with one atomic rename.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { templatePath } from '../../constructs/templates.js';
@@ -104,7 +104,7 @@ export function passwordFiles(users: readonly Pick<LocalUser, 'username' | 'pass
  */
 export function podDirs(bundle: LocalBundle, root: string): PodDirs {
   const config = join(root, 'config');
-  writeFileSync(join(config, 'users'), bundle.users.map((u) => u.username).join('\n') + '\n');
+  writeFileSync(join(config, 'users'), `${bundle.users.map((u) => u.username).join('\n')}\n`);
   const plain = KubeletVolume.create(join(root, 'plain'), passwordFiles(bundle.users));
   const tlsSrc = KubeletVolume.create(join(root, 'tls-source'), {
     'tls.crt': readFileSync(join(root, 'tls', 'tls.crt')),
@@ -251,7 +251,11 @@ export async function startSupervised(bundle: LocalBundle, d: PodDirs, o: { inte
 
 /** Runs the readiness probe command of the broker container. */
 export function readiness(port: number, caFile: string, certificate = false): { status: number | null; stdout: string } {
-  const r = spawnSync('sh', [templatePath('mosquitto/fortress-broker.sh'), 'ready', String(port), caFile, ...(certificate ? ['certificate'] : [])], { encoding: 'utf8', timeout: 60_000, ...uidOpts('broker') });
+  const r = spawnSync('sh', [templatePath('mosquitto/fortress-broker.sh'), 'ready', String(port), caFile, ...(certificate ? ['certificate'] : [])], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...uidOpts('broker'),
+  });
   return { status: r.status, stdout: r.stdout + r.stderr };
 }
 
@@ -263,7 +267,9 @@ export function shimOnFirstCall(dir: string, tool: string, action: string): void
   mkdirSync(dir, { recursive: true });
   const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
   const marker = join(dir, `${tool}.fired`);
-  writeFileSync(join(dir, tool), `#!/bin/sh\nif [ ! -e ${JSON.stringify(marker)} ]; then\n  : >${JSON.stringify(marker)}\n  (\n${action}\n  ) >/dev/null 2>&1\nfi\nexec ${real} "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, tool), `#!/bin/sh\nif [ ! -e ${JSON.stringify(marker)} ]; then\n  : >${JSON.stringify(marker)}\n  (\n${action}\n  ) >/dev/null 2>&1\nfi\nexec ${real} "$@"\n`, {
+    mode: 0o755,
+  });
   const ids = podIds();
   if (ids) {
     // The shim runs as the reloader; the swap it performs acts on the reloader's own volumes here

@@ -21,11 +21,14 @@ function randomRuleFilter(r: Rng): string {
 export function randomPolicy(r: Rng, users = 3): PolicySpec {
   const roles = Array.from({ length: users }, (_, i) => ({
     name: `role${i}`,
-    rules: Array.from({ length: 1 + Math.floor(r() * 4) }, (): RuleSpec => ({
-      effect: r() < 0.25 ? 'deny' : 'allow',
-      action: pick(r, ['publish', 'subscribe', 'all'] as const),
-      topics: [randomRuleFilter(r)],
-    })),
+    rules: Array.from(
+      { length: 1 + Math.floor(r() * 4) },
+      (): RuleSpec => ({
+        effect: r() < 0.25 ? 'deny' : 'allow',
+        action: pick(r, ['publish', 'subscribe', 'all'] as const),
+        topics: [randomRuleFilter(r)],
+      }),
+    ),
   }));
   return {
     roles: [...roles, { name: 'writer', rules: [{ action: 'publish', topics: WORDS.map((w) => `${w}/#`) }] }],

@@ -18,7 +18,7 @@ export function runScript(script: string, args: string[], o: { cwd: string; env?
   const [cmd, argv] = script.endsWith('.sh') ? ['bash', [file, ...args]] : [process.execPath, [file, ...args]];
   return new Promise((resolve) => {
     execFile(cmd, argv, { cwd: o.cwd, env: { ...process.env, ...o.env }, encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const status = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      const status = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ status, stdout, stderr });
     });
   });

@@ -1,11 +1,11 @@
 /** Synthesis helpers for construct tests. */
-import { App, TerraformStack, Testing } from 'cdktf';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
-import { Policy } from '../../constructs/policy/model.js';
+import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import type { Policy } from '../../constructs/policy/model.js';
 import { policyFromYamlFile } from '../../constructs/policy/yaml.js';
 import { EXAMPLE_POLICY_FILE } from '../../stacks/defaults.js';
-import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
 
 export type Tf = { resource: Record<string, Record<string, any>>; [k: string]: any };
 

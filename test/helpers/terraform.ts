@@ -40,7 +40,17 @@ function mockRemoteStates(work: string, stacksDir: string): void {
     const producer = name.replace(/^cross-stack-reference-input-/, '');
     const outputs = Object.keys(JSON.parse(readFileSync(join(stacksDir, producer, 'cdk.tf.json'), 'utf8')).output ?? {});
     const state = join(work, `mock-${producer}.tfstate`);
-    writeFileSync(state, JSON.stringify({ version: 4, terraform_version: '1.11.0', serial: 1, lineage: 'mqtt-fortress-mock', outputs: Object.fromEntries(outputs.map((o, i) => [o, { value: mockValue(o, i), type: 'string' }])), resources: [] }));
+    writeFileSync(
+      state,
+      JSON.stringify({
+        version: 4,
+        terraform_version: '1.11.0',
+        serial: 1,
+        lineage: 'mqtt-fortress-mock',
+        outputs: Object.fromEntries(outputs.map((o, i) => [o, { value: mockValue(o, i), type: 'string' }])),
+        resources: [],
+      }),
+    );
     ds.config.path = state;
   }
   writeFileSync(file, JSON.stringify(tfj));
@@ -69,7 +79,17 @@ export function terraformCheck(stackDir: string, region = 'eu-west-1'): TfResult
       join(work, 'zz_offline_override.tf.json'),
       JSON.stringify({
         provider: {
-          aws: [{ region, access_key: 'mock-access-key', secret_key: 'mock-secret-key', skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true, skip_region_validation: true }],
+          aws: [
+            {
+              region,
+              access_key: 'mock-access-key',
+              secret_key: 'mock-secret-key',
+              skip_credentials_validation: true,
+              skip_requesting_account_id: true,
+              skip_metadata_api_check: true,
+              skip_region_validation: true,
+            },
+          ],
         },
       }),
     );

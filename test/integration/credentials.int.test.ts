@@ -3,17 +3,18 @@
  * Mosquitto: hashes from a Secret-like directory, rotation with validation before the reload,
  * revocation, and no password in any output.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalBundle } from '../../scripts/local-bundle.js';
-import { connect, freePort, publishCode, startFromBundle, tryConnect, type RunningBroker } from '../helpers/broker.js';
-import { authDirs, fixOwnership, runAuthScript, type AuthDirs } from '../helpers/auth-script.js';
-import { missing, missingBroker } from '../helpers/peers.js';
+import { after, before, describe, it } from 'node:test';
 import { hashPasswordLine, verifyPasswordLine } from '../../constructs/mosquitto/passwd.js';
+import { createLocalBundle } from '../../scripts/local-bundle.js';
+import { type AuthDirs, authDirs, fixOwnership, runAuthScript } from '../helpers/auth-script.js';
+import { connect, freePort, publishCode, type RunningBroker, startFromBundle, tryConnect } from '../helpers/broker.js';
+import { missing, missingBroker } from '../helpers/peers.js';
 
 const skip = missingBroker ?? missing.mosquittoPasswd;
 
@@ -28,7 +29,7 @@ describe('password hashing: TypeScript and mosquitto_passwd agree', { skip }, ()
       const line = readFileSync(f, 'utf8').trim();
       assert.match(line, /^alice:\$7\$101\$/);
       assert.equal(verifyPasswordLine(line, pw), true);
-      assert.equal(verifyPasswordLine(line, pw + 'x'), false);
+      assert.equal(verifyPasswordLine(line, `${pw}x`), false);
       const ts = hashPasswordLine('alice', pw);
       assert.equal(ts.split('$').length, 5);
       assert.equal(verifyPasswordLine(ts, pw), true);
@@ -72,7 +73,7 @@ describe('fortress-auth.sh (init container and reloader) with a real Mosquitto',
       for (let i = 0; i < 60 && !isClosed; i++) await new Promise((res) => setTimeout(res, 50));
       return isClosed;
     };
-    const newPw = 'N' + 'ew-rotated-password-'.repeat(3);
+    const newPw = `N${'ew-rotated-password-'.repeat(3)}`;
     writeFileSync(join(d.plain, dev.username), newPw);
     fixOwnership(dir);
     const r = runAuthScript('once', d, b.proc.pid);
@@ -110,7 +111,7 @@ describe('fortress-auth.sh (init container and reloader) with a real Mosquitto',
     const acl = join(dir, 'config', 'acl');
     const good = readFileSync(acl, 'utf8');
     appendFileSync(acl, 'topic readwrite\n');
-    writeFileSync(join(d.plain, b.bundle.users[0]!.username), b.bundle.users[0]!.password + '-changed-to-trigger');
+    writeFileSync(join(d.plain, b.bundle.users[0]!.username), `${b.bundle.users[0]!.password}-changed-to-trigger`);
     fixOwnership(dir);
     const r = runAuthScript('once', d, b.proc.pid);
     assert.notEqual(r.status, 0);
@@ -124,7 +125,13 @@ describe('fortress-auth.sh (init container and reloader) with a real Mosquitto',
   it('revocation: a user removed from the list is refused after the reload', async () => {
     const gone = b.bundle.users.filter((u) => u.role === 'device')[1]!;
     assert.equal(await tryConnect(b.bundle, gone), 'ok');
-    writeFileSync(d.users, b.bundle.users.filter((u) => u !== gone).map((u) => u.username).join('\n') + '\n');
+    writeFileSync(
+      d.users,
+      `${b.bundle.users
+        .filter((u) => u !== gone)
+        .map((u) => u.username)
+        .join('\n')}\n`,
+    );
     fixOwnership(dir);
     const r = runAuthScript('once', d, b.proc.pid);
     assert.equal(r.status, 0, r.stderr);

@@ -3,21 +3,24 @@
  * refuses exactly what Policy.allows refuses (SUBACK, PUBACK, deliveries), the init container
  * builds the plugin's file from a Secret, and a rotation restarts the broker with the new file.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { Policy } from '../../constructs/policy/model.js';
 import { createLocalBundle } from '../../scripts/local-bundle.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
-import { collect, connect, freePort, publishCode, startBroker, startFromBundle, subscribeCode, tryConnect } from '../helpers/broker.js';
 import { authDirs, fixOwnership, runAuthScript } from '../helpers/auth-script.js';
+import { collect, connect, freePort, publishCode, startBroker, startFromBundle, subscribeCode, tryConnect } from '../helpers/broker.js';
 import { missing, missingBroker } from '../helpers/peers.js';
-import { rng, randomFilter } from '../helpers/random.js';
-import { WORDS, randomPolicy, randomTopicName } from '../helpers/random-policy.js';
+import { randomFilter, rng } from '../helpers/random.js';
+import { randomPolicy, randomTopicName, WORDS } from '../helpers/random-policy.js';
 
-const plugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
+const plugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) =>
+  existsSync(p),
+);
 const skip = missingBroker ?? (plugin ? undefined : 'the Mosquitto dynamic-security plugin is not installed (scripts/setup-peers.sh installs it with mosquitto)');
 const dynsec = (policy?: Policy) => ({ ...defaultMosquittoOptions(), ...(policy ? { policy } : {}), aclMode: 'dynamic-security' as const });
 
@@ -94,7 +97,7 @@ describe('dynamic-security mode: init container build and rotation by restart', 
       assert.equal(await subscribeCode(c, `devices/${dev.username}/commands/#`), 1);
       await c.endAsync();
 
-      const newPw = 'R' + 'otated-dynsec-password-'.repeat(2);
+      const newPw = `R${'otated-dynsec-password-'.repeat(2)}`;
       writeFileSync(join(d.plain, dev.username), newPw);
       fixOwnership(dir);
       const exited = new Promise((res) => b.proc.once('exit', res));

@@ -2,16 +2,17 @@
  * Large fleets: above INLINE_FILE_LIMIT the ACL ships gzipped in the ConfigMap's binaryData; the
  * init container unpacks and validates it (the real script), and a corrupt archive is refused.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { buildMosquitto, INLINE_FILE_LIMIT } from '../../constructs/mosquitto/manifests.js';
 import { renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
 import { scalePolicy } from '../../scripts/scale-app.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
-import { fixOwnership, runAuthScript, type AuthDirs } from '../helpers/auth-script.js';
+import { type AuthDirs, fixOwnership, runAuthScript } from '../helpers/auth-script.js';
 import { missing } from '../helpers/peers.js';
 
 // Measured cost of the init script for these 3000 identities (snapshot, hashing, validation):

@@ -9,19 +9,20 @@
  * One broker per (mode, aclMode), all started and attacked in parallel; attacks on one broker
  * run one after the other (client id = username: parallel attacks would displace each other).
  */
-import { describe, it, type TestContext } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
-import { ACL_MODES, CLIENT_AUTH_MODES, REFUSED_CLIENT_AUTH, type AclMode, type ClientAuth } from '../../constructs/mosquitto/manifests.js';
-import { defaultMosquittoOptions } from '../../stacks/defaults.js';
 import { parseMosquittoConf } from '../../constructs/audit/view.js';
 import { FortressError } from '../../constructs/core/errors.js';
-import { connect, freePort, publishCode, startFromBundle, subscribeCode, tryConnect, type ConnectOptions, type Received, type RunningBroker } from '../helpers/broker.js';
+import { ACL_MODES, type AclMode, CLIENT_AUTH_MODES, type ClientAuth, REFUSED_CLIENT_AUTH } from '../../constructs/mosquitto/manifests.js';
+import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
+import { defaultMosquittoOptions } from '../../stacks/defaults.js';
 import { fixOwnership } from '../helpers/auth-script.js';
+import { type ConnectOptions, connect, freePort, publishCode, type Received, type RunningBroker, startFromBundle, subscribeCode, tryConnect } from '../helpers/broker.js';
 import { missing, missingBroker } from '../helpers/peers.js';
 
 const WINDOW = 300;
@@ -64,7 +65,10 @@ describe('mode matrix: every clientAuth x aclMode x listener (real Mosquitto)', 
       it(`${key}: refused by the local bundle as at synth`, () => {
         const out = mkdtempSync(join(tmpdir(), 'fortress-matrix-'));
         try {
-          assert.throws(() => createLocalBundle({ out: join(out, 'b'), port: 28883, clientAuth: mode, broker: { ...defaultMosquittoOptions(), aclMode } }), (e: unknown) => e instanceof FortressError && e.code === 'TLS_CLIENT_AUTH_UNENFORCEABLE' && e.message.includes(refused));
+          assert.throws(
+            () => createLocalBundle({ out: join(out, 'b'), port: 28883, clientAuth: mode, broker: { ...defaultMosquittoOptions(), aclMode } }),
+            (e: unknown) => e instanceof FortressError && e.code === 'TLS_CLIENT_AUTH_UNENFORCEABLE' && e.message.includes(refused),
+          );
         } finally {
           rmSync(out, { recursive: true, force: true });
         }
@@ -129,7 +133,10 @@ async function attackSuite(t: TestContext, mode: ClientAuth, aclMode: AclMode, k
     fixOwnership(dir);
     return { listeners: listenersOf(bundle), b: await startFromBundle(bundle, dir) };
   });
-  expectedListeners.set(key, listeners.map((l) => label(l)));
+  expectedListeners.set(
+    key,
+    listeners.map((l) => label(l)),
+  );
   try {
     await runAttacks(t, b, dir, listeners, aclMode, ran);
   } finally {
@@ -140,7 +147,6 @@ async function attackSuite(t: TestContext, mode: ClientAuth, aclMode: AclMode, k
 const label = (l: Listener) => `${l.purpose}:${l.port}`;
 
 async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listeners: Listener[], aclMode: AclMode, ran: Map<string, Set<Attack>>): Promise<void> {
-
   const name = (role: 's1' | 's2' | 'svc' | 'm') => ({ s1: b.user('device', 0), s2: b.user('device', 1), svc: b.user('service'), m: b.user('monitor') })[role].username;
   const main = () => listeners.find((l) => l.purpose === 'main')!;
   /** Credentials and options of `username` on listener `l`, as that listener authenticates. */
@@ -179,7 +185,11 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       const svc = await open(main(), name('svc'));
       assert.equal(await publishCode(svc.c, `devices/${s2}/commands/${tag}`, tag), 0);
       await sleep(WINDOW);
-      assert.deepEqual(victim.got.filter((m) => String(m.payload) === tag).map((m) => m.topic), [`devices/${s2}/commands/${tag}`], 'the victim session still receives its commands');
+      assert.deepEqual(
+        victim.got.filter((m) => String(m.payload) === tag).map((m) => m.topic),
+        [`devices/${s2}/commands/${tag}`],
+        'the victim session still receives its commands',
+      );
       await close(victim, svc);
     },
     async 'identity binding'(l, tag) {
@@ -197,16 +207,29 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       // CN is the identity, whatever the CONNECT says.
       const cert = b.bundle.clientCertificates.find((x) => x.username === s1)!;
       const got: Received[] = [];
-      const a = await connect(b.bundle, { username: svc, password: b.bundle.users.find((u) => u.username === svc)!.password }, { port: l.port, cert: readFileSync(cert.cert), key: readFileSync(cert.key), clientId: svc, connectTimeout: CONNECT_TIMEOUT }, got);
+      const a = await connect(
+        b.bundle,
+        { username: svc, password: b.bundle.users.find((u) => u.username === svc)!.password },
+        { port: l.port, cert: readFileSync(cert.cert), key: readFileSync(cert.key), clientId: svc, connectTimeout: CONNECT_TIMEOUT },
+        got,
+      );
       assert.equal(await publishCode(a, `devices/${s2}/commands/${tag}`, tag), 135, `${s1}'s certificate acted as ${svc}`);
       await subscribeCode(a, 'devices/+/telemetry');
       const dev2 = await open(main(), s2);
       await publishCode(dev2.c, `devices/${s2}/telemetry`, tag);
       await sleep(WINDOW);
-      assert.deepEqual(got.filter((m) => String(m.payload) === tag), [], `${s1}'s certificate read ${s2}'s telemetry`);
+      assert.deepEqual(
+        got.filter((m) => String(m.payload) === tag),
+        [],
+        `${s1}'s certificate read ${s2}'s telemetry`,
+      );
       assert.equal(await publishCode(a, `devices/${s1}/telemetry`, tag), 0, `${s1}'s certificate acts as ${s1}`);
       await Promise.all([a.endAsync(true), close(dev2)]);
-      assert.match(await tryConnect(b.bundle, { username: s1, password: b.bundle.users[0]!.password }, { port: l.port, connectTimeout: CONNECT_TIMEOUT }), /CERTIFICATE_REQUIRED|ECONNRESET|closed|rc135/, 'a password without a certificate');
+      assert.match(
+        await tryConnect(b.bundle, { username: s1, password: b.bundle.users[0]!.password }, { port: l.port, connectTimeout: CONNECT_TIMEOUT }),
+        /CERTIFICATE_REQUIRED|ECONNRESET|closed|rc135/,
+        'a password without a certificate',
+      );
     },
     async 'foreign topics'(l, tag) {
       const [s1, s2] = [name('s1'), name('s2')];
@@ -222,7 +245,14 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       const dev2 = await open(main(), s2);
       await publishCode(dev2.c, `devices/${s2}/telemetry`, tag);
       await sleep(WINDOW);
-      assert.deepEqual(svc.got.filter((m) => String(m.payload).startsWith(tag) && !m.retain).map((m) => `${m.topic}=${m.payload}`).sort(), [`devices/${s1}/telemetry=${tag}-own`, `devices/${s2}/telemetry=${tag}`], 'the backend got what the devices may publish, nothing forged');
+      assert.deepEqual(
+        svc.got
+          .filter((m) => String(m.payload).startsWith(tag) && !m.retain)
+          .map((m) => `${m.topic}=${m.payload}`)
+          .sort(),
+        [`devices/${s1}/telemetry=${tag}-own`, `devices/${s2}/telemetry=${tag}`],
+        'the backend got what the devices may publish, nothing forged',
+      );
       assert.deepEqual(foreign(a.got, own(s1)), [], `${s1} read foreign topics on ${label(l)}`);
       await close(a, svc, dev2);
     },
@@ -233,21 +263,37 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       const a = await open(l, s1);
       for (const f of ['$SYS/#', '$CONTROL/#', '$CONTROL/dynamic-security/v1/response']) await subscribeCode(a.c, f);
       const intruder = `intruder-${tag}`.slice(0, 60);
-      const cmd = JSON.stringify({ commands: [{ command: 'createClient', username: intruder, password: 'x'.repeat(40) }, { command: 'addClientRole', username: s1, rolename: 'admin' }] });
+      const cmd = JSON.stringify({
+        commands: [
+          { command: 'createClient', username: intruder, password: 'x'.repeat(40) },
+          { command: 'addClientRole', username: s1, rolename: 'admin' },
+        ],
+      });
       assert.equal(await publishCode(a.c, '$CONTROL/dynamic-security/v1', cmd), 135, '$CONTROL write');
       assert.equal(await publishCode(a.c, '$SYS/broker/uptime', tag), 135, '$SYS write');
       const m = await open(l, name('m'));
       assert.equal(await publishCode(m.c, '$CONTROL/dynamic-security/v1', cmd), 135, 'the monitoring identity writes $CONTROL');
       await sleep(WINDOW);
-      assert.deepEqual(a.got.map((x) => x.topic), [], `${s1} read $SYS or $CONTROL on ${label(l)}`);
+      assert.deepEqual(
+        a.got.map((x) => x.topic),
+        [],
+        `${s1} read $SYS or $CONTROL on ${label(l)}`,
+      );
       if (dynsecBefore !== undefined) assert.equal(readFileSync(dynsecFile, 'utf8'), dynsecBefore, 'the $CONTROL command changed the dynamic-security configuration');
       for (const p of listeners.filter((x) => x.auth === 'password')) {
-        assert.equal(await tryConnect(b.bundle, { username: intruder, password: 'x'.repeat(40) }, { port: p.port, protocol: p.tls ? 'mqtts' : 'mqtt', connectTimeout: CONNECT_TIMEOUT }), 'rc135', 'the $CONTROL command created no client');
+        assert.equal(
+          await tryConnect(b.bundle, { username: intruder, password: 'x'.repeat(40) }, { port: p.port, protocol: p.tls ? 'mqtts' : 'mqtt', connectTimeout: CONNECT_TIMEOUT }),
+          'rc135',
+          'the $CONTROL command created no client',
+        );
       }
       // Control: the monitoring identity reads $SYS on this listener (the retained version topic).
       await subscribeCode(m.c, '$SYS/broker/version');
       await sleep(WINDOW);
-      assert.ok(m.got.some((x) => x.topic === '$SYS/broker/version'), `monitoring reads $SYS on ${label(l)}`);
+      assert.ok(
+        m.got.some((x) => x.topic === '$SYS/broker/version'),
+        `monitoring reads $SYS on ${label(l)}`,
+      );
       await close(a, m);
     },
     async wills(l, tag) {
@@ -256,15 +302,27 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       await subscribeCode(victim.c, `devices/${s2}/commands/#`);
       const svc = await open(main(), name('svc'));
       await subscribeCode(svc.c, 'devices/+/status');
-      for (const [topic, payload] of [[`devices/${s2}/commands/${tag}`, 'evil'], [`devices/${s2}/status`, 'evil'], [`devices/${s1}/status`, `${tag}-own`]] as const) {
+      for (const [topic, payload] of [
+        [`devices/${s2}/commands/${tag}`, 'evil'],
+        [`devices/${s2}/status`, 'evil'],
+        [`devices/${s1}/status`, `${tag}-own`],
+      ] as const) {
         const w = await open(l, s1, { will: { topic, payload: Buffer.from(payload), qos: 1, retain: false } });
         (w.c as unknown as { stream: { destroy(): void } }).stream.destroy();
         await sleep(100);
       }
       await sleep(WINDOW);
-      assert.deepEqual(victim.got.map((m) => m.topic), [], 'a will reached another device');
+      assert.deepEqual(
+        victim.got.map((m) => m.topic),
+        [],
+        'a will reached another device',
+      );
       const atSvc = svc.got.filter((m) => !m.retain);
-      assert.deepEqual(atSvc.map((m) => `${m.topic}=${m.payload}`), [`devices/${s1}/status=${tag}-own`], 'only the will on the own topic is delivered (control)');
+      assert.deepEqual(
+        atSvc.map((m) => `${m.topic}=${m.payload}`),
+        [`devices/${s1}/status=${tag}-own`],
+        'only the will on the own topic is delivered (control)',
+      );
       await close(victim, svc);
     },
     async retained(l, tag) {
@@ -279,8 +337,16 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       await subscribeCode(svc.c, 'devices/+/telemetry');
       await subscribeCode(svc.c, 'devices/+/status');
       await sleep(WINDOW);
-      assert.deepEqual(late2.got.filter((m) => String(m.payload) === tag), [], 'a retained message planted for, or read by, another device');
-      assert.deepEqual(svc.got.filter((m) => String(m.payload) === tag).map((m) => `${m.topic}:${m.retain}`), [`devices/${s1}/telemetry:true`], 'control: the own retained telemetry reaches a late backend');
+      assert.deepEqual(
+        late2.got.filter((m) => String(m.payload) === tag),
+        [],
+        'a retained message planted for, or read by, another device',
+      );
+      assert.deepEqual(
+        svc.got.filter((m) => String(m.payload) === tag).map((m) => `${m.topic}:${m.retain}`),
+        [`devices/${s1}/telemetry:true`],
+        'control: the own retained telemetry reaches a late backend',
+      );
       await close(a, late2, svc);
     },
     async 'shared subscriptions'(l, tag) {
@@ -294,32 +360,54 @@ async function runAttacks(t: TestContext, b: RunningBroker, dir: string, listene
       await publishCode(victim.c, `devices/${s2}/telemetry`, tag);
       await sleep(WINDOW);
       assert.deepEqual(foreign(a.got, own(s1)), [], `a shared subscription read foreign topics on ${label(l)}`);
-      assert.deepEqual(victim.got.filter((m) => String(m.payload) === tag).map((m) => m.topic), [`devices/${s2}/commands/${tag}`], 'the command still reaches its device');
+      assert.deepEqual(
+        victim.got.filter((m) => String(m.payload) === tag).map((m) => m.topic),
+        [`devices/${s2}/commands/${tag}`],
+        'the command still reaches its device',
+      );
       await close(a, victim, svc);
     },
     async 'queued delivery'(l, tag) {
       const [s1, s2] = [name('s1'), name('s2')];
       const persistent = { clean: false, properties: { sessionExpiryInterval: 600 } } as const;
       // Both devices go offline with persistent sessions; s1 on the listener under test.
-      for (const [who, where] of [[s1, l], [s2, main()]] as const) {
+      for (const [who, where] of [
+        [s1, l],
+        [s2, main()],
+      ] as const) {
         const d = await open(where, who, persistent);
         await subscribeCode(d.c, `devices/${who}/commands/#`);
         await close(d);
       }
       const svc = await open(main(), name('svc'));
-      const queue = (who: string) => Promise.all(([1, 2] as const).map((qos) => new Promise<void>((res, rej) => svc.c.publish(`devices/${who}/commands/${tag}-q${qos}`, tag, { qos }, (e) => (e ? rej(e) : res())))));
+      const queue = (who: string) =>
+        Promise.all(([1, 2] as const).map((qos) => new Promise<void>((res, rej) => svc.c.publish(`devices/${who}/commands/${tag}-q${qos}`, tag, { qos }, (e) => (e ? rej(e) : res())))));
       await queue(s2);
       // s1 asks for s2's session on this listener: it resumes its own (empty) session, none of s2's.
       const thief = await open(l, s1, { ...persistent, clientId: s2 });
       await sleep(WINDOW);
-      assert.deepEqual(thief.got.map((m) => m.topic), [], `${s1} took ${s2}'s queued messages on ${label(l)}`);
+      assert.deepEqual(
+        thief.got.map((m) => m.topic),
+        [],
+        `${s1} took ${s2}'s queued messages on ${label(l)}`,
+      );
       await close(thief);
       await queue(s1);
       await close(svc);
-      for (const [who, where] of [[s1, l], [s2, main()]] as const) {
+      for (const [who, where] of [
+        [s1, l],
+        [s2, main()],
+      ] as const) {
         const d = await open(where, who, persistent);
         await sleep(WINDOW);
-        assert.deepEqual(d.got.filter((m) => String(m.payload) === tag).map((m) => m.topic).sort(), [`devices/${who}/commands/${tag}-q1`, `devices/${who}/commands/${tag}-q2`], `queued QoS 1/2 for ${who} via ${label(where)}`);
+        assert.deepEqual(
+          d.got
+            .filter((m) => String(m.payload) === tag)
+            .map((m) => m.topic)
+            .sort(),
+          [`devices/${who}/commands/${tag}-q1`, `devices/${who}/commands/${tag}-q2`],
+          `queued QoS 1/2 for ${who} via ${label(where)}`,
+        );
         await close(d);
         await close(await open(where, who, { clean: true })); // drop the session again
       }

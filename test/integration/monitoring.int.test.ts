@@ -3,13 +3,14 @@
  * published; the monitoring identity reads broker statistics and nothing else; failed logins
  * produce exactly the log lines the alert pipelines match.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { collect, connect, publishCode, startBroker, subscribeCode, tryConnect, type RunningBroker } from '../helpers/broker.js';
-import { missingBroker } from '../helpers/peers.js';
-import { MOSQUITTO_SYS_TOPICS, EXPORTER_IGNORED_TOPICS, exporterMetricName, CATALOG_NAMES } from '../../constructs/monitoring/catalog.js';
+import { after, before, describe, it } from 'node:test';
+import { CATALOG_NAMES, EXPORTER_IGNORED_TOPICS, exporterMetricName, MOSQUITTO_SYS_TOPICS } from '../../constructs/monitoring/catalog.js';
 import { AUTH_FAILURE, cloudwatchMatches, logqlMatches } from '../../constructs/monitoring/logs.js';
 import { mosquittoAlertRules } from '../../constructs/monitoring/rules.js';
+import { collect, connect, publishCode, type RunningBroker, startBroker, subscribeCode, tryConnect } from '../helpers/broker.js';
+import { missingBroker } from '../helpers/peers.js';
 import { promql } from '../monitoring/rules.test.js';
 
 describe('monitoring against a real Mosquitto', { skip: missingBroker }, () => {
@@ -50,8 +51,15 @@ describe('monitoring against a real Mosquitto', { skip: missingBroker }, () => {
     await subscribeCode(m, 'devices/#');
     await publishCode(d, `devices/${b.user('device').username}/telemetry`, 'secret-reading');
     const msgs = await got;
-    assert.ok(msgs.some((x) => x.topic === '$SYS/broker/clients/connected' && Number(String(x.payload)) >= 1), 'reads the connected-clients count');
-    assert.deepEqual(msgs.filter((x) => !x.topic.startsWith('$SYS')), [], 'receives no device traffic');
+    assert.ok(
+      msgs.some((x) => x.topic === '$SYS/broker/clients/connected' && Number(String(x.payload)) >= 1),
+      'reads the connected-clients count',
+    );
+    assert.deepEqual(
+      msgs.filter((x) => !x.topic.startsWith('$SYS')),
+      [],
+      'receives no device traffic',
+    );
     for (const t of ['devices/sensor-0001/commands/reboot', '$SYS/broker/uptime', 'monitoring/x']) assert.equal(await publishCode(m, t, 'x'), 135, t);
     await Promise.all([m.endAsync(), d.endAsync()]);
   });
@@ -68,7 +76,10 @@ describe('monitoring against a real Mosquitto', { skip: missingBroker }, () => {
     for (const u of b.bundle.users.slice(0, 3)) assert.equal(await tryConnect(b.bundle, u), 'ok');
     await b.waitForLog(/disconnected, not authorised\.\n(.*\n)*.*New client connected/);
     await new Promise((r) => setTimeout(r, 200));
-    const lines = b.logs().split('\n').slice(before - 1);
+    const lines = b
+      .logs()
+      .split('\n')
+      .slice(before - 1);
     const cw = lines.filter((l) => cloudwatchMatches(AUTH_FAILURE.cloudwatch, l));
     const loki = lines.filter((l) => logqlMatches(AUTH_FAILURE.logql, l));
     assert.equal(cw.length, failures.length, `CloudWatch pattern matched:\n${cw.join('\n')}`);

@@ -2,13 +2,14 @@
  * The configuration this kit deploys, started in a real Mosquitto from the local bundle, refuses
  * what it should (issue: foundation). Needs mosquitto and openssl (scripts/setup-peers.sh).
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { collect, connect, publishCode, startBroker, subscribeCode, tryConnect, type RunningBroker } from '../helpers/broker.js';
-import { missingBroker } from '../helpers/peers.js';
+import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
+import { collect, connect, publishCode, type RunningBroker, startBroker, subscribeCode, tryConnect } from '../helpers/broker.js';
+import { missingBroker } from '../helpers/peers.js';
 
 function rawTls(b: RunningBroker, version: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'): Promise<string> {
   return new Promise((res) => {
@@ -44,7 +45,7 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
   it('refuses anonymous, wrong password, unknown user (MQTT 5 and 3.1.1)', async () => {
     const d = b.user('device');
     assert.equal(await tryConnect(b.bundle, undefined), 'rc135');
-    assert.equal(await tryConnect(b.bundle, { username: d.username, password: d.password + 'x' }), 'rc135');
+    assert.equal(await tryConnect(b.bundle, { username: d.username, password: `${d.password}x` }), 'rc135');
     assert.equal(await tryConnect(b.bundle, { username: d.username }), 'rc135');
     assert.equal(await tryConnect(b.bundle, { username: 'intruder', password: 'p'.repeat(43) }), 'rc135');
     assert.equal(await tryConnect(b.bundle, { username: d.username, password: 'wrong' }, { protocolVersion: 4 }), 'rc5');
@@ -72,8 +73,14 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
       const atBe = collect(be, 400);
       assert.equal(await publishCode(dev, `devices/${d.username}/telemetry`, 't1'), 0);
       assert.equal(await publishCode(be, `devices/${d.username}/commands/update`, 'c1'), 0);
-      assert.deepEqual((await atDev).map((m) => `${m.topic}=${m.payload}`), [`devices/${d.username}/commands/update=c1`]);
-      assert.deepEqual((await atBe).map((m) => `${m.topic}=${m.payload}`), [`devices/${d.username}/telemetry=t1`]);
+      assert.deepEqual(
+        (await atDev).map((m) => `${m.topic}=${m.payload}`),
+        [`devices/${d.username}/commands/update=c1`],
+      );
+      assert.deepEqual(
+        (await atBe).map((m) => `${m.topic}=${m.payload}`),
+        [`devices/${d.username}/telemetry=t1`],
+      );
     } finally {
       await dev.endAsync();
       await be.endAsync();
@@ -96,9 +103,21 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
       const atBe = collect(be, 400);
       assert.equal(await publishCode(c1, `devices/${d2.username}/telemetry`, 'spoof'), 135);
       assert.equal(await publishCode(be, `devices/${d2.username}/commands/x`, 'for-d2'), 0);
-      assert.deepEqual((await at1).map((m) => m.topic), [], 'device 1 received device 2 traffic');
-      assert.deepEqual((await at2).map((m) => m.topic), [`devices/${d2.username}/commands/x`], 'positive control: device 2 gets its command');
-      assert.deepEqual((await atBe).map((m) => m.topic), [], 'spoofed telemetry reached the backend');
+      assert.deepEqual(
+        (await at1).map((m) => m.topic),
+        [],
+        'device 1 received device 2 traffic',
+      );
+      assert.deepEqual(
+        (await at2).map((m) => m.topic),
+        [`devices/${d2.username}/commands/x`],
+        'positive control: device 2 gets its command',
+      );
+      assert.deepEqual(
+        (await atBe).map((m) => m.topic),
+        [],
+        'spoofed telemetry reached the backend',
+      );
     } finally {
       await Promise.all([c1.endAsync(), c2.endAsync(), be.endAsync()]);
     }
@@ -120,7 +139,11 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
         if (u === pubd) continue;
         const want = policy.allows(u.username, 'receive', topic) ? [topic] : [];
         allowed += want.length;
-        assert.deepEqual(received[i]!.map((m) => m.topic), want, `${u.username} through "#"`);
+        assert.deepEqual(
+          received[i]!.map((m) => m.topic),
+          want,
+          `${u.username} through "#"`,
+        );
       }
       assert.equal(allowed, 1, 'positive control: exactly the backend may read device status');
       for (const [i, c] of clients.entries()) assert.equal(await publishCode(c, '$SYS/broker/uptime', 'x'), 135, b.bundle.users[i]!.username);
@@ -140,7 +163,11 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
       const got = collect(be, 600);
       assert.equal(await publishCode(dev, `devices/${d.username}/telemetry`, Buffer.alloc(200 * 1024, 1)), 0);
       assert.equal(await publishCode(dev, `devices/${d.username}/telemetry`, 'small'), 0);
-      assert.deepEqual((await got).map((m) => m.payload.length), [5], 'only the small message arrives');
+      assert.deepEqual(
+        (await got).map((m) => m.payload.length),
+        [5],
+        'only the small message arrives',
+      );
       const closed = new Promise<boolean>((r) => {
         dev.once('close', () => r(true));
         setTimeout(() => r(false), 3000);
@@ -164,7 +191,10 @@ describe('real Mosquitto with the default stack configuration', { skip: missingB
       const got = collect(c, 1500);
       await subscribeCode(c, '$SYS/broker/version');
       const msgs = await got;
-      assert.ok(msgs.some((x) => x.topic === '$SYS/broker/version' && /mosquitto version 2/.test(String(x.payload))), 'monitoring reads $SYS/broker/version');
+      assert.ok(
+        msgs.some((x) => x.topic === '$SYS/broker/version' && /mosquitto version 2/.test(String(x.payload))),
+        'monitoring reads $SYS/broker/version',
+      );
       assert.equal(await publishCode(c, 'devices/x/telemetry', 'x'), 135);
     } finally {
       await c.endAsync();

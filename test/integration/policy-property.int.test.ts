@@ -3,8 +3,9 @@
  * Mosquitto allows exactly what the model's `allows()` says: publish (PUBACK) and receive
  * (deliveries through a "#" subscription, which Mosquitto filters by read access).
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { Policy } from '../../constructs/policy/model.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
 import { collect, connect, publishCode, startBroker, subscribeCode } from '../helpers/broker.js';

@@ -5,14 +5,15 @@
  * reloader sends) and across a broker restart from the same persistence directory (the PVC), on
  * the password listener and on the certificate listener.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
-import { connect, freePort, publishCode, startFromBundle, subscribeCode, type ConnectOptions, type Received, type RunningBroker } from '../helpers/broker.js';
 import { fixOwnership } from '../helpers/auth-script.js';
+import { type ConnectOptions, connect, freePort, publishCode, type Received, type RunningBroker, startFromBundle, subscribeCode } from '../helpers/broker.js';
 import { missing, missingBroker } from '../helpers/peers.js';
 
 const PERSISTENT = { clean: false, properties: { sessionExpiryInterval: 3600 } } as const;
@@ -81,7 +82,10 @@ describe('queued QoS 1/2 messages reach offline devices (real Mosquitto, persist
     // Queue for both devices, restart once, then check both.
     const [c2, o2] = via('sensor-0002', 'password');
     const [c1, o1] = via('sensor-0001', 'certificate');
-    for (const [c, o, dev] of [[c2, o2, 'sensor-0002'], [c1, o1, 'sensor-0001']] as const) {
+    for (const [c, o, dev] of [
+      [c2, o2, 'sensor-0002'],
+      [c1, o1, 'sensor-0001'],
+    ] as const) {
       const d = await connect(bundle, c, o);
       await subscribeCode(d, `devices/${dev}/commands/#`);
       await d.endAsync();
@@ -90,12 +94,19 @@ describe('queued QoS 1/2 messages reach offline devices (real Mosquitto, persist
     for (const dev of ['sensor-0002', 'sensor-0001']) assert.equal(await publishCode(be, `devices/${dev}/commands/restart`, 'x'), 0);
     await be.endAsync();
     await restart();
-    for (const [c, o, dev] of [[c2, o2, 'sensor-0002'], [c1, o1, 'sensor-0001']] as const) {
+    for (const [c, o, dev] of [
+      [c2, o2, 'sensor-0002'],
+      [c1, o1, 'sensor-0001'],
+    ] as const) {
       const got: Received[] = [];
       const back = await connect(bundle, c, o, got);
       await new Promise((r) => setTimeout(r, 700));
       await back.endAsync();
-      assert.deepEqual(got.map((m) => m.topic), [`devices/${dev}/commands/restart`], `${dev} after the restart`);
+      assert.deepEqual(
+        got.map((m) => m.topic),
+        [`devices/${dev}/commands/restart`],
+        `${dev} after the restart`,
+      );
     }
   });
 });

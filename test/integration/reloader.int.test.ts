@@ -5,20 +5,21 @@
  * process namespace). Secrets are laid out as the kubelet does (`..data` symlink swaps).
  * Issue 12 findings 5 and 6, issue 20 items 1 and 2, the readiness probe.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
+import { cloudwatchMatches, INCOMPLETE_IDENTITY, logqlMatches } from '../../constructs/monitoring/logs.js';
+import { type Ca, createCa, issueLeaf } from '../../scripts/lib/pki.js';
 import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
-import { createCa, issueLeaf, type Ca } from '../../scripts/lib/pki.js';
 import { connect, freePort, publishCode, tryConnect } from '../helpers/broker.js';
 import { missing, missingBroker } from '../helpers/peers.js';
-import { cloudwatchMatches, INCOMPLETE_IDENTITY, logqlMatches } from '../../constructs/monitoring/logs.js';
-import { passwordFiles, podDirs, podIds, podOwnership, readiness, runReloader, shimOnFirstCall, startSupervised, type PodDirs, type SupervisedBroker } from '../helpers/pod.js';
+import { type PodDirs, passwordFiles, podDirs, podIds, podOwnership, readiness, runReloader, type SupervisedBroker, shimOnFirstCall, startSupervised } from '../helpers/pod.js';
 
 const skip = missingBroker ?? missing.mosquittoPasswd;
 const pw = (tag: string) => `${tag}-`.padEnd(44, 'k');
@@ -211,14 +212,17 @@ describe('one incomplete addition does not block revocation (issue 12 finding 6)
     const dev = others.find((u) => u.role === 'device')!;
     const devLive = await connect(p.bundle, dev);
     // The policy change: backend gone, sensor-new added; the Secret has no key for sensor-new yet.
-    writeFileSync(join(p.d.config, 'users'), [...others.map((u) => u.username), 'sensor-new'].join('\n') + '\n');
+    writeFileSync(join(p.d.config, 'users'), `${[...others.map((u) => u.username), 'sensor-new'].join('\n')}\n`);
     p.secret(others);
     const from = p.b.logs().length;
     const r = runReloader('once', p.d, { probePort: p.probePort, extraEnv: direct() });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /fortress-auth: incomplete identity sensor-new: the Secret has no key "sensor-new"; not admitted until the Secret holds a valid one/);
     const lines = r.stderr.split('\n').filter((l) => cloudwatchMatches(INCOMPLETE_IDENTITY.cloudwatch, l));
-    assert.deepEqual(lines, r.stderr.split('\n').filter((l) => logqlMatches(INCOMPLETE_IDENTITY.logql, l)));
+    assert.deepEqual(
+      lines,
+      r.stderr.split('\n').filter((l) => logqlMatches(INCOMPLETE_IDENTITY.logql, l)),
+    );
     assert.equal(lines.length, 1, 'exactly the incomplete identity raises the alert pattern');
     await p.b.waitForLog('Reloading config.', 5000, from);
     assert.equal(await cut(5000), true, 'the removed identity is disconnected');
@@ -243,7 +247,7 @@ describe('one incomplete addition does not block revocation (issue 12 finding 6)
   it('a rotation to an invalid value keeps that identity on its current password while another removal applies', async () => {
     const [a, b] = p.bundle.users.filter((u) => u.role === 'device');
     const users = p.bundle.users.filter((u) => u !== b && u.username !== 'backend');
-    writeFileSync(join(p.d.config, 'users'), users.map((u) => u.username).join('\n') + '\n');
+    writeFileSync(join(p.d.config, 'users'), `${users.map((u) => u.username).join('\n')}\n`);
     p.secret([...users.filter((u) => u !== a), { username: a!.username, password: 'short' }, { username: 'sensor-new', password: pw('new') }]);
     const r = runReloader('once', p.d, { probePort: p.probePort, extraEnv: direct() });
     assert.equal(r.status, 0, r.stderr);

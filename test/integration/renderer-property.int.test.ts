@@ -9,12 +9,13 @@
  * hold hostile (accepted) characters. The accepted cases are merged into one policy so each
  * reader starts once.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
@@ -24,9 +25,9 @@ import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { templatePath } from '../../constructs/templates.js';
 import { createLocalBundle } from '../../scripts/local-bundle.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
-import { connect, freePort, publishCode, startBroker, startFromBundle, tryConnect } from '../helpers/broker.js';
 import { fixOwnership } from '../helpers/auth-script.js';
-import { RENDER_SEEDS, hostileSpec, probeTopics } from '../helpers/hostile-strings.js';
+import { connect, freePort, publishCode, startBroker, startFromBundle, tryConnect } from '../helpers/broker.js';
+import { hostileSpec, probeTopics, RENDER_SEEDS } from '../helpers/hostile-strings.js';
 import { missing, missingBroker } from '../helpers/peers.js';
 import { rng } from '../helpers/random.js';
 
@@ -70,7 +71,9 @@ function mergedPolicy(target: 'mosquitto' | 'emqx'): { policy: Policy; seeds: nu
 
 const { policy, seeds } = mergedPolicy('mosquitto');
 const emqxCases = mergedPolicy('emqx');
-const plugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
+const plugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) =>
+  existsSync(p),
+);
 
 async function mosquittoAgrees(mode: 'acl-file' | 'dynamic-security'): Promise<{ allowed: number; refused: number }> {
   const b = await startBroker({ broker: { ...defaultMosquittoOptions(), policy, aclMode: mode } });
@@ -79,7 +82,18 @@ async function mosquittoAgrees(mode: 'acl-file' | 'dynamic-security'): Promise<{
   try {
     for (const u of b.bundle.users) {
       const p = policy.principal(u.username)!;
-      const probes = [...new Set(p.rules.flatMap((r) => probeTopics(r.topic.split('/').map((l) => (l === '{clientId}' ? u.username : l)).join('/'))))];
+      const probes = [
+        ...new Set(
+          p.rules.flatMap((r) =>
+            probeTopics(
+              r.topic
+                .split('/')
+                .map((l) => (l === '{clientId}' ? u.username : l))
+                .join('/'),
+            ),
+          ),
+        ),
+      ];
       const c = await connect(b.bundle, u);
       try {
         for (const t of probes) {
@@ -102,7 +116,11 @@ describe('renderer property against the real readers (hostile accepted policies)
     assert.ok(seeds.length >= 60, `${seeds.length} accepted seeds`);
     assert.ok(emqxCases.seeds.length >= 40, `${emqxCases.seeds.length} seeds accepted for EMQX`);
     const topics = policy.principals.flatMap((p) => p.rules.map((r) => r.topic));
-    for (const re of [/"/, /\\/, /%/, /\$/, /[\u{10000}-\u{10ffff}]/u, /[\u00a0\u200b\ufeff]/]) assert.ok(topics.some((t) => re.test(t)), `some accepted topic matches ${re}`);
+    for (const re of [/"/, /\\/, /%/, /\$/, /[\u{10000}-\u{10ffff}]/u, /[\u00a0\u200b\ufeff]/])
+      assert.ok(
+        topics.some((t) => re.test(t)),
+        `some accepted topic matches ${re}`,
+      );
   });
 
   it('Mosquitto acl_file: every probe PUBACK equals Policy.allows', { skip: missingBroker }, async () => {
@@ -128,7 +146,9 @@ describe('renderer property against the real readers (hostile accepted policies)
         Fmt = fun({E, {username, U}, A, [T]}) -> io:format("~s|~s|~s|~s|~s~n", [E, Hex(U), A, Hex(T), Class(T)]);
                  ({E, all}) -> io:format("~s|all~n", [E]) end,
         lists:foreach(Fmt, Terms), halt().`;
-      const got = execFileSync('erl', ['-noshell', '-eval', script], { encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 }).trim().split('\n');
+      const got = execFileSync('erl', ['-noshell', '-eval', script], { encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 })
+        .trim()
+        .split('\n');
       const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
       const want: string[] = [];
       for (const p of emqxCases.policy.principals) {
@@ -147,18 +167,36 @@ describe('renderer property against the real readers (hostile accepted policies)
   it('EMQX users list and bootstrap CSV: the init script writes one row per username, unchanged', { skip: missing.erl }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'fortress-emqx-prop-'));
     try {
-      const b = buildEmqx({ policy: emqxCases.policy, credentialsSecretName: 'c', adminSecretName: 'a', tls: { secretName: 't', nodeSecretName: 'n' }, image: { digest: 'sha256:' + '78'.repeat(32) }, allowFrom: [{ namespace: 'iot' }] });
+      const b = buildEmqx({
+        policy: emqxCases.policy,
+        credentialsSecretName: 'c',
+        adminSecretName: 'a',
+        tls: { secretName: 't', nodeSecretName: 'n' },
+        image: { digest: `sha256:${'78'.repeat(32)}` },
+        allowFrom: [{ namespace: 'iot' }],
+      });
       const plain = join(dir, 'plain');
       const out = join(dir, 'out');
       mkdirSync(plain);
       mkdirSync(out);
       for (const p of emqxCases.policy.principals) writeFileSync(join(plain, p.username), `pw-${p.username}`.padEnd(40, 'x'));
       writeFileSync(join(dir, 'users'), b.files.users);
-      const r = spawnSync('sh', [templatePath('emqx/hash-credentials.sh')], { env: { PATH: process.env.PATH, FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_OUT: out }, encoding: 'utf8', cwd: dir });
+      const r = spawnSync('sh', [templatePath('emqx/hash-credentials.sh')], {
+        env: { PATH: process.env.PATH, FORTRESS_PLAIN: plain, FORTRESS_USERS: join(dir, 'users'), FORTRESS_OUT: out },
+        encoding: 'utf8',
+        cwd: dir,
+      });
       assert.equal(r.status, 0, r.stderr);
-      const rows = readFileSync(join(out, 'bootstrap.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const rows = readFileSync(join(out, 'bootstrap.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
       assert.ok(rows.every((x) => x.length === 4));
-      assert.deepEqual(rows.map((x) => x[0]), emqxCases.policy.principals.map((p) => p.username));
+      assert.deepEqual(
+        rows.map((x) => x[0]),
+        emqxCases.policy.principals.map((p) => p.username),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -174,7 +212,13 @@ describe('renderer property against the real readers (hostile accepted policies)
     const bundle = createLocalBundle({ out: plainDir, port });
     cpSync(plainDir, hostile, { recursive: true });
     const opts = { ...defaultMosquittoOptions(), port, metricsListenerPort: port + 1 };
-    const files = renderMosquittoFiles(opts, resolveMosquitto(opts), { config: join(hostile, 'config'), tls: join(hostile, 'tls'), auth: join(hostile, 'auth'), data: join(hostile, 'data'), bindAddress: '127.0.0.1' });
+    const files = renderMosquittoFiles(opts, resolveMosquitto(opts), {
+      config: join(hostile, 'config'),
+      tls: join(hostile, 'tls'),
+      auth: join(hostile, 'auth'),
+      data: join(hostile, 'data'),
+      bindAddress: '127.0.0.1',
+    });
     assert.ok(files['mosquitto.conf'].includes(`certfile ${hostile}/tls/tls.crt`));
     writeFileSync(join(hostile, 'config', 'mosquitto.conf'), files['mosquitto.conf'], { mode: 0o640 });
     rmSync(plainDir, { recursive: true, force: true });
@@ -191,9 +235,12 @@ describe('renderer property against the real readers (hostile accepted policies)
       rmSync(root, { recursive: true, force: true });
     }
   });
-  it('mosquitto.conf: a path with a line break (the local bundle\'s --out, say) is refused, never written', () => {
+  it("mosquitto.conf: a path with a line break (the local bundle's --out, say) is refused, never written", () => {
     for (const bad of ['/tmp/x\nlistener 1883\nallow_anonymous true', '/tmp/x\r', '/tmp/x\u2028y', ' /tmp/x']) {
-      assert.throws(() => renderMosquittoFiles(defaultMosquittoOptions(), resolveMosquitto(defaultMosquittoOptions()), { config: bad, tls: '/t', auth: '/a' }), (e: Error) => (e as { code?: string }).code === 'RENDER_UNSAFE');
+      assert.throws(
+        () => renderMosquittoFiles(defaultMosquittoOptions(), resolveMosquitto(defaultMosquittoOptions()), { config: bad, tls: '/t', auth: '/a' }),
+        (e: Error) => (e as { code?: string }).code === 'RENDER_UNSAFE',
+      );
     }
   });
 });

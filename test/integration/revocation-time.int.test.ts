@@ -6,15 +6,16 @@
  * with a 1 s interval here (production: reloadIntervalSeconds, default 30) and the entrypoint with
  * its production poll of 1 s; the bound asserted is interval + poll + an apply budget.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
+import { describe, it } from 'node:test';
+import { type ClientAuth, SUPPORTED_CLIENT_AUTH_MODES } from '../../constructs/mosquitto/manifests.js';
 import { renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
+import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
-import { SUPPORTED_CLIENT_AUTH_MODES, type ClientAuth } from '../../constructs/mosquitto/manifests.js';
 import { connect, freePort, publishCode, tryConnect } from '../helpers/broker.js';
 import { missing, missingBroker } from '../helpers/peers.js';
 import { passwordFiles, podDirs, podOwnership, runReloader, startSupervised, startWatch } from '../helpers/pod.js';
@@ -56,7 +57,7 @@ describe('revocation time-to-effect per clientAuth mode (AUTH-6)', { skip }, () 
       const w = startWatch(d, { probePort, interval: INTERVAL });
       try {
         const [rot, gone] = bundle.users.filter((u) => u.role === 'device');
-        const certs = clientAuth === 'password' || clientAuth === 'password-or-certificate' ? false : true;
+        const certs = !(clientAuth === 'password' || clientAuth === 'password-or-certificate');
         const opts = (u: { username: string }) => (certs ? certOf(bundle, u.username) : {});
         const cred = (u: { username: string; password: string }) => (clientAuth === 'certificate' ? { username: u.username } : u);
         const sRot = await connect(bundle, cred(rot!), opts(rot!));
@@ -70,7 +71,7 @@ describe('revocation time-to-effect per clientAuth mode (AUTH-6)', { skip }, () 
         const newPw = 'rotated-'.padEnd(44, 'r');
         const t0 = Date.now();
         const keep = bundle.users.filter((u) => u !== gone);
-        writeFileSync(join(d.config, 'users'), keep.map((u) => u.username).join('\n') + '\n');
+        writeFileSync(join(d.config, 'users'), `${keep.map((u) => u.username).join('\n')}\n`);
         writeFileSync(join(d.config, 'acl'), renderMosquittoAcl(defaultMosquittoOptions().policy.restrictTo(keep.map((u) => u.username)), { clientIdIsUsername: true }));
         d.plain.swap(passwordFiles(keep.map((u) => (u === rot ? { ...u, password: newPw } : u))));
         podOwnership(d);
@@ -79,7 +80,9 @@ describe('revocation time-to-effect per clientAuth mode (AUTH-6)', { skip }, () 
           const refused = await until(async () => (await publishCode(sGone, `devices/${gone!.username}/telemetry`, 'x')) === 135, BOUND_MS);
           assert.ok(refused !== undefined, `${gone!.username}'s rights not removed within ${BOUND_MS} ms:\n${w.logs()}`);
           assert.equal(sGone.connected, true, 'Mosquitto keeps a certificate session open: its rights are gone, the connection is not');
-          figures.push(`${clientAuth}: removed identity's rights gone after ${Date.now() - t0} ms; its session stays open; certificates are not revoked (no CRL): a removed identity keeps connecting with no rights until its certificate expires`);
+          figures.push(
+            `${clientAuth}: removed identity's rights gone after ${Date.now() - t0} ms; its session stays open; certificates are not revoked (no CRL): a removed identity keeps connecting with no rights until its certificate expires`,
+          );
           t.diagnostic(figures.at(-1)!);
         } else {
           const cut = await until(() => rotClosed && goneClosed, BOUND_MS);

@@ -2,11 +2,12 @@
  * Every AWS stack: terraform init against the local provider mirror, validate, and an offline
  * plan with mock credentials. Fails (never skips) when terraform and the mirror are present.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../stacks/main.js';
 import { missingTerraform, terraformCheck } from '../helpers/terraform.js';
 
@@ -22,17 +23,22 @@ function withEnv<T>(env: Record<string, string>, fn: () => T): T {
   try {
     return fn();
   } finally {
-    for (const [k, v] of Object.entries(old)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(old))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
-const EMQX_TEST_DIGEST = 'sha256:' + 'e'.repeat(64); // test fixture only: no EMQX digest is confirmed
+const EMQX_TEST_DIGEST = `sha256:${'e'.repeat(64)}`; // test fixture only: no EMQX digest is confirmed
 for (const [variant, env, stacks] of [
   ['default app', {}, ['mosquitto-credentials', 'mqtt-cluster', 'mqtt-network']],
   ['with declared device ranges (load balancer security group)', { FORTRESS_DEVICE_CIDRS: '192.0.2.0/24,198.51.100.0/24' }, ['mosquitto-credentials', 'mqtt-cluster', 'mqtt-network']],
   ['with EMQX (admin secrets)', { FORTRESS_EMQX_DIGEST: EMQX_TEST_DIGEST }, ['emqx-credentials', 'mosquitto-credentials', 'mqtt-cluster', 'mqtt-network']],
-  ['non-production cost profile, alarm e-mails (SNS topic and subscriptions)', { FORTRESS_COST_PROFILE: 'non-production', FORTRESS_ALARM_EMAILS: 'oncall@example.com' }, ['mosquitto-credentials', 'mqtt-cluster', 'mqtt-network']],
+  [
+    'non-production cost profile, alarm e-mails (SNS topic and subscriptions)',
+    { FORTRESS_COST_PROFILE: 'non-production', FORTRESS_ALARM_EMAILS: 'oncall@example.com' },
+    ['mosquitto-credentials', 'mqtt-cluster', 'mqtt-network'],
+  ],
   [
     'with deploy inputs (ECR pull-through cache, API path, deployer access entries)',
     {
@@ -43,41 +49,41 @@ for (const [variant, env, stacks] of [
     ['mosquitto-credentials', 'mqtt-cluster', 'mqtt-network'],
   ],
 ] as const)
-describe(`terraform validate and offline plan of every AWS stack: ${variant}`, { skip: missingTerraform }, () => {
-  let out: string;
-  before(() => {
-    out = mkdtempSync(join(tmpdir(), 'fortress-tfapp-'));
-    withEnv(env, () => buildApp(out).synth());
-  });
-  after(() => rmSync(out, { recursive: true, force: true }));
+  describe(`terraform validate and offline plan of every AWS stack: ${variant}`, { skip: missingTerraform }, () => {
+    let out: string;
+    before(() => {
+      out = mkdtempSync(join(tmpdir(), 'fortress-tfapp-'));
+      withEnv(env, () => buildApp(out).synth());
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
 
-  it('the app has its AWS stacks', () => assert.deepEqual(awsStacks(out).sort(), [...stacks]));
-  it('each AWS stack validates and plans', () => {
-    // Variants plan only the stacks they change (the default app plans them all).
-    const only: Record<string, readonly string[]> = {
-      'with EMQX (admin secrets)': ['emqx-credentials'],
-      'non-production cost profile, alarm e-mails (SNS topic and subscriptions)': ['mqtt-cluster', 'mqtt-network'],
-      'with deploy inputs (ECR pull-through cache, API path, deployer access entries)': ['mqtt-cluster'],
-    };
-    for (const s of awsStacks(out).filter((x) => !only[variant] || only[variant]!.includes(x))) {
-      const r = terraformCheck(join(out, 'stacks', s));
-      assert.match(r.validate, /Success! The configuration is valid\./, s);
-      const m = /Plan: (\d+) to add, 0 to change, 0 to destroy\./.exec(r.plan);
-      assert.ok(m && Number(m[1]) > 0, `${s}: no plan summary in\n${r.plan.slice(-2000)}`);
-      assert.doesNotMatch(r.plan, /Warning:/, `${s}: plan has warnings`);
-      if (s === 'mqtt-cluster') {
-        // Storage driver, add-on conflict policy, standard support: in every cluster plan.
-        assert.match(r.plan, /aws_eks_addon\.Cluster_EbsCsiDriver_\w+ will be created/, 'EBS CSI add-on planned');
-        assert.match(r.plan, /support_type\s+= "STANDARD"/, 'upgrade_policy planned');
-        assert.match(r.plan, /aws_eks_pod_identity_association\.Cluster_ExternalSecretsPodIdentity_\w+ will be created/, 'external-secrets association planned');
-      }
-      if (variant.startsWith('with deploy inputs')) {
-        for (const type of ['aws_ecr_pull_through_cache_rule', 'aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_vpc_security_group_ingress_rule']) {
-          assert.match(r.plan, new RegExp(`# ${type}\\.\\S+ will be created`), `${s}: ${type} planned`);
+    it('the app has its AWS stacks', () => assert.deepEqual(awsStacks(out).sort(), [...stacks]));
+    it('each AWS stack validates and plans', () => {
+      // Variants plan only the stacks they change (the default app plans them all).
+      const only: Record<string, readonly string[]> = {
+        'with EMQX (admin secrets)': ['emqx-credentials'],
+        'non-production cost profile, alarm e-mails (SNS topic and subscriptions)': ['mqtt-cluster', 'mqtt-network'],
+        'with deploy inputs (ECR pull-through cache, API path, deployer access entries)': ['mqtt-cluster'],
+      };
+      for (const s of awsStacks(out).filter((x) => !only[variant] || only[variant]!.includes(x))) {
+        const r = terraformCheck(join(out, 'stacks', s));
+        assert.match(r.validate, /Success! The configuration is valid\./, s);
+        const m = /Plan: (\d+) to add, 0 to change, 0 to destroy\./.exec(r.plan);
+        assert.ok(m && Number(m[1]) > 0, `${s}: no plan summary in\n${r.plan.slice(-2000)}`);
+        assert.doesNotMatch(r.plan, /Warning:/, `${s}: plan has warnings`);
+        if (s === 'mqtt-cluster') {
+          // Storage driver, add-on conflict policy, standard support: in every cluster plan.
+          assert.match(r.plan, /aws_eks_addon\.Cluster_EbsCsiDriver_\w+ will be created/, 'EBS CSI add-on planned');
+          assert.match(r.plan, /support_type\s+= "STANDARD"/, 'upgrade_policy planned');
+          assert.match(r.plan, /aws_eks_pod_identity_association\.Cluster_ExternalSecretsPodIdentity_\w+ will be created/, 'external-secrets association planned');
         }
-        assert.match(r.plan, /upstream_registry_url\s+= "registry-1\.docker\.io"/);
-        assert.match(r.plan, /policy_arn\s+= "arn:\$\{.*\}:eks::aws:cluster-access-policy\/AmazonEKSClusterAdminPolicy"|policy_arn\s+= \(known after apply\)/);
+        if (variant.startsWith('with deploy inputs')) {
+          for (const type of ['aws_ecr_pull_through_cache_rule', 'aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_vpc_security_group_ingress_rule']) {
+            assert.match(r.plan, new RegExp(`# ${type}\\.\\S+ will be created`), `${s}: ${type} planned`);
+          }
+          assert.match(r.plan, /upstream_registry_url\s+= "registry-1\.docker\.io"/);
+          assert.match(r.plan, /policy_arn\s+= "arn:\$\{.*\}:eks::aws:cluster-access-policy\/AmazonEKSClusterAdminPolicy"|policy_arn\s+= \(known after apply\)/);
+        }
       }
-    }
+    });
   });
-});

@@ -5,19 +5,20 @@
  * renewed pair reaches new connections without a restart while existing sessions stay up; a
  * broken, mismatched or expired pair never replaces a good one.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalBundle } from '../../scripts/local-bundle.js';
-import { createCa, issueLeaf, type Ca } from '../../scripts/lib/pki.js';
-import { collect, connect, freePort, publishCode, startFromBundle, subscribeCode, tryConnect, type RunningBroker } from '../helpers/broker.js';
-import { authDirs, fixOwnership, runAuthScript } from '../helpers/auth-script.js';
-import { missing, missingBroker } from '../helpers/peers.js';
+import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
 import type { ClientAuth } from '../../constructs/mosquitto/manifests.js';
+import { type Ca, createCa, issueLeaf } from '../../scripts/lib/pki.js';
+import { createLocalBundle } from '../../scripts/local-bundle.js';
+import { authDirs, fixOwnership, runAuthScript } from '../helpers/auth-script.js';
+import { collect, connect, freePort, publishCode, type RunningBroker, startFromBundle, subscribeCode, tryConnect } from '../helpers/broker.js';
+import { missing, missingBroker } from '../helpers/peers.js';
 
 /** The broker's certificate_expired alert, as Node names it: SSLV3 on Node 20 (OpenSSL 3.0), SSL/TLS on Node 22. */
 const EXPIRED_ALERT = /^ERR_SSL_(SSLV3|SSL\/TLS)_ALERT_CERTIFICATE_EXPIRED$/;
@@ -25,7 +26,9 @@ const EXPIRED_ALERT = /^ERR_SSL_(SSLV3|SSL\/TLS)_ALERT_CERTIFICATE_EXPIRED$/;
 const skip = missingBroker ?? missing.mosquittoPasswd;
 const certOpts = (c: { cert: string; key: string }) => ({ cert: readFileSync(c.cert), key: readFileSync(c.key) });
 
-async function brokerWith(clientAuth: ClientAuth): Promise<{ b: RunningBroker; dir: string; ca: Ca; intruder: { cert: string; key: string }; foreign: { cert: string; key: string }; expired: { cert: string; key: string } }> {
+async function brokerWith(
+  clientAuth: ClientAuth,
+): Promise<{ b: RunningBroker; dir: string; ca: Ca; intruder: { cert: string; key: string }; foreign: { cert: string; key: string }; expired: { cert: string; key: string } }> {
   const dir = mkdtempSync(join(tmpdir(), 'fortress-mtls-'));
   const bundle = createLocalBundle({ out: dir, port: await freePort(), clientAuth });
   const ca: Ca = { dir: join(dir, 'pki'), cert: join(dir, 'pki', 'ca.crt'), key: join(dir, 'pki', 'ca.key') };
@@ -113,7 +116,8 @@ describe('certificate reload without restart (TLS-4)', { skip }, () => {
   });
   after(async () => b?.stop());
 
-  const issue = (name: string, o: { notAfterDays?: number; notBeforeDays?: number } = {}) => issueLeaf(ca, join(dir, 'issued'), name, { cn: 'localhost', usage: 'server', dnsNames: ['localhost'], ips: ['127.0.0.1'], ...o });
+  const issue = (name: string, o: { notAfterDays?: number; notBeforeDays?: number } = {}) =>
+    issueLeaf(ca, join(dir, 'issued'), name, { cn: 'localhost', usage: 'server', dnsNames: ['localhost'], ips: ['127.0.0.1'], ...o });
   const put = (cert: string, key: string) => {
     cpSync(cert, join(src, 'tls.crt'));
     cpSync(key, join(src, 'tls.key'));

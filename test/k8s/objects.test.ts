@@ -1,12 +1,13 @@
 /** The passed-validation cache: its key, sharing between projects, concurrent writers, CI. */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { registerSchema, validateK8sObject, validationCacheEnabled, ValidationCache, VALIDATION_CACHE_FORMAT, type K8sObject } from '../../constructs/k8s/objects.js';
+import { type K8sObject, registerSchema, VALIDATION_CACHE_FORMAT, ValidationCache, validateK8sObject, validationCacheEnabled } from '../../constructs/k8s/objects.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fortress-vcache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

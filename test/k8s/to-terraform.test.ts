@@ -1,20 +1,20 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { k8sObjectsOf, terraformLiteralData } from '../../constructs/k8s/resources.js';
-import { validateK8sObject } from '../../constructs/k8s/objects.js';
-import { minimalBrokerProps, synth } from '../helpers/synth.js';
-import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
-import type { Construct } from 'constructs';
-import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1/index.js';
-import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
+import { describe, it } from 'node:test';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1/index.js';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1/index.js';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1/index.js';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1/index.js';
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1/index.js';
-import { toTypedConfig } from '../../constructs/k8s/to-terraform.js';
+import { type App, type TerraformResource, TerraformStack, Testing } from 'cdktf';
+import type { Construct } from 'constructs';
 import { EmqxCluster } from '../../constructs/emqx/cluster.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
+import { k8sObjectsOf, terraformLiteralData } from '../../constructs/k8s/resources.js';
+import { toTypedConfig } from '../../constructs/k8s/to-terraform.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { minimalBrokerProps, synth } from '../helpers/synth.js';
 
 type Ctor = new (scope: Construct, id: string, config: never) => TerraformResource;
 /** The provider's generated classes: the reference the kit's lighter resources must equal. */
@@ -29,11 +29,11 @@ const GENERATED: Record<string, Ctor> = {
 
 /** Leaf values of an object as strings, counted; modes in the provider's octal notation. */
 function leaves(v: unknown, key = '', out = new Map<string, number>()): Map<string, number> {
-  if (Array.isArray(v)) v.forEach((x) => leaves(x, key, out));
+  if (Array.isArray(v)) for (const x of v) leaves(x, key, out);
   else if (v !== null && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) if (k !== '//' && k !== 'depends_on') leaves(x, k, out);
   } else if (v !== undefined) {
-    const s = (key === 'defaultMode' || key === 'mode') && typeof v === 'number' ? '0' + v.toString(8) : String(v);
+    const s = (key === 'defaultMode' || key === 'mode') && typeof v === 'number' ? `0${v.toString(8)}` : String(v);
     out.set(s, (out.get(s) ?? 0) + 1);
   }
   return out;
@@ -42,7 +42,10 @@ function leaves(v: unknown, key = '', out = new Map<string, number>()): Map<stri
 describe('Kubernetes objects -> typed provider resources', () => {
   const variants = {
     default: minimalBrokerProps(),
-    loadBalancer: minimalBrokerProps({ service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['10.20.0.0/16', '10.30.0.0/16'] }, allowFrom: [{ namespace: 'a', podLabels: { app: 'x' } }, { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] }, { namespaceLabels: { team: 'iot' } }] }),
+    loadBalancer: minimalBrokerProps({
+      service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['10.20.0.0/16', '10.30.0.0/16'] },
+      allowFrom: [{ namespace: 'a', podLabels: { app: 'x' } }, { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] }, { namespaceLabels: { team: 'iot' } }],
+    }),
     noPersistence: minimalBrokerProps({ persistence: { enabled: false }, createNamespace: false }),
   };
   for (const [name, props] of Object.entries(variants)) {

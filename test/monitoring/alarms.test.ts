@@ -3,12 +3,13 @@
  * log-shipping alarm fires on missing data, the agent's role trusts only its own service account,
  * Application Signals stays off unless asked for.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { BrokerLogAlarms, type BrokerLogAlarmsProps } from '../../constructs/monitoring/cloudwatch.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import { ValidationError } from '../../constructs/core/errors.js';
+import { BrokerLogAlarms, type BrokerLogAlarmsProps } from '../../constructs/monitoring/cloudwatch.js';
 import { evaluate, resolveInterpolations } from '../helpers/iam-eval.js';
 
 type Tf = Record<string, any>;
@@ -36,8 +37,28 @@ describe('CloudWatch alarms (MON-2, MON-3)', () => {
   it('log shipping: AWS/Logs IncomingLogEvents of the container log group, Sum < 1 over 3 x 5 minutes, missing data is breaching', () => {
     const a = alarmNamed(tf, '-container-logs-missing');
     assert.deepEqual(
-      { ns: a.namespace, metric: a.metric_name, dims: a.dimensions, stat: a.statistic, period: a.period, n: a.evaluation_periods, threshold: a.threshold, op: a.comparison_operator, missing: a.treat_missing_data },
-      { ns: 'AWS/Logs', metric: 'IncomingLogEvents', dims: { LogGroupName: '/aws/containerinsights/mqtt-fortress/application' }, stat: 'Sum', period: 300, n: 3, threshold: 1, op: 'LessThanThreshold', missing: 'breaching' },
+      {
+        ns: a.namespace,
+        metric: a.metric_name,
+        dims: a.dimensions,
+        stat: a.statistic,
+        period: a.period,
+        n: a.evaluation_periods,
+        threshold: a.threshold,
+        op: a.comparison_operator,
+        missing: a.treat_missing_data,
+      },
+      {
+        ns: 'AWS/Logs',
+        metric: 'IncomingLogEvents',
+        dims: { LogGroupName: '/aws/containerinsights/mqtt-fortress/application' },
+        stat: 'Sum',
+        period: 300,
+        n: 3,
+        threshold: 1,
+        op: 'LessThanThreshold',
+        missing: 'breaching',
+      },
     );
     assert.equal(a.dimensions.LogGroupName, res(tf, 'aws_cloudwatch_log_group')[0].name, 'the group the add-on writes to');
   });
@@ -55,7 +76,13 @@ describe('CloudWatch alarms (MON-2, MON-3)', () => {
     const [topic] = res(t, 'aws_sns_topic');
     assert.match(topic.kms_master_key_id, /aws_kms_key\.Logs_AlarmTopicKey/);
     const subs = res(t, 'aws_sns_topic_subscription');
-    assert.deepEqual(subs.map((s) => [s.protocol, s.endpoint]), [['email', 'oncall@example.com'], ['email', 'sre@example.com']]);
+    assert.deepEqual(
+      subs.map((s) => [s.protocol, s.endpoint]),
+      [
+        ['email', 'oncall@example.com'],
+        ['email', 'sre@example.com'],
+      ],
+    );
     for (const a of res(t, 'aws_cloudwatch_metric_alarm')) assert.match(a.alarm_actions[0], /aws_sns_topic\.Logs_AlarmTopic/);
     const key = res(t, 'aws_kms_key').find((k) => /alarm notifications/.test(k.description));
     const policy = JSON.parse(resolveInterpolations(key.policy, '111122223333', {}));
@@ -68,10 +95,18 @@ describe('CloudWatch alarms (MON-2, MON-3)', () => {
     const role = res(tf, 'aws_iam_role').find((r) => r.name.endsWith('-cloudwatch-agent'));
     const trust = JSON.parse(role.assume_role_policy);
     const pods = { type: 'Service' as const, id: 'pods.eks.amazonaws.com' };
-    const tags = (cluster: string, ns: string, sa: string) => ({ 'aws:RequestTag/eks-cluster-name': cluster, 'aws:RequestTag/kubernetes-namespace': ns, 'aws:RequestTag/kubernetes-service-account': sa });
+    const tags = (cluster: string, ns: string, sa: string) => ({
+      'aws:RequestTag/eks-cluster-name': cluster,
+      'aws:RequestTag/kubernetes-namespace': ns,
+      'aws:RequestTag/kubernetes-service-account': sa,
+    });
     assert.equal(evaluate(trust, { action: 'sts:AssumeRole', resource: '*', principal: pods, context: tags('mqtt-fortress', 'amazon-cloudwatch', 'cloudwatch-agent') }).decision, 'allow');
     assert.equal(evaluate(trust, { action: 'sts:TagSession', resource: '*', principal: pods, context: tags('mqtt-fortress', 'amazon-cloudwatch', 'cloudwatch-agent') }).decision, 'allow');
-    for (const [c, n, s] of [['other-cluster', 'amazon-cloudwatch', 'cloudwatch-agent'], ['mqtt-fortress', 'mqtt', 'cloudwatch-agent'], ['mqtt-fortress', 'amazon-cloudwatch', 'default']]) {
+    for (const [c, n, s] of [
+      ['other-cluster', 'amazon-cloudwatch', 'cloudwatch-agent'],
+      ['mqtt-fortress', 'mqtt', 'cloudwatch-agent'],
+      ['mqtt-fortress', 'amazon-cloudwatch', 'default'],
+    ]) {
       assert.equal(evaluate(trust, { action: 'sts:AssumeRole', resource: '*', principal: pods, context: tags(c!, n!, s!) }).decision, 'implicit-deny', `${c}/${n}/${s}`);
     }
     assert.equal(evaluate(trust, { action: 'sts:AssumeRole', resource: '*', principal: pods }).decision, 'implicit-deny', 'no session tags');
@@ -98,13 +133,24 @@ describe('CloudWatch alarms (MON-2, MON-3)', () => {
     ['a silence window of 7 minutes', { logSilenceMinutes: 7 }, 'INVALID_NUMBER', /logSilenceMinutes must be a multiple of 5/],
   ];
   for (const [name, over, code, re] of bad) {
-    it(`rejects ${name}`, () => assert.throws(() => synthAlarms(over), (e: unknown) => e instanceof ValidationError && e.code === code && /^\[mon\/Logs\]/.test(e.message) && re.test(e.message)));
+    it(`rejects ${name}`, () =>
+      assert.throws(
+        () => synthAlarms(over),
+        (e: unknown) => e instanceof ValidationError && e.code === code && /^\[mon\/Logs\]/.test(e.message) && re.test(e.message),
+      ));
   }
   it('a created topic without subscribers is accepted with a reason and recorded as a MON-2 relaxation', () => {
     const app: App = Testing.app();
     const s = new TerraformStack(app, 'mon');
     new AwsProvider(s, 'aws', { region: 'eu-west-1' });
-    const l = new BrokerLogAlarms(s, 'Logs', { region: 'eu-west-1', clusterName: 'c', alarmTarget: { createTopic: { emails: [], noSubscriberReason: 'PagerDuty subscribes through its own integration' } } });
-    assert.deepEqual(l.relaxations.map((r) => [r.id, r.prop]), [['MON-2', 'alarmTarget.createTopic.noSubscriberReason']]);
+    const l = new BrokerLogAlarms(s, 'Logs', {
+      region: 'eu-west-1',
+      clusterName: 'c',
+      alarmTarget: { createTopic: { emails: [], noSubscriberReason: 'PagerDuty subscribes through its own integration' } },
+    });
+    assert.deepEqual(
+      l.relaxations.map((r) => [r.id, r.prop]),
+      [['MON-2', 'alarmTarget.createTopic.noSubscriberReason']],
+    );
   });
 });

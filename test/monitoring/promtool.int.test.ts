@@ -3,19 +3,20 @@
  * Debian) on the PrometheusRule's groups, and the selector labels that decide whether a
  * Prometheus loads them at all.
  */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { FortressError } from '../../constructs/core/errors.js';
 import { buildMonitoring } from '../../constructs/monitoring/objects.js';
 import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
-import { FortressError } from '../../constructs/core/errors.js';
 import { missing } from '../helpers/peers.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + 'ab'.repeat(32); // test fixture only: not a real image
+const FAKE_DIGEST = `sha256:${'ab'.repeat(32)}`; // test fixture only: not a real image
 const dir = mkdtempSync(join(tmpdir(), 'fortress-promtool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -52,7 +53,13 @@ describe('selector labels decide which Prometheus loads the rules', () => {
     assert.equal(r.metadata.labels?.release, 'monitoring-stack');
   });
   it('leaving them out, or an invalid label, fails with the documented default in the message', () => {
-    assert.throws(() => build(undefined), (e: unknown) => e instanceof FortressError && e.code === 'MON_PROMETHEUS_LABELS' && /release: <its Helm release name>/.test(e.message));
-    assert.throws(() => build({ release: 'has spaces' }), (e: unknown) => e instanceof FortressError && /is not a valid Kubernetes label/.test(e.message));
+    assert.throws(
+      () => build(undefined),
+      (e: unknown) => e instanceof FortressError && e.code === 'MON_PROMETHEUS_LABELS' && /release: <its Helm release name>/.test(e.message),
+    );
+    assert.throws(
+      () => build({ release: 'has spaces' }),
+      (e: unknown) => e instanceof FortressError && /is not a valid Kubernetes label/.test(e.message),
+    );
   });
 });

@@ -2,17 +2,18 @@
  * The alert rules evaluated by Prometheus itself: `promtool test rules` over the shipped
  * PrometheusRule's groups with synthetic series.
  */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { buildMonitoring } from '../../constructs/monitoring/objects.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
 import type { AlertRule } from '../../constructs/monitoring/rules.js';
-import { minimalBrokerProps } from '../helpers/synth.js';
+import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
 import { missing } from '../helpers/peers.js';
+import { minimalBrokerProps } from '../helpers/synth.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fortress-promtool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +30,12 @@ function promtool(rules: readonly AlertRule[], expected: { name: string; labels:
   const cert = rules.find((r) => r.alert === 'MqttCertificateExpiring')!;
   const ruleFile = join(dir, `rules-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(ruleFile, JSON.stringify({ groups: [{ name: 'test', rules }] }));
-  const series = (labels: Record<string, string>, expiry: number) => ({ series: `${M}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`, values: `${expiry}x180` });
+  const series = (labels: Record<string, string>, expiry: number) => ({
+    series: `${M}{${Object.entries(labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',')}}`,
+    values: `${expiry}x180`,
+  });
   const annotations = (name: string) => Object.fromEntries(Object.entries(cert.annotations).map(([k, v]) => [k, v.replace(/\{\{ \$labels\.name \}\}/g, name)]));
   const test = {
     rule_files: [ruleFile],

@@ -1,16 +1,16 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { parser } from '@prometheus-io/lezer-promql';
-import { CATALOG_NAMES, METRIC_CATALOG, exporterMetricName } from '../../constructs/monitoring/catalog.js';
-import { buildMonitoring } from '../../constructs/monitoring/objects.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
-import { validateK8sObject } from '../../constructs/k8s/objects.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
 import { ValidationError } from '../../constructs/core/errors.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { CATALOG_NAMES, exporterMetricName, METRIC_CATALOG } from '../../constructs/monitoring/catalog.js';
+import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
+import { buildMonitoring } from '../../constructs/monitoring/objects.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
 import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
-const FAKE_DIGEST = 'sha256:' + 'ab'.repeat(32); // test fixture only: not a real image
+const FAKE_DIGEST = `sha256:${'ab'.repeat(32)}`; // test fixture only: not a real image
 
 /** Parses PromQL with Prometheus' own grammar; returns the syntax errors and metric names. */
 export function promql(expr: string): { errors: string[]; metrics: string[] } {
@@ -48,7 +48,15 @@ describe('alert rules and dashboard (MON-1, MON-2)', () => {
     for (const e of METRIC_CATALOG) assert.ok(e.source.length > 5, e.name);
   });
   it('the required alerts exist, each with summary, description and runbook', () => {
-    assert.deepEqual(mon.rules.map((r) => r.alert).sort(), ['MqttBrokerDown', 'MqttBrokerNotReady', 'MqttBrokerRestarting', 'MqttCertificateExpiring', 'MqttConnectionsNearLimit', 'MqttMessagesDropped', 'MqttQueuedMessagesGrowing']);
+    assert.deepEqual(mon.rules.map((r) => r.alert).sort(), [
+      'MqttBrokerDown',
+      'MqttBrokerNotReady',
+      'MqttBrokerRestarting',
+      'MqttCertificateExpiring',
+      'MqttConnectionsNearLimit',
+      'MqttMessagesDropped',
+      'MqttQueuedMessagesGrowing',
+    ]);
     for (const r of mon.rules) for (const k of ['summary', 'description', 'runbook'] as const) assert.ok(r.annotations[k].length > 20, `${r.alert}.${k}`);
     assert.match(mon.rules.find((r) => r.alert === 'MqttConnectionsNearLimit')!.expr, /> 800$/, '80% of max_connections 1000');
     assert.match(mon.rules.find((r) => r.alert === 'MqttCertificateExpiring')!.expr, /< 14 \* 86400/);
@@ -59,7 +67,10 @@ describe('alert rules and dashboard (MON-1, MON-2)', () => {
     assert.ok(!m.objects.some((o) => o.kind === 'PodMonitor'));
   });
   it('PodMonitor, PrometheusRule and the dashboard validate against their schemas', () => {
-    assert.deepEqual(mon.objects.map((o) => o.kind), ['PodMonitor', 'PrometheusRule', 'ConfigMap']);
+    assert.deepEqual(
+      mon.objects.map((o) => o.kind),
+      ['PodMonitor', 'PrometheusRule', 'ConfigMap'],
+    );
     for (const o of mon.objects) validateK8sObject(o);
     const dash = mon.objects.find((o) => o.kind === 'ConfigMap') as any;
     assert.equal(dash.metadata.labels.grafana_dashboard, '1');
@@ -100,9 +111,15 @@ describe('metrics exporter sidecar', () => {
     assert.ok(pm.depends_on.some((d: string) => d.startsWith('data.kubernetes_resources.Monitoring_PrometheusOperatorInstalled')));
   });
   it('an exporter without a digest, or without a monitoring identity, is refused', () => {
-    assert.throws(() => buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: '' } } })), /metricsExporter\.image\.digest must pin the image by digest.*crane digest sapcc\/mosquitto-exporter:0\.8\.0/);
+    assert.throws(
+      () => buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: '' } } })),
+      /metricsExporter\.image\.digest must pin the image by digest.*crane digest sapcc\/mosquitto-exporter:0\.8\.0/,
+    );
     const noMon = minimalBrokerProps();
     const policy = noMon.policy.restrictTo(['sensor-0001', 'backend']);
-    assert.throws(() => synth((s) => new MosquittoBroker(s, 'Broker', { ...noMon, policy, metricsExporter: { image: { digest: FAKE_DIGEST } } })), (e: unknown) => e instanceof ValidationError && e.code === 'MOSQ_EXPORTER_IDENTITY');
+    assert.throws(
+      () => synth((s) => new MosquittoBroker(s, 'Broker', { ...noMon, policy, metricsExporter: { image: { digest: FAKE_DIGEST } } })),
+      (e: unknown) => e instanceof ValidationError && e.code === 'MOSQ_EXPORTER_IDENTITY',
+    );
   });
 });

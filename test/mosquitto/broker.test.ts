@@ -1,10 +1,10 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { MOSQUITTO_IMAGE, buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { describe, it } from 'node:test';
 import { ValidationError } from '../../constructs/core/errors.js';
-import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { buildMosquitto, MOSQUITTO_IMAGE, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
 import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
 const one = (xs: any[]) => {
@@ -46,10 +46,13 @@ describe('MosquittoBroker defaults', () => {
       }
     }
   });
-  it('probes: liveness on the TLS port; readiness completes a TLS handshake verified against the server certificate\'s CA', () => {
+  it("probes: liveness on the TLS port; readiness completes a TLS handshake verified against the server certificate's CA", () => {
     assert.deepEqual(broker.readiness_probe.exec.command, ['/bin/sh', '/mosquitto/config/fortress-broker.sh', 'ready', '8883', '/run/fortress/tls/server-ca.crt']);
     assert.equal(broker.liveness_probe.tcp_socket[0].port, '8883');
-    assert.deepEqual(broker.port.map((p: any) => p.container_port), [8883]);
+    assert.deepEqual(
+      broker.port.map((p: any) => p.container_port),
+      [8883],
+    );
   });
   it('pod separation (issue 12 finding 5): no shared process namespace, plaintext read under its own UID only, no secret in any env', () => {
     assert.notEqual(pod.share_process_namespace, true);
@@ -143,22 +146,42 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     ['replicas > 1', { replicas: 3 }, 'MOSQ_REPLICAS', /replicas is 3, but Mosquitto has no open-source clustering.*EmqxCluster/],
     ['plaintext port 1883', { port: 1883 }, 'PLAINTEXT_PORT', /port is 1883, a port for plaintext MQTT.*use 8883/],
     ['anonymous access', { allowAnonymous: true as unknown as false }, 'MOSQ_ANONYMOUS', /allowAnonymous is true; anonymous access is never allowed \(baseline AUTH-1\)/],
-    ['image without digest', { image: { repository: 'eclipse-mosquitto', tag: '2.0.22', digest: '' } }, 'IMAGE_DIGEST', /image\.digest must pin the image by digest.*crane digest eclipse-mosquitto:2\.0\.22/],
+    [
+      'image without digest',
+      { image: { repository: 'eclipse-mosquitto', tag: '2.0.22', digest: '' } },
+      'IMAGE_DIGEST',
+      /image\.digest must pin the image by digest.*crane digest eclipse-mosquitto:2\.0\.22/,
+    ],
     ['image too old', { image: { ...MOSQUITTO_IMAGE, tag: '2.0.11' } }, 'MOSQ_VERSION', /image\.tag "2\.0\.11" is not a Mosquitto 2\.x release of at least 2\.0\.22/],
     ['UID < 10000', { runAsUser: 1883 }, 'MOSQ_UID', /runAsUser is 1883; use an integer of at least 10000/],
     ['GID < 10000', { runAsGroup: 0 }, 'MOSQ_UID', /runAsGroup is 0/],
-    ['plaintext reader under the broker UID', { runAsUser: 20000, credentialsRunAsUser: 20000 }, 'MOSQ_UID', /credentialsRunAsUser is 20000, the broker's runAsUser: the containers that read plaintext passwords must run under another UID \(baseline INT-3\)/],
+    [
+      'plaintext reader under the broker UID',
+      { runAsUser: 20000, credentialsRunAsUser: 20000 },
+      'MOSQ_UID',
+      /credentialsRunAsUser is 20000, the broker's runAsUser: the containers that read plaintext passwords must run under another UID \(baseline INT-3\)/,
+    ],
     ['maxConnections 0', { limits: { maxConnections: 0 } }, 'INVALID_NUMBER', /limits\.maxConnections must be an integer from 1 to 1000000, got 0/],
     ['negative queue', { limits: { maxQueuedMessages: -5 } }, 'INVALID_NUMBER', /limits\.maxQueuedMessages must be an integer from 1/],
     ['fractional keepalive', { limits: { maxKeepaliveSeconds: 1.5 } }, 'INVALID_NUMBER', /limits\.maxKeepaliveSeconds/],
-    ['message limit above packet limit', { limits: { maxPacketSizeBytes: 2048, messageSizeLimitBytes: 4096 } }, 'LIMITS_INCONSISTENT', /messageSizeLimitBytes \(4096\) is larger than limits\.maxPacketSizeBytes \(2048\)/],
+    [
+      'message limit above packet limit',
+      { limits: { maxPacketSizeBytes: 2048, messageSizeLimitBytes: 4096 } },
+      'LIMITS_INCONSISTENT',
+      /messageSizeLimitBytes \(4096\) is larger than limits\.maxPacketSizeBytes \(2048\)/,
+    ],
     ['request above limit', { resources: { requests: { memory: '2Gi' } } }, 'RESOURCES_INCONSISTENT', /resources\.requests\.memory \(2Gi\) exceeds resources\.limits\.memory \(512Mi\)/],
     ['bad quantity', { resources: { limits: { cpu: 'lots' } } }, 'INVALID_QUANTITY', /resources\.limits\.cpu must be a Kubernetes quantity/],
     ['world-open peer without reason', { allowFrom: [{ cidr: '0.0.0.0/0' }] }, 'PEER_OPEN_TO_WORLD', /allowFrom\[0\]\.cidr is 0\.0\.0\.0\/0, which admits every address \(baseline NET-2\)/],
     ['bad CIDR', { allowFrom: [{ cidr: '10.0.0.1/8' }] }, 'INVALID_CIDR', /allowFrom\[0\]\.cidr .*host bits are set; did you mean 10\.0\.0\.0\/8/],
     ['LoadBalancer without ranges', { service: { type: 'LoadBalancer' } }, 'MOSQ_LB_RANGES', /loadBalancerSourceRanges is empty/],
     ['TLS 1.1', { tls: { secretName: 'tls', minVersion: '1.1' as '1.2' } }, 'TLS_VERSION', /tls\.minVersion must be "1\.2" or "1\.3", got "1\.1"/],
-    ['unknown clientAuth', { tls: { secretName: 'tls', clientAuth: 'sometimes' as 'password' } }, 'TLS_CLIENT_AUTH', /tls\.clientAuth must be one of password, password-and-certificate, certificate, password-or-certificate, got "sometimes"/],
+    [
+      'unknown clientAuth',
+      { tls: { secretName: 'tls', clientAuth: 'sometimes' as 'password' } },
+      'TLS_CLIENT_AUTH',
+      /tls\.clientAuth must be one of password, password-and-certificate, certificate, password-or-certificate, got "sometimes"/,
+    ],
     ['legacy TLS prop', { tls: { secretName: 'tls', useIdentityAsUsername: true } as never }, 'TLS_CLIENT_AUTH', /tls\.useIdentityAsUsername is not a prop; use tls\.clientAuth/],
     ['certificatePort without the two-listener mode', { tls: { secretName: 'tls', certificatePort: 8884 } }, 'TLS_CLIENT_AUTH', /certificatePort only applies/],
     ['certificatePort on a plaintext port', { tls: { secretName: 'tls', clientAuth: 'password-or-certificate', certificatePort: 1883 } }, 'PLAINTEXT_PORT', /certificateListener\.port is 1883/],
@@ -216,7 +239,7 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
 });
 
 describe('pod separation with the exporter and client certificates (buildMosquitto objects)', () => {
-  const FAKE = 'sha256:' + 'ab'.repeat(32);
+  const FAKE = `sha256:${'ab'.repeat(32)}`;
   const b = buildMosquitto(minimalBrokerProps({ metricsExporter: { image: { digest: FAKE } }, tls: { secretName: 'tls', clientAuth: 'certificate' }, runAsUser: 30000, credentialsRunAsUser: 31000 }));
   const sts = b.objects.find((o) => o.kind === 'StatefulSet') as any;
   const pod = sts.spec.template.spec;
@@ -233,7 +256,10 @@ describe('pod separation with the exporter and client certificates (buildMosquit
     const exp = byName('metrics-exporter');
     assert.equal(exp.volumeMounts, undefined);
     const fromSecret = exp.env.filter((e: any) => e.valueFrom);
-    assert.deepEqual(fromSecret.map((e: any) => [e.name, e.valueFrom.secretKeyRef.key]), [['MQTT_PASS', b.resolved.exporter!.username]]);
+    assert.deepEqual(
+      fromSecret.map((e: any) => [e.name, e.valueFrom.secretKeyRef.key]),
+      [['MQTT_PASS', b.resolved.exporter!.username]],
+    );
     for (const c of [...pod.containers, ...pod.initContainers]) {
       const m = (c.volumeMounts ?? []).map((x: any) => x.name);
       assert.equal(m.includes('credentials'), ['hash-credentials', 'credentials-reloader'].includes(c.name), c.name);

@@ -5,17 +5,23 @@
  * options are global (queued messages survive, Mosquitto issue 2618), and a mode Mosquitto
  * cannot enforce is refused at synth with the reason.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { ACL_MODES, CLIENT_AUTH_MODES, REFUSED_CLIENT_AUTH, SUPPORTED_CLIENT_AUTH_MODES, buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
-import { renderMosquittoConf } from '../../constructs/mosquitto/config.js';
-import { SECURITY_OPTIONS, parseMosquittoConf } from '../../constructs/audit/view.js';
+import { describe, it } from 'node:test';
+import { parseMosquittoConf, SECURITY_OPTIONS } from '../../constructs/audit/view.js';
 import { FortressError, ValidationError } from '../../constructs/core/errors.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { renderMosquittoConf } from '../../constructs/mosquitto/config.js';
+import { ACL_MODES, buildMosquitto, CLIENT_AUTH_MODES, type MosquittoBrokerOptions, REFUSED_CLIENT_AUTH, SUPPORTED_CLIENT_AUTH_MODES } from '../../constructs/mosquitto/manifests.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { examplePolicy, minimalBrokerProps, synth } from '../helpers/synth.js';
 
-const withoutMonitoring = () => examplePolicy().restrictTo(examplePolicy().principals.filter((p) => p.kind !== 'monitoring').map((p) => p.username));
+const withoutMonitoring = () =>
+  examplePolicy().restrictTo(
+    examplePolicy()
+      .principals.filter((p) => p.kind !== 'monitoring')
+      .map((p) => p.username),
+  );
 
 /** Every supported combination the construct can render. */
 const variants = SUPPORTED_CLIENT_AUTH_MODES.flatMap((clientAuth) =>
@@ -52,7 +58,10 @@ describe('mosquitto.conf for every clientAuth mode, aclMode and listener', () =>
     });
   }
   it('clientIdIsUsername false (a recorded relaxation) leaves every listener without the binding', () => {
-    const conf = parseMosquittoConf(buildMosquitto(minimalBrokerProps({ tls: { secretName: 'tls', clientAuth: 'password-or-certificate' }, clientIdIsUsername: false, clientIdChoiceReason: 'legacy gateways pick their own ids' })).files['mosquitto.conf']);
+    const conf = parseMosquittoConf(
+      buildMosquitto(minimalBrokerProps({ tls: { secretName: 'tls', clientAuth: 'password-or-certificate' }, clientIdIsUsername: false, clientIdChoiceReason: 'legacy gateways pick their own ids' }))
+        .files['mosquitto.conf'],
+    );
     assert.equal(conf.listeners.length, 3);
     for (const l of conf.listeners) assert.equal(l.settings.get('use_username_as_clientid'), undefined);
   });
@@ -77,7 +86,10 @@ describe('clientAuth modes Mosquitto cannot enforce are refused at synth (findin
   }
   it('the pure renderer refuses a required certificate that is not the identity', () => {
     const base = { passwordFile: '/p', aclFile: '/a', tls: { certFile: '/c', keyFile: '/k', caFile: '/ca', requireClientCertificate: true } };
-    assert.throws(() => renderMosquittoConf(base), (e: unknown) => e instanceof FortressError && e.code === 'TLS_CERTIFICATE_NOT_BOUND' && /useIdentityAsUsername: true/.test(e.message));
+    assert.throws(
+      () => renderMosquittoConf(base),
+      (e: unknown) => e instanceof FortressError && e.code === 'TLS_CERTIFICATE_NOT_BOUND' && /useIdentityAsUsername: true/.test(e.message),
+    );
     assert.doesNotThrow(() => renderMosquittoConf({ ...base, tls: { ...base.tls, useIdentityAsUsername: true } }));
   });
   it('Policy without monitoring identities renders no metrics listener', () => {

@@ -1,10 +1,11 @@
 /** PrivateEksCluster: the deploying machine's path to the API, access entries, add-on policies, bad input. */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import { ValidationError } from '../../constructs/core/errors.js';
+import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
 
 type Tf = Record<string, any>;
 const vals = (tf: Tf, type: string): any[] => Object.values(tf.resource?.[type] ?? {});
@@ -29,12 +30,20 @@ describe('PrivateEksCluster: deploy access', () => {
     assert.deepEqual(cluster.relaxations, []);
   });
   it('apiClients: one 443 rule per source on the cluster security group, each described; no relaxation', () => {
-    const { tf, cluster } = synth({ apiClients: [{ cidr: '10.99.0.0/24', description: 'tooling VPC (Transit Gateway)' }, { securityGroupId: 'sg-0123456789abcdef0', description: 'CI runner' }] });
+    const { tf, cluster } = synth({
+      apiClients: [
+        { cidr: '10.99.0.0/24', description: 'tooling VPC (Transit Gateway)' },
+        { securityGroupId: 'sg-0123456789abcdef0', description: 'CI runner' },
+      ],
+    });
     const rules = vals(tf, 'aws_vpc_security_group_ingress_rule');
-    assert.deepEqual(rules.map((r) => [r.cidr_ipv4, r.referenced_security_group_id, r.from_port, r.to_port, r.description]), [
-      ['10.99.0.0/24', undefined, 443, 443, 'Kubernetes API: tooling VPC (Transit Gateway)'],
-      [undefined, 'sg-0123456789abcdef0', 443, 443, 'Kubernetes API: CI runner'],
-    ]);
+    assert.deepEqual(
+      rules.map((r) => [r.cidr_ipv4, r.referenced_security_group_id, r.from_port, r.to_port, r.description]),
+      [
+        ['10.99.0.0/24', undefined, 443, 443, 'Kubernetes API: tooling VPC (Transit Gateway)'],
+        [undefined, 'sg-0123456789abcdef0', 443, 443, 'Kubernetes API: CI runner'],
+      ],
+    );
     for (const r of rules) assert.match(r.security_group_id, /cluster_security_group_id/);
     assert.deepEqual(cluster.relaxations, []);
   });
@@ -43,12 +52,18 @@ describe('PrivateEksCluster: deploy access', () => {
     const [eks] = vals(tf, 'aws_eks_cluster');
     assert.equal(eks.vpc_config.endpoint_public_access, true);
     assert.deepEqual(eks.vpc_config.public_access_cidrs, ['198.51.100.0/24']);
-    assert.deepEqual(cluster.relaxations.map((r) => [r.id, r.prop]), [['NET-3', 'publicEndpoint']]);
+    assert.deepEqual(
+      cluster.relaxations.map((r) => [r.id, r.prop]),
+      [['NET-3', 'publicEndpoint']],
+    );
   });
   it('deployerRoleArns: access entry + cluster admin policy each, and no implicit creator admin', () => {
     const roles = ['arn:aws:iam::111122223333:role/ci-deploy', 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef'];
     const { tf } = synth({ deployerRoleArns: roles });
-    assert.deepEqual(vals(tf, 'aws_eks_access_entry').map((e) => e.principal_arn), roles);
+    assert.deepEqual(
+      vals(tf, 'aws_eks_access_entry').map((e) => e.principal_arn),
+      roles,
+    );
     assert.equal(vals(tf, 'aws_eks_access_policy_association').length, 2);
     assert.equal(vals(tf, 'aws_eks_cluster')[0].access_config.bootstrap_cluster_creator_admin_permissions, false);
   });
@@ -73,7 +88,10 @@ describe('PrivateEksCluster: deploy access', () => {
     ['a bad pull-through prefix', { pullThroughCachePrefixes: ['Docker Hub'] }, /pullThroughCachePrefixes\[0\]/],
   ] as const) {
     it(`rejects ${name} with the construct path`, () => {
-      assert.throws(() => synth(over as Partial<PrivateEksClusterProps>), (e: unknown) => e instanceof ValidationError && e.constructPath === 'eks/Cluster' && re.test(e.message));
+      assert.throws(
+        () => synth(over as Partial<PrivateEksClusterProps>),
+        (e: unknown) => e instanceof ValidationError && e.constructPath === 'eks/Cluster' && re.test(e.message),
+      );
     });
   }
 });

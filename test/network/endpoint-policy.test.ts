@@ -3,14 +3,15 @@
  * this account's principals reach this account's resources; other accounts' credentials and
  * other accounts' resources are refused; the AWS-owned resources EKS needs stay reachable.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
+import { ValidationError } from '../../constructs/core/errors.js';
 import { BrokerNetwork, type BrokerNetworkProps } from '../../constructs/network/network.js';
 import { INTERFACE_ENDPOINTS } from '../../constructs/network/plan.js';
-import { ValidationError } from '../../constructs/core/errors.js';
-import { evaluate, resolveInterpolations, type Principal, type Request } from '../helpers/iam-eval.js';
+import { evaluate, type Principal, type Request, resolveInterpolations } from '../helpers/iam-eval.js';
 
 const ACCOUNT = '111122223333';
 const OTHER = '444455556666';
@@ -27,7 +28,10 @@ function synthNet(p: Partial<BrokerNetworkProps> = {}): Tf {
 /** Endpoint policies by service (undefined where the endpoint has none). */
 function policies(tf: Tf): Record<string, { Statement: unknown } | undefined> {
   return Object.fromEntries(
-    Object.values<any>(tf.resource.aws_vpc_endpoint).map((e) => [e.service_name.replace('com.amazonaws.eu-west-1.', ''), e.policy ? JSON.parse(resolveInterpolations(e.policy, ACCOUNT, {})) : undefined]),
+    Object.values<any>(tf.resource.aws_vpc_endpoint).map((e) => [
+      e.service_name.replace('com.amazonaws.eu-west-1.', ''),
+      e.policy ? JSON.parse(resolveInterpolations(e.policy, ACCOUNT, {})) : undefined,
+    ]),
   );
 }
 
@@ -87,7 +91,8 @@ describe('VPC endpoint policies (NET-3), evaluated', () => {
   });
   it('ECR: images of the AWS-owned EKS add-on registries can be pulled (602401143452 in eu-west-1), nothing else of them', () => {
     for (const svc of ['ecr.api', 'ecr.dkr']) {
-      for (const a of ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage']) assert.equal(decide(pol[svc], req(a, me, '602401143452')), 'allow', `${svc} ${a}`);
+      for (const a of ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'])
+        assert.equal(decide(pol[svc], req(a, me, '602401143452')), 'allow', `${svc} ${a}`);
       assert.equal(decide(pol[svc], req('ecr:PutImage', me, '602401143452')), 'implicit-deny');
       assert.equal(decide(pol[svc], req('ecr:BatchGetImage', stranger, '602401143452')), 'implicit-deny');
     }
@@ -100,7 +105,7 @@ describe('VPC endpoint policies (NET-3), evaluated', () => {
     assert.equal(evaluate(pol.s3!, { ...layer, action: 's3:PutObject', resource: 'arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/x' }).decision, 'implicit-deny');
     assert.equal(evaluate(pol.s3!, { ...layer, resource: 'arn:aws:s3:::attacker-bucket/x' }).decision, 'implicit-deny');
   });
-  it('STS: IRSA (AssumeRoleWithWebIdentity, no AWS principal) into this account\'s roles only', () => {
+  it("STS: IRSA (AssumeRoleWithWebIdentity, no AWS principal) into this account's roles only", () => {
     const web: Principal = { type: 'Federated', id: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC' };
     assert.equal(evaluate(pol.sts!, req('sts:AssumeRoleWithWebIdentity', web, ACCOUNT)).decision, 'allow');
     assert.equal(evaluate(pol.sts!, req('sts:AssumeRoleWithWebIdentity', web, OTHER)).decision, 'implicit-deny');
@@ -110,7 +115,7 @@ describe('VPC endpoint policies (NET-3), evaluated', () => {
     assert.equal(evaluate(pol.ec2!, req('ec2:CreateVolume', stranger, undefined)).decision, 'implicit-deny');
     assert.equal(evaluate(pol.secretsmanager!, req('secretsmanager:GetSecretValue', me, undefined)).decision, 'implicit-deny', 'elsewhere a missing key is refused');
   });
-  it('with organizationId: principals of the organization pass, resources stay this account\'s', () => {
+  it("with organizationId: principals of the organization pass, resources stay this account's", () => {
     const p = policies(synthNet({ organizationId: 'o-a1b2c3d4e5' }));
     const orgMember: Principal = { type: 'AWS', id: `arn:aws:iam::${OTHER}:role/ci` };
     assert.equal(evaluate(p.secretsmanager!, req('secretsmanager:GetSecretValue', orgMember, ACCOUNT, { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' })).decision, 'allow');
@@ -124,9 +129,19 @@ describe('VPC endpoint policies (NET-3), evaluated', () => {
     const n = new BrokerNetwork(st, 'Network', { region: 'eu-west-1', unrestrictedEndpointsReason: 'shared-services VPC with its own perimeter at the firewall' });
     const t = JSON.parse(Testing.synth(st, true));
     assert.ok(Object.values<any>(t.resource.aws_vpc_endpoint).every((e) => e.policy === undefined));
-    assert.deepEqual(n.relaxations.map((r) => [r.id, r.prop, r.appliesTo]), [['NET-3', 'unrestrictedEndpointsReason', []]], 'scoped: it suppresses no other NET-3 finding (flow logs, public IPs, public API)');
-    assert.throws(() => synthNet({ organizationId: 'org-1' }), (e: unknown) => e instanceof ValidationError && e.code === 'AWS_ID' && /\[net\/Network\] organizationId must be an AWS Organizations id/.test(e.message));
-    assert.throws(() => synthNet({ costProfile: 'cheap' as never }), (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_COST_PROFILE');
+    assert.deepEqual(
+      n.relaxations.map((r) => [r.id, r.prop, r.appliesTo]),
+      [['NET-3', 'unrestrictedEndpointsReason', []]],
+      'scoped: it suppresses no other NET-3 finding (flow logs, public IPs, public API)',
+    );
+    assert.throws(
+      () => synthNet({ organizationId: 'org-1' }),
+      (e: unknown) => e instanceof ValidationError && e.code === 'AWS_ID' && /\[net\/Network\] organizationId must be an AWS Organizations id/.test(e.message),
+    );
+    assert.throws(
+      () => synthNet({ costProfile: 'cheap' as never }),
+      (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_COST_PROFILE',
+    );
   });
   it('cost profiles: production keeps endpoints in every zone and flow logs of all traffic for 365 days; non-production 2 zones, REJECT, 90 days, tagged', () => {
     const [prodEp] = Object.values<any>(tf.resource.aws_vpc_endpoint).filter((e) => e.vpc_endpoint_type === 'Interface');

@@ -1,16 +1,16 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
-import { buildApp } from '../../stacks/main.js';
-import { BrokerNetwork, type BrokerNetworkProps } from '../../constructs/network/network.js';
-import { BrokerSecurityGroup, type BrokerSecurityGroupProps } from '../../constructs/network/security-group.js';
-import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
-import { GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, subnetLayout } from '../../constructs/network/plan.js';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import { ValidationError } from '../../constructs/core/errors.js';
+import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
+import { BrokerNetwork, type BrokerNetworkProps } from '../../constructs/network/network.js';
+import { GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, subnetLayout } from '../../constructs/network/plan.js';
+import { BrokerSecurityGroup, type BrokerSecurityGroupProps } from '../../constructs/network/security-group.js';
+import { buildApp } from '../../stacks/main.js';
 
 type Tf = Record<string, any>;
 const resources = (tf: Tf, type: string): any[] => Object.values(tf.resource?.[type] ?? {});
@@ -37,7 +37,10 @@ function synthIn(fill: (s: TerraformStack) => void): Tf {
 }
 
 describe('default app network rules (NET-1..NET-3)', () => {
-  for (const [variant, env] of [['default', {}], ['device ranges', { FORTRESS_DEVICE_CIDRS: '192.0.2.0/24' }]] as const) {
+  for (const [variant, env] of [
+    ['default', {}],
+    ['device ranges', { FORTRESS_DEVICE_CIDRS: '192.0.2.0/24' }],
+  ] as const) {
     const stacks = synthApp(env);
     const all = Object.values(stacks);
     it(`${variant}: no ingress from 0.0.0.0/0 or ::/0 in any security group`, () => {
@@ -67,7 +70,9 @@ describe('default app network rules (NET-1..NET-3)', () => {
     assert.match(lg.kms_key_id, /aws_kms_key/);
   });
   it('VPC endpoints for every AWS API the nodes need, no NAT and no internet gateway', () => {
-    const services = resources(net, 'aws_vpc_endpoint').map((e) => e.service_name.replace('com.amazonaws.eu-west-1.', '')).sort();
+    const services = resources(net, 'aws_vpc_endpoint')
+      .map((e) => e.service_name.replace('com.amazonaws.eu-west-1.', ''))
+      .sort();
     assert.deepEqual(services, [...INTERFACE_ENDPOINTS, ...GATEWAY_ENDPOINTS].sort());
     for (const e of resources(net, 'aws_vpc_endpoint').filter((x) => x.vpc_endpoint_type === 'Interface')) assert.equal(e.private_dns_enabled, true);
     assert.equal(resources(net, 'aws_nat_gateway').length, 0);
@@ -99,7 +104,10 @@ describe('default app network rules (NET-1..NET-3)', () => {
   it('with device ranges: internal NLB in the load-balancer subnets, its security group, same ranges in the NetworkPolicy', () => {
     const s = synthApp({ FORTRESS_DEVICE_CIDRS: '192.0.2.0/24' });
     const rules = resources(s['mqtt-network']!, 'aws_vpc_security_group_ingress_rule').filter((r) => r.from_port === 8883);
-    assert.deepEqual(rules.map((r) => r.cidr_ipv4), ['192.0.2.0/24']);
+    assert.deepEqual(
+      rules.map((r) => r.cidr_ipv4),
+      ['192.0.2.0/24'],
+    );
     const k8s = s['mosquitto-k8s']!;
     const svc = resources(k8s, 'kubernetes_service_v1').find((x) => x.metadata.name === 'mosquitto');
     assert.equal(svc.spec.type, 'LoadBalancer');
@@ -114,19 +122,59 @@ describe('default app network rules (NET-1..NET-3)', () => {
 
 describe('network bad input fails at synth with the construct path', () => {
   const net = (p: Partial<BrokerNetworkProps>) => synthIn((s) => new BrokerNetwork(s, 'Network', { region: 'eu-west-1', ...p }));
-  const sg = (p: Partial<BrokerSecurityGroupProps>) => synthIn((s) => new BrokerSecurityGroup(s, 'Sg', { vpcId: 'vpc-0123456789abcdef0', vpcCidr: '10.0.0.0/16', name: 'x', allowedClients: [{ cidr: '192.0.2.0/24', description: 'devices' }], ...p }));
-  const eks = (p: Partial<PrivateEksClusterProps>) => synthIn((s) => new PrivateEksCluster(s, 'Eks', { region: 'eu-west-1', vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], ...p }));
+  const sg = (p: Partial<BrokerSecurityGroupProps>) =>
+    synthIn((s) => new BrokerSecurityGroup(s, 'Sg', { vpcId: 'vpc-0123456789abcdef0', vpcCidr: '10.0.0.0/16', name: 'x', allowedClients: [{ cidr: '192.0.2.0/24', description: 'devices' }], ...p }));
+  const eks = (p: Partial<PrivateEksClusterProps>) =>
+    synthIn((s) => new PrivateEksCluster(s, 'Eks', { region: 'eu-west-1', vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], ...p }));
   const cases: [string, () => unknown, string, RegExp][] = [
-    ['overlapping client CIDRs', () => sg({ allowedClients: [{ cidr: '10.1.0.0/16', description: 'plant A' }, { cidr: '10.1.2.0/24', description: 'nested' }] }), 'CIDR_OVERLAP', /\[net\/Sg\] allowedClients\.cidr\[0\] "10\.1\.0\.0\/16" and allowedClients\.cidr\[1\] "10\.1\.2\.0\/24" overlap/],
+    [
+      'overlapping client CIDRs',
+      () =>
+        sg({
+          allowedClients: [
+            { cidr: '10.1.0.0/16', description: 'plant A' },
+            { cidr: '10.1.2.0/24', description: 'nested' },
+          ],
+        }),
+      'CIDR_OVERLAP',
+      /\[net\/Sg\] allowedClients\.cidr\[0\] "10\.1\.0\.0\/16" and allowedClients\.cidr\[1\] "10\.1\.2\.0\/24" overlap/,
+    ],
     ['invalid client CIDR', () => sg({ allowedClients: [{ cidr: '10.1.0.0/33', description: 'plant A' }] }), 'INVALID_CIDR', /IPv4 prefix is at most 32/],
-    ['world-open without reason', () => sg({ allowedClients: [{ cidr: '0.0.0.0/0', description: 'everyone' }] }), 'PEER_OPEN_TO_WORLD', /allowedClients.cidr \(0.0.0.0\/0\) admits, taken together, .* set openToWorldReason/],
+    [
+      'world-open without reason',
+      () => sg({ allowedClients: [{ cidr: '0.0.0.0/0', description: 'everyone' }] }),
+      'PEER_OPEN_TO_WORLD',
+      /allowedClients.cidr \(0.0.0.0\/0\) admits, taken together, .* set openToWorldReason/,
+    ],
     ['no clients', () => sg({ allowedClients: [] }), 'NET_NO_CLIENTS', /would admit nobody/],
     ['port 1883 as extra port', () => sg({ extraTlsPorts: [1883] }), 'PLAINTEXT_PORT', /1883, a port for plaintext MQTT/],
     ['fewer than 2 zones', () => net({ availabilityZones: ['eu-west-1a'] }), 'NET_AZ_COUNT', /EKS needs subnets in at least 2 zones/],
     ['zone of another region', () => net({ availabilityZones: ['eu-west-1a', 'us-east-1b'] }), 'NET_AZ', /not a zone of region eu-west-1/],
     ['VPC CIDR too large', () => net({ vpcCidr: '10.0.0.0/8' }), 'INVALID_CIDR', /prefix from \/16 to \/22/],
-    ['malformed imported VPC id', () => net({ existingVpc: { vpcId: 'vpc-123', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], privateRouteTableIds: [], loadBalancerSubnets: [] } }), 'AWS_ID', /existingVpc\.vpcId must be an existing vpc id such as "vpc-0123456789abcdef0", got "vpc-123"/],
-    ['imported VPC without load balancer subnets', () => net({ existingVpc: { vpcId: 'vpc-0123456789abcdef0', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], privateRouteTableIds: [], loadBalancerSubnets: [] } }), 'NET_AZ_COUNT', /loadBalancerSubnets needs at least 2 subnets/],
+    [
+      'malformed imported VPC id',
+      () =>
+        net({
+          existingVpc: { vpcId: 'vpc-123', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], privateRouteTableIds: [], loadBalancerSubnets: [] },
+        }),
+      'AWS_ID',
+      /existingVpc\.vpcId must be an existing vpc id such as "vpc-0123456789abcdef0", got "vpc-123"/,
+    ],
+    [
+      'imported VPC without load balancer subnets',
+      () =>
+        net({
+          existingVpc: {
+            vpcId: 'vpc-0123456789abcdef0',
+            vpcCidr: '10.0.0.0/16',
+            privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+            privateRouteTableIds: [],
+            loadBalancerSubnets: [],
+          },
+        }),
+      'NET_AZ_COUNT',
+      /loadBalancerSubnets needs at least 2 subnets/,
+    ],
     ['public subnets without reason text', () => net({ internetFacingReason: 'x' }), 'REASON_REQUIRED', /at least 10 characters/],
     ['public EKS endpoint open to the world', () => eks({ publicEndpoint: { cidrs: ['0.0.0.0/0'], reason: 'operators work from home' } }), 'EKS_PUBLIC_ENDPOINT', /never opened to the whole internet/],
     ['EKS with one subnet', () => eks({ privateSubnetIds: ['subnet-0123456789abcdef0'] }), 'NET_AZ_COUNT', /at least 2 in different zones/],

@@ -4,22 +4,30 @@
  * for YAML, file:line:col of the case; identity classes are checked member by member, sampled
  * above ASSERTION_SAMPLE_SIZE with the seed printed; the security report lists the results.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FortressAudit } from '../../constructs/audit/engine.js';
+import { exposureOf } from '../../constructs/audit/exposure.js';
+import { renderReport } from '../../constructs/audit/report.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { type AccessAssertion, ASSERTION_SAMPLE_SIZE, PolicyAssertionError, sampleMembers } from '../../constructs/policy/assertions.js';
 import { Policy, PolicyError, type PolicySpec } from '../../constructs/policy/model.js';
-import { ASSERTION_SAMPLE_SIZE, PolicyAssertionError, sampleMembers, type AccessAssertion } from '../../constructs/policy/assertions.js';
 import { policyFromYaml, policyFromYamlFile } from '../../constructs/policy/yaml.js';
 import { EXAMPLE_POLICY_FILE } from '../../stacks/defaults.js';
-import { synth, minimalBrokerProps } from '../helpers/synth.js';
-import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { FortressAudit } from '../../constructs/audit/engine.js';
-import { renderReport } from '../../constructs/audit/report.js';
-import { exposureOf } from '../../constructs/audit/exposure.js';
+import { minimalBrokerProps, synth } from '../helpers/synth.js';
 
 const base = (assertions: AccessAssertion[]): PolicySpec => ({
   roles: [
     { name: 'dev', rules: [{ action: 'all', topics: ['devices/{username}/#'] }] },
-    { name: 'svc', rules: [{ action: 'subscribe', topics: ['devices/+/telemetry'] }, { action: 'publish', topics: ['devices/+/commands/#'] }, { effect: 'deny', action: 'all', topics: ['devices/+/commands/reboot'] }] },
+    {
+      name: 'svc',
+      rules: [
+        { action: 'subscribe', topics: ['devices/+/telemetry'] },
+        { action: 'publish', topics: ['devices/+/commands/#'] },
+        { effect: 'deny', action: 'all', topics: ['devices/+/commands/reboot'] },
+      ],
+    },
   ],
   identities: [
     { name: 'd1', kind: 'device', roles: ['dev'] },
@@ -42,11 +50,43 @@ function failureOf(fn: () => unknown): PolicyAssertionError {
 
 describe('access assertions (issue 17)', () => {
   const passing: [string, AccessAssertion][] = [
-    ['device may write its own subtree', { identity: 'd1', allow: [{ action: 'publish', topic: 'devices/d1/telemetry' }, { action: 'subscribe', topic: 'devices/d1/#' }] }],
-    ['device may not read another subtree', { identity: 'd1', deny: [{ action: 'subscribe', topic: 'devices/f1/#' }, { action: 'publish', topic: 'devices/f1/x' }] }],
-    ['class: every member its own subtree ({username})', { identity: 'fleet', allow: [{ action: 'publish', topic: 'devices/{username}/status' }], deny: [{ action: 'subscribe', topic: 'devices/d1/#' }] }],
+    [
+      'device may write its own subtree',
+      {
+        identity: 'd1',
+        allow: [
+          { action: 'publish', topic: 'devices/d1/telemetry' },
+          { action: 'subscribe', topic: 'devices/d1/#' },
+        ],
+      },
+    ],
+    [
+      'device may not read another subtree',
+      {
+        identity: 'd1',
+        deny: [
+          { action: 'subscribe', topic: 'devices/f1/#' },
+          { action: 'publish', topic: 'devices/f1/x' },
+        ],
+      },
+    ],
+    [
+      'class: every member its own subtree ({username})',
+      { identity: 'fleet', allow: [{ action: 'publish', topic: 'devices/{username}/status' }], deny: [{ action: 'subscribe', topic: 'devices/d1/#' }] },
+    ],
     ['one member by username', { identity: 'f2', deny: [{ action: 'publish', topic: 'devices/f1/status' }] }],
-    ['service reads telemetry, deny rule blocks reboot', { identity: 'svc', allow: [{ action: 'subscribe', topic: 'devices/+/telemetry' }], deny: [{ action: 'publish', topic: 'devices/d1/commands/reboot' }, { action: 'subscribe', topic: '#' }, { action: 'publish', topic: '$SYS/x' }] }],
+    [
+      'service reads telemetry, deny rule blocks reboot',
+      {
+        identity: 'svc',
+        allow: [{ action: 'subscribe', topic: 'devices/+/telemetry' }],
+        deny: [
+          { action: 'publish', topic: 'devices/d1/commands/reboot' },
+          { action: 'subscribe', topic: '#' },
+          { action: 'publish', topic: '$SYS/x' },
+        ],
+      },
+    ],
   ];
   for (const [name, a] of passing) {
     it(`holds: ${name}`, () => {
@@ -57,11 +97,27 @@ describe('access assertions (issue 17)', () => {
   }
 
   const failing: [string, AccessAssertion, RegExp][] = [
-    ['deny that a rule grants: names the rule', { identity: 'd1', deny: [{ action: 'publish', topic: 'devices/d1/x' }] }, /assertions\[0\]\.deny\[0\]: d1 may publish to "devices\/d1\/x", but the assertion says deny: granted by role "dev" rule allow all "devices\/d1\/#"/],
-    ['allow that no rule grants: says default deny', { identity: 'svc', allow: [{ action: 'publish', topic: 'devices/d1/telemetry' }] }, /assertions\[0\]\.allow\[0\]: svc may not publish to "devices\/d1\/telemetry", but the assertion says allow: no rule of role "svc" grants publish on it \(default deny\)/],
-    ['allow that a deny rule blocks: names the deny', { identity: 'svc', allow: [{ action: 'publish', topic: 'devices/d1/commands/reboot' }] }, /refused by role "svc" rule deny all "devices\/\+\/commands\/reboot"/],
+    [
+      'deny that a rule grants: names the rule',
+      { identity: 'd1', deny: [{ action: 'publish', topic: 'devices/d1/x' }] },
+      /assertions\[0\]\.deny\[0\]: d1 may publish to "devices\/d1\/x", but the assertion says deny: granted by role "dev" rule allow all "devices\/d1\/#"/,
+    ],
+    [
+      'allow that no rule grants: says default deny',
+      { identity: 'svc', allow: [{ action: 'publish', topic: 'devices/d1/telemetry' }] },
+      /assertions\[0\]\.allow\[0\]: svc may not publish to "devices\/d1\/telemetry", but the assertion says allow: no rule of role "svc" grants publish on it \(default deny\)/,
+    ],
+    [
+      'allow that a deny rule blocks: names the deny',
+      { identity: 'svc', allow: [{ action: 'publish', topic: 'devices/d1/commands/reboot' }] },
+      /refused by role "svc" rule deny all "devices\/\+\/commands\/reboot"/,
+    ],
     ['subscribe wider than the rule', { identity: 'svc', allow: [{ action: 'subscribe', topic: 'devices/#' }] }, /svc may not subscribe to "devices\/#"/],
-    ['class: the member whose own subtree it is', { identity: 'fleet', deny: [{ action: 'subscribe', topic: 'devices/f2/#' }] }, /f2 may subscribe to "devices\/f2\/#".*identity class "fleet": member f2; 2 of 2 members checked, sample seed 0x[0-9a-f]{8}/],
+    [
+      'class: the member whose own subtree it is',
+      { identity: 'fleet', deny: [{ action: 'subscribe', topic: 'devices/f2/#' }] },
+      /f2 may subscribe to "devices\/f2\/#".*identity class "fleet": member f2; 2 of 2 members checked, sample seed 0x[0-9a-f]{8}/,
+    ],
   ];
   for (const [name, a, re] of failing) {
     it(`fails: ${name}`, () => {
@@ -153,6 +209,9 @@ describe('access assertions (issue 17)', () => {
     const md = renderReport(exposureOf('test', tf), audit);
     assert.match(md, /## Access assertions/);
     assert.match(md, /all hold/);
-    assert.match(md, /\| assertions\\\[0\\\]\.deny\\\[0\\\] \| sensor-0001 \| deny \| subscribe \| `devices\/sensor-0002\/#` \| holds \| no rule of role "device-own-subtree" grants subscribe on it \(default deny\) \|/);
+    assert.match(
+      md,
+      /\| assertions\\\[0\\\]\.deny\\\[0\\\] \| sensor-0001 \| deny \| subscribe \| `devices\/sensor-0002\/#` \| holds \| no rule of role "device-own-subtree" grants subscribe on it \(default deny\) \|/,
+    );
   });
 });

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { Policy, PolicyError, type PolicySpec } from '../../constructs/policy/model.js';
 import { policyFromYaml, policyFromYamlFile } from '../../constructs/policy/yaml.js';
 import { EXAMPLE_POLICY_FILE } from '../../stacks/defaults.js';
@@ -7,7 +7,14 @@ import { EXAMPLE_POLICY_FILE } from '../../stacks/defaults.js';
 const base = (): PolicySpec => ({
   roles: [
     { name: 'dev', rules: [{ action: 'all', topics: ['devices/{username}/#'] }] },
-    { name: 'svc', rules: [{ action: 'subscribe', topics: ['devices/+/telemetry'] }, { action: 'publish', topics: ['devices/+/commands/#'] }, { effect: 'deny', action: 'all', topics: ['devices/+/commands/reboot'] }] },
+    {
+      name: 'svc',
+      rules: [
+        { action: 'subscribe', topics: ['devices/+/telemetry'] },
+        { action: 'publish', topics: ['devices/+/commands/#'] },
+        { effect: 'deny', action: 'all', topics: ['devices/+/commands/reboot'] },
+      ],
+    },
     { name: 'mon', rules: [{ action: 'subscribe', topics: ['$SYS/#'] }] },
   ],
   identities: [
@@ -48,7 +55,7 @@ describe('Policy validation (ACL-2, ACL-3)', () => {
     ['"+" mixed into a level', (s) => (s.roles[1].rules[0].topics = ['devices/x+/telemetry']), /"\+" is mixed into the level/],
     ['empty topic', (s) => (s.roles[1].rules[0].topics = ['']), /empty/],
     ['NUL', (s) => (s.roles[1].rules[0].topics = ['devices/a\u0000/x']), /NUL/],
-    ['over 65535 bytes', (s) => (s.roles[1].rules[0].topics = ['devices/' + 'x'.repeat(65530)]), /65538 bytes/],
+    ['over 65535 bytes', (s) => (s.roles[1].rules[0].topics = [`devices/${'x'.repeat(65530)}`]), /65538 bytes/],
     ['publish to $SYS', (s) => (s.roles[2].rules[0].action = 'all'), /may publish to "\$SYS\/#": write access to "\$" topics .* never allowed \(baseline ACL-3\)/],
     ['publish to $CONTROL', (s) => s.roles[1].rules.push({ action: 'publish', topics: ['$CONTROL/dynamic-security/v1'] }), /write access to "\$" topics/],
     ['device reads $SYS', (s) => s.roles[0].rules.push({ action: 'subscribe', topics: ['$SYS/broker/uptime'] }), /held by a device or service identity and reads/],
@@ -64,13 +71,23 @@ describe('Policy validation (ACL-2, ACL-3)', () => {
     ['bad username', (s) => (s.identities[0].name = 'a/b'), /invalid name "a\/b"/],
     ['bad kind', (s) => (s.identities[0].kind = 'robot'), /unknown kind "robot"/],
     ['bad action', (s) => (s.roles[1].rules[0].action = 'read'), /unknown action "read"/],
-    ['exception without reason', (s) => { s.roles[1].rules.push({ action: 'subscribe', topics: ['#'] }); s.exceptions = [{ rule: 'ACL-2-broad', role: 'svc', topic: '#', reason: 'short' }]; }, /at least 10 characters/],
+    [
+      'exception without reason',
+      (s) => {
+        s.roles[1].rules.push({ action: 'subscribe', topics: ['#'] });
+        s.exceptions = [{ rule: 'ACL-2-broad', role: 'svc', topic: '#', reason: 'short' }];
+      },
+      /at least 10 characters/,
+    ],
     ['stale exception', (s) => (s.exceptions = [{ rule: 'ACL-2-broad', role: 'svc', topic: '#', reason: 'the audit archive reads everything' }]), /matches no rule that needs it/],
   ];
   for (const [name, fn, re] of cases) {
     it(`rejects: ${name}`, () => {
       const issues = issuesOf(mutate(fn));
-      assert.ok(issues.some((i) => re.test(i)), `expected ${re} in:\n${issues.join('\n')}`);
+      assert.ok(
+        issues.some((i) => re.test(i)),
+        `expected ${re} in:\n${issues.join('\n')}`,
+      );
     });
   }
   it('an exception with a reason admits a broad rule', () => {
@@ -81,7 +98,12 @@ describe('Policy validation (ACL-2, ACL-3)', () => {
     assert.deepEqual(issuesOf(spec), []);
   });
   it('reports every problem at once', () => {
-    const issues = issuesOf(mutate((s) => { s.identities[0].roles = ['nope']; s.roles[1].rules[0].topics = ['a/#/b']; }));
+    const issues = issuesOf(
+      mutate((s) => {
+        s.identities[0].roles = ['nope'];
+        s.roles[1].rules[0].topics = ['a/#/b'];
+      }),
+    );
     assert.equal(issues.length, 2);
   });
 });
@@ -110,7 +132,19 @@ describe('Policy.allows (reference semantics, ACL-1)', () => {
 
 describe('policyFromYaml', () => {
   it('points errors to file, line, column and field', () => {
-    const text = ['version: 1', 'roles:', '  - name: dev', '    rules:', '      - action: publish', '        topics: ["devices/#/x"]', 'identities:', '  - name: d1', '    kind: device', '    roles: [dev, ghost]', ''].join('\n');
+    const text = [
+      'version: 1',
+      'roles:',
+      '  - name: dev',
+      '    rules:',
+      '      - action: publish',
+      '        topics: ["devices/#/x"]',
+      'identities:',
+      '  - name: d1',
+      '    kind: device',
+      '    roles: [dev, ghost]',
+      '',
+    ].join('\n');
     assert.throws(
       () => policyFromYaml(text, 'policy.yaml'),
       (e: Error) => {
@@ -140,7 +174,10 @@ describe('attack1: shared-subscription prefixes and YAML 1.1 (one meaning on eve
     it(`refuses the shared-subscription filter ${t} (was accepted for operator and monitoring identities)`, () => {
       for (const kind of ['operator', 'monitoring'] as const) {
         const issues = issuesOf(op(t, kind));
-        assert.ok(issues.some((i) => /starts a shared subscription, not a topic/.test(i)), issues.join('\n'));
+        assert.ok(
+          issues.some((i) => /starts a shared subscription, not a topic/.test(i)),
+          issues.join('\n'),
+        );
       }
     });
   }
@@ -150,16 +187,35 @@ describe('attack1: shared-subscription prefixes and YAML 1.1 (one meaning on eve
     assert.deepEqual(issuesOf(op('$shared/x')), []);
   });
   it('the YAML loader refuses a %YAML 1.1 directive (merge keys, yes/no booleans) with its position', () => {
-    const text = ['# policy', '%YAML 1.1', '---', 'roles:', '  - name: r', '    rules:', '      - &a {action: subscribe, topics: ["devices/{username}/#"]}', '      - <<: *a', '        action: publish', 'identities:', '  - {name: d1, kind: device, roles: [r]}', ''].join('\n');
-    assert.throws(() => policyFromYaml(text, 'p.yaml'), (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^p\.yaml:2:1: the file declares %YAML 1\.1/.test(e.message));
+    const text = [
+      '# policy',
+      '%YAML 1.1',
+      '---',
+      'roles:',
+      '  - name: r',
+      '    rules:',
+      '      - &a {action: subscribe, topics: ["devices/{username}/#"]}',
+      '      - <<: *a',
+      '        action: publish',
+      'identities:',
+      '  - {name: d1, kind: device, roles: [r]}',
+      '',
+    ].join('\n');
+    assert.throws(
+      () => policyFromYaml(text, 'p.yaml'),
+      (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^p\.yaml:2:1: the file declares %YAML 1\.1/.test(e.message),
+    );
     assert.doesNotThrow(() => policyFromYaml(text.replace('%YAML 1.1', '%YAML 1.2').replace('      - <<: *a\n        action: publish\n', ''), 'p.yaml'));
   });
 });
 
 describe('attack1: a deeply nested YAML file', () => {
   it('gives POLICY_YAML with file:line:col, not a RangeError (3000 nested block sequences)', () => {
-    const text = 'roles:\n' + Array.from({ length: 3000 }, (_, i) => ' '.repeat(i + 2) + '-').join('\n') + ' x\nidentities: []\n';
-    assert.throws(() => policyFromYaml(text, 'deep.yaml'), (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^deep\.yaml:3001:1: the file nests too deeply/.test(e.message));
+    const text = `roles:\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i + 2)}-`).join('\n')} x\nidentities: []\n`;
+    assert.throws(
+      () => policyFromYaml(text, 'deep.yaml'),
+      (e: Error) => (e as { code?: string }).code === 'POLICY_YAML' && /^deep\.yaml:3001:1: the file nests too deeply/.test(e.message),
+    );
   });
 });
 
@@ -168,13 +224,25 @@ describe('attack1: Policy.allows and restrictTo with wrong arguments', () => {
   it('an unknown operation is an error, not a subscription (was true for "Publish" on a subscribe-only rule)', () => {
     assert.equal(p.allows('s', 'publish', 'a/s'), false);
     for (const op of ['Publish', 'read', 'write', '']) {
-      assert.throws(() => p.allows('s', op as never, 'a/s'), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY' && e.message.includes(JSON.stringify(op)));
+      assert.throws(
+        () => p.allows('s', op as never, 'a/s'),
+        (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY' && e.message.includes(JSON.stringify(op)),
+      );
     }
   });
   it('a non-string topic or username list is POLICY_QUERY, not a TypeError', () => {
-    assert.throws(() => p.allows('s', 'publish', 5 as never), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY');
-    assert.throws(() => p.restrictTo(5 as never), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY');
-    assert.throws(() => p.restrictTo('s' as never), (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY');
+    assert.throws(
+      () => p.allows('s', 'publish', 5 as never),
+      (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY',
+    );
+    assert.throws(
+      () => p.restrictTo(5 as never),
+      (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY',
+    );
+    assert.throws(
+      () => p.restrictTo('s' as never),
+      (e: Error) => (e as { code?: string }).code === 'POLICY_QUERY',
+    );
     assert.equal(p.restrictTo(['s']).principals.length, 1);
   });
 });

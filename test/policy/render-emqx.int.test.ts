@@ -3,18 +3,19 @@
  * parsed term equals the model's rule for that principal, in deny-first order ending in
  * {deny, all}.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { Policy } from '../../constructs/policy/model.js';
-import { EMQX_PBKDF2, emqxBootstrapEntry, renderEmqxAcl, erlString } from '../../constructs/policy/render-emqx.js';
-import { examplePolicy } from '../helpers/synth.js';
+import { EMQX_PBKDF2, emqxBootstrapEntry, erlString, renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { missing } from '../helpers/peers.js';
 import { rng } from '../helpers/random.js';
 import { randomPolicy } from '../helpers/random-policy.js';
+import { examplePolicy } from '../helpers/synth.js';
 
 /** Consults the file in a real Erlang VM and prints one line per term. */
 function consult(text: string): string[] {
@@ -37,7 +38,13 @@ function expected(policy: Policy): string[] {
   const lines: string[] = [];
   for (const p of policy.principals) {
     const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
-    for (const r of rules) lines.push(`${r.effect}|${p.username}|${r.action}|${r.topic.split('/').map((l) => (l === '{clientId}' ? '${clientid}' : l)).join('/')}`);
+    for (const r of rules)
+      lines.push(
+        `${r.effect}|${p.username}|${r.action}|${r.topic
+          .split('/')
+          .map((l) => (l === '{clientId}' ? '${clientid}' : l))
+          .join('/')}`,
+      );
   }
   return [...lines, 'deny|all'];
 }

@@ -7,14 +7,15 @@
  * emqx.conf (HOCON in JSON syntax) through JSON.parse and the schema. The real parsers read the
  * accepted cases in test/integration/renderer-property.int.test.ts.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
 import { Policy, PolicyError } from '../../constructs/policy/model.js';
-import { renderDynsec, renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
 import { erlString, renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
-import { RENDER_SEEDS, hostileSpec, hostileString } from '../helpers/hostile-strings.js';
+import { renderDynsec, renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
+import { hostileSpec, hostileString, RENDER_SEEDS } from '../helpers/hostile-strings.js';
 import { rng } from '../helpers/random.js';
 
 const FUZZ_SEEDS = RENDER_SEEDS;
@@ -29,15 +30,21 @@ export function readLikeMosquitto(text: string): Map<string, string[]> {
     const line = raw.replace(/[ \t\n\v\f\r]+$/, '').replace(/^[ \t]+/, '');
     if (!line || line.startsWith('#')) continue;
     const [kw, ...rest] = line.split(' ');
-    if (kw === 'user') users.set((user = trim(rest.join(' '))), users.get(user) ?? []);
-    else if (kw === 'topic') users.get(user!)!.push(`${rest[0]} ${trim(rest.slice(1).join(' '))}`);
+    if (kw === 'user') {
+      user = trim(rest.join(' '));
+      users.set(user, users.get(user) ?? []);
+    } else if (kw === 'topic') users.get(user!)!.push(`${rest[0]} ${trim(rest.slice(1).join(' '))}`);
     else throw new Error(`unexpected line ${JSON.stringify(line)}`);
   }
   return users;
 }
 
 /** `{clientId}` levels as the renderer writes them (Mosquitto: the username; EMQX: `${clientid}`). */
-const level = (topic: string, clientId: string) => topic.split('/').map((l) => (l === '{clientId}' ? clientId : l)).join('/');
+const level = (topic: string, clientId: string) =>
+  topic
+    .split('/')
+    .map((l) => (l === '{clientId}' ? clientId : l))
+    .join('/');
 
 function tryPolicy(spec: unknown): Policy | undefined {
   try {
@@ -65,9 +72,19 @@ describe('renderer property: hostile strings in every field (fast half)', () => 
       // Mosquitto acl_file: every user and every (access, topic) read back exactly.
       const acl = renderMosquittoAcl(policy, { clientIdIsUsername: true });
       const read = readLikeMosquitto(acl);
-      assert.deepEqual([...read.keys()], policy.principals.map((p) => p.username), ctx);
+      assert.deepEqual(
+        [...read.keys()],
+        policy.principals.map((p) => p.username),
+        ctx,
+      );
       for (const p of policy.principals) {
-        const want = [...new Set([...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')].map((r) => `${r.effect === 'deny' ? 'deny' : { publish: 'write', subscribe: 'read', all: 'readwrite' }[r.action]} ${level(r.topic, p.username)}`))];
+        const want = [
+          ...new Set(
+            [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')].map(
+              (r) => `${r.effect === 'deny' ? 'deny' : { publish: 'write', subscribe: 'read', all: 'readwrite' }[r.action]} ${level(r.topic, p.username)}`,
+            ),
+          ),
+        ];
         assert.deepEqual(read.get(p.username), want, ctx);
       }
       // Dynamic security: JSON round trip keeps every topic.
@@ -77,15 +94,26 @@ describe('renderer property: hostile strings in every field (fast half)', () => 
       const topics = new Set(policy.principals.flatMap((p) => p.rules.map((r) => level(r.topic, p.username))));
       for (const role of back.roles) for (const a of role.acls) assert.ok(topics.has(a.topic), `${ctx}: ${JSON.stringify(a.topic)}`);
       // EMQX acl.conf: one term per line, each topic an escaped Erlang string.
-      const emqx = renderEmqxAcl(policy).split('\n').filter((l) => l.startsWith('{') && l !== '{deny, all}.');
-      assert.equal(emqx.length, policy.principals.reduce((n, p) => n + p.rules.length, 0), ctx);
-      for (const p of policy.principals) for (const r of p.rules) assert.ok(emqx.includes(`{${r.effect}, {username, ${erlString(p.username)}}, ${r.action}, [${erlString(level(r.topic, '${clientid}'))}]}.`), `${ctx}: ${r.topic}`);
+      const emqx = renderEmqxAcl(policy)
+        .split('\n')
+        .filter((l) => l.startsWith('{') && l !== '{deny, all}.');
+      assert.equal(
+        emqx.length,
+        policy.principals.reduce((n, p) => n + p.rules.length, 0),
+        ctx,
+      );
+      for (const p of policy.principals)
+        for (const r of p.rules) assert.ok(emqx.includes(`{${r.effect}, {username, ${erlString(p.username)}}, ${r.action}, [${erlString(level(r.topic, '${clientid}'))}]}.`), `${ctx}: ${r.topic}`);
     }
   });
   it('both outcomes occur, and accepted policies carry hostile characters into the renderers', () => {
     assert.ok(refused > 100, `${refused} refused`);
     assert.ok(accepted > 50, `${accepted} accepted`);
-    assert.ok(acceptedHostile.some((t) => /["'\\%$]/.test(t)) && acceptedHostile.some((t) => /[^\x00-\x7f]/.test(t)), `accepted topics with quotes, backslashes, % or $ and non-ASCII: ${acceptedHostile.length}`);
+    assert.ok(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is everything outside ASCII
+      acceptedHostile.some((t) => /["'\\%$]/.test(t)) && acceptedHostile.some((t) => /[^\x00-\x7f]/.test(t)),
+      `accepted topics with quotes, backslashes, % or $ and non-ASCII: ${acceptedHostile.length}`,
+    );
   });
   // Cases that failed once, kept by name with their literal values (a seed's value changes
   // whenever the generator changes).
@@ -100,7 +128,14 @@ describe('renderer property: hostile strings in every field (fast half)', () => 
   });
   it('EMQX names and namespaces: hostile values are refused, never written into emqx.conf', () => {
     const r = rng(77);
-    const base = { policy: tryPolicy({ roles: [{ name: 'r', rules: [{ action: 'all', topics: ['svc/{username}/#'] }] }], identities: [{ name: 's', kind: 'service', roles: ['r'] }] })!, credentialsSecretName: 'c', adminSecretName: 'a', tls: { secretName: 't', nodeSecretName: 'n' }, image: { digest: 'sha256:' + '56'.repeat(32) }, allowFrom: [{ namespace: 'iot' }] };
+    const base = {
+      policy: tryPolicy({ roles: [{ name: 'r', rules: [{ action: 'all', topics: ['svc/{username}/#'] }] }], identities: [{ name: 's', kind: 'service', roles: ['r'] }] })!,
+      credentialsSecretName: 'c',
+      adminSecretName: 'a',
+      tls: { secretName: 't', nodeSecretName: 'n' },
+      image: { digest: `sha256:${'56'.repeat(32)}` },
+      allowFrom: [{ namespace: 'iot' }],
+    };
     let refusedNames = 0;
     for (let i = 0; i < 150; i++) {
       const v = hostileString(r);

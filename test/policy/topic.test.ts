@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { checkFilter, filterCovers, isBroad, topicMatches } from '../../constructs/policy/topic.js';
-import { rng, randomFilter, randomTopic } from '../helpers/random.js';
+import { randomFilter, randomTopic, rng } from '../helpers/random.js';
 
 describe('checkFilter (baseline ACL-3)', () => {
   const valid = ['a', 'a/b', 'a/+/c', 'a/#', '#', '+', '+/+', '$SYS/#', 'devices/{username}/#', 'devices/{clientId}/x', 'a b/c'];
@@ -23,8 +23,14 @@ describe('checkFilter (baseline ACL-3)', () => {
   for (const [f, re] of invalid) {
     it(`rejects ${JSON.stringify(f.slice(0, 20))}`, () => {
       const problems = checkFilter(f);
-      assert.ok(problems.some((p) => re.test(p.problem)), `expected ${re} in ${JSON.stringify(problems)}`);
-      assert.ok(problems.every((p) => p.fix.length > 10), 'every problem says how to fix it');
+      assert.ok(
+        problems.some((p) => re.test(p.problem)),
+        `expected ${re} in ${JSON.stringify(problems)}`,
+      );
+      assert.ok(
+        problems.every((p) => p.fix.length > 10),
+        'every problem says how to fix it',
+      );
     });
   }
   it('counts UTF-8 bytes, not characters', () => {

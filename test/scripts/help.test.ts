@@ -2,11 +2,12 @@
  * Every script of scripts/: `--help` prints the usage, exits 0 and changes nothing; an unknown
  * flag exits 1 with one line and changes nothing.
  */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { oneLineError, runScript, tree } from '../helpers/run-script.js';
 
 const SCRIPTS: [script: string, usage: RegExp][] = [
@@ -21,7 +22,9 @@ const SCRIPTS: [script: string, usage: RegExp][] = [
 ];
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 /** A working directory with an earlier output in it, which no --help or bad flag may touch. */
 function workdir(): string {
   const d = mkdtempSync(join(tmpdir(), 'fortress-help-'));

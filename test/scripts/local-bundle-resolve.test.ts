@@ -3,14 +3,15 @@
  * option resolveMosquitto refuses is refused by createLocalBundle with the same code, before
  * anything is written.
  */
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalBundle } from '../../scripts/local-bundle.js';
-import { buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
+import { buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { createLocalBundle } from '../../scripts/local-bundle.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
 
 const cases: [string, Partial<MosquittoBrokerOptions>, string][] = [
@@ -27,11 +28,19 @@ describe('createLocalBundle validates the options like the construct', () => {
   for (const [name, over, code] of cases) {
     it(`${name}: ${code}, nothing written`, () => {
       const props = minimalBrokerProps(over);
-      assert.throws(() => buildMosquitto(props), (e: unknown) => e instanceof FortressError && e.code === code, 'the construct refuses it');
+      assert.throws(
+        () => buildMosquitto(props),
+        (e: unknown) => e instanceof FortressError && e.code === code,
+        'the construct refuses it',
+      );
       const parent = mkdtempSync(join(tmpdir(), 'fortress-local-resolve-'));
       const out = join(parent, 'bundle');
       try {
-        assert.throws(() => createLocalBundle({ out, port: 28883, broker: props }), (e: unknown) => e instanceof FortressError && e.code === code, 'the local bundle refuses it too');
+        assert.throws(
+          () => createLocalBundle({ out, port: 28883, broker: props }),
+          (e: unknown) => e instanceof FortressError && e.code === code,
+          'the local bundle refuses it too',
+        );
         assert.equal(existsSync(out), false, 'no half-written bundle');
       } finally {
         rmSync(parent, { recursive: true, force: true });

@@ -1,13 +1,14 @@
 /** `npm run local -- --out DIR`: the bundle lands whole in DIR, its paths name DIR, Mosquitto starts from it. */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { LocalBundle } from '../../scripts/local-bundle.js';
 import { missing, missingBroker } from '../helpers/peers.js';
 import { runScript } from '../helpers/run-script.js';
-import type { LocalBundle } from '../../scripts/local-bundle.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'fortress-local-int-'));
 // Started as root, mosquitto drops to its own user, which must be able to reach the bundle.
@@ -34,7 +35,10 @@ describe('npm run local: a complete bundle', { skip: missing.openssl }, () => {
     assert.match(conf, new RegExp(`cafile ${join(out, 'tls', 'ca.crt').replace(/[.]/g, '\\.')}`));
     assert.match(conf, /require_certificate true/);
     assert.equal(statSync(out).mode & 0o777, 0o700);
-    assert.deepEqual(readdirSync(cwd).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(cwd).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
   it('a second run replaces the earlier bundle (fresh passwords), nothing else is left', async () => {
     const old = JSON.parse(readFileSync(join(out, 'bundle.json'), 'utf8')) as LocalBundle;

@@ -1,11 +1,12 @@
 /** `npm run local`: bad input exits 1 with one line and writes nothing. */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oneLineError, runScript, tree } from '../helpers/run-script.js';
+import { after, describe, it } from 'node:test';
 import { parseLocalArgs } from '../../scripts/local-bundle.js';
+import { oneLineError, runScript, tree } from '../helpers/run-script.js';
 
 const LOCAL = 'dist/scripts/local-bundle.js';
 const cwd = mkdtempSync(join(tmpdir(), 'fortress-local-cli-'));
@@ -16,7 +17,11 @@ writeFileSync(join(cwd, 'mine', 'notes.txt'), 'mine');
 
 describe('npm run local: bad input', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown --client-auth', ['--out', 'b', '--client-auth', 'bogus'], /^error USAGE: --client-auth must be one of password, password-and-certificate, certificate, password-or-certificate, got "bogus"/],
+    [
+      'an unknown --client-auth',
+      ['--out', 'b', '--client-auth', 'bogus'],
+      /^error USAGE: --client-auth must be one of password, password-and-certificate, certificate, password-or-certificate, got "bogus"/,
+    ],
     ['--mtls with --client-auth', ['--out', 'b', '--mtls', '--client-auth', 'certificate'], /^error USAGE: --mtls and --client-auth/],
     ['no --out', [], /^error USAGE: --out DIR is required/],
     ['--out without a value', ['--out'], /^error USAGE: Option '--out <value>' argument missing/],

@@ -2,14 +2,15 @@
  * `npm run report -- --diff BEFORE AFTER` as a CI gate: one-line errors with exit 1, exit 2 on
  * widening with --fail-on widen, the JSON form; and the report mode writing into --out.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../stacks/main.js';
-import { writeAuditResults, AUDIT_FILE } from '../../stacks/artifacts.js';
+import { after, before, describe, it } from 'node:test';
 import type { ExposureDiff } from '../../constructs/audit/diff.js';
+import { AUDIT_FILE, writeAuditResults } from '../../stacks/artifacts.js';
+import { buildApp } from '../../stacks/main.js';
 import { oneLineError, runScript, tree } from '../helpers/run-script.js';
 
 const REPORT = 'dist/scripts/report.js';
@@ -61,13 +62,22 @@ describe('report --diff: exit codes and errors', () => {
     const d = JSON.parse(r.stdout) as ExposureDiff;
     assert.equal(d.version, 1);
     assert.deepEqual([d.before, d.after], ['base', 'wider']);
-    assert.deepEqual(d.stacks.map((s) => s.stack), ['mosquitto-credentials', 'mosquitto-k8s', 'mqtt-cluster', 'mqtt-network', 'mqtt-platform']);
+    assert.deepEqual(
+      d.stacks.map((s) => s.stack),
+      ['mosquitto-credentials', 'mosquitto-k8s', 'mqtt-cluster', 'mqtt-network', 'mqtt-platform'],
+    );
     const k8s = d.stacks.find((s) => s.stack === 'mosquitto-k8s')!;
     assert.equal(k8s.status, 'changed');
-    assert.ok(k8s.changes.some((c) => c.widens && c.area === 'source range' && c.text.includes('192.0.2.0/24')), JSON.stringify(k8s.changes));
+    assert.ok(
+      k8s.changes.some((c) => c.widens && c.area === 'source range' && c.text.includes('192.0.2.0/24')),
+      JSON.stringify(k8s.changes),
+    );
     const firstNarrow = k8s.changes.findIndex((c) => !c.widens);
     assert.ok(firstNarrow === -1 || k8s.changes.slice(firstNarrow).every((c) => !c.widens), 'widening first');
-    assert.equal(d.widening, d.stacks.reduce((n, s) => n + s.widening, 0));
+    assert.equal(
+      d.widening,
+      d.stacks.reduce((n, s) => n + s.widening, 0),
+    );
     assert.equal(d.stacks.find((s) => s.stack === 'mosquitto-credentials')!.status, 'unchanged');
     // --json with --fail-on: still JSON on stdout, exit 2.
     const gate = await runScript(REPORT, ['--diff', 'base', 'wider', '--json', '--fail-on', 'widen'], { cwd });
@@ -124,6 +134,9 @@ describe('report without --diff', () => {
     assert.match(r.stdout, /^wrote out\/stacks\/mosquitto-k8s\/security-report\.sarif$/m);
     const sarif = JSON.parse(readFileSync(join(cwd, 'out', 'stacks', 'mosquitto-k8s', 'security-report.sarif'), 'utf8'));
     assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri.includes('.tmp-'), false);
-    assert.deepEqual(tree(cwd).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      tree(cwd).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 });

@@ -5,12 +5,13 @@
  * packages, promtool's included. Peers are made "missing" with a PATH of basic tools only, and a
  * fake apt-get records any call.
  */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { ROOT } from '../helpers/run-script.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fortress-setup-peers-'));
@@ -46,7 +47,9 @@ describe('scripts/setup-peers.sh as written in the README', () => {
     assert.doesNotMatch(readme.split('\n').slice(0, 8).join('\n'), /sudo /);
     assert.ok(statSync(join(ROOT, 'scripts', 'setup-peers.sh')).mode & 0o100);
   });
-  it('as a user: installs nothing, names every missing peer and how to install it, exits 0', { skip: process.getuid?.() === 0 && !existsSync('/usr/bin/setpriv') ? 'setpriv is needed to run as a user' : undefined }, async () => {
+  it('as a user: installs nothing, names every missing peer and how to install it, exits 0', {
+    skip: process.getuid?.() === 0 && !existsSync('/usr/bin/setpriv') ? 'setpriv is needed to run as a user' : undefined,
+  }, async () => {
     rmSync(marker, { force: true });
     const r = await run([], true);
     assert.equal(r.status, 0, r.stderr);

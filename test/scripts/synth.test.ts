@@ -1,9 +1,10 @@
 /** `npm run synth`: one summary line per stack, an output holding only this synth's stacks, atomic. */
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { oneLineError, runScript, tree } from '../helpers/run-script.js';
 
 const SYNTH = 'dist/scripts/synth.js';
@@ -16,7 +17,10 @@ describe('npm run synth', () => {
     const r = await runScript(SYNTH, [], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 5).map((l) => l.split(':')[0]), ['mqtt-network', 'mqtt-cluster', 'mqtt-platform', 'mosquitto-credentials', 'mosquitto-k8s']);
+    assert.deepEqual(
+      lines.slice(0, 5).map((l) => l.split(':')[0]),
+      ['mqtt-network', 'mqtt-cluster', 'mqtt-platform', 'mosquitto-credentials', 'mosquitto-k8s'],
+    );
     for (const l of lines.slice(0, 5)) assert.match(l, /^[a-z0-9-]+: [1-9]\d* resources, 0 open findings( \(\d+ suppressed\))?$/);
     assert.match(lines[4]!, /^mosquitto-k8s: \d+ resources, 0 open findings \(1 suppressed\)$/);
     assert.equal(lines[5], '5 stacks written to cdktf.out/stacks');
@@ -34,7 +38,10 @@ describe('npm run synth', () => {
     assert.deepEqual(readdirSync(join(cwd, 'cdktf.out', 'stacks')).sort(), STACKS);
     assert.ok(existsSync(join(cwd, 'cdktf.out', 'stacks', 'mqtt-network', '.terraform', 'providers')));
     assert.equal(readFileSync(join(cwd, 'cdktf.out', 'stacks', 'mqtt-network', '.terraform.lock.hcl'), 'utf8'), '# lock');
-    assert.deepEqual(readdirSync(cwd).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(cwd).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
   it('a failing synth exits 1 with one line and leaves the earlier output as it was', async () => {
     const before = tree(join(cwd, 'cdktf.out'));
@@ -45,13 +52,20 @@ describe('npm run synth', () => {
     assert.match(r.stderr, /^error STATE_BUCKET: FORTRESS_STATE_BUCKET must be an S3 bucket name/);
     assert.deepEqual(tree(join(cwd, 'cdktf.out')), before);
     assert.equal(readFileSync(join(cwd, 'cdktf.out', 'stacks', 'mosquitto-k8s', 'cdk.tf.json'), 'utf8'), tf);
-    assert.deepEqual(readdirSync(cwd).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(cwd).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
   it('refuses to replace a directory that is not a cdktf output, and a file', async () => {
     mkdirSync(join(cwd, 'mine'));
     writeFileSync(join(cwd, 'mine', 'notes.txt'), 'keep me');
     writeFileSync(join(cwd, 'a-file'), 'keep me');
-    for (const [out, code] of [['mine', 'OUT_NOT_EMPTY'], ['a-file', 'OUT_NOT_DIR'], ['a-file/sub', 'OUT_PARENT']] as const) {
+    for (const [out, code] of [
+      ['mine', 'OUT_NOT_EMPTY'],
+      ['a-file', 'OUT_NOT_DIR'],
+      ['a-file/sub', 'OUT_PARENT'],
+    ] as const) {
       const r = await runScript(SYNTH, ['--out', out], { cwd });
       assert.equal(r.status, 1, out);
       assert.equal(oneLineError(r), undefined);

@@ -3,17 +3,18 @@
  * inputs given): stack order from real references, where every container's image comes from and
  * what makes it reachable, storage, the deploying principal's access, and both brokers' credentials.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../stacks/main.js';
-import { deployBlockers, deployInputsFromEnv, type DeployInputs } from '../../stacks/defaults.js';
-import { BROKER_STORAGE_CLASS, EBS_CSI_PROVISIONER } from '../../stacks/platform-k8s-stack.js';
-import { MOSQUITTO_IMAGE } from '../../constructs/mosquitto/manifests.js';
+import { after, before, describe, it } from 'node:test';
 import { dockerHubPath, imageRef, mirroredImage } from '../../constructs/core/image.js';
 import { PREREQUISITE_CRDS } from '../../constructs/k8s/crd-check.js';
+import { MOSQUITTO_IMAGE } from '../../constructs/mosquitto/manifests.js';
+import { type DeployInputs, deployBlockers, deployInputsFromEnv } from '../../stacks/defaults.js';
+import { buildApp } from '../../stacks/main.js';
+import { BROKER_STORAGE_CLASS, EBS_CSI_PROVISIONER } from '../../stacks/platform-k8s-stack.js';
 
 type Tf = Record<string, any>;
 const DEPLOY: DeployInputs = {
@@ -22,8 +23,8 @@ const DEPLOY: DeployInputs = {
   apiClients: [{ securityGroupId: 'sg-0123456789abcdef0', description: 'CI runner in the VPC' }],
   deployerRoleArns: ['arn:aws:iam::111122223333:role/ci-deploy'],
 };
-const EMQX_TEST_DIGEST = 'sha256:' + 'e'.repeat(64); // test fixture only: no EMQX digest is confirmed
-const EXPORTER_TEST_DIGEST = 'sha256:' + 'a'.repeat(64); // test fixture only
+const EMQX_TEST_DIGEST = `sha256:${'e'.repeat(64)}`; // test fixture only: no EMQX digest is confirmed
+const EXPORTER_TEST_DIGEST = `sha256:${'a'.repeat(64)}`; // test fixture only
 
 /** An IAM policy document whose values may hold Terraform expressions (`${...}`, quotes inside). */
 const policyOf = (json: string): any => JSON.parse(json.replace(/\$\{[^}]*\}/g, (m) => m.replace(/"/g, "'")));
@@ -34,7 +35,9 @@ const REMOTE = /data\.terraform_remote_state\.cross-stack-reference-input-([\w-]
 
 /** Every producer a stack reads through terraform_remote_state (a reference, not a declared order). */
 function referencedStacks(tf: Tf): string[] {
-  return Object.keys(tf.data?.terraform_remote_state ?? {}).map((k) => k.replace(/^cross-stack-reference-input-/, '')).sort();
+  return Object.keys(tf.data?.terraform_remote_state ?? {})
+    .map((k) => k.replace(/^cross-stack-reference-input-/, ''))
+    .sort();
 }
 
 /** Follows a cross-stack output to the expression the producer writes into it. */
@@ -139,7 +142,11 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
     const images = ['mosquitto-k8s', 'emqx-k8s'].flatMap((s) => containerImages(stacks[s]!).map((c) => ({ ...c, stack: s })));
     assert.ok(images.length >= 6, `containers found: ${images.map((i) => i.container).join(', ')}`);
     const containers = new Set(images.map((i) => `${i.stack}/${i.container}`));
-    for (const c of ['mosquitto-k8s/mosquitto', 'mosquitto-k8s/metrics-exporter', 'emqx-k8s/emqx']) assert.ok([...containers].some((x) => x.startsWith(c)), `${c} in ${[...containers].join(', ')}`);
+    for (const c of ['mosquitto-k8s/mosquitto', 'mosquitto-k8s/metrics-exporter', 'emqx-k8s/emqx'])
+      assert.ok(
+        [...containers].some((x) => x.startsWith(c)),
+        `${c} in ${[...containers].join(', ')}`,
+      );
     for (const i of images) {
       const m = /^\$\{tostring\((data\.terraform_remote_state\.[^)]+)\)\}\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/([^/]+)\/(.+):([^:@]+)@(sha256:[0-9a-f]{64})$/.exec(i.image);
       assert.ok(m, `${i.stack}/${i.container}: ${i.image} is not an image of this account's ECR`);
@@ -160,10 +167,12 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
     }
     // The prerequisites' registries are cached too (docs/deploy.md, phase 3); only Docker Hub
     // and ghcr.io need a credential, each an ecr-pullthroughcache/ secret given by ARN.
-    assert.deepEqual(
-      rules.map(([, r]) => [r.ecr_repository_prefix, r.upstream_registry_url, r.credential_arn]).sort(),
-      [['docker-hub', 'registry-1.docker.io', DEPLOY.dockerHubCredentialArn], ['ghcr', 'ghcr.io', DEPLOY.githubCredentialArn], ['k8s', 'registry.k8s.io', undefined], ['quay', 'quay.io', undefined]],
-    );
+    assert.deepEqual(rules.map(([, r]) => [r.ecr_repository_prefix, r.upstream_registry_url, r.credential_arn]).sort(), [
+      ['docker-hub', 'registry-1.docker.io', DEPLOY.dockerHubCredentialArn],
+      ['ghcr', 'ghcr.io', DEPLOY.githubCredentialArn],
+      ['k8s', 'registry.k8s.io', undefined],
+      ['quay', 'quay.io', undefined],
+    ]);
     // Reachable without NAT: ECR API and registry endpoints, S3 gateway for the layers.
     const services = vals(network, 'aws_vpc_endpoint').map((e) => e.service_name);
     for (const svc of ['ecr.api', 'ecr.dkr']) assert.ok(services.includes(`com.amazonaws.eu-west-1.${svc}`), svc);
@@ -173,10 +182,7 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
     const [importPolicy] = vals(cluster, 'aws_iam_role_policy').filter((p) => p.name === 'pull-through-cache-import');
     const stmt = policyOf(importPolicy.policy).Statement[0];
     assert.deepEqual(stmt.Action, ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage']);
-    assert.deepEqual(
-      stmt.Resource.map((r: string) => r.replace(/\$\{[^}]+\}/g, 'X')).sort(),
-      rules.map(([, r]) => `arn:X:ecr:eu-west-1:X:repository/${r.ecr_repository_prefix}/*`).sort(),
-    );
+    assert.deepEqual(stmt.Resource.map((r: string) => r.replace(/\$\{[^}]+\}/g, 'X')).sort(), rules.map(([, r]) => `arn:X:ecr:eu-west-1:X:repository/${r.ecr_repository_prefix}/*`).sort());
     assert.ok(vals(cluster, 'aws_iam_role_policy_attachment').some((a) => /AmazonEC2ContainerRegistryReadOnly$/.test(a.policy_arn)));
   });
 
@@ -207,7 +213,9 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
     assert.equal(trust.Condition.StringEquals['aws:RequestTag/kubernetes-service-account'], 'ebs-csi-controller-sa');
     assert.equal(trust.Condition.StringEquals['aws:RequestTag/kubernetes-namespace'], 'kube-system');
     assert.ok(vals(cluster, 'aws_iam_role_policy_attachment').some((a) => a.role === `\${aws_iam_role.${roleRef[1]}.name}` && /service-role\/AmazonEBSCSIDriverPolicy$/.test(a.policy_arn)));
-    const sc = vals(stacks['mqtt-platform']!, 'kubernetes_manifest').map((m) => m.manifest).find((m) => m.kind === 'StorageClass');
+    const sc = vals(stacks['mqtt-platform']!, 'kubernetes_manifest')
+      .map((m) => m.manifest)
+      .find((m) => m.kind === 'StorageClass');
     assert.equal(sc.metadata.name, BROKER_STORAGE_CLASS);
     assert.equal(sc.provisioner, EBS_CSI_PROVISIONER);
     assert.deepEqual(sc.parameters, { type: 'gp3', encrypted: 'true' });
@@ -221,7 +229,7 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
     assert.deepEqual(ns, ['monitoring']);
   });
 
-  it("the deploying principal reaches the private API (443 on the cluster security group) and has cluster access (access entry, cluster admin)", () => {
+  it('the deploying principal reaches the private API (443 on the cluster security group) and has cluster access (access entry, cluster admin)', () => {
     const cluster = stacks['mqtt-cluster']!;
     const [eks] = vals(cluster, 'aws_eks_cluster');
     assert.equal(eks.vpc_config.endpoint_public_access, false);
@@ -246,13 +254,21 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
     const assocs = vals(cluster, 'aws_eks_pod_identity_association');
     const es = assocs.filter((a) => a.namespace === 'external-secrets' && a.service_account === 'external-secrets');
     assert.equal(es.length, 1, 'exactly one association for the controller (EKS allows one per service account)');
-    assert.equal(Object.values(stacks).flatMap((tf) => vals(tf, 'aws_eks_pod_identity_association')).filter((a) => a.service_account === 'external-secrets').length, 1);
+    assert.equal(
+      Object.values(stacks)
+        .flatMap((tf) => vals(tf, 'aws_eks_pod_identity_association'))
+        .filter((a) => a.service_account === 'external-secrets').length,
+      1,
+    );
     const controllerRole = /^\$\{aws_iam_role\.(\w+)\.arn\}$/.exec(es[0].role_arn)![1]!;
     const assume = vals(cluster, 'aws_iam_role_policy').find((p) => p.role === `\${aws_iam_role.${controllerRole}.id}`);
     const stmt = policyOf(assume.policy).Statement[0];
     assert.deepEqual(stmt.Action, ['sts:AssumeRole', 'sts:TagSession']);
     assert.match(stmt.Resource, /:role\/mqtt-fortress-\*-secrets-reader$/);
-    for (const [creds, k8s, broker, ns] of [['mosquitto-credentials', 'mosquitto-k8s', 'mosquitto', 'mqtt'], ['emqx-credentials', 'emqx-k8s', 'emqx', 'mqtt-emqx']] as const) {
+    for (const [creds, k8s, broker, ns] of [
+      ['mosquitto-credentials', 'mosquitto-k8s', 'mosquitto', 'mqtt'],
+      ['emqx-credentials', 'emqx-k8s', 'emqx', 'mqtt-emqx'],
+    ] as const) {
       // The reader role trusts exactly the controller role (a reference to the cluster stack)...
       const [readerName, reader] = res(stacks[creds]!, 'aws_iam_role').find(([, r]) => r.name === `mqtt-fortress-${broker}-secrets-reader`)!;
       const trust = policyOf(reader.assume_role_policy).Statement;
@@ -261,7 +277,9 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
       // ...whose name matches the controller's permission.
       assert.ok(`mqtt-fortress-${broker}-secrets-reader`.match(/^mqtt-fortress-.*-secrets-reader$/));
       // The broker's store assumes that reader role; one store per broker, each for its namespace.
-      const store = vals(stacks[k8s]!, 'kubernetes_manifest').map((m) => m.manifest).find((m) => m.kind === 'ClusterSecretStore');
+      const store = vals(stacks[k8s]!, 'kubernetes_manifest')
+        .map((m) => m.manifest)
+        .find((m) => m.kind === 'ClusterSecretStore');
       assert.equal(store.metadata.name, `mqtt-fortress-${broker}`);
       assert.deepEqual(store.spec.conditions, [{ namespaces: [ns] }]);
       const roleOut = resolveOutput(stacks, store.spec.provider.aws.role);
@@ -300,7 +318,10 @@ describe('deploy path of the default app (both brokers, deploy inputs given)', (
 describe('deploy inputs', () => {
   it('the app entry refuses a synthesis that could not be deployed, naming what is missing', () => {
     const none = deployInputsFromEnv({});
-    assert.deepEqual(deployBlockers(none).map((b) => b.split(' (')[0]), ['no path from this machine to the private EKS API', 'no registry the nodes can pull from']);
+    assert.deepEqual(
+      deployBlockers(none).map((b) => b.split(' (')[0]),
+      ['no path from this machine to the private EKS API', 'no registry the nodes can pull from'],
+    );
     assert.deepEqual(deployBlockers(deployInputsFromEnv({ FORTRESS_API_SOURCES: '10.1.0.0/24', FORTRESS_IMAGE_REGISTRY: 'registry.example.com/docker-hub' })), []);
     assert.throws(() => deployInputsFromEnv({ FORTRESS_PUBLIC_API_CIDRS: '198.51.100.0/24' }), /FORTRESS_PUBLIC_API_REASON/);
     assert.throws(() => deployInputsFromEnv({ FORTRESS_IMAGE_REGISTRY: 'registry.example.com' }), /<host>\/<docker-hub-prefix>/);
@@ -310,10 +331,14 @@ describe('deploy inputs', () => {
     try {
       const stacks = synthApp({}, { apiClients: [{ cidr: '10.1.0.0/24', description: 'VPN' }], deployerRoleArns: [], imageRegistry: { host: 'registry.example.com', dockerHubPrefix: 'hub' } }, d);
       assert.deepEqual(vals(stacks['mqtt-cluster']!, 'aws_ecr_pull_through_cache_rule'), []);
-      for (const c of containerImages(stacks['mosquitto-k8s']!)) assert.match(c.image, /^registry\.example\.com\/hub\/(library\/eclipse-mosquitto:2\.0\.22@sha256:212f89e1|sapcc\/mosquitto-exporter:0\.8\.0@sha256:a{64})/, c.container);
+      for (const c of containerImages(stacks['mosquitto-k8s']!))
+        assert.match(c.image, /^registry\.example\.com\/hub\/(library\/eclipse-mosquitto:2\.0\.22@sha256:212f89e1|sapcc\/mosquitto-exporter:0\.8\.0@sha256:a{64})/, c.container);
       // Without deployers, the creator keeps the EKS bootstrap admin access.
       assert.equal(vals(stacks['mqtt-cluster']!, 'aws_eks_cluster')[0].access_config.bootstrap_cluster_creator_admin_permissions, true);
-      assert.deepEqual(vals(stacks['mqtt-cluster']!, 'aws_vpc_security_group_ingress_rule').map((r) => r.cidr_ipv4), ['10.1.0.0/24']);
+      assert.deepEqual(
+        vals(stacks['mqtt-cluster']!, 'aws_vpc_security_group_ingress_rule').map((r) => r.cidr_ipv4),
+        ['10.1.0.0/24'],
+      );
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
@@ -335,7 +360,10 @@ describe('deploy inputs', () => {
         ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:docker-hub-AbCdEf', /ecr-pullthroughcache\//],
         ['arn:aws:secretsmanager:us-east-1:111122223333:secret:ecr-pullthroughcache/docker-hub-AbCdEf', /region "us-east-1"/],
       ] as const) {
-        assert.throws(() => synthApp({}, { ...DEPLOY, dockerHubCredentialArn: arn }, d), (e: Error) => msg.test(e.message) && /\[mqtt-cluster\/ImageCache\]/.test(e.message));
+        assert.throws(
+          () => synthApp({}, { ...DEPLOY, dockerHubCredentialArn: arn }, d),
+          (e: Error) => msg.test(e.message) && /\[mqtt-cluster\/ImageCache\]/.test(e.message),
+        );
       }
     } finally {
       rmSync(d, { recursive: true, force: true });

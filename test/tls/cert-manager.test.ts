@@ -1,28 +1,46 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildBrokerTls, type BrokerTlsOptions, type IssuerStrategy } from '../../constructs/tls/cert-manager.js';
-import { parseDuration } from '../../constructs/tls/duration.js';
-import { validateK8sObject } from '../../constructs/k8s/objects.js';
+import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import { type BrokerTlsOptions, buildBrokerTls, type IssuerStrategy } from '../../constructs/tls/cert-manager.js';
 import { BrokerCertificates } from '../../constructs/tls/certificates.js';
+import { parseDuration } from '../../constructs/tls/duration.js';
 import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
-const base = (issuer: IssuerStrategy, over: Partial<BrokerTlsOptions> = {}): BrokerTlsOptions => ({ issuer, name: 'mosquitto', namespace: 'mqtt', secretName: 'mosquitto-tls', serviceNames: ['mosquitto', 'mosquitto-headless'], ...over });
+const base = (issuer: IssuerStrategy, over: Partial<BrokerTlsOptions> = {}): BrokerTlsOptions => ({
+  issuer,
+  name: 'mosquitto',
+  namespace: 'mqtt',
+  secretName: 'mosquitto-tls',
+  serviceNames: ['mosquitto', 'mosquitto-headless'],
+  ...over,
+});
 const find = (objs: any[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
 
 describe('cert-manager objects (TLS-3, TLS-5)', () => {
   const strategies: [string, IssuerStrategy, string[]][] = [
     ['bootstrap', { kind: 'bootstrap' }, ['Issuer/mosquitto-selfsigned', 'Certificate/mosquitto-ca', 'Issuer/mosquitto-ca', 'Certificate/mosquitto-server']],
     ['existing CA', { kind: 'existing-ca', secretName: 'corp-ca' }, ['Issuer/mosquitto-ca', 'Certificate/mosquitto-server']],
-    ['ACME DNS-01', { kind: 'acme', email: 'pki@example.com', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'Z0123456789ABC' } } } }, ['Issuer/mosquitto-acme', 'Certificate/mosquitto-server']],
-    ['AWS Private CA', { kind: 'aws-pca', arn: 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0b1d6a4e-8f7c-4b9e-9d2a-1c3e5f7a9b0d', region: 'eu-west-1' }, ['AWSPCAIssuer/mosquitto-pca', 'Certificate/mosquitto-server']],
+    [
+      'ACME DNS-01',
+      { kind: 'acme', email: 'pki@example.com', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'Z0123456789ABC' } } } },
+      ['Issuer/mosquitto-acme', 'Certificate/mosquitto-server'],
+    ],
+    [
+      'AWS Private CA',
+      { kind: 'aws-pca', arn: 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0b1d6a4e-8f7c-4b9e-9d2a-1c3e5f7a9b0d', region: 'eu-west-1' },
+      ['AWSPCAIssuer/mosquitto-pca', 'Certificate/mosquitto-server'],
+    ],
     ['existing ClusterIssuer', { kind: 'cluster-issuer', name: 'corp-issuer' }, ['Certificate/mosquitto-server']],
   ];
   for (const [name, issuer, kinds] of strategies) {
     it(`${name}: objects validate against the cert-manager CRD schema`, () => {
       const b = buildBrokerTls(base(issuer));
-      assert.deepEqual(b.objects.map((o) => `${o.kind}/${o.metadata.name}`), kinds);
+      assert.deepEqual(
+        b.objects.map((o) => `${o.kind}/${o.metadata.name}`),
+        kinds,
+      );
       for (const o of b.objects) validateK8sObject(o);
     });
   }
@@ -56,7 +74,12 @@ describe('cert-manager objects (TLS-3, TLS-5)', () => {
     ['duration in days', { server: { duration: '90d' } }, 'INVALID_DURATION', /duration in hours, minutes and seconds such as "2160h"/],
     ['RSA 2048', { server: { keyAlgorithm: 'RSA-2048' as 'RSA-3072' } }, 'TLS_KEY', /RSA below 3072 bits is refused/],
     ['client certificate over a year', { clients: { usernames: ['a'], duration: '8761h' } }, 'TLS_DURATION', /clients\.duration/],
-    ['ACME without a client issuer', { issuer: { kind: 'acme', email: 'a@b.co', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'Z123' } } } }, clients: { usernames: ['a'] } }, 'TLS_CLIENT_ISSUER', /public ACME CAs do not issue client certificates/],
+    [
+      'ACME without a client issuer',
+      { issuer: { kind: 'acme', email: 'a@b.co', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'Z123' } } } }, clients: { usernames: ['a'] } },
+      'TLS_CLIENT_ISSUER',
+      /public ACME CAs do not issue client certificates/,
+    ],
     ['malformed Private CA ARN', { issuer: { kind: 'aws-pca', arn: 'arn:aws:acm-pca:eu-west-1:1:ca/x', region: 'eu-west-1' } }, 'TLS_PCA', /must be an AWS Private CA ARN/],
     ['bad hosted zone', { issuer: { kind: 'acme', email: 'a@b.co', challenge: { dns01: { route53: { region: 'eu-west-1', hostedZoneId: 'zone' } } } } }, 'TLS_ACME', /hosted zone id/],
     ['unknown issuer kind', { issuer: { kind: 'vault' } as never }, 'TLS_ISSUER', /must be one of bootstrap, existing-ca, acme, aws-pca, cluster-issuer, got "vault"/],
@@ -64,7 +87,10 @@ describe('cert-manager objects (TLS-3, TLS-5)', () => {
   ];
   for (const [name, over, code, re] of bad) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => buildBrokerTls({ ...base({ kind: 'bootstrap' }), ...over }), (e: unknown) => e instanceof FortressError && e.code === code && re.test(e.message));
+      assert.throws(
+        () => buildBrokerTls({ ...base({ kind: 'bootstrap' }), ...over }),
+        (e: unknown) => e instanceof FortressError && e.code === code && re.test(e.message),
+      );
     });
   }
   it('the CRD schema catches a mistake our builder could make', () => {

@@ -1,10 +1,10 @@
-import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorLine, parseCli, UsageError, writeDirAtomically } from '../../../scripts/lib/cli.js';
+import { after, describe, it } from 'node:test';
 import { FortressError } from '../../../constructs/core/errors.js';
+import { errorLine, parseCli, type UsageError, writeDirAtomically } from '../../../scripts/lib/cli.js';
 
 const base = mkdtempSync(join(tmpdir(), 'fortress-cli-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -20,7 +20,10 @@ describe('writeDirAtomically', () => {
       assert.equal(existsSync(dest), false, 'nothing at the destination while building');
     });
     assert.equal(readFileSync(join(dest, 'marker'), 'utf8'), 'x');
-    assert.deepEqual(readdirSync(base).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(base).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
   it('a failing build leaves the earlier output untouched and no temporary folder', async () => {
     const dest = fresh();
@@ -34,7 +37,10 @@ describe('writeDirAtomically', () => {
       /refused/,
     );
     assert.equal(readFileSync(join(dest, 'marker'), 'utf8'), 'old');
-    assert.deepEqual(readdirSync(base).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(base).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
   it('replaces an earlier output whole (no stale entries) and keeps what `keep` names', async () => {
     const dest = fresh();
@@ -68,8 +74,14 @@ describe('writeDirAtomically', () => {
 describe('parseCli and errorLine', () => {
   const spec = { command: 'x', usage: 'x [--out DIR]\n\nmore text', options: { out: { type: 'string' } } } as const;
   it('unknown options and stray arguments are one-line usage errors naming the usage', () => {
-    assert.throws(() => parseCli(spec, ['--nope']), (e: UsageError) => e.code === 'USAGE' && /Unknown option '--nope'.*Usage: x \[--out DIR\]/.test(e.message) && !e.message.includes('\n'));
-    assert.throws(() => parseCli(spec, ['stray']), (e: UsageError) => /unexpected argument "stray"/.test(e.message));
+    assert.throws(
+      () => parseCli(spec, ['--nope']),
+      (e: UsageError) => e.code === 'USAGE' && /Unknown option '--nope'.*Usage: x \[--out DIR\]/.test(e.message) && !e.message.includes('\n'),
+    );
+    assert.throws(
+      () => parseCli(spec, ['stray']),
+      (e: UsageError) => /unexpected argument "stray"/.test(e.message),
+    );
     assert.equal(parseCli(spec, ['--out', 'd']).values.out, 'd');
   });
   it('every error becomes one line without a stack', () => {
