@@ -12,6 +12,7 @@ import { examplesFor } from '../constructs/policy/examples.js';
 import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';
 import { defaultMosquittoOptions } from '../stacks/defaults.js';
 import { isEntry, parseCli, runMain, UsageError, writeDirAtomically } from './lib/cli.js';
+import { runLocalVerify } from './lib/local-verify.js';
 import { createCa, issueLeaf } from './lib/pki.js';
 
 export interface LocalUser {
@@ -136,7 +137,7 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   return bundle;
 }
 
-export const LOCAL_USAGE = `npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]
+export const LOCAL_USAGE = `npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security] [--verify]
 
 Renders the default stack's exact broker configuration for a local Mosquitto into DIR:
 config/mosquitto.conf (listeners on 127.0.0.1), ACL and hashed password files, a throwaway CA and
@@ -151,22 +152,33 @@ DIR is written whole or not at all: it must not exist, be empty, or hold an earl
   --client-auth MODE    ${CLIENT_AUTH_MODES.join(' | ')} (default: the stack's)
   --mtls                shorthand for --client-auth certificate
   --dynamic-security    the dynamic-security plugin instead of the ACL file
+  --verify              then start mosquitto (from the PATH) from the bundle, prove every access
+                        assertion of the policy over the wire, print one line per case, and stop
+                        it; exits 1 naming the first failing case. --out is optional here (a
+                        temporary folder is used and removed) and so is --port (a free one)
   -h, --help            print this help and change nothing`;
 
 /** Parses the command line; every mistake is a one-line usage error, before anything is written. */
-export function parseLocalArgs(argv: string[]): LocalBundleOptions {
+export function parseLocalArgs(argv: string[]): LocalBundleOptions & { readonly verify?: boolean } {
   const { values } = parseCli(
     {
       command: 'npm run local --',
       usage: LOCAL_USAGE,
-      options: { out: { type: 'string' }, port: { type: 'string' }, mtls: { type: 'boolean' }, 'client-auth': { type: 'string' }, 'dynamic-security': { type: 'boolean' } },
+      options: {
+        out: { type: 'string' },
+        port: { type: 'string' },
+        mtls: { type: 'boolean' },
+        'client-auth': { type: 'string' },
+        'dynamic-security': { type: 'boolean' },
+        verify: { type: 'boolean' },
+      },
     },
     argv,
   );
-  const out = values.out;
-  if (!out) throw new UsageError('--out DIR is required. Usage: npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]');
+  const out = values.out ?? '';
+  if (!out && !values.verify) throw new UsageError('--out DIR is required. Usage: npm run local -- --out DIR [--port N] [--mtls | --client-auth MODE] [--dynamic-security]');
   // The path is written into mosquitto.conf and bundle.json: no characters those cannot hold.
-  if (/["\\\s]/.test(resolve(out))) throw new UsageError(`--out ${JSON.stringify(out)}: the path may not contain white space, quotes or backslashes (it is written into mosquitto.conf).`);
+  if (out && /["\\\s]/.test(resolve(out))) throw new UsageError(`--out ${JSON.stringify(out)}: the path may not contain white space, quotes or backslashes (it is written into mosquitto.conf).`);
   let port: number | undefined;
   if (values.port !== undefined) {
     port = /^\d+$/.test(values.port) ? Number(values.port) : NaN;
@@ -182,6 +194,7 @@ export function parseLocalArgs(argv: string[]): LocalBundleOptions {
     mtls: Boolean(values.mtls),
     ...(mode ? { clientAuth: mode as ClientAuth } : {}),
     ...(values['dynamic-security'] ? { broker: { ...defaultMosquittoOptions(), aclMode: 'dynamic-security' as const } } : {}),
+    ...(values.verify ? { verify: true } : {}),
   };
 }
 
@@ -210,7 +223,13 @@ export async function writeLocalBundle(o: LocalBundleOptions): Promise<LocalBund
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const b = await writeLocalBundle(parseLocalArgs(argv));
+  const { verify, ...opts } = parseLocalArgs(argv);
+  if (verify) {
+    const { out, ...rest } = opts;
+    await runLocalVerify({ ...rest, ...(out ? { out } : {}), policy: (opts.broker ?? defaultMosquittoOptions()).policy }, writeLocalBundle, (l) => console.log(l));
+    return 0;
+  }
+  const b = await writeLocalBundle(opts);
   console.log(`bundle written: ${resolve(b.config, '..', '..', 'bundle.json')}\nstart it with: mosquitto -c ${b.config}`);
   return 0;
 }
