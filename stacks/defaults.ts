@@ -6,7 +6,7 @@
 import type { CostProfile } from '../constructs/core/cost-profile.js';
 import { FortressError, show } from '../constructs/core/errors.js';
 import type { ImageRegistry } from '../constructs/core/image.js';
-import type { MqttPeer } from '../constructs/core/k8s-values.js';
+import type { MqttPeer } from '../constructs/k8s/values.js';
 import type { AlarmTarget } from '../constructs/monitoring/cloudwatch.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/manifests.js';
 import type { ApiClient } from '../constructs/network/eks.js';

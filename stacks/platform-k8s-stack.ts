@@ -9,10 +9,10 @@ import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { assertDnsLabel } from '../constructs/core/checks.js';
 import { scoped } from '../constructs/core/errors.js';
-import { restrictedNamespace } from '../constructs/core/k8s-values.js';
 import { type K8sObject, registerModelSchema } from '../constructs/k8s/objects.js';
 import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
 import { addK8sObject } from '../constructs/k8s/resources.js';
+import { restrictedNamespace } from '../constructs/k8s/values.js';
 import { requireTerraform } from './backend.js';
 
 registerModelSchema('storage.k8s.io/v1', 'StorageClass', 'kubernetes-models/storage.k8s.io/v1/StorageClass');

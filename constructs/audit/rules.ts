@@ -6,8 +6,8 @@
  * failures.
  */
 import { readFileSync } from 'node:fs';
+import { parsePolicyDocument } from '../aws/iam.js';
 import { judgeRanges } from '../core/exposure-union.js';
-import { parsePolicyDocument } from '../credentials/iam.js';
 import { templatePath } from '../templates.js';
 import { emqxAclUsers, emqxMon1, emqxMon2, emqxMon3, emqxUnparsedAclRows } from './emqx-view.js';
 import { SECRET_SHAPES } from './secrets.js';

@@ -20,16 +20,16 @@ import type * as P_secretsmanager_secret from '@cdktf/provider-aws/lib/secretsma
 import type * as P_secretsmanager_secret_rotation from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
 import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
+import { policyDocument, type Statement } from '../aws/iam.js';
+import { logsKey } from '../aws/logs-key.js';
 import { assertDnsLabel, assertReason } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
-import { logsKey } from '../core/logs-key.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { zip } from '../core/zip.js';
 import type { Policy } from '../policy/model.js';
 import { templatePath } from '../templates.js';
 import { assertRegion, deliveryMode } from './external-secrets.js';
-import { policyDocument, type Statement } from './iam.js';
 import { assertRotationDays, type CredentialSecret, credentialLayout, credentialPrefix } from './layout.js';
 import { secretPolicyStatements } from './secret-policy.js';
 

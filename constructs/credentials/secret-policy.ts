@@ -25,7 +25,7 @@
  * secretsmanager:ForceDeleteWithoutRecovery (DeleteSecret), both listed for those actions in the
  * reference above.
  */
-import type { Statement } from './iam.js';
+import type { Statement } from '../aws/iam.js';
 
 export const READ_VALUE_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'] as const;
 export const WRITE_VALUE_ACTIONS = ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'] as const;

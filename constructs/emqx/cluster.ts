@@ -1,8 +1,8 @@
 /** EmqxCluster: a hardened multi-node EMQX 5.8 cluster on Kubernetes; thin over buildEmqx. */
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { claimBroker } from '../core/broker-registry.js';
-import type { BrokerTarget } from '../core/broker-target.js';
+import { claimBroker } from '../broker/registry.js';
+import type { BrokerTarget } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';

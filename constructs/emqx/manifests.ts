@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt, assertReason } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
+import type { Relaxation } from '../core/relaxation.js';
+import type { K8sObject } from '../k8s/objects.js';
 import {
   checkPeers,
   denyAllPolicy,
@@ -19,9 +21,7 @@ import {
   restrictedContainer,
   restrictedNamespace,
   restrictedPod,
-} from '../core/k8s-values.js';
-import type { Relaxation } from '../core/relaxation.js';
-import type { K8sObject } from '../k8s/objects.js';
+} from '../k8s/values.js';
 import type { ClientAuth } from '../mosquitto/manifests.js';
 import type { Policy } from '../policy/model.js';
 import { renderEmqxAcl } from '../policy/render-emqx.js';

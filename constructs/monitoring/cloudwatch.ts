@@ -15,13 +15,13 @@ import type * as P_kms_key from '@cdktf/provider-aws/lib/kms-key/index.js';
 import type * as P_sns_topic from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import type * as P_sns_topic_subscription from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
 import { Construct } from 'constructs';
+import { policyDocument } from '../aws/iam.js';
+import { accountOf, logsKey } from '../aws/logs-key.js';
 import { assertInt } from '../core/checks.js';
 import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
-import { accountOf, logsKey } from '../core/logs-key.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { policyDocument } from '../credentials/iam.js';
 import { AUTH_FAILURE, INCOMPLETE_IDENTITY } from './logs.js';
 
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');

@@ -5,11 +5,11 @@
  */
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { claimBroker } from '../core/broker-registry.js';
+import { claimBroker } from '../broker/registry.js';
 import { scoped, ValidationError } from '../core/errors.js';
-import type { MqttPeer } from '../core/k8s-values.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
+import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import { buildMosquitto, type ClientAuth, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './manifests.js';
 

@@ -9,6 +9,8 @@ import { assertDnsLabel, assertInt, assertReason, assertResolved } from '../core
 import { FortressError, show } from '../core/errors.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
 import { type ContainerImage, compareVersions, imageRef } from '../core/image.js';
+import type { Relaxation } from '../core/relaxation.js';
+import type { K8sObject } from '../k8s/objects.js';
 import {
   checkPeer,
   checkPeers,
@@ -23,9 +25,7 @@ import {
   restrictedContainer,
   restrictedNamespace,
   restrictedPod,
-} from '../core/k8s-values.js';
-import type { Relaxation } from '../core/relaxation.js';
-import type { K8sObject } from '../k8s/objects.js';
+} from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import { renderDynsec, renderMosquittoAcl } from '../policy/render-mosquitto.js';
 import { templatePath } from '../templates.js';

@@ -28,13 +28,13 @@ import type * as P_launch_template from '@cdktf/provider-aws/lib/launch-template
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
+import { policyDocument } from '../aws/iam.js';
+import { accountOf, logsKey } from '../aws/logs-key.js';
 import { assertDnsLabel, assertInt, assertReason, parseCidr } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
-import { accountOf, logsKey } from '../core/logs-key.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { policyDocument } from '../credentials/iam.js';
 import type { EksConnection } from '../k8s/provider.js';
 import { assertAwsId } from './plan.js';
 

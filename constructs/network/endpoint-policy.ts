@@ -17,7 +17,7 @@
  * Data-perimeter patterns follow aws-samples/data-perimeter-policy-examples
  * (vpc_endpoint_policies/, service_owned_resources.md).
  */
-import type { Statement } from '../credentials/iam.js';
+import type { Statement } from '../aws/iam.js';
 
 export interface EndpointPolicyContext {
   readonly partition: string;

@@ -19,14 +19,14 @@ import type * as P_vpc from '@cdktf/provider-aws/lib/vpc/index.js';
 import type * as P_vpc_endpoint from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { Construct } from 'constructs';
+import { policyDocument } from '../aws/iam.js';
+import { accountOf, logsKey } from '../aws/logs-key.js';
 import { assertReason } from '../core/checks.js';
 import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
-import { accountOf, logsKey } from '../core/logs-key.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { assertRegion } from '../credentials/external-secrets.js';
-import { policyDocument } from '../credentials/iam.js';
 import { endpointPolicyStatements } from './endpoint-policy.js';
 import { assertAwsId, defaultZones, GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, ipv4Range, subnetLayout } from './plan.js';
 

@@ -5,7 +5,7 @@
  */
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import type { BrokerTarget } from '../core/broker-target.js';
+import type { BrokerTarget } from '../broker/target.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { crdCheck } from '../k8s/crd-check.js';
 import { addK8sObject } from '../k8s/resources.js';

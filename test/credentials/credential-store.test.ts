@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { type App, TerraformStack, Testing } from 'cdktf';
+import { allowedActions, parsePolicyDocument } from '../../constructs/aws/iam.js';
 import { ValidationError } from '../../constructs/core/errors.js';
 import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
-import { allowedActions, parsePolicyDocument } from '../../constructs/credentials/iam.js';
 import { examplePolicy, resourcesOf, type Tf } from '../helpers/synth.js';
 
 function synthStore(over: Partial<CredentialStoreProps> = {}): Tf {

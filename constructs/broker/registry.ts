@@ -6,7 +6,7 @@
  * at synth with both construct paths.
  */
 import type { IConstruct } from 'constructs';
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../core/errors.js';
 
 interface Claim {
   readonly path: string;

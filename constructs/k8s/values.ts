@@ -1,10 +1,10 @@
 /** Validation of Kubernetes values that props carry: resource quantities, labels, peers. */
 
-import type { K8sObject } from '../k8s/objects.js';
-import { assertInt, assertResolved, parseCidr } from './checks.js';
-import { FortressError, show } from './errors.js';
-import { checkPeerUnion } from './exposure-union.js';
-import type { Relaxation } from './relaxation.js';
+import { assertInt, assertResolved, parseCidr } from '../core/checks.js';
+import { FortressError, show } from '../core/errors.js';
+import { checkPeerUnion } from '../core/exposure-union.js';
+import type { Relaxation } from '../core/relaxation.js';
+import type { K8sObject } from './objects.js';
 
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 const FACTOR: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };

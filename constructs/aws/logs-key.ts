@@ -8,8 +8,8 @@
 import type * as P_kms_key from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { Fn } from 'cdktf';
 import type { Construct } from 'constructs';
-import { policyDocument, type Statement } from '../credentials/iam.js';
-import { providerModule } from './provider-module.js';
+import { providerModule } from '../core/provider-module.js';
+import { policyDocument, type Statement } from './iam.js';
 
 const { KmsKey } = providerModule<typeof P_kms_key>('@cdktf/provider-aws/lib/kms-key/index.js');
 type KmsKey = P_kms_key.KmsKey;
