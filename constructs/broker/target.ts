@@ -1,14 +1,19 @@
-/** What the credential and certificate constructs need from a broker (MosquittoBroker, EmqxCluster). */
-import type { TerraformResource } from 'cdktf';
-import type { ClientAuth } from '../mosquitto/manifests.js';
+/**
+ * The broker contract: what the credential, certificate and audit constructs need from a broker
+ * (MosquittoBroker, EmqxCluster). They take an {@link IBroker}, never a concrete class, and add
+ * their start-up dependencies through {@link IBroker.addDependency} instead of writing into the
+ * broker's resources.
+ */
+import type { ITerraformDependable, TerraformResource } from 'cdktf';
 import type { Policy } from '../policy/model.js';
+import type { ClientAuth } from './client-auth.js';
 
-export interface BrokerTarget {
+export interface IBroker {
   /** Base name of the broker's objects. */
   readonly serviceName: string;
   readonly namespace: string;
   readonly policy: Policy;
-  readonly statefulSet: TerraformResource;
+  /** The Namespace resource, when the broker creates its namespace. */
   readonly namespaceResource: TerraformResource | undefined;
   /** Secret of the client-facing certificate. */
   readonly tlsSecretName: string;
@@ -17,4 +22,6 @@ export interface BrokerTarget {
   readonly clientAuth: ClientAuth;
   /** EMQX: the certificate of node-to-node traffic. */
   readonly nodeCertificate?: { readonly secretName: string; readonly dnsNames: readonly string[] };
+  /** The broker's pods start only after `deps` exist (e.g. the Secret they mount). */
+  addDependency(...deps: ITerraformDependable[]): void;
 }

@@ -22,6 +22,7 @@ import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, 
 import { Construct } from 'constructs';
 import { policyDocument, type Statement } from '../aws/iam.js';
 import { logsKey } from '../aws/logs-key.js';
+import { assertRegion } from '../aws/region.js';
 import { assertDnsLabel, assertReason } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
@@ -29,7 +30,7 @@ import type { Relaxation } from '../core/relaxation.js';
 import { zip } from '../core/zip.js';
 import type { Policy } from '../policy/model.js';
 import { templatePath } from '../templates.js';
-import { assertRegion, deliveryMode } from './external-secrets.js';
+import { deliveryMode } from './external-secrets.js';
 import { assertRotationDays, type CredentialSecret, credentialLayout, credentialPrefix } from './layout.js';
 import { secretPolicyStatements } from './secret-policy.js';
 

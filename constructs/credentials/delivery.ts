@@ -5,7 +5,7 @@
  */
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import type { BrokerTarget } from '../broker/target.js';
+import type { IBroker } from '../broker/target.js';
 import { scoped } from '../core/errors.js';
 import { crdCheck } from '../k8s/crd-check.js';
 import { addK8sObject } from '../k8s/resources.js';
@@ -13,7 +13,7 @@ import { buildAdminExternalSecret, buildExternalSecrets, type SecretsReaderAuth 
 import { credentialLayout, credentialPrefix } from './layout.js';
 
 export interface SecretsManagerDeliveryProps {
-  readonly broker: BrokerTarget;
+  readonly broker: IBroker;
   /**
    * A second Secret from the admin secrets (CredentialStore.adminSecrets), rendered with an
    * external-secrets template, e.g. EMQX's cookie, dashboard password and api-keys file.
@@ -73,7 +73,7 @@ export class SecretsManagerDelivery extends Construct {
     this.externalSecret = addK8sObject(this, 'ExternalSecret', es, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
     // The broker's pod needs the Secret: wait until external-secrets reports it Ready.
     this.externalSecret.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
-    props.broker.statefulSet.dependsOn = [...(props.broker.statefulSet.dependsOn ?? []), dependable(this.externalSecret)];
+    props.broker.addDependency(this.externalSecret);
     if (props.admin) {
       const adminEs = scoped(this, () =>
         buildAdminExternalSecret({
@@ -88,7 +88,7 @@ export class SecretsManagerDelivery extends Construct {
       );
       const res = addK8sObject(this, 'AdminExternalSecret', adminEs, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
       res.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
-      props.broker.statefulSet.dependsOn = [...(props.broker.statefulSet.dependsOn ?? []), dependable(res)];
+      props.broker.addDependency(res);
     }
   }
 }

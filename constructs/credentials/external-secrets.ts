@@ -2,6 +2,8 @@
  * external-secrets (`external-secrets.io/v1`) objects that deliver the Secrets Manager passwords
  * into the broker namespace as the Secret the init container hashes (pure).
  */
+
+import { assertRegion } from '../aws/region.js';
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
@@ -54,12 +56,6 @@ export interface ExternalSecretsOptions {
 }
 
 const DURATION = /^([0-9]+(ns|us|µs|ms|s|m|h))+$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-
-export function assertRegion(prop: string, region: string): void {
-  if (typeof region !== 'string' || !REGION.test(region)) throw new FortressError('AWS_REGION', `${prop} must be an AWS region such as "eu-west-1", got ${show(region)}.`);
-}
-
 export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
   assertRegion('region', o.region);
   assertDnsLabel('namespace', o.namespace);

@@ -1,18 +1,18 @@
 /** EmqxCluster: a hardened multi-node EMQX 5.8 cluster on Kubernetes; thin over buildEmqx. */
-import type { TerraformResource } from 'cdktf';
+import { dependable, type ITerraformDependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
-import type { BrokerTarget } from '../broker/target.js';
+import type { IBroker } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
-import type { ClientAuth } from '../mosquitto/manifests.js';
 import type { Policy } from '../policy/model.js';
 import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './manifests.js';
 
 export type EmqxClusterProps = EmqxClusterOptions;
 
-export class EmqxCluster extends Construct implements BrokerTarget {
+export class EmqxCluster extends Construct implements IBroker {
   public readonly build: EmqxBuild;
   public readonly policy: Policy;
   public readonly relaxations: readonly Relaxation[];
@@ -53,5 +53,10 @@ export class EmqxCluster extends Construct implements BrokerTarget {
           ? []
           : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message],
     });
+  }
+
+  /** The cluster's pods start only after `deps` exist (e.g. the Secret they mount). */
+  public addDependency(...deps: ITerraformDependable[]): void {
+    this.statefulSet.dependsOn = [...(this.statefulSet.dependsOn ?? []), ...deps.map((d) => dependable(d))];
   }
 }

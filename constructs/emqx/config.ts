@@ -4,10 +4,11 @@
  * the dashboard password come from environment variables (EMQX_NODE__COOKIE,
  * EMQX_DASHBOARD__DEFAULT_PASSWORD) fed by a Secret, API keys from a file in a Secret volume.
  */
+
+import type { ClientAuth } from '../broker/client-auth.js';
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
-import type { ClientAuth } from '../mosquitto/manifests.js';
 
 export const EMQX_PATHS = {
   conf: '/opt/emqx/etc/emqx.conf',

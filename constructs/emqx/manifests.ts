@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ClientAuth } from '../broker/client-auth.js';
 import { assertDnsLabel, assertInt, assertReason } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { compareVersions, imageRef } from '../core/image.js';
@@ -22,7 +23,6 @@ import {
   restrictedNamespace,
   restrictedPod,
 } from '../k8s/values.js';
-import type { ClientAuth } from '../mosquitto/manifests.js';
 import type { Policy } from '../policy/model.js';
 import { renderEmqxAcl } from '../policy/render-emqx.js';
 import { templatePath } from '../templates.js';

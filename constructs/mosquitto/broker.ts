@@ -3,15 +3,17 @@
  * {@link buildMosquitto}: validates props (errors name this construct's path), then turns the
  * objects into Terraform resources.
  */
-import type { TerraformResource } from 'cdktf';
+import { dependable, type ITerraformDependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
+import type { IBroker } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
-import { buildMosquitto, type ClientAuth, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './manifests.js';
+import { buildMosquitto, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './manifests.js';
 
 export type MosquittoBrokerProps = MosquittoBrokerOptions;
 
@@ -21,7 +23,7 @@ export interface IMosquittoBroker {
   readonly port: number;
 }
 
-export class MosquittoBroker extends Construct implements IMosquittoBroker {
+export class MosquittoBroker extends Construct implements IMosquittoBroker, IBroker {
   public readonly namespace: string;
   /** Name of the client-facing Service. */
   public readonly serviceName: string;
@@ -87,5 +89,10 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker {
             ]
           : [],
     });
+  }
+
+  /** The broker's pod starts only after `deps` exist (e.g. the Secret it mounts). */
+  public addDependency(...deps: ITerraformDependable[]): void {
+    this.statefulSet.dependsOn = [...(this.statefulSet.dependsOn ?? []), ...deps.map((d) => dependable(d))];
   }
 }

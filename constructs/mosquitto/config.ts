@@ -14,6 +14,7 @@
  */
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
+import { assertTlsPort } from '../core/ports.js';
 import { assertRenderable } from '../core/text.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
 
@@ -45,9 +46,6 @@ export const DEFAULT_LIMITS: Required<MosquittoLimits> = {
 /** TLS 1.2 suites: AEAD with forward secrecy only (baseline TLS-2). */
 export const TLS12_CIPHERS = TLS12_SUITES.join(':');
 export const TLS13_CIPHERS = TLS13_SUITES.join(':');
-
-/** Ports that carry plaintext MQTT or WebSockets by convention; never used for the TLS listener. */
-export const PLAINTEXT_PORTS = [1883, 80, 8080, 8083, 9001] as const;
 
 export interface MosquittoTlsFiles {
   readonly certFile: string;
@@ -119,13 +117,6 @@ export function resolveLimits(limits: MosquittoLimits = {}, prefix = 'limits'): 
     );
   }
   return l;
-}
-
-export function assertTlsPort(prop: string, port: number): void {
-  assertInt(prop, port, 1, 65535);
-  if ((PLAINTEXT_PORTS as readonly number[]).includes(port)) {
-    throw new FortressError('PLAINTEXT_PORT', `${prop} is ${port}, a port for plaintext MQTT or WebSockets. This kit serves MQTT only over TLS (baseline TLS-1): use 8883 (the default) or 443.`);
-  }
 }
 
 /** The `mosquitto.conf` text. */

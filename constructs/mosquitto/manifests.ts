@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { CLIENT_AUTH_MODES, type ClientAuth } from '../broker/client-auth.js';
 import { assertDnsLabel, assertInt, assertReason, assertResolved } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
@@ -62,20 +63,6 @@ export const DEFAULT_MOSQUITTO_RESOURCES = {
   limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' },
 };
 
-/**
- * How MQTT clients authenticate (baseline AUTH-1, TLS-5). Measured against Mosquitto 2.0.21:
- * - `password`: username and password over TLS.
- * - `certificate`: the certificate alone; its CN is the username. Mosquitto accepts any
- *   certificate of the client CA: a CN that is no identity of the policy connects with no rights
- *   (every publish and subscription refused). Issue client certificates only for identities.
- * - `password-or-certificate`: passwords on the TLS port, certificates on `certificatePort`
- *   (Mosquitto verifies no certificate on a listener that does not require one).
- * - `password-and-certificate`: REFUSED at synth (see {@link REFUSED_CLIENT_AUTH}): Mosquitto 2.0
- *   cannot bind the certificate to the password's identity.
- */
-export type ClientAuth = 'password' | 'password-and-certificate' | 'certificate' | 'password-or-certificate';
-/** Every value `tls.clientAuth` can take, the refused ones included (tests enumerate this list). */
-export const CLIENT_AUTH_MODES: readonly ClientAuth[] = ['password', 'password-and-certificate', 'certificate', 'password-or-certificate'];
 /**
  * Modes Mosquitto cannot enforce, with the reason; synth refuses them. Mosquitto 2.0's
  * `handle__connect` either takes the username from the certificate (`use_identity_as_username`,

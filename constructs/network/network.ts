@@ -21,12 +21,12 @@ import type * as P_vpc_security_group_ingress_rule from '@cdktf/provider-aws/lib
 import { Construct } from 'constructs';
 import { policyDocument } from '../aws/iam.js';
 import { accountOf, logsKey } from '../aws/logs-key.js';
+import { assertRegion } from '../aws/region.js';
 import { assertReason } from '../core/checks.js';
 import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { assertRegion } from '../credentials/external-secrets.js';
 import { endpointPolicyStatements } from './endpoint-policy.js';
 import { assertAwsId, defaultZones, GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, ipv4Range, subnetLayout } from './plan.js';
 

@@ -14,10 +14,10 @@
 import type * as P_ecr_pull_through_cache_rule from '@cdktf/provider-aws/lib/ecr-pull-through-cache-rule/index.js';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
+import { assertRegion } from '../aws/region.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import type { ImageRegistry } from '../core/image.js';
 import { providerModule } from '../core/provider-module.js';
-import { assertRegion } from '../credentials/external-secrets.js';
 
 const { EcrPullThroughCacheRule } = providerModule<typeof P_ecr_pull_through_cache_rule>('@cdktf/provider-aws/lib/ecr-pull-through-cache-rule/index.js');
 type EcrPullThroughCacheRule = P_ecr_pull_through_cache_rule.EcrPullThroughCacheRule;

@@ -12,9 +12,9 @@ import { Construct } from 'constructs';
 import { parseCidr } from '../core/checks.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
+import { assertTlsPort } from '../core/ports.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { assertTlsPort } from '../mosquitto/config.js';
 import { assertAwsId, assertNoOverlap } from './plan.js';
 
 const { SecurityGroup } = providerModule<typeof P_security_group>('@cdktf/provider-aws/lib/security-group/index.js');

@@ -4,9 +4,10 @@
  * validated against the cert-manager CRD schemas; durations and key sizes outside policy are
  * synth-time errors.
  */
+
+import { assertRegion } from '../aws/region.js';
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { assertRegion } from '../credentials/external-secrets.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
 import { DAYS, HOURS, parseDuration } from './duration.js';
 

@@ -5,14 +5,14 @@
  */
 import { dependable, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import type { BrokerTarget } from '../broker/target.js';
+import type { IBroker } from '../broker/target.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { crdCheck } from '../k8s/crd-check.js';
 import { addK8sObject } from '../k8s/resources.js';
 import { type BrokerTlsBuild, buildBrokerTls, type CertificatePolicy, type IssuerStrategy } from './cert-manager.js';
 
 export interface BrokerCertificatesProps {
-  readonly broker: BrokerTarget;
+  readonly broker: IBroker;
   /** Where the certificates come from. */
   readonly issuer: IssuerStrategy;
   /** @default 90 days, renewed 30 days before expiry, ECDSA P-256, new key on every renewal */
@@ -73,6 +73,6 @@ export class BrokerCertificates extends Construct {
     this.serverCertificate = server!;
     // The broker starts only once its certificate Secret exists.
     this.serverCertificate.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
-    b.statefulSet.dependsOn = [...(b.statefulSet.dependsOn ?? []), dependable(this.serverCertificate)];
+    b.addDependency(this.serverCertificate);
   }
 }

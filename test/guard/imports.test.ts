@@ -57,3 +57,54 @@ describe('guard: provider imports', () => {
     assert.match(`import { Vpc } from '@cdktf/provider-aws/lib/vpc';`, DIR_IMPORT);
   });
 });
+
+/** Relative imports of a source file, as folder names under constructs/ ('core', 'k8s', ...). */
+const RELATIVE = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+function importedFolders(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(RELATIVE)) {
+    const target = relative(join(root, 'constructs'), join(file, '..', m[1]!));
+    out.push(target.startsWith('..') ? target : target.split(/[\\/]/).length > 1 ? target.split(/[\\/]/)[0]! : '.');
+  }
+  return out;
+}
+/** Which folders of constructs/ each layer may import (besides itself). */
+const LAYERS: Record<string, readonly string[]> = {
+  // Pure primitives: errors, checks, ports, images, TLS suites, zip, relaxations, text.
+  core: [],
+  // The Kubernetes object model and generic builders; AWS documents, keys and region checks.
+  k8s: ['core'],
+  aws: ['core'],
+  // The broker contract every feature consumes.
+  broker: ['core', 'policy'],
+};
+
+describe('guard: layering of constructs/', () => {
+  const lib = files(join(root, 'constructs'));
+  it('scans constructs/', () => assert.ok(lib.length > 20));
+  for (const [layer, allowed] of Object.entries(LAYERS)) {
+    it(`constructs/${layer} imports no feature folder (allowed: ${allowed.join(', ') || 'nothing'})`, () => {
+      const bad = lib
+        .filter((f) => relative(join(root, 'constructs'), f).split(/[\\/]/)[0] === layer)
+        .flatMap((f) =>
+          importedFolders(f)
+            .filter((d) => d !== layer && !allowed.includes(d))
+            .map((d) => `${relative(root, f)} -> ${d}`),
+        );
+      assert.deepEqual(bad, [], `constructs/${layer} must not depend on feature folders: move the shared word down (core, k8s, aws or broker) instead`);
+    });
+  }
+  it('the brokers do not import each other: shared words live in constructs/broker or core', () => {
+    const bad = lib.flatMap((f) => {
+      const own = relative(join(root, 'constructs'), f).split(/[\\/]/)[0];
+      const other = own === 'mosquitto' ? 'emqx' : own === 'emqx' ? 'mosquitto' : undefined;
+      return other && importedFolders(f).includes(other) ? [relative(root, f)] : [];
+    });
+    assert.deepEqual(bad, []);
+  });
+  it('the folder reader sees through relative paths', () => {
+    const probe = join(root, 'constructs', 'core', 'probe.ts');
+    assert.equal(relative(join(root, 'constructs'), join(probe, '..', '../mosquitto/x.js')).split(/[\\/]/)[0], 'mosquitto');
+  });
+});

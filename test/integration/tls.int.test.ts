@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
-import type { ClientAuth } from '../../constructs/mosquitto/manifests.js';
+import type { ClientAuth } from '../../constructs/broker/client-auth.js';
 import { type Ca, createCa, issueLeaf } from '../../scripts/lib/pki.js';
 import { createLocalBundle } from '../../scripts/local-bundle.js';
 import { authDirs, fixOwnership, runAuthScript } from '../helpers/auth-script.js';
