@@ -79,6 +79,7 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   // Mosquitto warns about (and future versions refuse) world-readable ACL and password files.
   writeFileSync(join(paths.config, 'mosquitto.conf'), files['mosquitto.conf'], { mode: 0o640 });
   writeFileSync(join(paths.config, 'acl'), files.acl, { mode: 0o640 });
+  if (files['revoked.index'] !== undefined) writeFileSync(join(paths.config, 'revoked.index'), files['revoked.index'], { mode: 0o640 });
 
   const ca = createCa(paths.pki);
   const tlsServerName = 'localhost';

@@ -69,6 +69,8 @@ export interface MosquittoConfigInput {
     readonly requireClientCertificate?: boolean;
     /** With client certificates: the certificate CN becomes the MQTT username (the password is ignored). @default false */
     readonly useIdentityAsUsername?: boolean;
+    /** CRL (PEM) checked on every listener that requires a client certificate (constructs/tls/revocation.ts). @default - none */
+    readonly crlFile?: string;
   };
   /** Password file of every listener that checks passwords. */
   readonly passwordFile: string;
@@ -130,6 +132,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     ['tls.certFile', input.tls.certFile],
     ['tls.keyFile', input.tls.keyFile],
     ['tls.caFile', input.tls.caFile],
+    ['tls.crlFile', input.tls.crlFile],
     ['passwordFile', input.passwordFile],
     ['aclFile', input.aclFile],
     ['persistenceLocation', input.persistenceLocation],
@@ -159,6 +162,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     assertInt('metricsListener.port', input.metricsListener.port, 1024, 65535);
     if (input.metricsListener.port === port) throw new FortressError('PORT_CLASH', `metricsListener.port ${input.metricsListener.port} equals the TLS port; pick another loopback port.`);
   }
+  const crl = tls.crlFile ? [`crlfile ${tls.crlFile}`] : [];
   /** Every listener binds the client id to the authenticated identity (ACL-2). */
   const bindClientId = input.clientIdIsUsername ? ['use_username_as_clientid true'] : [];
   const L: string[] = [
@@ -207,7 +211,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
   L.push(
     '# MQTT over TLS only (TLS-1, TLS-2). No plaintext listener is reachable from outside the pod.',
     ...tlsListener(port),
-    ...(tls.requireClientCertificate ? ['require_certificate true', 'use_identity_as_username true'] : ['require_certificate false']),
+    ...(tls.requireClientCertificate ? ['require_certificate true', 'use_identity_as_username true', ...crl] : ['require_certificate false']),
     ...bindClientId,
     '',
   );
@@ -217,6 +221,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
       ...tlsListener(input.certificateListener.port),
       'require_certificate true',
       'use_identity_as_username true',
+      ...crl,
       ...bindClientId,
       '',
     );

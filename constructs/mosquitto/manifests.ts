@@ -30,6 +30,7 @@ import {
 import type { Policy } from '../policy/model.js';
 import { renderDynsec, renderMosquittoAcl } from '../policy/render-mosquitto.js';
 import { templatePath } from '../templates.js';
+import { type CertificateRevocationProps, crlCaVolume, crlEnv, type ResolvedRevocation, renderRevocationIndex, resolveRevocation } from '../tls/revocation.js';
 import { type MosquittoLimits, renderMosquittoConf, resolveLimits } from './config.js';
 
 /**
@@ -94,6 +95,14 @@ export interface MosquittoTlsProps {
   readonly clientCaSecretName?: string;
   /** Port of the certificate listener with `clientAuth: 'password-or-certificate'`. @default 8884 */
   readonly certificatePort?: number;
+  /**
+   * Revoked client certificates: a CRL signed in the pod with the client CA's key, refreshed before
+   * it expires, checked at every handshake of a listener that requires certificates; a change of
+   * the list restarts mosquitto so that an open session of a revoked certificate is cut
+   * (docs/certificate-revocation.md). Only with clientAuth 'certificate' or 'password-or-certificate'.
+   * @default - no CRL: a client certificate stays valid until it expires
+   */
+  readonly revocation?: CertificateRevocationProps;
 }
 
 export interface MosquittoServiceProps {
@@ -225,6 +234,8 @@ export const POD_PATHS = {
   /** The certificate Secret, mounted only by the init container and the reloader. */
   tlsSource: '/run/fortress/tls-source',
   clientCaSource: '/run/fortress/client-ca',
+  /** The client CA's Secret (certificate and key) for signing the CRL: credentials containers only. */
+  crlCaSource: '/run/fortress/crl-ca',
   data: '/mosquitto/data',
   auth: '/run/fortress/auth',
   plain: '/run/fortress/plain',
@@ -239,6 +250,8 @@ export interface MosquittoFiles {
   readonly users: string;
   /** dynamic-security mode: the plugin's JSON with markers where the init container puts hashes. */
   readonly 'dynamic-security-template.json'?: string;
+  /** With tls.revocation: the declared revoked certificates as an openssl ca database. */
+  readonly 'revoked.index'?: string;
 }
 
 /**
@@ -271,6 +284,8 @@ export interface ResolvedMosquitto {
   readonly exporter: { readonly image: string; readonly port: number; readonly username: string } | undefined;
   readonly maxConnections: number;
   readonly monitoringNamespace: string;
+  /** tls.revocation, validated. */
+  readonly revocation: ResolvedRevocation | undefined;
   readonly relaxations: readonly Relaxation[];
 }
 
@@ -307,6 +322,7 @@ export function renderMosquittoFiles(
       minVersion: o.tls.minVersion ?? '1.2',
       requireClientCertificate: clientAuth === 'certificate',
       useIdentityAsUsername: clientAuth === 'certificate',
+      ...(r.revocation ? { crlFile: `${paths.tls}/crl.pem` } : {}),
     },
     ...(r.certificatePort !== undefined ? { certificateListener: { port: r.certificatePort } } : {}),
     passwordFile: `${paths.auth}/passwd`,
@@ -322,6 +338,7 @@ export function renderMosquittoFiles(
     acl,
     users: `${policy.principals.map((p) => p.username).join('\n')}\n`,
     ...(dynsec ? { 'dynamic-security-template.json': `${JSON.stringify(renderDynsec(policy, 'markers', aclOpts))}\n` } : {}),
+    ...(r.revocation ? { 'revoked.index': renderRevocationIndex(r.revocation) } : {}),
   };
 }
 
@@ -355,6 +372,13 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
   }
   if (o.tls.clientCaSecretName !== undefined) assertDnsLabel('tls.clientCaSecretName', o.tls.clientCaSecretName);
   const certificatePort = o.tls.clientAuth === 'password-or-certificate' ? (o.tls.certificatePort ?? 8884) : undefined;
+  const revocation = o.tls.revocation === undefined ? undefined : resolveRevocation('tls.revocation', o.tls.revocation);
+  if (revocation && (o.tls.clientAuth ?? 'password') === 'password') {
+    throw new FortressError(
+      'REVOCATION',
+      'tls.revocation is set but tls.clientAuth is "password": no listener takes client certificates, so there is nothing to revoke. Remove tls.revocation or use clientAuth "certificate" or "password-or-certificate".',
+    );
+  }
   if (o.tls.certificatePort !== undefined && o.tls.clientAuth !== 'password-or-certificate') {
     throw new FortressError('TLS_CLIENT_AUTH', `tls.certificatePort only applies to clientAuth "password-or-certificate".`);
   }
@@ -478,6 +502,7 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
     exporter,
     maxConnections: limits.maxConnections,
     monitoringNamespace: o.monitoringNamespace ?? 'monitoring',
+    revocation,
     relaxations,
   };
 }
@@ -505,10 +530,11 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
   const selector = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': r.name };
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { ...labels }, ...extra });
   const script = readFileSync(templatePath('mosquitto/fortress-auth.sh'), 'utf8');
+  const crlScript = r.revocation ? { 'fortress-crl.sh': readFileSync(templatePath('mosquitto/fortress-crl.sh'), 'utf8') } : {};
   const entrypoint = readFileSync(templatePath('mosquitto/fortress-broker.sh'), 'utf8');
   const configData: Record<string, string> = {};
   const binaryData: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...files, 'fortress-auth.sh': script, 'fortress-broker.sh': entrypoint })) {
+  for (const [k, v] of Object.entries({ ...files, 'fortress-auth.sh': script, 'fortress-broker.sh': entrypoint, ...crlScript })) {
     if (v === undefined) continue;
     if (Buffer.byteLength(v) > INLINE_FILE_LIMIT) binaryData[`${k}.gz`] = gzipSync(v, { level: 9 }).toString('base64');
     else configData[k] = v;
@@ -541,6 +567,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     ...(o.tls.clientCaSecretName ? [{ name: 'FORTRESS_TLS_CA_SRC', value: POD_PATHS.clientCaSource }] : []),
     { name: 'FORTRESS_TLS_DIR', value: POD_PATHS.tls },
     { name: 'FORTRESS_INTERVAL', value: String(o.reloadIntervalSeconds ?? 30) },
+    ...crlEnv(r.revocation, `${POD_PATHS.config}/revoked.index`, POD_PATHS.crlCaSource),
   ];
   const authMounts = [
     { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
@@ -551,6 +578,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
     { name: 'tls-source', mountPath: POD_PATHS.tlsSource, readOnly: true },
     ...(o.tls.clientCaSecretName ? [{ name: 'client-ca', mountPath: POD_PATHS.clientCaSource, readOnly: true }] : []),
     { name: 'tls', mountPath: POD_PATHS.tls },
+    ...(r.revocation ? [{ name: 'crl-ca', mountPath: POD_PATHS.crlCaSource, readOnly: true }] : []),
   ];
   const users = o.policy.principals.length;
   const authSize = `${Math.max(1, Math.ceil((users * 512) / 1024 / 1024))}Mi`;
@@ -701,6 +729,7 @@ export function buildMosquitto(o: MosquittoBrokerOptions): MosquittoBuild {
             { name: 'tls-source', secret: { secretName: o.tls.secretName, defaultMode: 0o440 } },
             ...(o.tls.clientCaSecretName ? [{ name: 'client-ca', secret: { secretName: o.tls.clientCaSecretName, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] : []),
             { name: 'tls', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+            ...(r.revocation ? [crlCaVolume('crl-ca', r.revocation)] : []),
             { name: 'credentials', secret: { secretName: o.credentialsSecretName, defaultMode: 0o440 } },
             { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
             { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: authSize } },

@@ -39,6 +39,8 @@
 #                     TLS handshake against it verified
 #   FORTRESS_TLS_PROBE_PORT  loopback port of the trial broker (default 48883)
 #   FORTRESS_INTERVAL seconds between checks in watch mode (default 30)
+#   FORTRESS_CRL_INDEX  declared revoked client certificates; with it, fortress-crl.sh (next to this
+#                     script) signs and refreshes FORTRESS_TLS_DIR/crl.pem (see its header)
 #   MOSQUITTO_PID     local runs without fortress-broker.sh only: also signal this pid directly
 # Passwords never reach stdout, stderr, an environment variable or the command line of any process.
 set -eu
@@ -393,6 +395,19 @@ tls_once() {
   fi
 }
 
+# crl_once -> signs or refreshes the CRL (fortress-crl.sh); a changed list restarts mosquitto,
+# which re-checks no open session against a CRL; a refreshed one is loaded with SIGHUP.
+crl_once() {
+  [ -n "${FORTRESS_CRL_INDEX:-}" ] || return 0
+  crc=0; sh "$(dirname "$0")/fortress-crl.sh" || crc=$?
+  case $crc in
+    0|12) return 0 ;;
+    10) request hup; log "asked the broker to load the refreshed CRL (SIGHUP, request $seq)" ;;
+    11) request restart; log "asked the broker to restart mosquitto with the new CRL (request $seq)" ;;
+    *) return 1 ;;
+  esac
+}
+
 case "${1:-}" in
   build)
     # "&&" lists are exempt from set -e: fail the init container explicitly.
@@ -405,10 +420,14 @@ case "${1:-}" in
     if [ -n "${FORTRESS_TLS_SRC:-}" ]; then
       stage_tls && [ "$TLS_STAGED" = 1 ] || { log "no valid certificate to start with"; exit 1; }
       log "staged the validated certificate"
+    fi
+    if [ -n "${FORTRESS_CRL_INDEX:-}" ]; then
+      rm -rf "$FORTRESS_SCRATCH/crl-state" "${FORTRESS_TLS_DIR:?}/crl.pem"
+      crl_once || { log "no valid CRL to start with"; exit 1; }
     fi ;;
-  once) rc=0; once || rc=1; tls_once || rc=1; exit $rc ;;
+  once) rc=0; once || rc=1; tls_once || rc=1; crl_once || rc=1; exit $rc ;;
   tls-once) tls_once ;;
   watch)
-    while :; do once || true; tls_once || true; sleep "${FORTRESS_INTERVAL:-30}"; done ;;
+    while :; do once || true; tls_once || true; crl_once || true; sleep "${FORTRESS_INTERVAL:-30}"; done ;;
   *) echo "usage: fortress-auth.sh build|once|tls-once|watch" >&2; exit 2 ;;
 esac
