@@ -4,7 +4,7 @@
  * check; EMQX's listeners (and its dashboard/REST API) in the report's listener table; EMQX's
  * monitoring (MON-1..3) from its own configuration. Pure: it reads the synthesized JSON's view.
  */
-import type { AuditContext, EmqxView, RuleRow } from './rules.js';
+import type { AuditContext, EmqxView, RuleRow } from './context.js';
 
 /** An acl.conf action in Mosquitto's words: publish = write, subscribe = read. */
 const ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };

@@ -64,8 +64,6 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
   L.push('## Identities and what they may do', '', 'Default deny: anything not listed is refused.', '');
   if (!byUser.length) L.push('_no broker identities in this stack_');
   for (const i of byUser) L.push(`- ${bold(t(i.username))} (${t(i.broker)}): ${i.rules.length ? i.rules.map(ruleInWords).join('; ') : 'nothing'}`);
-  const loop = e.identities.filter((i) => i.listenerFile === 'acl-metrics');
-  if (loop.length) L.push('', `On the loopback metrics listener only: ${loop.map((i) => `${bold(t(i.username))} ${i.rules.map(ruleInWords).join('; ')}`).join('; ')}.`);
   if (a?.assertions?.length) L.push('', ...renderAssertions(a.assertions));
   L.push(
     '',

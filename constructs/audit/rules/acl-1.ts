@@ -1,0 +1,49 @@
+import type { AuditRule, Broker, RuleRow } from '../context.js';
+import { bad, ok, rowsOr } from './helpers.js';
+
+/**
+ * Each broker's default-deny settings in its own dialect: Mosquitto's ACL file lines that reach
+ * clients without their own block, and dynamic security's default access; EMQX's no_match,
+ * deny_action and the acl.conf catch-all.
+ */
+function brokerRows(b: Broker): RuleRow[] {
+  if (b.mosquitto) {
+    const m = b.mosquitto;
+    return [
+      ...m.acls.map(({ file, acl }) =>
+        acl.anonymous.length || acl.patterns.length
+          ? bad(b.path, `ACL-1[${file}]`, `${file}: ${acl.anonymous.length} anonymous and ${acl.patterns.length} pattern line(s) apply to clients without their own rules`)
+          : ok(b.path, `${file}: per-user rules only (${acl.users.size} users)`),
+      ),
+      ...(m.dynsec
+        ? [
+            Object.entries<boolean>(m.dynsec.defaultACLAccess ?? {}).some(([k, v]) => v && k !== 'unsubscribe')
+              ? bad(b.path, `ACL-1[${b.name}:dynsec-default]`, 'dynamic security allows by default')
+              : ok(b.path, 'dynamic security denies by default'),
+          ]
+        : []),
+    ];
+  }
+  const acl = b.emqx?.acl ?? '';
+  const a = b.emqx?.config?.authorization ?? {};
+  const problems = [
+    a.no_match !== 'deny' ? `no_match ${a.no_match ?? 'allow (default)'}` : '',
+    a.deny_action !== 'disconnect' ? `deny_action ${a.deny_action ?? 'ignore (default)'}` : '',
+    !/\{deny,\s*all\}\.\s*$/.test(acl) ? 'acl.conf does not end with {deny, all}.' : '',
+    /\{allow,\s*all\}/.test(acl) ? 'acl.conf contains {allow, all}' : '',
+  ].filter(Boolean);
+  return [problems.length ? bad(b.path, `ACL-1[${b.name}:emqx]`, problems.join(', ')) : ok(b.path, 'EMQX denies by default and disconnects denied clients')];
+}
+
+export const rule: AuditRule = {
+  id: 'ACL-1',
+  baseline: ['ACL-1'],
+  brokers: ['mosquitto', 'emqx'],
+  level: 'error',
+  info: 'Default deny: no rule for anonymous clients or for every user; dynamic security and EMQX deny by default.',
+  explanation:
+    'Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user. EMQX 5.8 ships no_match = allow and an acl.conf ending with {allow, all}.',
+  fix: 'Render the ACL from the policy (per-user blocks only); for EMQX authorization { no_match = deny, deny_action = disconnect } (EmqxCluster does this).',
+  // EMQX rows first, as they always have been (the report lists rows in this order).
+  check: (c) => rowsOr([...c.all.filter((b) => b.kind === 'emqx'), ...c.all.filter((b) => b.kind !== 'emqx')].flatMap(brokerRows), c.stack, 'no broker in this stack'),
+};
