@@ -11,7 +11,7 @@ usage() {
 scripts/setup-peers.sh [--dry-run]
 
 Installs the peers of the integration tests on Debian 12 (bookworm): mosquitto and
-mosquitto-clients 2.0.21 from bookworm-backports, openssl, erlang-base, prometheus (for promtool).
+mosquitto-clients 2.0.21 from bookworm-backports, openssl, erlang-base and erlang-crypto, prometheus (for promtool).
 As root: installs what is missing (apt-get), then stops the system services those packages start.
 Not root: installs nothing; prints what is missing and the command to install it; exits 0.
 
@@ -37,7 +37,9 @@ missing=()
 mosq_ok || missing+=("mosquitto 2.0.18+|mosquitto|yes")
 { have mosquitto_passwd && have mosquitto_pub; } || missing+=("mosquitto clients (mosquitto_passwd and mosquitto_pub)|mosquitto-clients|yes")
 have openssl || missing+=("openssl|openssl|no")
-have erl || missing+=("Erlang (erl)|erlang-base|no")
+# The EMQX tests hash with Erlang's crypto application, a package of its own (erlang-crypto).
+erl_ok() { have erl && erl -noshell -eval 'halt(case code:ensure_loaded(crypto) of {module, crypto} -> 0; _ -> 1 end).' >/dev/null 2>&1; }
+erl_ok || missing+=("Erlang (erl) with crypto|erlang-base erlang-crypto|no")
 have promtool || missing+=("promtool|prometheus|no")
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -23,7 +23,10 @@ export const missing = {
       : undefined,
   mosquittoPasswd: run('mosquitto_passwd', ['-h']) === undefined ? 'mosquitto_passwd is not installed: run scripts/setup-peers.sh' : undefined,
   openssl: run('openssl', ['version']) === undefined ? 'openssl is not installed: run scripts/setup-peers.sh' : undefined,
-  erl: run('erl', ['-noshell', '-eval', 'halt().']) === undefined ? 'erl (Erlang) is not installed: run scripts/setup-peers.sh (Debian erlang-base)' : undefined,
+  erl:
+    spawnSync('erl', ['-noshell', '-eval', 'halt(case code:ensure_loaded(crypto) of {module, crypto} -> 0; _ -> 1 end).'], { timeout: 10_000 }).status !== 0
+      ? 'erl (Erlang) with its crypto application is not installed: run scripts/setup-peers.sh (Debian erlang-base, erlang-crypto)'
+      : undefined,
   terraform: run('terraform', ['version']) === undefined ? 'terraform is not on the PATH' : undefined,
   promtool: run('promtool', ['--version']) === undefined ? 'promtool is not installed: run scripts/setup-peers.sh (Debian prometheus)' : undefined,
 };
