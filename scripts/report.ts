@@ -10,6 +10,8 @@ import { diffExposure, type ExposureDiff, renderExposureDiff, stackDiff } from '
 import type { AuditResult } from '../constructs/audit/engine.js';
 import { exposureOf } from '../constructs/audit/exposure.js';
 import { FortressError } from '../constructs/core/errors.js';
+import { accessWidening, concatAccess, diffAccess } from '../constructs/review/access-diff.js';
+import { accessOf } from '../constructs/review/access-model.js';
 import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
 import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
 
@@ -23,10 +25,13 @@ writes next to each stack's cdk.tf.json: security-report.md, security-report.sar
 mqtt-fortress-audit.json.
 
 --diff BEFORE AFTER: compares two synthesized outputs (directories holding stacks/<stack>/cdk.tf.json,
-e.g. cdktf.out of the base branch and of the pull request) and prints what changed in exposure,
-widening changes first.
-  --json            print the result as JSON (version 1: before, after, widening, stacks[] with
-                    stack, status, widening, changes[] of {widens, area, text})
+e.g. cdktf.out of the base branch and of the pull request) and prints what changed, widening
+first: what each identity may publish and receive (by the rules' meaning, per broker), and
+exposure (endpoints, source ranges, listeners, TLS, findings, suppressions). See docs/review.md.
+  --json            print the result as JSON (version 2: before, after, widening, stacks[] with
+                    stack, status, widening, changes[] of {widens, area, text}; access with
+                    gained[] and lost[] of {stack, broker, identity, action, topic, extent,
+                    example?}, brokenAssertions[] and unread[])
   --fail-on widen   exit 2 when any change widens exposure, 0 when none does
 
 Exit codes: 0 done; 1 bad input or error (one line on stderr); 2 widening found with --fail-on widen.
@@ -70,12 +75,18 @@ export function loadOutput(label: string, dir: string): Map<string, LoadedStack>
 export function diffResult(before: string, after: string): ExposureDiff {
   const b = loadOutput('BEFORE', before);
   const a = loadOutput('AFTER', after);
-  const stacks = [...new Set([...b.keys(), ...a.keys()])].sort().map((n) => {
+  const names = [...new Set([...b.keys(), ...a.keys()])].sort();
+  const accessByStack = names.map((n) => {
+    const [x, y] = [b.get(n), a.get(n)];
+    return diffAccess(n, x && accessOf(n, x.json), y && accessOf(n, y.json), x?.audit?.assertions);
+  });
+  const stacks = names.map((n, i) => {
     const [x, y] = [b.get(n), a.get(n)];
     const changes = diffExposure(x && exposureOf(n, x.json), y && exposureOf(n, y.json), x?.audit, y?.audit);
-    return stackDiff(n, changes, { before: Boolean(x), after: Boolean(y) });
+    const acc = accessByStack[i]!;
+    return stackDiff(n, changes, { before: Boolean(x), after: Boolean(y) }, { widening: accessWidening(acc), changed: acc.gained.length + acc.lost.length > 0 });
   });
-  return { version: 1, before, after, widening: stacks.reduce((n, s) => n + s.widening, 0), stacks };
+  return { version: 2, before, after, widening: stacks.reduce((n, s) => n + s.widening, 0), stacks, access: concatAccess(accessByStack) };
 }
 
 export function diffOutputs(before: string, after: string): { markdown: string; widening: number; result: ExposureDiff } {
@@ -100,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     if (failOn !== undefined && failOn !== 'widen') throw new UsageError(`--fail-on accepts only "widen", got ${JSON.stringify(failOn)}.`);
     const { markdown, result } = diffOutputs(positionals[0]!, positionals[1]!);
     process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : markdown);
-    console.error(`${result.widening} change(s) widen exposure`);
+    console.error(`${result.widening} change(s) widen exposure or access`);
     return failOn === 'widen' && result.widening > 0 ? 2 : 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; directories are given only with --diff BEFORE AFTER.`);

@@ -3,8 +3,10 @@
  * endpoints, wider source ranges, new identities, wider ACLs, weaker TLS, new suppressions.
  */
 import { ipv4Range } from '../network/plan.js';
+import { type AccessDiff, renderAccessDiff } from '../review/access-diff.js';
 import type { AuditResult } from './engine.js';
-import { type Exposure, ruleInWords } from './exposure.js';
+import { mdCode, mdText } from './escape.js';
+import type { Exposure } from './exposure.js';
 
 export interface ExposureChange {
   readonly widens: boolean;
@@ -67,13 +69,10 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   const idKey = (i: Exposure['identities'][number]) => `${i.broker}/${i.listenerFile}/${i.username}`;
   for (const i of a?.identities ?? []) {
     const old = b?.identities.find((x) => idKey(x) === idKey(i));
-    if (!old) add(true, 'identity', `new identity ${i.username} on ${i.broker}: ${i.rules.map(ruleInWords).join('; ') || 'no rules'}`);
-    else for (const r of i.rules.filter((r) => r.access !== 'deny' && !old.rules.some((o) => o.access === r.access && o.topic === r.topic))) add(true, 'ACL', `${i.username} ${ruleInWords(r)} (new)`);
-    if (old)
-      for (const r of old.rules.filter((r) => r.access === 'deny' && !i.rules.some((x) => x.access === 'deny' && x.topic === r.topic)))
-        add(true, 'ACL', `${i.username}: deny on \`${r.topic}\` removed`);
+    // What each identity may do is compared by meaning in the access diff (constructs/review).
+    if (!old) add(true, 'identity', `new identity ${JSON.stringify(i.username)} on ${i.broker}: ${i.rules.map((r) => `${r.access} ${JSON.stringify(r.topic)}`).join('; ') || 'no rules'}`);
   }
-  for (const i of b?.identities ?? []) if (!a?.identities.some((x) => idKey(x) === idKey(i))) add(false, 'identity', `identity ${i.username} removed from ${i.broker}`);
+  for (const i of b?.identities ?? []) if (!a?.identities.some((x) => idKey(x) === idKey(i))) add(false, 'identity', `identity ${JSON.stringify(i.username)} removed from ${i.broker}`);
   const lk = (l: Exposure['listeners'][number]) => `${l.broker}:${l.port}`;
   for (const l of a?.listeners ?? []) {
     const old = b?.listeners.find((x) => lk(x) === lk(l));
@@ -114,35 +113,37 @@ export interface StackDiff {
 
 /**
  * The result of comparing two synthesized outputs: what `report --diff --json` prints. Versioned;
- * new fields may be added (for example per-stack access gained and lost, or reachability), and
- * existing fields keep their meaning within a version.
+ * new fields may be added, and existing fields keep their meaning within a version. Version 2
+ * added `access` (and counts access gained in `widening`); ACL rules left `changes`.
  */
 export interface ExposureDiff {
-  readonly version: 1;
+  readonly version: 2;
   readonly before: string;
   readonly after: string;
-  /** Total number of widening changes over every stack: the gate of `--fail-on widen`. */
+  /** Total number of widening items over every stack (changes, access gained): the gate of `--fail-on widen`. */
   readonly widening: number;
   readonly stacks: readonly StackDiff[];
+  /** What each identity may publish and receive, gained and lost, by meaning (docs/review.md). */
+  readonly access: AccessDiff;
 }
 
 /** Builds the per-stack entry from the changes of one stack. */
-export function stackDiff(stack: string, changes: readonly ExposureChange[], present: { before: boolean; after: boolean }): StackDiff {
-  const status = !present.before ? 'added' : !present.after ? 'removed' : changes.length ? 'changed' : 'unchanged';
-  return { stack, status, widening: changes.filter((c) => c.widens).length, changes };
+export function stackDiff(stack: string, changes: readonly ExposureChange[], present: { before: boolean; after: boolean }, more = { widening: 0, changed: false }): StackDiff {
+  const status = !present.before ? 'added' : !present.after ? 'removed' : changes.length || more.changed ? 'changed' : 'unchanged';
+  return { stack, status, widening: changes.filter((c) => c.widens).length + more.widening, changes };
 }
 
 /** The whole diff as Markdown, widening changes first in each stack. */
 export function renderExposureDiff(d: ExposureDiff): string {
-  return [`# Exposure diff`, '', `before: \`${d.before}\`, after: \`${d.after}\``, '', ...d.stacks.map((s) => renderDiff(s.stack, s.changes))].join('\n');
+  return [`# Exposure diff`, '', `before: ${mdCode(d.before)}, after: ${mdCode(d.after)}`, '', renderAccessDiff(d.access), ...d.stacks.map((s) => renderDiff(s.stack, s.changes))].join('\n');
 }
 
 export function renderDiff(stack: string, changes: readonly ExposureChange[]): string {
-  const L = [`## Exposure changes: \`${stack}\``, ''];
+  const L = [`## Exposure changes: ${mdCode(stack)}`, ''];
   if (!changes.length) return [...L, '_no change in exposure_', ''].join('\n');
   const w = changes.filter((c) => c.widens);
   const n = changes.filter((c) => !c.widens);
-  if (w.length) L.push(`### Widens exposure (${w.length})`, '', ...w.map((c) => `- **${c.area}**: ${c.text}`), '');
-  if (n.length) L.push(`### Narrows or neutral (${n.length})`, '', ...n.map((c) => `- ${c.area}: ${c.text}`), '');
+  if (w.length) L.push(`### Widens exposure (${w.length})`, '', ...w.map((c) => `- **${c.area}**: ${mdText(c.text)}`), '');
+  if (n.length) L.push(`### Narrows or neutral (${n.length})`, '', ...n.map((c) => `- ${c.area}: ${mdText(c.text)}`), '');
   return L.join('\n');
 }

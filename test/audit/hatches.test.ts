@@ -27,6 +27,8 @@ import { type AuditResult, evaluate } from '../../constructs/audit/engine.js';
 import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
 import * as view from '../../constructs/audit/view.js';
+import { diffAccess, renderAccessDiff } from '../../constructs/review/access-diff.js';
+import { accessOf } from '../../constructs/review/access-model.js';
 import { compliantK8sStack } from '../helpers/audit-base.js';
 
 const FAKE_DIGEST = `sha256:${'cd'.repeat(32)}`; // test fixture only
@@ -77,13 +79,13 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
     'egress-all NetworkPolicy (kubernetes_network_policy_v1)',
     (b) => new NetworkPolicyV1(b.stack, 'EgressAll', { metadata: meta('egress-all'), spec: { podSelector: {}, egress: [{}], policyTypes: ['Egress'] } }),
     'NET-1[egress-all:egress-0]',
-    /\*\*finding\*\*: new finding NET-1\[egress-all:egress-0\]/,
+    /\*\*finding\*\*: new finding NET-1\\\[egress-all:egress-0\\\]/,
   ],
   [
     'egress to 0.0.0.0/0 as the legacy kubernetes_network_policy',
     (b) => new NetworkPolicy(b.stack, 'EgressWorld', { metadata: meta('egress-world'), spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }], policyTypes: ['Egress'] } }),
     'NET-1[egress-world:egress-0]',
-    /\*\*finding\*\*: new finding NET-1\[egress-world:egress-0\]/,
+    /\*\*finding\*\*: new finding NET-1\\\[egress-world:egress-0\\\]/,
   ],
   [
     'kubernetes_config_map_v1_data (force) adding an anonymous plaintext 1883 listener',
@@ -101,7 +103,7 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
       new ConfigMapV1Data(b.stack, 'AclPatch', { metadata: meta('mosquitto-config'), force: true, data: { acl: acl.replace('user sensor-0001', 'user sensor-0001\ntopic readwrite #') } });
     },
     'ACL-2[sensor-0001:#]',
-    /\*\*ACL\*\*: sensor-0001 may publish to, subscribe to and receive `#` \(new\)/,
+    /`sensor-0001` on `mqtt\/mosquitto` \(stack `k8s`\) may now (publish to|subscribe to and receive) `#`/,
   ],
   [
     'ConfigMap override: plaintext listener (caught before)',
@@ -155,7 +157,7 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
     'hostIPC on the broker pod',
     (b) => b.patch(b.res('kubernetes_stateful_set_v1'), 'spec', (s) => (s.template.spec.host_ipc = true)),
     'POD-1[mosquitto:pod]',
-    /\*\*finding\*\*: new finding POD-1\[mosquitto:pod\]/,
+    /\*\*finding\*\*: new finding POD-1\\\[mosquitto:pod\\\]/,
   ],
   [
     'hostNetwork on the broker pod',
@@ -170,19 +172,19 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
         manifest: { apiVersion: 'v1', kind: 'Pod', metadata: meta('debug-m'), spec: { containers: [{ name: 'sh', image: IMAGE, securityContext: privileged }] } },
       }),
     'POD-1[debug-m/sh]',
-    /\*\*finding\*\*: new finding POD-1\[debug-m\/sh\]/,
+    /\*\*finding\*\*: new finding POD-1\\\[debug-m\/sh\\\]/,
   ],
   [
     'privileged Pod as kubernetes_pod_v1',
     (b) => new PodV1(b.stack, 'PodV1', { metadata: meta('debug-v1'), spec: { container: [{ name: 'sh', image: IMAGE, securityContext: privileged }] } }),
     'POD-1[debug-v1/sh]',
-    /\*\*finding\*\*: new finding POD-1\[debug-v1\/sh\]/,
+    /\*\*finding\*\*: new finding POD-1\\\[debug-v1\/sh\\\]/,
   ],
   [
     'legacy kubernetes_pod sharing the host PID namespace',
     (b) => new Pod(b.stack, 'PodLegacy', { metadata: meta('debug-legacy'), spec: { hostPid: true, container: [{ name: 'sh', image: IMAGE }] } }),
     'POD-1[debug-legacy:pod]',
-    /\*\*finding\*\*: new finding POD-1\[debug-legacy:pod\]/,
+    /\*\*finding\*\*: new finding POD-1\\\[debug-legacy:pod\\\]/,
   ],
   [
     'legacy kubernetes_daemonset binding host port 1883',
@@ -209,7 +211,7 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
         },
       }),
     'POD-1[nightly/job]',
-    /\*\*finding\*\*: new finding POD-1\[nightly\/job\]/,
+    /\*\*finding\*\*: new finding POD-1\\\[nightly\/job\\\]/,
   ],
   [
     'ReplicaSet on the host network as kubernetes_manifest',
@@ -232,13 +234,13 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
     'kubernetes_labels relaxing the namespace to Pod Security privileged',
     (b) => new Labels(b.stack, 'Relabel', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mqtt' }, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' }, force: true }),
     'POD-1[ns:mqtt]',
-    /\*\*finding\*\*: new finding POD-1\[ns:mqtt\]/,
+    /\*\*finding\*\*: new finding POD-1\\\[ns:mqtt\\\]/,
   ],
   [
     'a Kubernetes resource type the audit does not know',
     (b) => new TerraformResource(b.stack, 'Future', { terraformResourceType: 'kubernetes_gateway_v9' }),
     'REV-2[kubernetes_gateway_v9.Future]',
-    /\*\*finding\*\*: new finding REV-2\[kubernetes_gateway_v9\.Future\]/,
+    /\*\*finding\*\*: new finding REV-2\\\[kubernetes\\_gateway\\_v9\.Future\\\]/,
   ],
   [
     'a manifest of a kind the audit does not read',
@@ -252,13 +254,13 @@ const HATCHES: [string, (b: Base) => void, string, RegExp][] = [
         },
       }),
     'REV-2[kubernetes_manifest.Gw]',
-    /\*\*finding\*\*: new finding REV-2\[kubernetes_manifest\.Gw\]/,
+    /\*\*finding\*\*: new finding REV-2\\\[kubernetes\\_manifest\.Gw\\\]/,
   ],
   [
     'another provider that applies raw YAML (kubectl_manifest)',
     (b) => new TerraformResource(b.stack, 'Kubectl', { terraformResourceType: 'kubectl_manifest' }).addOverride('yaml_body', 'kind: Service'),
     'REV-2[kubectl_manifest.Kubectl]',
-    /\*\*finding\*\*: new finding REV-2\[kubectl_manifest\.Kubectl\]/,
+    /\*\*finding\*\*: new finding REV-2\\\[kubectl\\_manifest\.Kubectl\\\]/,
   ],
 ];
 
@@ -276,9 +278,10 @@ describe('escape hatches: each yields its finding and its line in the exposure d
       const after = b.stack.toTerraform();
       const auditAfter = evaluate(b.stack, undefined, after);
       assert.ok(open(auditAfter).includes(finding), `${finding} is open; open findings: ${open(auditAfter).join(', ')}`);
-      const md = renderDiff('k8s', diffExposure(exposureOf('k8s', before), exposureOf('k8s', after), auditBefore, auditAfter));
+      // Exposure changes, and what each identity may do (compared by meaning: the access diff).
+      const md = `${renderDiff('k8s', diffExposure(exposureOf('k8s', before), exposureOf('k8s', after), auditBefore, auditAfter))}${renderAccessDiff(diffAccess('k8s', accessOf('k8s', before), accessOf('k8s', after)))}`;
       assert.match(md, line);
-      assert.match(md, /### Widens exposure/);
+      assert.match(md, /### Widens exposure|### Access gained/);
     });
   }
 });

@@ -46,7 +46,7 @@ describe('report --diff: exit codes and errors', () => {
     const widen = await runScript(REPORT, ['--diff', 'base', 'wider', '--fail-on', 'widen'], { cwd });
     assert.equal(widen.status, 2, widen.stderr);
     assert.match(widen.stdout, /### Widens exposure/);
-    assert.match(widen.stderr, /^[1-9]\d* change\(s\) widen exposure$/m);
+    assert.match(widen.stderr, /^[1-9]\d* change\(s\) widen exposure or access$/m);
     const narrow = await runScript(REPORT, ['--diff', 'wider', 'base', '--fail-on', 'widen'], { cwd });
     assert.equal(narrow.status, 0, `${narrow.stdout}${narrow.stderr}`);
     assert.match(narrow.stdout, /### Narrows or neutral/);
@@ -60,7 +60,7 @@ describe('report --diff: exit codes and errors', () => {
     const r = await runScript(REPORT, ['--diff', 'base', 'wider', '--json'], { cwd });
     assert.equal(r.status, 0, r.stderr);
     const d = JSON.parse(r.stdout) as ExposureDiff;
-    assert.equal(d.version, 1);
+    assert.equal(d.version, 2);
     assert.deepEqual([d.before, d.after], ['base', 'wider']);
     assert.deepEqual(
       d.stacks.map((s) => s.stack),

@@ -1,0 +1,245 @@
+/**
+ * What each identity may do on each broker of a synthesized stack, recovered from the files that
+ * will be deployed: Mosquitto's ACL file or dynamic-security JSON (whichever mosquitto.conf
+ * loads) and EMQX's acl.conf, read from the ConfigMaps in cdk.tf.json. Each broker dialect is
+ * turned into ordered "first match wins" lists per action, in that broker's own evaluation order:
+ * - Mosquitto acl_file: `deny` lines are checked before every other line of the user (Mosquitto
+ *   2.0 puts them at the front of the list) and deny both publish and subscribe; `read` grants
+ *   subscribe and receive, `write` publish; `pattern` lines apply to every user with `%u`
+ *   substituted (and `%c` when client id = username, else read as `+`, which can only widen).
+ * - dynamic security: each client's ACLs from its roles and groups' roles, highest priority first;
+ *   `publishClientSend` for publish, `subscribePattern` for the subscription and
+ *   `publishClientReceive` for delivery (both must allow to receive); the default ACL access last.
+ * - EMQX acl.conf: terms in file order, first match wins, for the username and for `all`.
+ * Terms the reader does not understand are kept as `unread`, so a diff can fail closed on them.
+ */
+import { type AuditContext, auditContext } from '../audit/rules.js';
+import { effectiveSetting, type ListenerView } from '../audit/view.js';
+import { filterCovers, topicMatches } from '../policy/topic.js';
+
+export type Op = 'publish' | 'subscribe';
+
+/** One rule of a first-match list. */
+export interface OrderedRule {
+  readonly allow: boolean;
+  readonly topic: string;
+}
+
+/** One identity on one broker. An action is allowed on a topic when every list's first match allows it. */
+export interface IdentityAccess {
+  /** `namespace/name` of the broker. */
+  readonly broker: string;
+  /** The MQTT username; `(anonymous)` for clients without one, `(every client)` for rules that apply to all. */
+  readonly identity: string;
+  readonly source: 'acl-file' | 'dynamic-security' | 'emqx-acl' | 'no-authorization';
+  readonly publish: readonly (readonly OrderedRule[])[];
+  /** The first list decides the SUBSCRIBE; the others (dynamic security's delivery check) apply to each message. */
+  readonly subscribe: readonly (readonly OrderedRule[])[];
+}
+
+export interface AccessModel {
+  readonly identities: readonly IdentityAccess[];
+  /** Terms or settings the reader could not turn into rules, per broker. */
+  readonly unread: readonly { readonly broker: string; readonly text: string }[];
+}
+
+/** Does the identity's list allow `topic` (a topic name; for subscribe with `asFilter`, a SUBSCRIBE filter)? */
+export function listAllows(list: readonly OrderedRule[], topic: string, asFilter = false): boolean {
+  const hit = list.find((r) => (asFilter ? filterCovers(r.topic, topic) : topicMatches(r.topic, topic)));
+  return hit?.allow === true;
+}
+
+/**
+ * The model's question ({@link Policy.allows}) asked of deployed rules: publish on a topic name,
+ * subscribe on a filter (the SUBSCRIBE check: the first list, with Mosquitto's filter cover).
+ */
+export function identityAllows(a: IdentityAccess | undefined, op: Op, topic: string): boolean {
+  if (!a) return false;
+  if (op === 'publish') return a.publish.every((l) => listAllows(l, topic));
+  return a.subscribe.length > 0 && listAllows(a.subscribe[0]!, topic, true);
+}
+
+/** May the identity receive a message on the topic name (every subscribe list allows it)? */
+export function identityReceives(a: IdentityAccess | undefined, topic: string): boolean {
+  return a !== undefined && a.subscribe.length > 0 && a.subscribe.every((l) => listAllows(l, topic));
+}
+
+export function accessOf(stack: string, json: any): AccessModel {
+  const c = auditContext(stack, json);
+  return merge([...mosquittoAccess(c), ...emqxAccess(c)]);
+}
+
+function merge(parts: readonly AccessModel[]): AccessModel {
+  return { identities: parts.flatMap((p) => p.identities), unread: parts.flatMap((p) => p.unread) };
+}
+
+const sub = (topic: string, username: string | undefined, clientId: string | undefined) =>
+  topic
+    .split('/')
+    .map((l) => l.replace(/%u/g, username ?? '\u0000').replace(/%c/g, clientId ?? '\u0000'))
+    .map((l) => (l.includes('\u0000') ? '+' : l))
+    .join('/');
+
+function mosquittoAccess(c: AuditContext): AccessModel[] {
+  return c.brokers.map((b) => {
+    const broker = `${b.namespace}/${b.name}`;
+    const listener: ListenerView = b.conf.listeners[0] ?? { port: 0, bind: undefined, settings: new Map() };
+    const plugin = effectiveSetting(b.conf, listener, 'plugin');
+    const aclFile = effectiveSetting(b.conf, listener, 'acl_file');
+    const anonymous = effectiveSetting(b.conf, listener, 'allow_anonymous') === 'true';
+    const clientIdIsUsername = (listener.settings.get('use_username_as_clientid') ?? b.conf.global.get('use_username_as_clientid'))?.at(-1) === 'true';
+    if (plugin?.includes('dynamic_security')) {
+      const raw = b.files['dynamic-security-template.json'];
+      if (!raw) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads ${plugin}, but the ConfigMap holds no dynamic-security-template.json` }] };
+      try {
+        return dynsecAccess(broker, JSON.parse(raw));
+      } catch (e) {
+        return { identities: [], unread: [{ broker, text: `dynamic-security-template.json is not valid JSON (${(e as Error).message.split('\n')[0]})` }] };
+      }
+    }
+    if (plugin) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads the plugin ${plugin}, whose rules the diff cannot read` }] };
+    if (!aclFile) {
+      const all = [{ allow: true, topic: '#' }];
+      return { identities: [{ broker, identity: '(every client)', source: 'no-authorization', publish: [all], subscribe: [all] }], unread: [] };
+    }
+    const name = aclFile.split('/').at(-1)!;
+    const text = b.files[name];
+    if (text === undefined) return { identities: [], unread: [{ broker, text: `mosquitto.conf names the ACL file ${aclFile}, which the ConfigMap does not hold` }] };
+    return aclFileAccess(broker, text, anonymous, clientIdIsUsername);
+  });
+}
+
+const ACL_LINE = /^(user|topic|pattern)(?:\s+(.*))?$/;
+
+/** Mosquitto 2.0's acl_file as src/security_default.c reads it. */
+export function aclFileAccess(broker: string, text: string, anonymous: boolean, clientIdIsUsername: boolean): AccessModel {
+  const unread: { broker: string; text: string }[] = [];
+  const users = new Map<string, { access: string; topic: string }[]>();
+  const anon: { access: string; topic: string }[] = [];
+  const patterns: { access: string; topic: string }[] = [];
+  let user: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^[ \t]+|[ \t\r\n\v\f]+$/g, '');
+    if (!line || line.startsWith('#')) continue;
+    const m = ACL_LINE.exec(line);
+    if (!m) {
+      unread.push({ broker, text: `ACL line ${JSON.stringify(line)}` });
+      continue;
+    }
+    const rest = m[2] ?? '';
+    if (m[1] === 'user') {
+      user = rest;
+      if (!users.has(user)) users.set(user, []);
+      continue;
+    }
+    const [first, ...more] = rest.split(' ');
+    const hasAccess = ['read', 'write', 'readwrite', 'deny'].includes(first!);
+    const rule = { access: hasAccess ? first! : 'readwrite', topic: (hasAccess ? more.join(' ') : rest).replace(/^[ \t]+|[ \t]+$/g, '') };
+    if (m[1] === 'pattern') patterns.push(rule);
+    else (user === undefined ? anon : users.get(user)!).push(rule);
+  }
+  const lists = (rules: readonly { access: string; topic: string }[], op: Op): OrderedRule[] => {
+    const grants = op === 'publish' ? ['write', 'readwrite'] : ['read', 'readwrite'];
+    return [
+      ...rules.filter((r) => r.access === 'deny').map((r) => ({ allow: false, topic: r.topic })),
+      ...rules.filter((r) => grants.includes(r.access)).map((r) => ({ allow: true, topic: r.topic })),
+    ];
+  };
+  const identity = (name: string, own: readonly { access: string; topic: string }[], username: string | undefined): IdentityAccess => {
+    const pats = patterns.filter((p) => username !== undefined || !p.topic.includes('%u')).map((p) => ({ ...p, topic: sub(p.topic, username, clientIdIsUsername ? username : undefined) }));
+    const all = [...own, ...pats];
+    return { broker, identity: name, source: 'acl-file', publish: [lists(all, 'publish')], subscribe: [lists(all, 'subscribe')] };
+  };
+  const identities = [...users].map(([u, rules]) => identity(u, rules, u));
+  if (anonymous) identities.push(identity('(anonymous)', anon, undefined));
+  return { identities, unread };
+}
+
+/** The dynamic-security plugin's JSON (the kit's template; the init container only fills in hashes). */
+export function dynsecAccess(broker: string, d: any): AccessModel {
+  const roles = new Map<string, any[]>((d.roles ?? []).map((r: any) => [String(r.rolename), Array.isArray(r.acls) ? r.acls : []]));
+  const groups = new Map<string, any[]>((d.groups ?? []).map((g: any) => [String(g.groupname), Array.isArray(g.roles) ? g.roles : []]));
+  const def = d.defaultACLAccess ?? {};
+  const identities = (d.clients ?? []).map((cl: any): IdentityAccess => {
+    const roleNames = [...(cl.roles ?? []), ...(cl.groups ?? []).flatMap((g: any) => groups.get(String(g.groupname)) ?? [])].map((r: any) => String(r.rolename));
+    const acls = roleNames.flatMap((r) => roles.get(r) ?? []).map((a, i) => ({ ...a, i }));
+    acls.sort((x, y) => Number(y.priority ?? -1) - Number(x.priority ?? -1) || x.i - y.i);
+    const list = (types: readonly string[], defaultAllow: boolean): OrderedRule[] => [
+      ...acls.filter((a) => types.includes(a.acltype)).map((a) => ({ allow: a.allow === true, topic: String(a.topic) })),
+      ...(defaultAllow ? [{ allow: true, topic: '#' }] : []),
+    ];
+    return {
+      broker,
+      identity: String(cl.username),
+      source: 'dynamic-security',
+      publish: [list(['publishClientSend'], def.publishClientSend === true)],
+      subscribe: [list(['subscribePattern', 'subscribeLiteral'], def.subscribe === true), list(['publishClientReceive'], def.publishClientReceive !== false)],
+    };
+  });
+  return { identities, unread: [] };
+}
+
+const TERM = /^\{\s*(allow|deny)\s*,\s*(all|\{\s*(?:username|user)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\})\s*,\s*(publish|subscribe|all)\s*,\s*\[(.*)\]\s*$/s;
+const STRINGS = /\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+
+function erlStrings(s: string): string[] | undefined {
+  const out: string[] = [];
+  STRINGS.lastIndex = 0;
+  while (STRINGS.lastIndex < s.length) {
+    const m = STRINGS.exec(s);
+    if (!m) return undefined;
+    out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  }
+  return out;
+}
+
+/** EMQX 5.8's file authorizer: terms in order, the first that matches decides; the end denies. */
+export function emqxAclAccess(broker: string, text: string): AccessModel {
+  const unread: { broker: string; text: string }[] = [];
+  const terms: { allow: boolean; who: string | undefined; action: string; topics: string[] }[] = [];
+  const body = text
+    .split('\n')
+    .filter((l) => !/^\s*%/.test(l))
+    .join('\n');
+  for (const raw of body.split(/\}\.\s*(?:\n|$)/)) {
+    const term = raw.trim();
+    if (!term) continue;
+    const all = /^\{\s*(allow|deny)\s*,\s*all\s*$/.exec(term);
+    if (all) {
+      terms.push({ allow: all[1] === 'allow', who: undefined, action: 'all', topics: ['#'] });
+      continue;
+    }
+    const m = TERM.exec(term);
+    const topics = m ? erlStrings(m[5]!) : undefined;
+    if (!m || !topics || topics.some((t) => t.startsWith('eq '))) {
+      unread.push({ broker, text: `acl.conf term ${term}}.` });
+      continue;
+    }
+    terms.push({ allow: m[1] === 'allow', who: m[2] === 'all' ? undefined : m[3]!.replace(/\\(.)/g, '$1'), action: m[4]!, topics });
+  }
+  const names = [...new Set(terms.flatMap((t) => (t.who === undefined ? [] : [t.who])))];
+  const identity = (name: string, username: string | undefined): IdentityAccess => {
+    const list = (op: Op): OrderedRule[] =>
+      terms
+        .filter((t) => (t.who === undefined || t.who === username) && (t.action === 'all' || t.action === op))
+        .flatMap((t) => t.topics.map((topic) => ({ allow: t.allow, topic: topic.replace(/\$\{username\}/g, username ?? '\u0000').replace(/\$\{clientid\}/g, '\u0000') })))
+        .map((r) => ({
+          ...r,
+          topic: r.topic
+            .split('/')
+            .map((l) => (l.includes('\u0000') ? '+' : l))
+            .join('/'),
+        }));
+    return { broker, identity: name, source: 'emqx-acl', publish: [list('publish')], subscribe: [list('subscribe')] };
+  };
+  const identities = names.map((n) => identity(n, n));
+  if (terms.some((t) => t.who === undefined && t.allow && t.topics.length)) identities.push(identity('(every client)', undefined));
+  return { identities, unread };
+}
+
+function emqxAccess(c: AuditContext): AccessModel[] {
+  return c.emqx.map((e) => {
+    const ns = c.k8s.find((o) => o.path === e.path)?.namespace ?? 'default';
+    return emqxAclAccess(`${ns}/${e.name}`, e.acl);
+  });
+}
