@@ -70,9 +70,9 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   for (const i of a?.identities ?? []) {
     const old = b?.identities.find((x) => idKey(x) === idKey(i));
     // What each identity may do is compared by meaning in the access diff (constructs/review).
-    if (!old) add(true, 'identity', `new identity ${JSON.stringify(i.username)} on ${i.broker}: ${i.rules.map((r) => `${r.access} ${JSON.stringify(r.topic)}`).join('; ') || 'no rules'}`);
+    if (!old) add(true, 'identity', `new identity ${i.username} on ${i.broker}: ${i.rules.map((r) => `${r.access} ${JSON.stringify(r.topic)}`).join('; ') || 'no rules'}`);
   }
-  for (const i of b?.identities ?? []) if (!a?.identities.some((x) => idKey(x) === idKey(i))) add(false, 'identity', `identity ${JSON.stringify(i.username)} removed from ${i.broker}`);
+  for (const i of b?.identities ?? []) if (!a?.identities.some((x) => idKey(x) === idKey(i))) add(false, 'identity', `identity ${i.username} removed from ${i.broker}`);
   const lk = (l: Exposure['listeners'][number]) => `${l.broker}:${l.port}`;
   for (const l of a?.listeners ?? []) {
     const old = b?.listeners.find((x) => lk(x) === lk(l));

@@ -53,7 +53,10 @@ describe('scripts/setup-peers.sh as written in the README', () => {
     rmSync(marker, { force: true });
     const r = await run([], true);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /not root, so nothing is installed\. Missing: mosquitto 2\.0\.18\+, mosquitto clients \(mosquitto_passwd and mosquitto_pub\), openssl, Erlang \(erl\) with crypto, promtool\./);
+    assert.match(
+      r.stdout,
+      /not root, so nothing is installed\. Missing: mosquitto 2\.0\.18\+, mosquitto clients \(mosquitto_passwd and mosquitto_pub\), openssl, Erlang \(erl\) with crypto, promtool\./,
+    );
     assert.match(r.stdout, /reported as skipped with the reason.*sudo scripts\/setup-peers\.sh/);
     assert.equal(existsSync(marker), false, 'apt-get was called');
   });
