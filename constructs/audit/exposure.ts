@@ -4,6 +4,7 @@
  * rules, certificates, secrets and rotation, network rules, monitoring.
  */
 
+import { type LimitRow, limitsOf } from '../hardening/limits.js';
 import { emqxListeners } from './emqx-view.js';
 import { mdCode } from './escape.js';
 import { type Operations, operationsOf } from './operations.js';
@@ -39,6 +40,8 @@ export interface Exposure {
   readonly vpcs: { path: string; cidr: string; flowLogs: boolean }[];
   /** Alarm targets, rule selectors, teardown and cost drivers (operations.ts). */
   readonly operations?: Operations;
+  /** Every broker limit, its value and where it is enforced (constructs/hardening/limits.ts). */
+  readonly limits?: readonly LimitRow[];
 }
 
 const peer = (f: any): string =>
@@ -133,6 +136,7 @@ export function exposureOf(stack: string, json: any): Exposure {
     })),
     vpcs: res('aws_vpc').map((v) => ({ path: v.path, cidr: String(v.config.cidr_block), flowLogs: res('aws_flow_log').some((f) => String(f.config.vpc_id).includes(v.id)) })),
     operations: operationsOf(json),
+    limits: limitsOf(c.all),
   };
 }
 

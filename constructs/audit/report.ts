@@ -4,6 +4,8 @@
  * lands in (escape.ts): code spans, table cells, list text, headings and the raw HTML of the
  * per-rule `<details>`; the Markdown structure around them is the report's own.
  */
+
+import { renderLimits } from '../hardening/limits.js';
 import type { AuditResult } from './engine.js';
 import { htmlText, mdCode, mdCodeCell, mdText } from './escape.js';
 import { type Exposure, ruleInWords } from './exposure.js';
@@ -122,6 +124,7 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
     '',
   );
   if (e.operations) L.push(...renderOperations(e.operations));
+  if (e.limits?.length) L.push(...renderLimits(e.limits, mdText));
   if (a) {
     const open = a.rows.filter((r) => r.status === 'non-compliant' && !r.suppressed);
     const fix = (id: string) => t(a.rules.find((x) => x.id === id)?.fix ?? '');
