@@ -188,7 +188,8 @@ export function buildEmqx(o: EmqxClusterOptions): EmqxBuild {
   }
   const files = {
     'emqx.conf': `# Rendered by mqtt-fortress (HOCON, JSON syntax). Do not edit: change the construct props.\n${JSON.stringify(config, null, 2)}\n`,
-    'acl.conf': renderEmqxAcl(o.policy),
+    // Class templates (`all` rules with ${username}) only where the built-in database is the only way in.
+    'acl.conf': renderEmqxAcl(o.policy, { classPatterns: (o.tls.clientAuth ?? 'password') !== 'certificate' }),
     'ssl_dist.conf': renderSslDist(minTls),
     users: `${o.policy.principals.map((p) => p.username).join('\n')}\n`,
   };

@@ -307,7 +307,9 @@ export function renderMosquittoFiles(
 ): MosquittoFiles {
   const dynsec = (o.aclMode ?? 'acl-file') === 'dynamic-security';
   const clientAuth = o.tls.clientAuth ?? 'password';
-  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? true };
+  // Class pattern lines apply to every authenticated client: only where the kit's password file
+  // (or the plugin's client list) is the only way in, i.e. no certificate listener (docs/scale.md).
+  const aclOpts = { clientIdIsUsername: o.clientIdIsUsername ?? true, classPatterns: clientAuth === 'password' };
   const acl = renderMosquittoAcl(o.policy, aclOpts);
   // A packed ACL is unpacked and validated by the init container into the auth volume.
   const aclFile = paths.packLargeFiles && !dynsec && Buffer.byteLength(acl) > INLINE_FILE_LIMIT ? `${paths.auth}/acl` : `${paths.config}/acl`;

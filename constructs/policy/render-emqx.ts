@@ -6,6 +6,7 @@
 import { pbkdf2Sync } from 'node:crypto';
 import { FortressError } from '../core/errors.js';
 import { assertRenderable } from '../core/text.js';
+import { choosePatternGroup, type PatternGroup, shieldsFor } from './classes.js';
 import type { Action, Policy } from './model.js';
 
 const EMQX_ACTION: Record<Action, string> = { publish: 'publish', subscribe: 'subscribe', all: 'all' };
@@ -23,18 +24,79 @@ function emqxTopic(topic: string): string {
     .join('/');
 }
 
-export function renderEmqxAcl(policy: Policy): string {
+export interface EmqxAclOptions {
+  /**
+   * Render the largest group of identity classes that share their rules once, for `all`
+   * clients, with `${username}` (constant size). Every principal outside the group gets, after
+   * its own rules, a deny of each class template expanded with its username. Exact only when
+   * every client that can authenticate is a principal of the policy (the kit's built-in
+   * database): EMQX applies an `all` rule to every client, so a certificate or token for a name
+   * outside the policy would get the class's rules.
+   * @default false
+   */
+  readonly classPatterns?: boolean;
+}
+
+/** `{username}` as EMQX's placeholder; undefined when the topic already holds "${" (refused by the model anyway). */
+const templateTopic = (topic: string): string =>
+  topic
+    .split('/')
+    .map((l) => (l === '{username}' ? '${username}' : l === '{clientId}' ? '${clientid}' : l))
+    .join('/');
+
+/** The pattern group of a policy for EMQX's acl.conf, when `classPatterns` is on. */
+export function emqxPatternGroup(policy: Policy, opts: EmqxAclOptions): PatternGroup | undefined {
+  if (!opts.classPatterns) return undefined;
+  return choosePatternGroup(policy, {
+    renderable: (t) => !t.includes('${'),
+    expand: (t, u) =>
+      emqxTopic(
+        t
+          .split('/')
+          .map((l) => (l === '{username}' ? u : l))
+          .join('/'),
+      ),
+    own: (_p, t) => t,
+    shieldsAfterOwnRules: true,
+  });
+}
+
+export function renderEmqxAcl(policy: Policy, opts: EmqxAclOptions = {}): string {
   const out: string[] = [
     '%% Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.',
     '%% Evaluated top to bottom, first match wins: denials first, allows, then deny all (ACL-1).',
     '',
   ];
+  const group = emqxPatternGroup(policy, opts);
+  const expand = (t: string, u: string) =>
+    emqxTopic(
+      t
+        .split('/')
+        .map((l) => (l === '{username}' ? u : l))
+        .join('/'),
+    );
   for (const p of policy.principals) {
+    if (group?.members.has(p.username)) continue;
     assertRenderable('the EMQX acl.conf', 'the username', p.username);
     const who = `{username, ${erlString(p.username)}}`;
     const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
     for (const r of rules) assertRenderable('the EMQX acl.conf', `the topic of user ${p.username}`, r.topic);
     for (const r of rules) out.push(`{${r.effect}, ${who}, ${EMQX_ACTION[r.action]}, [${erlString(emqxTopic(r.topic))}]}.`);
+    // The class templates below match every client: after this user's own rules (first match
+    // wins), deny what they would give it.
+    for (const t of group ? shieldsFor(group, p.username, expand) : []) {
+      assertRenderable('the EMQX acl.conf', `the topic of user ${p.username}`, t);
+      out.push(`{deny, ${who}, all, [${erlString(t)}]}.`);
+    }
+  }
+  if (group) {
+    out.push('', `%% Identity classes ${group.classes.join(', ')}: one rule set, \${username} is the member's username.`);
+    const rules = [...group.rules.filter((r) => r.effect === 'deny'), ...group.rules.filter((r) => r.effect === 'allow')];
+    for (const r of rules) {
+      const t = templateTopic(r.topic);
+      assertRenderable('the EMQX acl.conf', `the template of class ${group.classes[0]}`, t);
+      out.push(`{${r.effect}, all, ${EMQX_ACTION[r.action]}, [${erlString(t)}]}.`);
+    }
   }
   out.push('', '{deny, all}.');
   return `${out.join('\n')}\n`;

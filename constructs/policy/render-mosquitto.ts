@@ -1,10 +1,12 @@
 /**
  * Renders a {@link Policy} into Mosquitto 2.0 dialects: the `acl_file` format and the
- * dynamic-security plugin's JSON. Both are per-user and exact: `{username}` is substituted with
- * the literal username, so no `pattern` line can leak a rule to another user.
+ * dynamic-security plugin's JSON. Per user, `{username}` is substituted with the literal username.
+ * With `classPatterns`, one group of identity classes is rendered once as `pattern` lines with
+ * `%u` (constructs/policy/classes.ts says why that is exact for every other user too).
  */
 import { FortressError } from '../core/errors.js';
 import { assertRenderable } from '../core/text.js';
+import { choosePatternGroup, type PatternGroup, shieldsFor } from './classes.js';
 import type { Action, Policy, Principal, ResolvedRule } from './model.js';
 
 export interface MosquittoAclOptions {
@@ -16,6 +18,38 @@ export interface MosquittoAclOptions {
   readonly clientIdIsUsername?: boolean;
   /** Extra principals that exist only on a loopback listener (never in the policy file). */
   readonly header?: string;
+  /**
+   * Render the largest group of identity classes that share their rules as `pattern` lines
+   * with `%u` (constant size, whatever the number of members). Exact only when every client that
+   * can authenticate is a principal of the policy (the kit's password file): Mosquitto applies
+   * pattern lines to every authenticated client, so a certificate the client CA signed for a name
+   * outside the policy would get the class's rules.
+   * @default false
+   */
+  readonly classPatterns?: boolean;
+}
+
+/** The `%u` form of a template topic, or undefined when Mosquitto cannot hold it as a pattern. */
+function patternTopic(topic: string, opts: MosquittoAclOptions): string | undefined {
+  const levels = topic.split('/');
+  // Mosquitto substitutes every "%u" and "%c" of a pattern line and has no escape for them.
+  if (levels.some((l) => l.includes('%u') || l.includes('%c'))) return undefined;
+  if (levels.includes('{clientId}') && !opts.clientIdIsUsername) return undefined;
+  return levels.map((l) => (l === '{username}' || l === '{clientId}' ? '%u' : l)).join('/');
+}
+
+/** The pattern group of a policy for Mosquitto's acl_file, when `classPatterns` is on. */
+export function mosquittoPatternGroup(policy: Policy, opts: MosquittoAclOptions): PatternGroup | undefined {
+  if (!opts.classPatterns) return undefined;
+  return choosePatternGroup(policy, {
+    renderable: (t) => patternTopic(t, opts) !== undefined,
+    expand: (t, u) =>
+      patternTopic(t, opts)!
+        .split('/')
+        .map((l) => (l === '%u' ? u : l))
+        .join('/'),
+    own: (p, t) => resolveClientId(p, { topic: t, role: '', effect: 'allow', action: 'all' }, opts),
+  });
 }
 
 const ACCESS: Record<Action, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
@@ -45,15 +79,45 @@ export function renderMosquittoAcl(policy: Policy, opts: MosquittoAclOptions = {
       out.push(`# ${l}`);
     }
   }
+  const group = mosquittoPatternGroup(policy, opts);
+  const expand = (t: string, u: string) =>
+    patternTopic(t, opts)!
+      .split('/')
+      .map((l) => (l === '%u' ? u : l))
+      .join('/');
   for (const p of policy.principals) {
+    if (group?.members.has(p.username)) continue;
     assertRenderable('the Mosquitto ACL file', 'the username', p.username);
     out.push('', `user ${p.username}`);
     const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
     const seen = new Set<string>();
+    const push = (line: string) => {
+      if (!seen.has(line)) out.push(line);
+      seen.add(line);
+    };
     for (const r of rules) {
       const topic = resolveClientId(p, r, opts);
       assertRenderable('the Mosquitto ACL file', `the topic of user ${p.username}`, topic);
-      const line = `topic ${r.effect === 'deny' ? 'deny' : ACCESS[r.action]} ${topic}`;
+      push(`topic ${r.effect === 'deny' ? 'deny' : ACCESS[r.action]} ${topic}`);
+    }
+    // The class patterns below apply to this user too: deny what they would give it (none of
+    // these filters meets one of its own allows; choosePatternGroup checked that).
+    for (const topic of group ? shieldsFor(group, p.username, expand) : []) {
+      assertRenderable('the Mosquitto ACL file', `the topic of user ${p.username}`, topic);
+      push(`topic deny ${topic}`);
+    }
+  }
+  if (group) {
+    // Pattern lines, after every user block (a "pattern" line does not end a user block in the
+    // parser, but it applies to all users wherever it stands). Mosquitto checks a client's own
+    // lines first, then the patterns, deny patterns first (src/security_default.c).
+    out.push('', `# Identity classes ${group.classes.join(', ')}: one rule set, "%u" is the member's username.`);
+    const rules = [...group.rules.filter((r) => r.effect === 'deny'), ...group.rules.filter((r) => r.effect === 'allow')];
+    const seen = new Set<string>();
+    for (const r of rules) {
+      const topic = patternTopic(r.topic, opts)!;
+      assertRenderable('the Mosquitto ACL file', `the pattern of class ${group.classes[0]}`, topic);
+      const line = `pattern ${r.effect === 'deny' ? 'deny' : ACCESS[r.action]} ${topic}`;
       if (!seen.has(line)) out.push(line);
       seen.add(line);
     }

@@ -164,3 +164,20 @@ export function isSharedSubscription(filter: string): boolean {
   const first = filter.split('/')[0];
   return first === '$share' || first === '$queue';
 }
+
+/**
+ * Is there a topic name that both filters match ({@link topicMatches})? Used to prove that a
+ * rendered deny line cannot take away anything an identity's own allow rules give it.
+ */
+export function filtersIntersect(a: string, b: string): boolean {
+  if (a.startsWith('$') !== b.startsWith('$')) return false;
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; ; i++) {
+    const xl = x[i];
+    const yl = y[i];
+    if (xl === '#' || yl === '#') return true;
+    if (xl === undefined || yl === undefined) return xl === yl;
+    if (xl !== '+' && yl !== '+' && xl !== yl) return false;
+  }
+}
