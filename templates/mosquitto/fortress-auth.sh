@@ -111,10 +111,37 @@ snapshot() {
 # build_file OUTPUT USERLIST -> writes OUTPUT.new (hashed) from the snapshot. An identity without
 # a valid password in the snapshot (no key yet, too short, a line break) does not block the rest:
 # it keeps its current hash if it has one, is left out otherwise, and is logged as incomplete.
+#
+# Only what changed is hashed: FORTRESS_SCRATCH/digests-<file> holds "username sha256-of-password"
+# for every line the last build hashed. A username whose password digest is unchanged and whose
+# line is in the current file keeps that line; the rest (new, changed, incomplete) go through the
+# checks and mosquitto_passwd. The digests stay in the private scratch volume, next to the
+# plaintext snapshots, and are replaced only after the file they describe (apply_digests).
 build_file() {
   out=$1; list=$2
+  digests="$FORTRESS_SCRATCH/digests-${out##*/}"
   stage=$(mktemp "$FORTRESS_SCRATCH/stage.XXXXXX") || return 1
   keep=$(mktemp "$FORTRESS_SCRATCH/keep.XXXXXX") || { rm -f "$stage"; return 1; }
+  todo=$(mktemp "$FORTRESS_SCRATCH/todo.XXXXXX") || { rm -f "$stage" "$keep"; return 1; }
+  now=$(mktemp "$FORTRESS_SCRATCH/now.XXXXXX") || { rm -f "$stage" "$keep" "$todo"; return 1; }
+  # One sha256sum for every key of the snapshot: "digest  ./username".
+  (cd "$SNAP/plain" && find . -maxdepth 1 -type f -exec sha256sum {} +) | awk '{ sub(/^\.\//, "", $2); print $2, $1 }' >"$now" || { rm -f "$stage" "$keep" "$todo" "$now"; return 1; }
+  # reuse: lines of the current file for unchanged users; todo: every other listed user. The
+  # first build has neither digests nor a current file: empty stand-ins.
+  [ -f "$digests" ] || : >"$digests"
+  cur=$out; [ -f "$cur" ] || { cur="$stage.none"; : >"$cur"; }
+  awk -v reuse="$stage.reuse" -v todo="$todo" '
+    FILENAME == ARGV[1] { now[$1] = $2; next }
+    FILENAME == ARGV[2] { old[$1] = $2; next }
+    FILENAME == ARGV[3] { i = index($0, ":"); if (i > 1) line[substr($0, 1, i - 1)] = $0; next }
+    $0 != "" {
+      if (($0 in now) && ($0 in old) && now[$0] == old[$0] && ($0 in line)) { print line[$0] > reuse; print $0, now[$0] > (reuse ".digests") }
+      else print $0 > todo
+    }' "$now" "$digests" "$cur" "$list" || { log "cannot compare the password digests"; rm -f "$stage" "$keep" "$todo" "$now" "$stage.none" "$stage.reuse" "$stage.reuse.digests"; return 1; }
+  rm -f "$stage.none"
+  [ -f "$stage.reuse" ] || : >"$stage.reuse"
+  [ -f "$stage.reuse.digests" ] || : >"$stage.reuse.digests"
+  r=$(grep -c '' "$stage.reuse" || true)
   n=0; k=0
   while IFS= read -r u || [ -n "$u" ]; do
     [ -n "$u" ] || continue
@@ -144,19 +171,28 @@ build_file() {
       continue
     fi
     printf '%s:%s\n' "$u" "$pw" >>"$stage"
+    printf '%s\n' "$u" >>"$todo.hashed"
     n=$((n + 1))
-  done <"$list"
+  done <"$todo"
   pw=
-  if [ "$n" -gt 0 ] && ! mosquitto_passwd -U "$stage" >/dev/null 2>&1; then log "mosquitto_passwd failed"; rm -f "$stage" "$keep"; return 1; fi
-  cat "$keep" >>"$stage"; rm -f "$keep"
-  # Validate: exactly n + k lines, every one a $7$ hash. A bad file on SIGHUP would disable auth checks.
+  if [ "$n" -gt 0 ] && ! mosquitto_passwd -U "$stage" >/dev/null 2>&1; then log "mosquitto_passwd failed"; rm -f "$stage" "$keep" "$todo" "$todo.hashed" "$now" "$stage.reuse" "$stage.reuse.digests"; return 1; fi
+  # The digests of what this file now holds: the reused lines' and the freshly hashed ones'.
+  { cat "$stage.reuse.digests"; [ -f "$todo.hashed" ] && awk 'FILENAME == ARGV[1] { d[$1] = $2; next } { print $1, d[$1] }' "$now" "$todo.hashed"; } >"$digests.new"
+  cat "$keep" "$stage.reuse" >>"$stage"; rm -f "$keep" "$todo" "$todo.hashed" "$now" "$stage.reuse" "$stage.reuse.digests"
+  # Validate: exactly n + k + r lines, every one a $7$ hash. A bad file on SIGHUP would disable auth checks.
   good=$(grep -cE '^[A-Za-z0-9._-]+:\$7\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$' "$stage" || true)
   total=$(grep -c '' "$stage" || true)
-  if [ "$good" != $((n + k)) ] || [ "$total" != $((n + k)) ]; then log "hashed file failed validation ($good of $((n + k)) lines valid)"; rm -f "$stage"; return 1; fi
+  if [ "$good" != $((n + k + r)) ] || [ "$total" != $((n + k + r)) ]; then log "hashed file failed validation ($good of $((n + k + r)) lines valid)"; rm -f "$stage" "$digests.new"; return 1; fi
   # Group-readable: the broker runs under another UID in the same group.
   chmod 0440 "$stage"
   mv -f "$stage" "$out.new"
 }
+
+# apply_digests FILE -> the digests of FILE's new version take effect. The old ones are removed
+# before FILE is replaced: a stop in between leaves no digests (the next build hashes everything),
+# never digests that describe another version of FILE.
+forget_digests() { rm -f "$FORTRESS_SCRATCH/digests-${1##*/}"; }
+apply_digests() { if [ -f "$FORTRESS_SCRATCH/digests-${1##*/}.new" ]; then mv -f "$FORTRESS_SCRATCH/digests-${1##*/}.new" "$FORTRESS_SCRATCH/digests-${1##*/}"; fi; }
 
 # An invalid ACL file on SIGHUP makes Mosquitto 2.0 drop ACL enforcement: check the shape of
 # every line first (comments at column 0, user, topic and pattern lines only).
@@ -221,9 +257,13 @@ build_all() {
   fi
   if [ -n "${FORTRESS_METRICS_USERS:-}" ]; then
     build_file "$FORTRESS_OUT/passwd-metrics" "$SNAP/cfg/metrics-users" || { rm -f "$FORTRESS_OUT/passwd.new"; return 1; }
+    forget_digests passwd-metrics
     mv -f "$FORTRESS_OUT/passwd-metrics.new" "$FORTRESS_OUT/passwd-metrics"
+    apply_digests passwd-metrics
   fi
+  forget_digests passwd
   mv -f "$FORTRESS_OUT/passwd.new" "$FORTRESS_OUT/passwd"
+  apply_digests passwd
   [ -f "$FORTRESS_OUT/dynamic-security.json.new" ] && mv -f "$FORTRESS_OUT/dynamic-security.json.new" "$FORTRESS_OUT/dynamic-security.json"
   [ -f "$FORTRESS_OUT/acl.new" ] && mv -f "$FORTRESS_OUT/acl.new" "$FORTRESS_OUT/acl"
   # What was applied is the snapshot: record its fingerprint, unless the Secret moved meanwhile

@@ -9,11 +9,20 @@ import { bad, ok, rowsOr } from './helpers.js';
 function brokerRows(b: Broker): RuleRow[] {
   if (b.mosquitto) {
     const m = b.mosquitto;
+    // Pattern lines apply to every authenticated client. The kit renders identity classes as
+    // patterns scoped by "%u" only where the password file is the only way in (docs/scale.md); a
+    // listener that takes the certificate's CN as username would let any CN the CA signs use them.
+    const certificateNames = [m.conf.global, ...m.conf.listeners.map((l) => l.settings)].some((s) => s.get('use_identity_as_username')?.at(-1) === 'true');
+    const unscoped = (acl: { patterns: { topic: string }[] }) => acl.patterns.filter((p) => !p.topic.split('/').includes('%u'));
     return [
       ...m.acls.map(({ file, acl }) =>
-        acl.anonymous.length || acl.patterns.length
-          ? bad(b.path, `ACL-1[${file}]`, `${file}: ${acl.anonymous.length} anonymous and ${acl.patterns.length} pattern line(s) apply to clients without their own rules`)
-          : ok(b.path, `${file}: per-user rules only (${acl.users.size} users)`),
+        acl.anonymous.length || unscoped(acl).length || (acl.patterns.length && certificateNames)
+          ? bad(
+              b.path,
+              `ACL-1[${file}]`,
+              `${file}: ${acl.anonymous.length} anonymous and ${acl.patterns.length} pattern line(s) apply to clients without their own rules${acl.patterns.length && certificateNames ? ' (and a listener takes any certificate CN as username)' : ''}`,
+            )
+          : ok(b.path, `${file}: per-user rules${acl.patterns.length ? ` and ${acl.patterns.length} pattern line(s) scoped by %u, password logins only` : ' only'} (${acl.users.size} users)`),
       ),
       ...(m.dynsec
         ? [
