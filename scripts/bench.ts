@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   console.log('');
   for (const [what, ok] of checks) console.log(`${ok ? 'met   ' : 'MISSED'} ${what}`);
-  // A benchmark reports; it does not fail the build (the README records the numbers).
+  // A benchmark reports; it does not fail the build (docs/maintainers.md records the numbers).
   return 0;
 }
 

@@ -7,7 +7,7 @@ import { summaryLine, synthDefaultApp } from './lib/synth-out.js';
 
 export const SYNTH_USAGE = `npm run synth -- [--out DIR]
 
-Synthesizes the default stacks (see README "Default stacks") into DIR (default cdktf.out) and
+Synthesizes the default stacks (see docs/default-stacks.md) into DIR (default cdktf.out) and
 prints one line per stack: its resources and open audit findings. DIR is replaced whole, so it
 holds only this synth's stacks; a failed synth leaves it as it was. Terraform's working files of a
 stack that still exists (.terraform/, .terraform.lock.hcl) are kept.
