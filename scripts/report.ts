@@ -4,7 +4,7 @@
  * `npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]`: compares two synthesized
  * outputs (cdktf.out dirs) and prints what changed in exposure, widening changes first.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffExposure, type ExposureDiff, renderExposureDiff, stackDiff } from '../constructs/audit/diff.js';
 import type { AuditResult } from '../constructs/audit/engine.js';
@@ -12,6 +12,7 @@ import { exposureOf } from '../constructs/audit/exposure.js';
 import { FortressError } from '../constructs/core/errors.js';
 import { accessWidening, concatAccess, diffAccess } from '../constructs/review/access-diff.js';
 import { accessOf } from '../constructs/review/access-model.js';
+import { compareReachability, type Reachability, reachabilityOf, reachabilityWidening, renderReachability } from '../constructs/review/reachability.js';
 import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
 import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
 
@@ -22,16 +23,18 @@ npm run report -- --diff BEFORE AFTER [--json] [--fail-on widen]
 
 Without --diff: synthesizes the default stacks into DIR (default cdktf.out, replaced whole) and
 writes next to each stack's cdk.tf.json: security-report.md, security-report.sarif and
-mqtt-fortress-audit.json.
+mqtt-fortress-audit.json; and in DIR reachability.json (who reaches which broker listener from
+where: [{source, port, target, layers}]) and reachability.md (the same, with contradictions).
 
 --diff BEFORE AFTER: compares two synthesized outputs (directories holding stacks/<stack>/cdk.tf.json,
 e.g. cdktf.out of the base branch and of the pull request) and prints what changed, widening
-first: what each identity may publish and receive (by the rules' meaning, per broker), and
-exposure (endpoints, source ranges, listeners, TLS, findings, suppressions). See docs/review.md.
+first: what each identity may publish and receive (by the rules' meaning, per broker), who
+can reach which listener (across stacks), and exposure (endpoints, source ranges, listeners, TLS, findings, suppressions). See docs/review.md.
   --json            print the result as JSON (version 2: before, after, widening, stacks[] with
                     stack, status, widening, changes[] of {widens, area, text}; access with
                     gained[] and lost[] of {stack, broker, identity, action, topic, extent,
-                    example?}, brokenAssertions[] and unread[])
+                    example?}, brokenAssertions[] and unread[]; reachability with gained[]
+                    and lost[] of {source, port, target, layers}, and contradictions[])
   --fail-on widen   exit 2 when any change widens exposure, 0 when none does
 
 Exit codes: 0 done; 1 bad input or error (one line on stderr); 2 widening found with --fail-on widen.
@@ -71,6 +74,22 @@ export function loadOutput(label: string, dir: string): Map<string, LoadedStack>
   return out;
 }
 
+/** The reachability of a whole output: every stack's layers, and the peers its brokers declare. */
+export function reachOf(out: ReadonlyMap<string, LoadedStack>): Reachability {
+  return reachabilityOf(
+    new Map([...out].map(([n, x]) => [n, x.json])),
+    [...out.values()].flatMap((x) => x.audit?.declaredPeers ?? []),
+  );
+}
+
+/** Writes reachability.json (the entries) and reachability.md next to `stacks/` of a synthesized output. */
+export function writeReachability(dir: string, finalDir: string): string[] {
+  const r = reachOf(loadOutput('output', dir));
+  writeFileSync(join(dir, 'reachability.json'), `${JSON.stringify(r.entries, null, 2)}\n`);
+  writeFileSync(join(dir, 'reachability.md'), `${renderReachability(r)}`);
+  return [join(finalDir, 'reachability.json'), join(finalDir, 'reachability.md')];
+}
+
 /** The exposure diff between two synthesized outputs. */
 export function diffResult(before: string, after: string): ExposureDiff {
   const b = loadOutput('BEFORE', before);
@@ -86,7 +105,8 @@ export function diffResult(before: string, after: string): ExposureDiff {
     const acc = accessByStack[i]!;
     return stackDiff(n, changes, { before: Boolean(x), after: Boolean(y) }, { widening: accessWidening(acc), changed: acc.gained.length + acc.lost.length > 0 });
   });
-  return { version: 2, before, after, widening: stacks.reduce((n, s) => n + s.widening, 0), stacks, access: concatAccess(accessByStack) };
+  const reachability = compareReachability(reachOf(b), reachOf(a));
+  return { version: 2, before, after, widening: stacks.reduce((n, s) => n + s.widening, 0) + reachabilityWidening(reachability), stacks, access: concatAccess(accessByStack), reachability };
 }
 
 export function diffOutputs(before: string, after: string): { markdown: string; widening: number; result: ExposureDiff } {
@@ -119,7 +139,10 @@ export async function main(argv: string[]): Promise<number> {
   const out = values.out ?? 'cdktf.out';
   // Loaded only here: the diff mode reads JSON and needs none of the stacks.
   const { summaryLine, synthDefaultApp } = await import('./lib/synth-out.js');
-  const { summary, extra } = await synthDefaultApp(out, (app, finalOutdir) => writeReports(app, version, process.cwd(), finalOutdir, { roots: ['stacks'] }));
+  const { summary, extra } = await synthDefaultApp(out, (app, finalOutdir) => [
+    ...writeReports(app, version, process.cwd(), finalOutdir, { roots: ['stacks'] }),
+    ...writeReachability(app.outdir, finalOutdir),
+  ]);
   for (const s of summary) console.log(summaryLine(s));
   for (const f of extra ?? []) console.log(`wrote ${f}`);
   return 0;

@@ -4,6 +4,7 @@
  */
 import { ipv4Range } from '../network/plan.js';
 import { type AccessDiff, renderAccessDiff } from '../review/access-diff.js';
+import { type ReachabilityDiff, renderReachabilityDiff } from '../review/reachability.js';
 import type { AuditResult } from './engine.js';
 import { mdCode, mdText } from './escape.js';
 import type { Exposure } from './exposure.js';
@@ -114,7 +115,8 @@ export interface StackDiff {
 /**
  * The result of comparing two synthesized outputs: what `report --diff --json` prints. Versioned;
  * new fields may be added, and existing fields keep their meaning within a version. Version 2
- * added `access` (and counts access gained in `widening`); ACL rules left `changes`.
+ * added `access` and `reachability` (and counts what they gain in `widening`); ACL rules
+ * left `changes`.
  */
 export interface ExposureDiff {
   readonly version: 2;
@@ -125,6 +127,8 @@ export interface ExposureDiff {
   readonly stacks: readonly StackDiff[];
   /** What each identity may publish and receive, gained and lost, by meaning (docs/review.md). */
   readonly access: AccessDiff;
+  /** Who can reach which broker listener from where, gained and lost, and AFTER's contradictions. */
+  readonly reachability: ReachabilityDiff;
 }
 
 /** Builds the per-stack entry from the changes of one stack. */
@@ -135,7 +139,15 @@ export function stackDiff(stack: string, changes: readonly ExposureChange[], pre
 
 /** The whole diff as Markdown, widening changes first in each stack. */
 export function renderExposureDiff(d: ExposureDiff): string {
-  return [`# Exposure diff`, '', `before: ${mdCode(d.before)}, after: ${mdCode(d.after)}`, '', renderAccessDiff(d.access), ...d.stacks.map((s) => renderDiff(s.stack, s.changes))].join('\n');
+  return [
+    `# Exposure diff`,
+    '',
+    `before: ${mdCode(d.before)}, after: ${mdCode(d.after)}`,
+    '',
+    renderAccessDiff(d.access),
+    renderReachabilityDiff(d.reachability),
+    ...d.stacks.map((s) => renderDiff(s.stack, s.changes)),
+  ].join('\n');
 }
 
 export function renderDiff(stack: string, changes: readonly ExposureChange[]): string {

@@ -120,6 +120,25 @@ export interface AuditResult {
   readonly summary: { compliant: number; nonCompliant: number; suppressed: number; notApplicable: number; errors: number; warnings: number };
   /** The access assertions of the policies in the stack, one row per case and username (docs/assertions.md). */
   readonly assertions?: readonly AssertionRow[];
+  /** Each broker's declared peers (`allowFrom`), when the stack holds a kit broker. */
+  readonly declaredPeers?: readonly DeclaredPeerRow[];
+}
+
+/** The peers a broker construct declares (`allowFrom`), for the reachability check (docs/review.md). */
+export interface DeclaredPeerRow {
+  readonly path: string;
+  /** `namespace/name` of the broker. */
+  readonly broker: string;
+  readonly allowFrom: readonly { namespace?: string; namespaceLabels?: Record<string, string>; podLabels?: Record<string, string>; cidr?: string; except?: readonly string[] }[];
+}
+
+function declaredPeers(stack: TerraformStack): DeclaredPeerRow[] {
+  return stack.node.findAll().flatMap((c) => {
+    const b = c as unknown as { allowFrom?: unknown; namespace?: unknown; serviceName?: unknown };
+    if (!Array.isArray(b.allowFrom) || typeof b.namespace !== 'string' || typeof b.serviceName !== 'string') return [];
+    const allowFrom = b.allowFrom.map(({ namespace, namespaceLabels, podLabels, cidr, except }) => ({ namespace, namespaceLabels, podLabels, cidr, except }));
+    return [{ path: c.node.path, broker: `${b.namespace}/${b.serviceName}`, allowFrom: JSON.parse(JSON.stringify(allowFrom)) }];
+  });
 }
 
 export interface AssertionRow {
@@ -306,6 +325,7 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
   });
   const open = rows.filter((r) => r.status === 'non-compliant' && !r.suppressed);
   const asserted = assertionRows(stack);
+  const peers = declaredPeers(stack);
   return {
     version: 1,
     stack: stack.node.id,
@@ -321,6 +341,7 @@ export function evaluate(stack: TerraformStack, rules: readonly AuditRule[] = RU
       warnings: open.filter((r) => r.level === 'warning').length,
     },
     ...(asserted.length ? { assertions: asserted } : {}),
+    ...(peers.length ? { declaredPeers: peers } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import type { IBroker } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
+import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './manifests.js';
 
@@ -24,12 +25,15 @@ export class EmqxCluster extends Construct implements IBroker {
   public readonly serviceNames: readonly string[];
   public readonly clientAuth: ClientAuth;
   public readonly nodeCertificate: { readonly secretName: string; readonly dnsNames: readonly string[] };
+  /** The declared peers (props.allowFrom): the NetworkPolicy admits these and nothing else. */
+  public readonly allowFrom: readonly MqttPeer[];
 
   constructor(scope: Construct, id: string, props: EmqxClusterProps) {
     super(scope, id);
     this.build = scoped(this, () => buildEmqx(props));
     claimBroker(this, 'EmqxCluster', this.build.name, this.build.namespace);
     this.policy = props.policy;
+    this.allowFrom = [...(props.allowFrom ?? [])];
     this.relaxations = this.build.relaxations;
     let ns: TerraformResource | undefined;
     let ss: TerraformResource | undefined;

@@ -48,11 +48,12 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker, IBro
   public readonly resolved: ResolvedMosquitto;
   /** Pod labels that select the broker. */
   public readonly selectorLabels: Record<string, string>;
-  private readonly peers: readonly MqttPeer[];
+  /** The declared peers (props.allowFrom): the NetworkPolicy admits these and nothing else. */
+  public readonly allowFrom: readonly MqttPeer[];
 
   constructor(scope: Construct, id: string, props: MosquittoBrokerProps) {
     super(scope, id);
-    this.peers = [...(props?.allowFrom ?? [])];
+    this.allowFrom = [...(props?.allowFrom ?? [])];
     const build = scoped(this, () => buildMosquitto(props));
     claimBroker(this, 'MosquittoBroker', build.resolved.name, build.resolved.namespace);
     this.namespace = build.resolved.namespace;
@@ -79,7 +80,7 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker, IBro
     this.namespaceResource = ns;
     this.node.addValidation({
       validate: () =>
-        this.peers.length === 0
+        this.allowFrom.length === 0
           ? [
               new ValidationError(
                 'MOSQ_NO_PEERS',

@@ -74,6 +74,8 @@ describe('reviewer scenario: a pull request that widens access three hidden ways
     // 3. the new CIDR, in the security group and the load balancer's source ranges
     assert.match(r.stdout, /source range 198\.51\.100\.0\/24 added/);
     assert.match(r.stdout, /security group admits 8883 from 198\.51\.100\.0\/24/);
+    // ... and followed across stacks to the broker: reachability gained through the network stack's security group.
+    assert.match(r.stdout, /### Reachability gained[\s\S]*- `198\.51\.100\.0\/24` → port 8883 → `mqtt\/mosquitto:8883`: security-group \(mqtt-network\)/);
     // Widening comes first: the access gained before any loss.
     assert.ok(r.stdout.indexOf('### Access gained') < r.stdout.indexOf('### Access lost') >>> 0);
   });
@@ -91,6 +93,8 @@ describe('reviewer scenario: a pull request that widens access three hidden ways
       'mosquitto-k8s sensor-0003 subscribe devices/sensor-0003/commands/#',
     ]);
     assert.deepEqual(d.access.lost, []);
+    assert.ok(d.reachability.gained.some((e) => e.source === '198.51.100.0/24' && e.port === 8883 && e.layers[0]!.stack === 'mqtt-network'));
+    assert.deepEqual(d.reachability.lost, []);
     assert.ok(d.widening >= gained.length + 2, `${d.widening}`);
     // The broader wildcard gives the backend sensor-0001's commands, which BEFORE asserted it may not read
     // (the pull request dropped the assertion, so AFTER's own policy builds).

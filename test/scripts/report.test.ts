@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExposureDiff } from '../../constructs/audit/diff.js';
+import { reachabilityWidening } from '../../constructs/review/reachability.js';
 import { AUDIT_FILE, writeAuditResults } from '../../stacks/artifacts.js';
 import { buildApp } from '../../stacks/main.js';
 import { oneLineError, runScript, tree } from '../helpers/run-script.js';
@@ -74,10 +75,9 @@ describe('report --diff: exit codes and errors', () => {
     );
     const firstNarrow = k8s.changes.findIndex((c) => !c.widens);
     assert.ok(firstNarrow === -1 || k8s.changes.slice(firstNarrow).every((c) => !c.widens), 'widening first');
-    assert.equal(
-      d.widening,
-      d.stacks.reduce((n, s) => n + s.widening, 0),
-    );
+    // The total: every stack's widening, plus the reachability gained across stacks.
+    assert.equal(d.widening, d.stacks.reduce((n, s) => n + s.widening, 0) + reachabilityWidening(d.reachability));
+    assert.ok(d.reachability.gained.some((e) => e.source === '192.0.2.0/24'));
     assert.equal(d.stacks.find((s) => s.stack === 'mosquitto-credentials')!.status, 'unchanged');
     // --json with --fail-on: still JSON on stdout, exit 2.
     const gate = await runScript(REPORT, ['--diff', 'base', 'wider', '--json', '--fail-on', 'widen'], { cwd });
@@ -132,6 +132,13 @@ describe('report without --diff', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^mosquitto-k8s: \d+ resources, 0 open findings \(1 suppressed\)$/m);
     assert.match(r.stdout, /^wrote out\/stacks\/mosquitto-k8s\/security-report\.sarif$/m);
+    assert.match(r.stdout, /^wrote out\/reachability\.json$/m);
+    const reach = JSON.parse(readFileSync(join(cwd, 'out', 'reachability.json'), 'utf8')) as { source: string; port: number; target: string; layers: unknown[] }[];
+    assert.ok(
+      reach.some((e) => e.source === 'namespace iot-backend' && e.port === 8883 && e.target === 'mqtt/mosquitto:8883' && e.layers.length === 3),
+      JSON.stringify(reach),
+    );
+    assert.match(readFileSync(join(cwd, 'out', 'reachability.md'), 'utf8'), /^## Reachability$/m);
     const sarif = JSON.parse(readFileSync(join(cwd, 'out', 'stacks', 'mosquitto-k8s', 'security-report.sarif'), 'utf8'));
     assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri.includes('.tmp-'), false);
     assert.deepEqual(
