@@ -3,18 +3,21 @@
  * will be deployed: Mosquitto's ACL file or dynamic-security JSON (whichever mosquitto.conf
  * loads) and EMQX's acl.conf, read from the ConfigMaps in cdk.tf.json. Each broker dialect is
  * turned into ordered "first match wins" lists per action, in that broker's own evaluation order:
- * - Mosquitto acl_file: `deny` lines are checked before every other line of the user (Mosquitto
- *   2.0 puts them at the front of the list) and deny both publish and subscribe; `read` grants
- *   subscribe and receive, `write` publish; `pattern` lines apply to every user with `%u`
- *   substituted (and `%c` when client id = username, else read as `+`, which can only widen).
+ * - Mosquitto acl_file: a client's own lines first, then the `pattern` lines; in each, `deny`
+ *   lines before the others (Mosquitto 2.0 puts them at the front of the list); a deny refuses
+ *   publish and subscribe alike; `read` grants subscribe and receive, `write` publish. Pattern
+ *   lines apply to every user that can authenticate (the ConfigMap's `users` file and the file's
+ *   user blocks) with `%u` substituted (and `%c` when client id = username, else read as `+`,
+ *   which can only widen).
  * - dynamic security: each client's ACLs from its roles and groups' roles, highest priority first;
  *   `publishClientSend` for publish, `subscribePattern` for the subscription and
  *   `publishClientReceive` for delivery (both must allow to receive); the default ACL access last.
- * - EMQX acl.conf: terms in file order, first match wins, for the username and for `all`.
+ * - EMQX acl.conf: terms in file order, first match wins, for the username and for `all`
+ *   (`${username}` substituted), for every user of the ConfigMap's `users` file.
  * Terms the reader does not understand are kept as `unread`, so a diff can fail closed on them.
  */
 import { type AuditContext, auditContext } from '../audit/rules.js';
-import { effectiveSetting, type ListenerView } from '../audit/view.js';
+import { configMapFiles, effectiveSetting, type ListenerView } from '../audit/view.js';
 import { filterCovers, topicMatches } from '../policy/topic.js';
 
 export type Op = 'publish' | 'subscribe';
@@ -105,14 +108,17 @@ function mosquittoAccess(c: AuditContext): AccessModel[] {
     const name = aclFile.split('/').at(-1)!;
     const text = b.files[name];
     if (text === undefined) return { identities: [], unread: [{ broker, text: `mosquitto.conf names the ACL file ${aclFile}, which the ConfigMap does not hold` }] };
-    return aclFileAccess(broker, text, anonymous, clientIdIsUsername);
+    return aclFileAccess(broker, text, anonymous, clientIdIsUsername, userList(b.files.users));
   });
 }
+
+/** The kit's `users` file of a broker ConfigMap: one username a line (who can authenticate). */
+const userList = (text: string | undefined): string[] => (text ?? '').split('\n').filter((u) => u !== '');
 
 const ACL_LINE = /^(user|topic|pattern)(?:\s+(.*))?$/;
 
 /** Mosquitto 2.0's acl_file as src/security_default.c reads it. */
-export function aclFileAccess(broker: string, text: string, anonymous: boolean, clientIdIsUsername: boolean): AccessModel {
+export function aclFileAccess(broker: string, text: string, anonymous: boolean, clientIdIsUsername: boolean, usernames: readonly string[] = []): AccessModel {
   const unread: { broker: string; text: string }[] = [];
   const users = new Map<string, { access: string; topic: string }[]>();
   const anon: { access: string; topic: string }[] = [];
@@ -145,12 +151,14 @@ export function aclFileAccess(broker: string, text: string, anonymous: boolean, 
       ...rules.filter((r) => grants.includes(r.access)).map((r) => ({ allow: true, topic: r.topic })),
     ];
   };
+  // The client's own lines first (denials first), then the pattern lines (denials first).
   const identity = (name: string, own: readonly { access: string; topic: string }[], username: string | undefined): IdentityAccess => {
     const pats = patterns.filter((p) => username !== undefined || !p.topic.includes('%u')).map((p) => ({ ...p, topic: sub(p.topic, username, clientIdIsUsername ? username : undefined) }));
-    const all = [...own, ...pats];
-    return { broker, identity: name, source: 'acl-file', publish: [lists(all, 'publish')], subscribe: [lists(all, 'subscribe')] };
+    const list = (op: Op) => [...lists(own, op), ...lists(pats, op)];
+    return { broker, identity: name, source: 'acl-file', publish: [list('publish')], subscribe: [list('subscribe')] };
   };
-  const identities = [...users].map(([u, rules]) => identity(u, rules, u));
+  // Who can authenticate: the broker's user list, and every user block of the file.
+  const identities = [...new Set([...usernames, ...users.keys()])].map((u) => identity(u, users.get(u) ?? [], u));
   if (anonymous) identities.push(identity('(anonymous)', anon, undefined));
   return { identities, unread };
 }
@@ -194,7 +202,7 @@ function erlStrings(s: string): string[] | undefined {
 }
 
 /** EMQX 5.8's file authorizer: terms in order, the first that matches decides; the end denies. */
-export function emqxAclAccess(broker: string, text: string): AccessModel {
+export function emqxAclAccess(broker: string, text: string, usernames?: readonly string[]): AccessModel {
   const unread: { broker: string; text: string }[] = [];
   const terms: { allow: boolean; who: string | undefined; action: string; topics: string[] }[] = [];
   const body = text
@@ -217,7 +225,7 @@ export function emqxAclAccess(broker: string, text: string): AccessModel {
     }
     terms.push({ allow: m[1] === 'allow', who: m[2] === 'all' ? undefined : m[3]!.replace(/\\(.)/g, '$1'), action: m[4]!, topics });
   }
-  const names = [...new Set(terms.flatMap((t) => (t.who === undefined ? [] : [t.who])))];
+  const names = [...new Set([...(usernames ?? []), ...terms.flatMap((t) => (t.who === undefined ? [] : [t.who]))])];
   const identity = (name: string, username: string | undefined): IdentityAccess => {
     const list = (op: Op): OrderedRule[] =>
       terms
@@ -233,13 +241,15 @@ export function emqxAclAccess(broker: string, text: string): AccessModel {
     return { broker, identity: name, source: 'emqx-acl', publish: [list('publish')], subscribe: [list('subscribe')] };
   };
   const identities = names.map((n) => identity(n, n));
-  if (terms.some((t) => t.who === undefined && t.allow && t.topics.length)) identities.push(identity('(every client)', undefined));
+  // Without a user list, `all` rules also reach clients the file does not name.
+  if (usernames === undefined && terms.some((t) => t.who === undefined && t.allow && t.topics.length)) identities.push(identity('(every client)', undefined));
   return { identities, unread };
 }
 
 function emqxAccess(c: AuditContext): AccessModel[] {
   return c.emqx.map((e) => {
-    const ns = c.k8s.find((o) => o.path === e.path)?.namespace ?? 'default';
-    return emqxAclAccess(`${ns}/${e.name}`, e.acl);
+    const cm = c.k8s.find((o) => o.path === e.path);
+    const users = cm ? configMapFiles(cm).users : undefined;
+    return emqxAclAccess(`${cm?.namespace ?? 'default'}/${e.name}`, e.acl, users === undefined ? undefined : userList(users));
   });
 }

@@ -16,6 +16,7 @@ import { type AccessDiff, diffAccess, renderAccessDiff } from '../../constructs/
 import { type AccessModel, aclFileAccess, dynsecAccess, emqxAclAccess, identityAllows, identityReceives } from '../../constructs/review/access-model.js';
 import { hostileSpec, RENDER_SEEDS } from '../helpers/hostile-strings.js';
 import { rng } from '../helpers/random.js';
+import { CLASS_WORDS, randomClassPolicy } from '../helpers/random-class-policy.js';
 import { randomPolicy } from '../helpers/random-policy.js';
 
 const DIALECTS: Record<string, (p: Policy) => AccessModel> = {
@@ -23,6 +24,18 @@ const DIALECTS: Record<string, (p: Policy) => AccessModel> = {
   'dynamic-security': (p) => dynsecAccess('mqtt/mosquitto', JSON.parse(JSON.stringify(renderDynsec(p, 'markers', { clientIdIsUsername: true })))),
   'emqx acl.conf': (p) => emqxAclAccess('mqtt-emqx/emqx', renderEmqxAcl(p)),
 };
+
+const CLASS_TOPICS = (() => {
+  const out: string[] = [];
+  for (const x of CLASS_WORDS) {
+    out.push(x);
+    for (const y of CLASS_WORDS) {
+      out.push(`${x}/${y}`);
+      for (const z of ['a', 'b', 'm1']) out.push(`${x}/${y}/${z}`);
+    }
+  }
+  return out;
+})();
 
 const ALL_TOPICS = (() => {
   const w = ['a', 'b', 'c', 'u0', 'z'];
@@ -63,6 +76,31 @@ describe('reading the rendered files back gives the model (Policy.allows)', () =
       assert.ok(allowed > 1000, `${allowed} receives allowed: not vacuous`);
     });
   }
+  it('identity classes rendered once (Mosquitto pattern lines with %u, EMQX `all` rules with ${username}): 30 random class policies', () => {
+    let allowed = 0;
+    let patterned = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const policy = Policy.from(randomClassPolicy(rng(seed)));
+      const users = policy.principals.map((p) => p.username);
+      const acl = renderMosquittoAcl(policy, { clientIdIsUsername: true, classPatterns: true });
+      const conf = renderEmqxAcl(policy, { classPatterns: true });
+      if (acl.includes('\npattern ')) patterned++;
+      const models = [aclFileAccess('b', acl, false, true, users), emqxAclAccess('e', conf, users)];
+      for (const m of models) {
+        assert.deepEqual(m.identities.map((i) => i.identity).sort(), [...users].sort());
+        for (const p of policy.principals) {
+          const a = m.identities.find((i) => i.identity === p.username);
+          for (const t of CLASS_TOPICS) {
+            assert.equal(identityAllows(a, 'publish', t), policy.allows(p.username, 'publish', t), `seed ${seed} ${p.username} publish ${t}`);
+            assert.equal(identityReceives(a, t), policy.allows(p.username, 'receive', t), `seed ${seed} ${p.username} receive ${t}`);
+            if (policy.allows(p.username, 'receive', t)) allowed++;
+          }
+        }
+      }
+    }
+    assert.ok(patterned >= 10, `${patterned} policies rendered with pattern lines`);
+    assert.ok(allowed > 500, `${allowed}`);
+  });
   it("acl-file: a deny rule of one action refuses every access, as Mosquitto 2.0's acl_file does", () => {
     const policy = Policy.from({
       roles: [
