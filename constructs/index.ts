@@ -1,5 +1,11 @@
 // Public API of mqtt-fortress. Only re-exports.
 
+/**
+ * Constructs that provision hardened MQTT brokers (Mosquitto, EMQX) on Kubernetes and AWS, the
+ * audit, the report and their helpers: `import { MosquittoBroker } from 'mqtt-fortress'`.
+ * @module mqtt-fortress
+ */
+
 export * from './audit/diff.js';
 export * from './audit/engine.js';
 export * from './audit/exposure.js';

@@ -1,3 +1,8 @@
+/**
+ * The policy model alone (no construct, no provider): topic filters, `Policy`, the YAML loader
+ * and the renderers: `import { Policy } from 'mqtt-fortress/policy'`.
+ * @module mqtt-fortress/policy
+ */
 export * from './assertions.js';
 export * from './examples.js';
 export * from './model.js';
