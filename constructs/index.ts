@@ -41,7 +41,7 @@ export * from './monitoring/objects.js';
 export * from './monitoring/rules.js';
 export * from './mosquitto/broker.js';
 export * from './mosquitto/config.js';
-export * from './mosquitto/manifests.js';
+export * from './mosquitto/objects.js';
 export * from './mosquitto/passwd.js';
 export * from './network/eks.js';
 export * from './network/endpoint-policy.js';

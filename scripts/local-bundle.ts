@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLIENT_AUTH_MODES, type ClientAuth } from '../constructs/broker/client-auth.js';
-import { type MosquittoBrokerOptions, renderMosquittoFiles, resolveMosquitto } from '../constructs/mosquitto/manifests.js';
+import { type MosquittoBrokerOptions, renderMosquittoFiles, resolveMosquitto } from '../constructs/mosquitto/objects.js';
 import { generateLocalPassword, hashPasswordLine } from '../constructs/mosquitto/passwd.js';
 import { examplesFor } from '../constructs/policy/examples.js';
 import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';

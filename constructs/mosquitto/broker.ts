@@ -13,7 +13,7 @@ import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
-import { buildMosquitto, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './manifests.js';
+import { buildMosquitto, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './objects.js';
 
 export type MosquittoBrokerProps = MosquittoBrokerOptions;
 

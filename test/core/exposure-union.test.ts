@@ -16,7 +16,7 @@ import { buildEmqx } from '../../constructs/emqx/manifests.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { checkPeers, type MqttPeer } from '../../constructs/k8s/values.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { PrivateEksCluster } from '../../constructs/network/eks.js';
 import { BrokerSecurityGroup } from '../../constructs/network/security-group.js';
 import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';

@@ -19,7 +19,7 @@ import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
-import { renderMosquittoFiles, resolveMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { renderMosquittoFiles, resolveMosquitto } from '../../constructs/mosquitto/objects.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { templatePath } from '../../constructs/templates.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { buildMonitoring } from '../../constructs/monitoring/objects.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { missing } from '../helpers/peers.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
 

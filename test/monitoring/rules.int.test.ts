@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildMonitoring } from '../../constructs/monitoring/objects.js';
 import type { AlertRule } from '../../constructs/monitoring/rules.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { missing } from '../helpers/peers.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
 

@@ -7,7 +7,7 @@ import { CATALOG_NAMES, exporterMetricName, METRIC_CATALOG } from '../../constru
 import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
 import { buildMonitoring } from '../../constructs/monitoring/objects.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
 const FAKE_DIGEST = `sha256:${'ab'.repeat(32)}`; // test fixture only: not a real image

@@ -4,7 +4,7 @@ import { ValidationError } from '../../constructs/core/errors.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { buildMosquitto, MOSQUITTO_IMAGE, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto, MOSQUITTO_IMAGE, type MosquittoBrokerOptions } from '../../constructs/mosquitto/objects.js';
 import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
 const one = (xs: any[]) => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
-import { buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto, type MosquittoBrokerOptions } from '../../constructs/mosquitto/objects.js';
 import { createLocalBundle } from '../../scripts/local-bundle.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
 
