@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLIENT_AUTH_MODES, type ClientAuth } from '../constructs/broker/client-auth.js';
-import { type MosquittoBrokerOptions, renderMosquittoFiles, resolveMosquitto } from '../constructs/mosquitto/objects.js';
+import { renderMosquittoFiles } from '../constructs/mosquitto/files.js';
 import { generateLocalPassword, hashPasswordLine } from '../constructs/mosquitto/passwd.js';
+import type { MosquittoBrokerOptions } from '../constructs/mosquitto/props.js';
+import { resolveMosquitto } from '../constructs/mosquitto/resolve.js';
 import { examplesFor } from '../constructs/policy/examples.js';
 import { dynsecMarkers } from '../constructs/policy/render-mosquitto.js';
 import { defaultMosquittoOptions } from '../stacks/defaults.js';
@@ -74,7 +76,7 @@ export function createLocalBundle(o: LocalBundleOptions): LocalBundle {
   const dynsecPlugin = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) =>
     existsSync(p),
   );
-  const files = renderMosquittoFiles(opts, resolved, { ...paths, bindAddress: '127.0.0.1', ...(dynsecPlugin ? { dynsecPlugin } : {}) });
+  const files = renderMosquittoFiles(resolved, { ...paths, bindAddress: '127.0.0.1', ...(dynsecPlugin ? { dynsecPlugin } : {}) });
   for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
   // Mosquitto warns about (and future versions refuse) world-readable ACL and password files.
   writeFileSync(join(paths.config, 'mosquitto.conf'), files['mosquitto.conf'], { mode: 0o640 });

@@ -8,7 +8,7 @@ import { FortressError, show } from '../constructs/core/errors.js';
 import type { ImageRegistry } from '../constructs/core/image.js';
 import type { MqttPeer } from '../constructs/k8s/values.js';
 import type { AlarmTarget } from '../constructs/monitoring/cloudwatch.js';
-import type { MosquittoBrokerOptions } from '../constructs/mosquitto/objects.js';
+import type { MosquittoBrokerOptions } from '../constructs/mosquitto/props.js';
 import type { ApiClient } from '../constructs/network/eks.js';
 import type { Policy } from '../constructs/policy/model.js';
 import { policyFromYamlFile } from '../constructs/policy/yaml.js';

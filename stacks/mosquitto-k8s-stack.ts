@@ -4,7 +4,7 @@ import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../con
 import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
 import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
 import { MosquittoBroker } from '../constructs/mosquitto/broker.js';
-import type { MosquittoBrokerOptions } from '../constructs/mosquitto/objects.js';
+import type { MosquittoBrokerOptions } from '../constructs/mosquitto/props.js';
 import { BrokerCertificates, type BrokerCertificatesProps } from '../constructs/tls/certificates.js';
 import { requireTerraform } from './backend.js';
 

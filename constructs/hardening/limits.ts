@@ -11,7 +11,7 @@
  */
 import type { Broker } from '../audit/broker-view.js';
 import type { EmqxLimits } from '../emqx/config.js';
-import type { MosquittoLimits } from '../mosquitto/config.js';
+import type { MosquittoLimits } from '../mosquitto/props.js';
 
 export const AWS_IOT_CORE_QUOTAS_SOURCE = 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits';
 

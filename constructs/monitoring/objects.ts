@@ -2,7 +2,7 @@
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
-import type { ResolvedMosquitto } from '../mosquitto/objects.js';
+import type { ResolvedMosquitto } from '../mosquitto/resolve.js';
 import { type AlertRule, certificateSeries, mosquittoAlertRules } from './rules.js';
 
 registerModelSchema('monitoring.coreos.com/v1', 'PodMonitor', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor');

@@ -13,9 +13,10 @@ import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
-import { buildMosquitto, type MosquittoBrokerOptions, type MosquittoFiles, type ResolvedMosquitto } from './objects.js';
-
-export type MosquittoBrokerProps = MosquittoBrokerOptions;
+import type { MosquittoFiles } from './files.js';
+import { buildMosquitto } from './objects.js';
+import type { MosquittoBrokerProps } from './props.js';
+import type { ResolvedMosquitto } from './resolve.js';
 
 export interface IMosquittoBroker {
   readonly namespace: string;
@@ -53,18 +54,18 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker, IBro
 
   constructor(scope: Construct, id: string, props: MosquittoBrokerProps) {
     super(scope, id);
-    this.allowFrom = [...(props?.allowFrom ?? [])];
     const build = scoped(this, () => buildMosquitto(props));
+    this.allowFrom = build.resolved.allowFrom;
     claimBroker(this, 'MosquittoBroker', build.resolved.name, build.resolved.namespace);
     this.namespace = build.resolved.namespace;
     this.serviceName = build.resolved.name;
     this.port = build.resolved.servicePort;
-    this.policy = props.policy;
+    this.policy = build.resolved.policy;
     this.files = build.files;
     this.relaxations = build.resolved.relaxations;
     this.serviceNames = [build.resolved.name, `${build.resolved.name}-headless`];
-    this.tlsSecretName = props.tls.secretName;
-    this.clientAuth = props.tls.clientAuth ?? 'password';
+    this.tlsSecretName = build.resolved.tls.secretName;
+    this.clientAuth = build.resolved.tls.clientAuth;
     this.resolved = build.resolved;
     this.selectorLabels = { 'app.kubernetes.io/name': 'mosquitto', 'app.kubernetes.io/instance': build.resolved.name };
 

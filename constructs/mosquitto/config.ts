@@ -17,31 +17,8 @@ import { FortressError, show } from '../core/errors.js';
 import { assertTlsPort } from '../core/ports.js';
 import { assertRenderable } from '../core/text.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
-
-/** DoS limits (baseline DOS-1). Sizes in bytes, times in seconds. */
-export interface MosquittoLimits {
-  /** Concurrent client connections on the TLS listener. @default 1000 */
-  readonly maxConnections?: number;
-  /** Largest MQTT packet accepted; bigger ones disconnect the client. @default 262144 (256 KiB) */
-  readonly maxPacketSizeBytes?: number;
-  /** Largest PUBLISH payload; bigger ones are dropped. Must not exceed maxPacketSizeBytes. @default 131072 (128 KiB, AWS IoT Core's limit) */
-  readonly messageSizeLimitBytes?: number;
-  /** QoS 1/2 messages in flight per client. @default 20 */
-  readonly maxInflightMessages?: number;
-  /** Messages queued per offline or slow client. @default 1000 */
-  readonly maxQueuedMessages?: number;
-  /** Longest keepalive a client may ask for; longer requests are refused (MQTT 3) or lowered (MQTT 5). @default 300 */
-  readonly maxKeepaliveSeconds?: number;
-}
-
-export const DEFAULT_LIMITS: Required<MosquittoLimits> = {
-  maxConnections: 1000,
-  maxPacketSizeBytes: 262144,
-  messageSizeLimitBytes: 131072,
-  maxInflightMessages: 20,
-  maxQueuedMessages: 1000,
-  maxKeepaliveSeconds: 300,
-};
+import type { MosquittoLimits } from './props.js';
+import { resolveLimits } from './resolve.js';
 
 /** TLS 1.2 suites: AEAD with forward secrecy only (baseline TLS-2). */
 export const TLS12_CIPHERS = TLS12_SUITES.join(':');
@@ -103,43 +80,22 @@ export interface MosquittoConfigInput {
   readonly metricsListener?: { readonly port: number };
 }
 
-/** Resolves and validates the limits; throws FortressError naming the prop. */
-export function resolveLimits(limits: MosquittoLimits = {}, prefix = 'limits'): Required<MosquittoLimits> {
-  const l = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) } as Required<MosquittoLimits>;
-  assertInt(`${prefix}.maxConnections`, l.maxConnections, 1, 1_000_000);
-  assertInt(`${prefix}.maxPacketSizeBytes`, l.maxPacketSizeBytes, 1024, 268_435_455, 'MQTT packets are at most 256 MiB; 1024 bytes is the smallest useful limit.');
-  assertInt(`${prefix}.messageSizeLimitBytes`, l.messageSizeLimitBytes, 1, 268_435_455);
-  assertInt(`${prefix}.maxInflightMessages`, l.maxInflightMessages, 1, 65535);
-  assertInt(`${prefix}.maxQueuedMessages`, l.maxQueuedMessages, 1, 10_000_000);
-  assertInt(`${prefix}.maxKeepaliveSeconds`, l.maxKeepaliveSeconds, 10, 65535);
-  if (l.messageSizeLimitBytes > l.maxPacketSizeBytes) {
-    throw new FortressError(
-      'LIMITS_INCONSISTENT',
-      `${prefix}.messageSizeLimitBytes (${l.messageSizeLimitBytes}) is larger than ${prefix}.maxPacketSizeBytes (${l.maxPacketSizeBytes}): such a message could never arrive. Lower messageSizeLimitBytes or raise maxPacketSizeBytes.`,
-    );
-  }
-  return l;
+/** A complete configuration input: what {@link writeMosquittoConf} writes, every default applied. */
+export interface MosquittoConf extends Omit<MosquittoConfigInput, 'port' | 'limits' | 'tls' | 'clientIdIsUsername'> {
+  readonly port: number;
+  readonly limits: Required<MosquittoLimits>;
+  readonly tls: MosquittoTlsFiles & { readonly minVersion: '1.2' | '1.3'; readonly requireClientCertificate: boolean; readonly crlFile?: string };
+  readonly clientIdIsUsername: boolean;
 }
 
-/** The `mosquitto.conf` text. */
+/**
+ * The `mosquitto.conf` text of a standalone input: validates it, applies its defaults, writes it.
+ * A MosquittoBroker's files come from {@link writeMosquittoConf} through files.ts instead, from
+ * settings resolve.ts already validated.
+ */
 export function renderMosquittoConf(input: MosquittoConfigInput): string {
   const port = input.port ?? 8883;
   assertTlsPort('port', port);
-  // Every string written as a value must stay one value on its own line (paths come from the
-  // caller, e.g. the local bundle's --out directory).
-  const values: [string, string | undefined][] = [
-    ['bindAddress', input.bindAddress],
-    ['tls.certFile', input.tls.certFile],
-    ['tls.keyFile', input.tls.keyFile],
-    ['tls.caFile', input.tls.caFile],
-    ['tls.crlFile', input.tls.crlFile],
-    ['passwordFile', input.passwordFile],
-    ['aclFile', input.aclFile],
-    ['persistenceLocation', input.persistenceLocation],
-    ['dynamicSecurity.pluginPath', input.dynamicSecurity?.pluginPath],
-    ['dynamicSecurity.configFile', input.dynamicSecurity?.configFile],
-  ];
-  for (const [prop, v] of values) if (v !== undefined) assertRenderable('mosquitto.conf', prop, v);
   const limits = resolveLimits(input.limits);
   const tls = input.tls;
   if (tls.useIdentityAsUsername && !tls.requireClientCertificate) {
@@ -162,6 +118,36 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     assertInt('metricsListener.port', input.metricsListener.port, 1024, 65535);
     if (input.metricsListener.port === port) throw new FortressError('PORT_CLASH', `metricsListener.port ${input.metricsListener.port} equals the TLS port; pick another loopback port.`);
   }
+  return writeMosquittoConf({
+    ...input,
+    port,
+    limits,
+    tls: { ...tls, minVersion: tls.minVersion ?? '1.2', requireClientCertificate: tls.requireClientCertificate === true },
+    clientIdIsUsername: input.clientIdIsUsername === true,
+  });
+}
+
+/**
+ * Writes `mosquitto.conf` from a complete input. The only check left here is that every path
+ * written as a value stays one value on its own line (paths come from the caller, e.g. the local
+ * bundle's --out directory).
+ */
+export function writeMosquittoConf(input: MosquittoConf): string {
+  const port = input.port;
+  const values: [string, string | undefined][] = [
+    ['bindAddress', input.bindAddress],
+    ['tls.certFile', input.tls.certFile],
+    ['tls.keyFile', input.tls.keyFile],
+    ['tls.caFile', input.tls.caFile],
+    ['tls.crlFile', input.tls.crlFile],
+    ['passwordFile', input.passwordFile],
+    ['aclFile', input.aclFile],
+    ['persistenceLocation', input.persistenceLocation],
+    ['dynamicSecurity.pluginPath', input.dynamicSecurity?.pluginPath],
+    ['dynamicSecurity.configFile', input.dynamicSecurity?.configFile],
+  ];
+  for (const [prop, v] of values) if (v !== undefined) assertRenderable('mosquitto.conf', prop, v);
+  const { limits, tls } = input;
   const crl = tls.crlFile ? [`crlfile ${tls.crlFile}`] : [];
   /** Every listener binds the client id to the authenticated identity (ACL-2). */
   const bindClientId = input.clientIdIsUsername ? ['use_username_as_clientid true'] : [];
@@ -204,7 +190,7 @@ export function renderMosquittoConf(input: MosquittoConfigInput): string {
     `certfile ${tls.certFile}`,
     `keyfile ${tls.keyFile}`,
     `cafile ${tls.caFile}`,
-    `tls_version tlsv${tls.minVersion ?? '1.2'}`,
+    `tls_version tlsv${tls.minVersion}`,
     `ciphers ${TLS12_CIPHERS}`,
     `ciphers_tls1.3 ${TLS13_CIPHERS}`,
   ];

@@ -13,7 +13,7 @@ import { renderReport } from '../../constructs/audit/report.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/objects.js';
+import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/props.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { BrokerCertificates } from '../../constructs/tls/certificates.js';
 import { examplePolicy, minimalBrokerProps } from '../helpers/synth.js';

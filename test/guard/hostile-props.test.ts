@@ -15,7 +15,8 @@ import { SecretsManagerDelivery } from '../../constructs/credentials/delivery.js
 import { EmqxCluster, type EmqxClusterProps } from '../../constructs/emqx/cluster.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { BrokerMonitoring } from '../../constructs/monitoring/monitoring.js';
-import { MosquittoBroker, type MosquittoBrokerProps } from '../../constructs/mosquitto/broker.js';
+import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
+import type { MosquittoBrokerProps } from '../../constructs/mosquitto/props.js';
 import { PrivateEksCluster, type PrivateEksClusterProps } from '../../constructs/network/eks.js';
 import { BrokerNetwork, type BrokerNetworkProps } from '../../constructs/network/network.js';
 import { BrokerSecurityGroup, type BrokerSecurityGroupProps } from '../../constructs/network/security-group.js';

@@ -17,7 +17,7 @@ import { buildEmqx } from '../../constructs/emqx/manifests.js';
 import { type EmqxSchema, validateEmqxConfig } from '../../constructs/emqx/schema.js';
 import { AWS_IOT_CORE_EMQX_LIMITS, AWS_IOT_CORE_MOSQUITTO_LIMITS, AWS_IOT_CORE_QUOTAS, AWS_IOT_CORE_QUOTAS_SOURCE, limitsOf, NOT_ON_MOSQUITTO } from '../../constructs/hardening/limits.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { hardeningDocs, REPO_ROOT } from '../../scripts/hardening-docs.js';
 import { emqxProps } from '../audit/rules/kit.js';
 import { minimalBrokerProps, synth } from '../helpers/synth.js';

@@ -2,7 +2,7 @@
 import { type App, TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
-import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/objects.js';
+import type { MosquittoBrokerOptions } from '../../constructs/mosquitto/props.js';
 import type { Policy } from '../../constructs/policy/model.js';
 import { policyFromYamlFile } from '../../constructs/policy/yaml.js';
 import { EXAMPLE_POLICY_FILE } from '../../stacks/defaults.js';

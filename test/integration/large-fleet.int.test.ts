@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildMosquitto, INLINE_FILE_LIMIT } from '../../constructs/mosquitto/objects.js';
+import { INLINE_FILE_LIMIT } from '../../constructs/mosquitto/files.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
 import { scalePolicy } from '../../scripts/scale-app.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';

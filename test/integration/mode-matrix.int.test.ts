@@ -19,7 +19,7 @@ import type { MqttClient } from 'mqtt';
 import { parseMosquittoConf } from '../../constructs/audit/view.js';
 import { CLIENT_AUTH_MODES, type ClientAuth } from '../../constructs/broker/client-auth.js';
 import { FortressError } from '../../constructs/core/errors.js';
-import { ACL_MODES, type AclMode, REFUSED_CLIENT_AUTH } from '../../constructs/mosquitto/objects.js';
+import { ACL_MODES, type AclMode, REFUSED_CLIENT_AUTH } from '../../constructs/mosquitto/props.js';
 import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
 import { fixOwnership } from '../helpers/auth-script.js';

@@ -19,7 +19,8 @@ import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
-import { renderMosquittoFiles, resolveMosquitto } from '../../constructs/mosquitto/objects.js';
+import { renderMosquittoFiles } from '../../constructs/mosquitto/files.js';
+import { resolveMosquitto } from '../../constructs/mosquitto/resolve.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { templatePath } from '../../constructs/templates.js';
@@ -212,7 +213,7 @@ describe('renderer property against the real readers (hostile accepted policies)
     const bundle = createLocalBundle({ out: plainDir, port });
     cpSync(plainDir, hostile, { recursive: true });
     const opts = { ...defaultMosquittoOptions(), port, metricsListenerPort: port + 1 };
-    const files = renderMosquittoFiles(opts, resolveMosquitto(opts), {
+    const files = renderMosquittoFiles(resolveMosquitto(opts), {
       config: join(hostile, 'config'),
       tls: join(hostile, 'tls'),
       auth: join(hostile, 'auth'),
@@ -238,7 +239,7 @@ describe('renderer property against the real readers (hostile accepted policies)
   it("mosquitto.conf: a path with a line break (the local bundle's --out, say) is refused, never written", () => {
     for (const bad of ['/tmp/x\nlistener 1883\nallow_anonymous true', '/tmp/x\r', '/tmp/x\u2028y', ' /tmp/x']) {
       assert.throws(
-        () => renderMosquittoFiles(defaultMosquittoOptions(), resolveMosquitto(defaultMosquittoOptions()), { config: bad, tls: '/t', auth: '/a' }),
+        () => renderMosquittoFiles(resolveMosquitto(defaultMosquittoOptions()), { config: bad, tls: '/t', auth: '/a' }),
         (e: Error) => (e as { code?: string }).code === 'RENDER_UNSAFE',
       );
     }

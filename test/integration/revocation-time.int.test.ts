@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ClientAuth } from '../../constructs/broker/client-auth.js';
-import { SUPPORTED_CLIENT_AUTH_MODES } from '../../constructs/mosquitto/objects.js';
+import { SUPPORTED_CLIENT_AUTH_MODES } from '../../constructs/mosquitto/props.js';
 import { renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
 import { createLocalBundle, type LocalBundle } from '../../scripts/local-bundle.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';

@@ -4,7 +4,8 @@ import { ValidationError } from '../../constructs/core/errors.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { buildMosquitto, MOSQUITTO_IMAGE, type MosquittoBrokerOptions } from '../../constructs/mosquitto/objects.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
+import { MOSQUITTO_IMAGE, type MosquittoBrokerOptions } from '../../constructs/mosquitto/props.js';
 import { minimalBrokerProps, resourcesOf, synth } from '../helpers/synth.js';
 
 const one = (xs: any[]) => {
@@ -184,7 +185,7 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     ],
     ['legacy TLS prop', { tls: { secretName: 'tls', useIdentityAsUsername: true } as never }, 'TLS_CLIENT_AUTH', /tls\.useIdentityAsUsername is not a prop; use tls\.clientAuth/],
     ['certificatePort without the two-listener mode', { tls: { secretName: 'tls', certificatePort: 8884 } }, 'TLS_CLIENT_AUTH', /certificatePort only applies/],
-    ['certificatePort on a plaintext port', { tls: { secretName: 'tls', clientAuth: 'password-or-certificate', certificatePort: 1883 } }, 'PLAINTEXT_PORT', /certificateListener\.port is 1883/],
+    ['certificatePort on a plaintext port', { tls: { secretName: 'tls', clientAuth: 'password-or-certificate', certificatePort: 1883 } }, 'PLAINTEXT_PORT', /tls\.certificatePort is 1883/],
     ['bad namespace', { namespace: 'MQTT_Prod' }, 'INVALID_NAME', /namespace must be a DNS-1123 label.*got "MQTT_Prod"/],
     ['unknown aclMode', { aclMode: 'ldap' as 'acl-file' }, 'MOSQ_ACL_MODE', /aclMode must be "acl-file" or "dynamic-security", got "ldap"/],
     ['client-chosen ids without a reason', { clientIdIsUsername: false }, 'MOSQ_CLIENTID_REASON', /take over another client's session.*clientIdChoiceReason/],

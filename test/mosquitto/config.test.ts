@@ -13,7 +13,8 @@ import { CLIENT_AUTH_MODES } from '../../constructs/broker/client-auth.js';
 import { FortressError, ValidationError } from '../../constructs/core/errors.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
 import { renderMosquittoConf } from '../../constructs/mosquitto/config.js';
-import { ACL_MODES, buildMosquitto, type MosquittoBrokerOptions, REFUSED_CLIENT_AUTH, SUPPORTED_CLIENT_AUTH_MODES } from '../../constructs/mosquitto/objects.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
+import { ACL_MODES, type MosquittoBrokerOptions, REFUSED_CLIENT_AUTH, SUPPORTED_CLIENT_AUTH_MODES } from '../../constructs/mosquitto/props.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { examplePolicy, minimalBrokerProps, synth } from '../helpers/synth.js';
 

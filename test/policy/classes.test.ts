@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderMosquittoFiles, resolveMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { renderMosquittoFiles } from '../../constructs/mosquitto/files.js';
+import { resolveMosquitto } from '../../constructs/mosquitto/resolve.js';
 import { Policy, type RuleSpec } from '../../constructs/policy/model.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
@@ -97,7 +98,7 @@ describe('identity classes at constant size', () => {
       ['password-or-certificate', false],
     ] as const) {
       const o = { ...base, tls: { ...base.tls, clientAuth } };
-      const acl = renderMosquittoFiles(o, resolveMosquitto(o), paths).acl;
+      const acl = renderMosquittoFiles(resolveMosquitto(o), paths).acl;
       assert.equal(/^pattern /m.test(acl), patterns, clientAuth);
     }
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dockerHubPath, imageRef, mirroredImage } from '../../constructs/core/image.js';
 import { PREREQUISITE_CRDS } from '../../constructs/k8s/crd-check.js';
-import { MOSQUITTO_IMAGE } from '../../constructs/mosquitto/objects.js';
+import { MOSQUITTO_IMAGE } from '../../constructs/mosquitto/props.js';
 import { type DeployInputs, deployBlockers, deployInputsFromEnv } from '../../stacks/defaults.js';
 import { buildApp } from '../../stacks/main.js';
 import { BROKER_STORAGE_CLASS, EBS_CSI_PROVISIONER } from '../../stacks/platform-k8s-stack.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { normalizeSerial, type RevokedCertificate, renderRevocationIndex, resolveRevocation } from '../../constructs/tls/revocation.js';
 import { ACCEPTABLE_ATOMS, REFUSED_ATOMS } from '../helpers/hostile-strings.js';
 import { minimalBrokerProps } from '../helpers/synth.js';
