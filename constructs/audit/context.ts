@@ -43,6 +43,11 @@ export interface AuditRule {
    * @default - none
    */
   readonly brokers?: readonly ('mosquitto' | 'emqx')[];
+  /**
+   * What the rule reads, in words, when the brokers alone do not say it (docs/RULES.md).
+   * @default - the brokers, or any stack's Kubernetes and AWS resources when there are none
+   */
+  readonly scope?: string;
   /** Severity: an open `error` fails synthesis, a `warning` is reported. */
   readonly level: Level;
   /** Title: what the rule requires, in one sentence. */

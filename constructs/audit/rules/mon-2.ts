@@ -5,6 +5,7 @@ export const rule: AuditRule = {
   id: 'MON-2',
   baseline: ['MON-2'],
   brokers: ['mosquitto', 'emqx'],
+  scope: 'Mosquitto and EMQX; EKS clusters (authentication-failure alarm)',
   level: 'warning',
   info: 'Alerts on outages, connection limits, drops, certificates and authentication failures.',
   explanation: 'Metrics nobody alerts on are read after the incident.',

@@ -7,6 +7,7 @@ export const rule: AuditRule = {
   id: 'REV-2',
   baseline: ['REV-2'],
   brokers: ['mosquitto'],
+  scope: "every resource of any stack; for Mosquitto also the pod's command lines and the kit's scripts",
   level: 'error',
   info: 'The audit sees the final output whatever produced it: every resource is of a type it reads, and every suppression names what it covers.',
   explanation:

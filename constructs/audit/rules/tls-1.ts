@@ -23,6 +23,7 @@ export const rule: AuditRule = {
   id: 'TLS-1',
   baseline: ['TLS-1'],
   brokers: ['mosquitto', 'emqx'],
+  scope: 'Mosquitto and EMQX listeners; Services and containers of any stack (port 1883)',
   level: 'error',
   info: 'MQTT is served only over TLS; no plaintext listener is reachable from outside the pod.',
   explanation: 'A plaintext listener exposes credentials and payloads on the network; 1883 is plaintext MQTT by convention.',
