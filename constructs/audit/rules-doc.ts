@@ -13,8 +13,6 @@ export const NOT_AUDITED: Readonly<Record<string, string>> = {
   'TLS-5':
     'Mutual TLS is an option (`tls.clientAuth`), not a requirement every stack must meet, so there is nothing to fail. The report lists for every listener whether it requires a client certificate; the refusals (no certificate, another CA, expired) are tested against a real Mosquitto.',
   'AUTH-4': 'The kit configures no token authentication, so a stack has nothing to check for it.',
-  'AUTH-5':
-    'Not yet: both brokers are rendered with the client id bound to the username (Mosquitto `use_username_as_clientid true` in every listener block, EMQX `mqtt.use_username_as_clientid`); the EMQX rows of the report say so.',
   'AUTH-6':
     'Behaviour over time (how soon a removed or rotated identity loses access), measured against real brokers and documented in docs/credentials-reloader.md and docs/emqx.md; it is not a setting of one stack.',
   'ACL-4': 'A property of the renderers (one policy, the same meaning in every dialect), tested against the brokers’ own parsers; ACL-1, ACL-2 and ACL-3 read each rendered file.',

@@ -48,6 +48,7 @@ export const RULE_SECURITY_SEVERITY: Readonly<Record<string, string>> = {
   'AUTH-1': '9.1', // anonymous clients
   'AUTH-2': '8.1', // where credentials live
   'AUTH-3': '5.3', // rotation
+  'AUTH-5': '8.1', // a client takes over another identity's session
   'ACL-1': '8.1', // no default deny
   'ACL-2': '7.1', // a rule reaching every subtree
   'ACL-3': '7.1', // writes to $SYS / $CONTROL

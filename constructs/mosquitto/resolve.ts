@@ -211,8 +211,10 @@ export function resolveMosquitto(o: MosquittoBrokerOptions): ResolvedMosquitto {
         `clientIdIsUsername is false, which lets any authenticated client take over another client's session by reusing its client id. Set clientIdChoiceReason to a reason of at least 10 characters (shown in the security report), or keep the default.`,
       );
     }
-    // Listed in the report; no audit finding is its to suppress (appliesTo: [] covers nothing).
+    // Listed in the report under ACL-2 ({clientId} topics; appliesTo: [] covers nothing), and the
+    // one AUTH-5 finding of this broker: its listeners let clients choose their client ids.
     relaxations.push({ id: 'ACL-2', prop: 'clientIdIsUsername', reason: o.clientIdChoiceReason.trim(), appliesTo: [] });
+    relaxations.push({ id: 'AUTH-5', prop: 'clientIdIsUsername', reason: o.clientIdChoiceReason.trim() });
   } else if (o.clientIdChoiceReason !== undefined) {
     throw new FortressError('MOSQ_CLIENTID_REASON', 'clientIdChoiceReason only applies when clientIdIsUsername is false.');
   }

@@ -224,7 +224,10 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     assert.match(buildMosquitto(minimalBrokerProps()).files['mosquitto.conf'], /^use_username_as_clientid true$/m);
     const b = buildMosquitto(minimalBrokerProps({ clientIdIsUsername: false, clientIdChoiceReason: 'legacy gateways pick their own ids' }));
     assert.doesNotMatch(b.files['mosquitto.conf'], /use_username_as_clientid/);
-    assert.deepEqual(b.resolved.relaxations, [{ id: 'ACL-2', prop: 'clientIdIsUsername', reason: 'legacy gateways pick their own ids', appliesTo: [] }]);
+    assert.deepEqual(b.resolved.relaxations, [
+      { id: 'ACL-2', prop: 'clientIdIsUsername', reason: 'legacy gateways pick their own ids', appliesTo: [] },
+      { id: 'AUTH-5', prop: 'clientIdIsUsername', reason: 'legacy gateways pick their own ids' },
+    ]);
   });
   it('a world-open peer with a reason is recorded as a relaxation', () => {
     const b = buildMosquitto(minimalBrokerProps({ allowFrom: [{ cidr: '0.0.0.0/0', openToWorldReason: 'public test broker for the hackathon' }] }));
