@@ -12,6 +12,8 @@ export * from './audit/exposure.js';
 export * from './audit/report.js';
 export * from './audit/rules.js';
 export * from './audit/sarif.js';
+export * from './canary/attack-canary.js';
+export * from './canary/objects.js';
 export * from './core/checks.js';
 export * from './core/cost-profile.js';
 export * from './core/errors.js';

@@ -134,6 +134,11 @@ export function buildApp(outdir?: string, options: AppOptions = {}): App {
     // A per-broker CA bootstrapped by cert-manager; replace with acme / aws-pca / an existing CA.
     certificates: { issuer: { kind: 'bootstrap' } },
     monitoring: { dashboard: true, prometheusLabels: defaultPrometheusLabels() },
+    // The attack canary runs when the policy has its identity (the example policy does) and
+    // clients authenticate with passwords (docs/canary.md).
+    ...(broker.policy.principal('canary') && ['password', 'password-or-certificate'].includes(broker.tls.clientAuth ?? 'password')
+      ? { canary: { credentials: { brokerName: base.name ?? 'mosquitto' }, prometheusLabels: defaultPrometheusLabels() } }
+      : {}),
     ...kubernetesAccess(cluster),
   });
   k8s.addDependency(cluster);

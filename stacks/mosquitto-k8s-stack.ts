@@ -1,5 +1,6 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { AttackCanary, type AttackCanaryProps } from '../constructs/canary/attack-canary.js';
 import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
 import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
 import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
@@ -25,6 +26,12 @@ export interface MosquittoKubernetesStackProps extends KubernetesAccessProps {
    * @default - none
    */
   readonly monitoring?: Omit<BrokerMonitoringProps, 'broker'>;
+  /**
+   * The attack canary (docs/canary.md): a CronJob of hostile-client checks against the broker.
+   * With `credentials`, its password comes through the broker's ClusterSecretStore.
+   * @default - none
+   */
+  readonly canary?: Omit<AttackCanaryProps, 'broker' | 'dependsOn'>;
 }
 
 /** A ready-to-deploy stack: one hardened Mosquitto broker in an existing cluster. */
@@ -33,6 +40,7 @@ export class MosquittoKubernetesStack extends TerraformStack {
   public readonly delivery: SecretsManagerDelivery | undefined;
   public readonly certificates: BrokerCertificates | undefined;
   public readonly monitoring: BrokerMonitoring | undefined;
+  public readonly canary: AttackCanary | undefined;
   constructor(scope: Construct, id: string, props: MosquittoKubernetesStackProps) {
     super(scope, id);
     requireTerraform(this);
@@ -43,5 +51,8 @@ export class MosquittoKubernetesStack extends TerraformStack {
       : undefined;
     this.certificates = props.certificates ? new BrokerCertificates(this, 'Certificates', { ...props.certificates, broker: this.broker }) : undefined;
     this.monitoring = props.monitoring ? new BrokerMonitoring(this, 'Monitoring', { ...props.monitoring, broker: this.broker, certificates: Boolean(props.certificates) }) : undefined;
+    this.canary = props.canary
+      ? new AttackCanary(this, 'Canary', { ...props.canary, broker: this.broker, ...(this.delivery && props.canary.credentials ? { dependsOn: [this.delivery.externalSecret] } : {}) })
+      : undefined;
   }
 }

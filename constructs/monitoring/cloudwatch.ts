@@ -22,7 +22,7 @@ import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/c
 import { FortressError, scoped, show } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { AUTH_FAILURE, INCOMPLETE_IDENTITY } from './logs.js';
+import { AUTH_FAILURE, CANARY_FAILURE, INCOMPLETE_IDENTITY } from './logs.js';
 
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
@@ -79,6 +79,8 @@ export class BrokerLogAlarms extends Construct {
   public readonly relaxations: Relaxation[] = [];
   /** Identities the credentials reloader could not apply (a missing or invalid Secret value). */
   public readonly incompleteIdentityAlarm: CloudwatchMetricAlarm;
+  /** Alarm on the attack canary's "canary FAILED:" line (docs/canary.md). */
+  public readonly canaryAlarm: CloudwatchMetricAlarm;
   public static readonly METRIC_NAMESPACE = 'MqttFortress';
 
   constructor(scope: Construct, id: string, props: BrokerLogAlarmsProps) {
@@ -244,6 +246,27 @@ export class BrokerLogAlarms extends Construct {
       alarmDescription: `The credentials reloader has identities without a valid password in the credentials Secret (new identities not admitted, or rotations not applied). Runbook: search the log group for "${INCOMPLETE_IDENTITY.text}"; add or fix the Secret key it names.`,
       namespace: BrokerLogAlarms.METRIC_NAMESPACE,
       metricName: 'MqttIncompleteIdentities',
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      ...actions,
+      tags,
+    });
+    // The attack canary's failed run (docs/canary.md): one line per failed run pages the team.
+    new CloudwatchLogMetricFilter(this, 'CanaryFailures', {
+      name: 'mqtt-canary-failures',
+      logGroupName: this.logGroup.name,
+      pattern: CANARY_FAILURE.cloudwatch,
+      metricTransformation: { name: 'MqttCanaryFailures', namespace: BrokerLogAlarms.METRIC_NAMESPACE, value: '1', defaultValue: '0' },
+    });
+    this.canaryAlarm = new CloudwatchMetricAlarm(this, 'CanaryFailureAlarm', {
+      alarmName: `${props.clusterName}-mqtt-canary-failures`,
+      alarmDescription: `The MQTT attack canary failed: a security property of the broker is broken (anonymous or wrong-password access, plaintext, access outside its topic, $SYS) or its TLS round trip failed. Runbook: search the log group for "${CANARY_FAILURE.text}"; the line names the broken property (docs/canary.md).`,
+      namespace: BrokerLogAlarms.METRIC_NAMESPACE,
+      metricName: 'MqttCanaryFailures',
       statistic: 'Sum',
       period: 300,
       evaluationPeriods: 1,

@@ -35,6 +35,17 @@ export const INCOMPLETE_IDENTITY: LogPattern = {
   logql: '|= "fortress-auth: incomplete identity"',
 };
 
+/**
+ * The attack canary (templates/canary/fortress-canary.sh, docs/canary.md) found a broken security
+ * property, or could not reach the broker: its last line names the properties.
+ */
+export const CANARY_FAILURE: LogPattern = {
+  event: 'the attack canary found a broken security property of the broker, or could not reach it',
+  text: 'canary FAILED:',
+  cloudwatch: '"canary FAILED:"',
+  logql: '|= "canary FAILED:"',
+};
+
 /** Applies a CloudWatch pattern made of quoted terms (all must occur), as CloudWatch does for unstructured events. */
 export function cloudwatchMatches(pattern: string, event: string): boolean {
   const terms = [...pattern.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1'));
