@@ -6,14 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { namespacePeer, restrictedContainer, restrictedPod } from '../core/k8s-values.js';
+import { namespacePeer, restrictedContainer, restrictedPod } from '../k8s/values.js';
 // Registers the ExternalSecret and PrometheusRule schemas the objects are validated against.
 import '../credentials/external-secrets.js';
 import { credentialLayout, credentialPrefix } from '../credentials/layout.js';
 import '../monitoring/objects.js';
+import type { ClientAuth } from '../broker/client-auth.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
 import type { AlertRule } from '../monitoring/rules.js';
-import type { ClientAuth, ResolvedMosquitto } from '../mosquitto/manifests.js';
+import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
 import { examplesFor } from '../policy/examples.js';
 import type { Policy } from '../policy/model.js';
 import { checkFilter, hasWildcard, substitute } from '../policy/topic.js';
