@@ -58,7 +58,7 @@ describe('security report of the default stacks (REV-1)', () => {
     assert.match(md, /admits TCP\/8883 from namespaces \{"kubernetes\.io\/metadata\.name":"iot-backend"\}/);
   });
   it('the credentials report: every identity secret under KMS, rotated every 30 days', () => {
-    assert.match(read('mosquitto-credentials', 'security-report.md'), /\| `mqtt-fortress\/mosquitto\/\*` \| 4 \| yes \| every 30 days \|/);
+    assert.match(read('mosquitto-credentials', 'security-report.md'), /\| `mqtt-fortress\/mosquitto\/\*` \| 5 \| yes \| every 30 days \|/);
   });
   it('the network and cluster reports: flow logs, private API endpoint, the authentication-failure alarm', () => {
     assert.match(read('mqtt-network', 'security-report.md'), /- VPC 10\.42\.0\.0\/16: flow logs on/);
@@ -160,6 +160,7 @@ describe('plain YAML export for external scanners', () => {
       'Certificate',
       'ClusterSecretStore',
       'ConfigMap',
+      'CronJob',
       'ExternalSecret',
       'Issuer',
       'Namespace',

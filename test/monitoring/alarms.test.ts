@@ -28,7 +28,7 @@ describe('CloudWatch alarms (MON-2, MON-3)', () => {
   const tf = synthAlarms();
   it('every alarm notifies the target on ALARM and on OK', () => {
     const alarms = res(tf, 'aws_cloudwatch_metric_alarm');
-    assert.equal(alarms.length, 3, 'authentication failures, log shipping, incomplete identities');
+    assert.equal(alarms.length, 4, 'authentication failures, log shipping, incomplete identities, attack canary failures');
     for (const a of alarms) {
       assert.deepEqual(a.alarm_actions, [TOPIC], a.alarm_name);
       assert.deepEqual(a.ok_actions, [TOPIC], a.alarm_name);
