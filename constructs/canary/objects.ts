@@ -14,7 +14,7 @@ import '../monitoring/objects.js';
 import type { ClientAuth } from '../broker/client-auth.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
 import type { AlertRule } from '../monitoring/rules.js';
-import type { ResolvedMosquitto } from '../mosquitto/manifests.js';
+import type { ResolvedMosquitto } from '../mosquitto/resolve.js';
 import { examplesFor } from '../policy/examples.js';
 import type { Policy } from '../policy/model.js';
 import { checkFilter, hasWildcard, substitute } from '../policy/topic.js';

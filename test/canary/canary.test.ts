@@ -18,7 +18,7 @@ import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
 import { restrictedContainer } from '../../constructs/k8s/values.js';
 import { CANARY_FAILURE, cloudwatchMatches } from '../../constructs/monitoring/logs.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { buildApp } from '../../stacks/main.js';
 import { ACCEPTABLE_ATOMS, REFUSED_ATOMS } from '../helpers/hostile-strings.js';
