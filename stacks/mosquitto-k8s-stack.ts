@@ -1,6 +1,7 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AttackCanary, type AttackCanaryProps } from '../constructs/canary/attack-canary.js';
+import { canaryPeer } from '../constructs/canary/objects.js';
 import { SecretsManagerDelivery, type SecretsManagerDeliveryProps } from '../constructs/credentials/delivery.js';
 import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
 import { BrokerMonitoring, type BrokerMonitoringProps } from '../constructs/monitoring/monitoring.js';
@@ -45,7 +46,9 @@ export class MosquittoKubernetesStack extends TerraformStack {
     super(scope, id);
     requireTerraform(this);
     kubernetesProvider(this, props);
-    this.broker = new MosquittoBroker(this, 'Broker', props.broker);
+    // The canary's pods are a declared client of the broker (its NetworkPolicy admits them).
+    const peer = props.canary ? canaryPeer({ name: props.broker.name ?? 'mosquitto', namespace: props.broker.namespace ?? 'mqtt' }) : undefined;
+    this.broker = new MosquittoBroker(this, 'Broker', peer ? { ...props.broker, allowFrom: [...(props.broker.allowFrom ?? []), peer] } : props.broker);
     this.delivery = props.credentials
       ? new SecretsManagerDelivery(this, 'Credentials', { ...props.credentials, broker: this.broker, targetSecretName: props.broker.credentialsSecretName })
       : undefined;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { assertDnsLabel, assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
-import { namespacePeer, restrictedContainer, restrictedPod } from '../k8s/values.js';
+import { type MqttPeer, namespacePeer, restrictedContainer, restrictedPod } from '../k8s/values.js';
 // Registers the ExternalSecret and PrometheusRule schemas the objects are validated against.
 import '../credentials/external-secrets.js';
 import { credentialLayout, credentialPrefix } from '../credentials/layout.js';
@@ -73,6 +73,14 @@ export interface CanaryBuild {
   readonly everyMinutes: number;
   readonly rules: readonly AlertRule[];
   readonly objects: readonly K8sObject[];
+}
+
+/**
+ * The peer that admits the canary's pods to the broker: put it in the broker's `allowFrom` (the
+ * broker's own NetworkPolicy then admits them, declared like every other client).
+ */
+export function canaryPeer(broker: { readonly name: string; readonly namespace: string }): MqttPeer & { readonly namespace: string; readonly podLabels: Record<string, string> } {
+  return { namespace: broker.namespace, podLabels: { 'app.kubernetes.io/name': 'mqtt-canary', 'app.kubernetes.io/instance': `${broker.name}-canary` } };
 }
 
 /** The canary's rights, checked against the policy: exactly its topic, and nothing it must not do. */
@@ -150,12 +158,19 @@ export function buildAttackCanary(broker: CanaryBroker, o: AttackCanaryOptions =
   if (!foreign) throw new FortressError('CANARY_FOREIGN_TOPIC', 'no identity of the policy publishes a topic the canary may not: give foreignTopic.');
   if (hasWildcard(foreign) || checkFilter(foreign).length > 0 || /[\s'"\\`]/.test(foreign)) throw new FortressError('CANARY_FOREIGN_TOPIC', `foreignTopic must be a topic name, got ${show(foreign)}.`);
   checkRights(broker.policy, username, topic, foreign);
+  const peer = canaryPeer(r);
+  if (!r.allowFrom.some((p) => p.namespace === peer.namespace && JSON.stringify(p.podLabels ?? {}) === JSON.stringify(peer.podLabels))) {
+    throw new FortressError(
+      'CANARY_NOT_ADMITTED',
+      `the broker's NetworkPolicy does not admit the canary pods: add ${JSON.stringify(peer)} (canaryPeer(broker)) to the broker's allowFrom. MosquittoKubernetesStack adds it when its canary prop is set.`,
+    );
+  }
   const everyMinutes = o.everyMinutes ?? 5;
   assertInt('everyMinutes', everyMinutes, 1, 30);
   const name = `${r.name}-canary`;
   const secretName = o.secretName ?? `${r.name}-canary-credentials`;
   assertDnsLabel('secretName', secretName);
-  const labels = { 'app.kubernetes.io/name': 'mqtt-canary', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/part-of': 'mqtt-fortress' };
+  const labels = { ...peer.podLabels, 'app.kubernetes.io/part-of': 'mqtt-fortress' };
   const meta = (n: string) => ({ name: n, namespace: r.namespace, labels });
   const objects: K8sObject[] = [];
 
@@ -259,17 +274,6 @@ export function buildAttackCanary(broker: CanaryBroker, o: AttackCanaryOptions =
           ],
         },
       ],
-    },
-  });
-  // The broker admits the canary pods on its TLS port (NetworkPolicies add up).
-  objects.push({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(`${r.name}-allow-canary`),
-    spec: {
-      podSelector: { matchLabels: { ...broker.selectorLabels } },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: { ...labels } } }], ports: [{ protocol: 'TCP', port: r.port }] }],
     },
   });
   const rules = canaryAlertRules({ namespace: r.namespace, cronJob: name, everyMinutes });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Testing } from 'cdktf';
 import { AttackCanary } from '../../constructs/canary/attack-canary.js';
-import { type AttackCanaryOptions, buildAttackCanary, type CanaryBroker } from '../../constructs/canary/objects.js';
+import { type AttackCanaryOptions, buildAttackCanary, type CanaryBroker, canaryPeer } from '../../constructs/canary/objects.js';
 import { FortressError } from '../../constructs/core/errors.js';
 import { type K8sObject, validateK8sObject } from '../../constructs/k8s/objects.js';
 import { k8sObjectsOf } from '../../constructs/k8s/resources.js';
@@ -28,7 +28,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'fortress-canary-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function brokerOf(over: Parameters<typeof minimalBrokerProps>[0] = {}): CanaryBroker {
-  const props = minimalBrokerProps(over);
+  const props = minimalBrokerProps({ allowFrom: [{ namespace: 'iot-backend' }, canaryPeer({ name: 'mosquitto', namespace: 'mqtt' })], ...over });
   const b = buildMosquitto(props);
   return {
     resolved: b.resolved,
@@ -62,7 +62,7 @@ describe('AttackCanary objects', () => {
   const c = pod.containers[0];
 
   it('every object matches its Kubernetes schema, and the check can fail', () => {
-    assert.deepEqual(b.objects.map((o) => o.kind).sort(), ['ConfigMap', 'CronJob', 'ExternalSecret', 'NetworkPolicy', 'NetworkPolicy', 'PrometheusRule', 'ServiceAccount']);
+    assert.deepEqual(b.objects.map((o) => o.kind).sort(), ['ConfigMap', 'CronJob', 'ExternalSecret', 'NetworkPolicy', 'PrometheusRule', 'ServiceAccount']);
     for (const o of b.objects) validateK8sObject(o);
     assert.throws(() => validateK8sObject({ ...cron, spec: { ...cron.spec, schedule: 5 } }), /K8S_SCHEMA|schema/);
     assert.throws(() => validateK8sObject({ ...cron, spec: { ...cron.spec, jobTemplate: { spec: { template: { spec: { containers: [{ image: 'x' }] } } } } } }), /schema/);
@@ -109,7 +109,7 @@ describe('AttackCanary objects', () => {
     );
   });
 
-  it("egress to the broker pods' TLS port and cluster DNS only, no ingress; the broker admits the canary pods on that port only", () => {
+  it("egress to the broker pods' TLS port and cluster DNS only, no ingress; the broker admits the canary pods only as a declared peer", () => {
     const np = kind(b.objects, 'NetworkPolicy', 'mosquitto-canary')[0];
     assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
     assert.equal(np.spec.ingress, undefined);
@@ -122,9 +122,18 @@ describe('AttackCanary objects', () => {
       [53, 53],
     );
     assert.equal(np.spec.egress.length, 2);
-    const allow = kind(b.objects, 'NetworkPolicy', 'mosquitto-allow-canary')[0];
-    assert.deepEqual(allow.spec.ingress, [{ from: [{ podSelector: { matchLabels: np.spec.podSelector.matchLabels } }], ports: [{ protocol: 'TCP', port: 8883 }] }]);
-    assert.equal(cron.spec.jobTemplate.spec.template.metadata.labels['app.kubernetes.io/instance'], 'mosquitto-canary');
+    const podLabels = cron.spec.jobTemplate.spec.template.metadata.labels;
+    for (const [k, v] of Object.entries(canaryPeer({ name: 'mosquitto', namespace: 'mqtt' }).podLabels)) assert.equal(podLabels[k], v);
+    // The broker's own NetworkPolicy, built from allowFrom, admits exactly these pods on 8883.
+    const allow = (buildMosquitto(minimalBrokerProps({ allowFrom: [canaryPeer({ name: 'mosquitto', namespace: 'mqtt' })] })).objects as any[]).find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mosquitto-allow-mqtts',
+    );
+    assert.deepEqual(allow.spec.ingress, [
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mqtt' } }, podSelector: { matchLabels: canaryPeer({ name: 'mosquitto', namespace: 'mqtt' }).podLabels } }],
+        ports: [{ protocol: 'TCP', port: 8883 }],
+      },
+    ]);
   });
 
   it('connects to the Service name the certificate covers, with the foreign topic another identity publishes', () => {
@@ -200,6 +209,16 @@ describe('AttackCanary: refused configurations', () => {
     ['every 0 minutes', () => build({ everyMinutes: 0 }), /everyMinutes/],
     ['every 45 minutes', () => build({ everyMinutes: 45 }), /everyMinutes/],
     ['a secret name that is no DNS label', () => build({ secretName: 'Bad_Name' }), /secretName/],
+    [
+      'a broker whose allowFrom does not admit the canary',
+      () => build({}, brokerOf({ allowFrom: [{ namespace: 'iot-backend' }] })),
+      /^CANARY_NOT_ADMITTED: the broker's NetworkPolicy does not admit the canary pods: add \{"namespace":"mqtt","podLabels"/,
+    ],
+    [
+      'a canary peer in another namespace',
+      () => build({}, brokerOf({ allowFrom: [{ namespace: 'other', podLabels: canaryPeer({ name: 'mosquitto', namespace: 'mqtt' }).podLabels }] })),
+      /^CANARY_NOT_ADMITTED: /,
+    ],
   ];
   for (const [what, fn, re] of cases) it(`${what}: a FortressError naming it`, () => assert.match(code(fn), re));
 
@@ -232,7 +251,7 @@ describe('AttackCanary: refused configurations', () => {
     assert.throws(
       () =>
         synth((s) => {
-          const broker = new MosquittoBroker(s, 'Broker', minimalBrokerProps());
+          const broker = new MosquittoBroker(s, 'Broker', minimalBrokerProps({ allowFrom: [canaryPeer({ name: 'mosquitto', namespace: 'mqtt' })] }));
           new AttackCanary(s, 'Canary', { broker, identity: 'nobody' });
         }),
       /test\/Canary/,
