@@ -9,7 +9,10 @@ import type { IConstruct } from 'constructs';
 import { FortressError, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { textProblem } from '../core/text.js';
+import { type AssertionRow, assertionRows, type DeclaredPeerRow, declaredPeers } from './records.js';
 import { type AuditRule, auditContext, type Level, RULE_IDS, RULES, type RuleRow } from './rules.js';
+
+export type { AssertionRow, DeclaredPeerRow } from './records.js';
 
 export interface Suppression {
   /** Rule id, e.g. `MON-1`. */
@@ -122,66 +125,6 @@ export interface AuditResult {
   readonly assertions?: readonly AssertionRow[];
   /** Each broker's declared peers (`allowFrom`), when the stack holds a kit broker. */
   readonly declaredPeers?: readonly DeclaredPeerRow[];
-}
-
-/** The peers a broker construct declares (`allowFrom`), for the reachability check (docs/review.md). */
-export interface DeclaredPeerRow {
-  readonly path: string;
-  /** `namespace/name` of the broker. */
-  readonly broker: string;
-  readonly allowFrom: readonly { namespace?: string; namespaceLabels?: Record<string, string>; podLabels?: Record<string, string>; cidr?: string; except?: readonly string[] }[];
-}
-
-function declaredPeers(stack: TerraformStack): DeclaredPeerRow[] {
-  return stack.node.findAll().flatMap((c) => {
-    const b = c as unknown as { allowFrom?: unknown; namespace?: unknown; serviceName?: unknown };
-    if (!Array.isArray(b.allowFrom) || typeof b.namespace !== 'string' || typeof b.serviceName !== 'string') return [];
-    const allowFrom = b.allowFrom.map(({ namespace, namespaceLabels, podLabels, cidr, except }) => ({ namespace, namespaceLabels, podLabels, cidr, except }));
-    return [{ path: c.node.path, broker: `${b.namespace}/${b.serviceName}`, allowFrom: JSON.parse(JSON.stringify(allowFrom)) }];
-  });
-}
-
-export interface AssertionRow {
-  /** Paths of the constructs that hold the policy (brokers, credential stores). */
-  readonly holders: readonly string[];
-  /** The case in the policy, e.g. `assertions[0].deny[1]`. */
-  readonly case: string;
-  readonly identity: string;
-  readonly username: string;
-  readonly action: string;
-  readonly topic: string;
-  readonly expect: 'allow' | 'deny';
-  readonly holds: boolean;
-  readonly because: string;
-  readonly sample?: { readonly checked: number; readonly members: number; readonly seed: string };
-}
-
-/** Assertion results of every policy held by a construct of the stack (Policy.from checked them). */
-function assertionRows(stack: TerraformStack): AssertionRow[] {
-  type Result = Omit<AssertionRow, 'holders' | 'case'> & { path: readonly (string | number)[] };
-  const holders = new Map<object, { results: readonly Result[]; paths: string[] }>();
-  for (const c of stack.node.findAll()) {
-    const policy = (c as unknown as { policy?: { assertionResults?: readonly Result[] } }).policy;
-    const results = policy?.assertionResults;
-    if (!policy || !Array.isArray(results) || results.length === 0) continue;
-    const h = holders.get(policy) ?? { results, paths: [] as string[] };
-    h.paths.push(c.node.path);
-    holders.set(policy, h);
-  }
-  return [...holders.values()].flatMap((h) =>
-    h.results.map(({ path, identity, username, action, topic, expect, holds, because, sample }) => ({
-      holders: h.paths,
-      case: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join(''),
-      identity,
-      username,
-      action,
-      topic,
-      expect,
-      holds,
-      because,
-      ...(sample ? { sample } : {}),
-    })),
-  );
 }
 
 const ACL_ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
