@@ -246,10 +246,13 @@ export async function verifyOverWire(bundle: LocalBundle, cases: readonly WireCa
         const rc = await publish(w.username, w.topic, payload);
         if (rc < 0 || rc >= 128) {
           await unsubscribe(c.username, c.topic);
+          // The policy lets the witness publish this topic (that is why it was chosen): a broker
+          // that refuses it does not follow the policy, so the case fails rather than passing
+          // as "not observable" (a broker refusing every witness would otherwise verify).
           results.push({
             case: c,
-            holds: undefined,
-            evidence: `the witness ${w.username} could not publish ${JSON.stringify(w.topic)} (${rc === -1 ? 'disconnected' : `PUBACK ${code(rc)}`}), nothing proven`,
+            holds: false,
+            evidence: `the witness ${w.username} may publish ${JSON.stringify(w.topic)} by the policy, but the broker refused it (${rc === -1 ? 'disconnected' : `PUBACK ${code(rc)}`})`,
           });
           continue;
         }

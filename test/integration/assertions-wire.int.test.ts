@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { planCase, planWireCases, verifyOverWire, type WireCase, wireLine } from '../../scripts/lib/wire-verify.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
@@ -55,6 +55,29 @@ describe('access assertions over the wire (default policy, real Mosquitto)', { s
       }
     });
   }
+
+  it('a broker that refuses a witness the policy lets publish fails the cases that witness serves (never "not observable")', async () => {
+    const b = await startBroker();
+    try {
+      const served = cases.filter((c) => c.witness.kind === 'publish');
+      const witness = served[0]?.witness.kind === 'publish' ? served[0].witness.username : undefined;
+      assert.ok(witness, 'non-vacuous: a subscribe case with a publishing witness');
+      // Close the ACL for the witness only: a deny line under its user refuses all its access.
+      const acl = readFileSync(b.bundle.config, 'utf8').match(/^acl_file (.+)$/m)![1]!;
+      writeFileSync(acl, readFileSync(acl, 'utf8').replace(new RegExp(`^user ${witness}$`, 'm'), `user ${witness}\ntopic deny #`));
+      b.proc.kill('SIGHUP');
+      await b.waitForLog(/Reloading config/);
+      const results = await verifyOverWire(b.bundle, served);
+      const byWitness = results.filter((r) => r.case.witness.kind === 'publish' && r.case.witness.username === witness && r.case.username !== witness);
+      assert.ok(byWitness.length > 0);
+      for (const r of byWitness) {
+        assert.equal(r.holds, false, wireLine(r));
+        assert.match(r.evidence, /may publish .* by the policy, but the broker refused it/, wireLine(r));
+      }
+    } finally {
+      await b.stop();
+    }
+  });
 
   it('a broker whose ACL file was opened (pattern readwrite #) fails exactly the non-$SYS refusals', async () => {
     const b = await startBroker();
