@@ -191,7 +191,8 @@ function credentialContainerParts(r: ResolvedMosquitto, config: ConfigMapContent
     ...(r.tls.clientCaSecretName ? [{ name: 'FORTRESS_TLS_CA_SRC', value: POD_PATHS.clientCaSource }] : []),
     { name: 'FORTRESS_TLS_DIR', value: POD_PATHS.tls },
     { name: 'FORTRESS_INTERVAL', value: String(r.reloadIntervalSeconds) },
-    ...crlEnv(r.revocation, `${POD_PATHS.config}/revoked.index`, POD_PATHS.crlCaSource),
+    // A long list ships gzipped like a large ACL; the signing script unpacks it.
+    ...crlEnv(r.revocation, `${POD_PATHS.config}/revoked.index${config.packed('revoked.index') ? '.gz' : ''}`, POD_PATHS.crlCaSource),
   ];
   const volumeMounts = [
     { name: 'config', mountPath: POD_PATHS.config, readOnly: true },

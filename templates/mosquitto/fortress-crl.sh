@@ -10,7 +10,7 @@
 #                      1: refused, the current CRL stays (logged)
 #
 # Environment:
-#   FORTRESS_CRL_INDEX    declared list as an openssl ca database (rendered by the kit)
+#   FORTRESS_CRL_INDEX    declared list as an openssl ca database (rendered by the kit; .gz: gzipped)
 #   FORTRESS_CRL_CA       mounted Secret of the client CA: tls.crt, tls.key
 #   FORTRESS_CRL_HOURS    lifetime of a signed CRL (nextUpdate), hours
 #   FORTRESS_CRL_REFRESH  sign again when the staged CRL is older than this, seconds
@@ -24,19 +24,24 @@ log() { printf '%s fortress-auth: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&
 
 state=$FORTRESS_SCRATCH/crl-state
 mkdir -p "$state"
-list_fp=$(cat "$FORTRESS_CRL_INDEX" "$FORTRESS_TLS_DIR/ca.crt" 2>/dev/null | sha256sum | cut -d' ' -f1)
+# A long list (over the ConfigMap's inline limit) ships gzipped as <index>.gz.
+index=$FORTRESS_CRL_INDEX
+case $index in
+  *.gz) gunzip -c "$index" >"$state/index.plain" || { log "cannot unpack $index; keeping the current CRL"; exit 1; }; index=$state/index.plain ;;
+esac
+list_fp=$(cat "$index" "$FORTRESS_TLS_DIR/ca.crt" 2>/dev/null | sha256sum | cut -d' ' -f1)
 now=$(date +%s)
 signed_at=$(cat "$state/signed-at" 2>/dev/null || echo 0)
 staged_fp=$(cat "$state/list" 2>/dev/null || true)
 if [ -s "$FORTRESS_TLS_DIR/crl.pem" ] && [ "$list_fp" = "$staged_fp" ] && [ $((now - signed_at)) -lt "$FORTRESS_CRL_REFRESH" ]; then exit 0; fi
 
 # Every line must be a revoked entry in the kit's form: anything else (an edited ConfigMap) is refused.
-bad=$(grep -c -v -E '^R	[0-9]{12}Z	[0-9]{12}Z,(unspecified|keyCompromise|CACompromise|affiliationChanged|superseded|cessationOfOperation)	[0-9A-F]{2,40}	unknown	/CN=[A-Za-z0-9._-]{1,128}$' "$FORTRESS_CRL_INDEX" || true)
+bad=$(grep -c -v -E '^R	[0-9]{12}Z	[0-9]{12}Z,(unspecified|keyCompromise|CACompromise|affiliationChanged|superseded|cessationOfOperation)	[0-9A-F]{2,40}	unknown	/CN=[A-Za-z0-9._-]{1,128}$' "$index" || true)
 if [ "$bad" != 0 ]; then log "revocation list refused: $bad line(s) of $FORTRESS_CRL_INDEX are not revoked entries; keeping the current CRL"; exit 1; fi
 
 work=$(mktemp -d "$FORTRESS_SCRATCH/crl.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cp "$FORTRESS_CRL_INDEX" "$work/index.txt"
+cp "$index" "$work/index.txt"
 printf 'unique_subject = no\n' >"$work/index.txt.attr"
 # The CRL number only grows (RFC 5280 5.2.3); kept across cycles in the private scratch volume,
 # seeded from the clock so that a restarted container never issues a smaller number.
