@@ -169,9 +169,17 @@ export function dynsecAccess(broker: string, d: any): AccessModel {
   const groups = new Map<string, any[]>((d.groups ?? []).map((g: any) => [String(g.groupname), Array.isArray(g.roles) ? g.roles : []]));
   const def = d.defaultACLAccess ?? {};
   const identities = (d.clients ?? []).map((cl: any): IdentityAccess => {
-    const roleNames = [...(cl.roles ?? []), ...(cl.groups ?? []).flatMap((g: any) => groups.get(String(g.groupname)) ?? [])].map((r: any) => String(r.rolename));
-    const acls = roleNames.flatMap((r) => roles.get(r) ?? []).map((a, i) => ({ ...a, i }));
-    acls.sort((x, y) => Number(y.priority ?? -1) - Number(x.priority ?? -1) || x.i - y.i);
+    // The plugin checks role by role (plugins/dynamic-security/acl.c): the client's roles by role
+    // priority, then each group's (groups by priority) roles by role priority; inside a role its
+    // ACLs by ACL priority; the first matching ACL decides. A global sort by ACL priority would
+    // let an added high-priority role's allow hide behind another role's deny.
+    const byPriority = <T>(xs: readonly T[]): T[] =>
+      xs
+        .map((x, i) => ({ x, i }))
+        .sort((a, b) => Number((b.x as any)?.priority ?? -1) - Number((a.x as any)?.priority ?? -1) || a.i - b.i)
+        .map((e) => e.x);
+    const roleNames = [...byPriority(cl.roles ?? []), ...byPriority(cl.groups ?? []).flatMap((g: any) => byPriority(groups.get(String(g.groupname)) ?? []))].map((r: any) => String(r.rolename));
+    const acls = roleNames.flatMap((r) => byPriority(roles.get(r) ?? []));
     const list = (types: readonly string[], defaultAllow: boolean): OrderedRule[] => [
       ...acls.filter((a) => types.includes(a.acltype)).map((a) => ({ allow: a.allow === true, topic: String(a.topic) })),
       ...(defaultAllow ? [{ allow: true, topic: '#' }] : []),

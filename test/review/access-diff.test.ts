@@ -180,6 +180,40 @@ function diff(dialect: string, before: PolicySpec, after: PolicySpec): AccessDif
 
 const brief = (cs: AccessDiff['gained']) => cs.map((c) => `${c.identity} ${c.action} ${c.topic} ${c.extent}`).sort();
 
+describe('dynamic security: roles are checked one by one, in role priority order', () => {
+  // Measured on Mosquitto 2.0.21 with the plugin: with the added role "extra" (role priority 10),
+  // backend's publish to devices/secret/x is acknowledged (PUBACK 0) and delivered; without it,
+  // PUBACK 135. plugins/dynamic-security/acl.c walks the client's roles in priority order and the
+  // ACLs of each role in priority order, first match decides. Before the fix the reader sorted all
+  // ACLs of all roles by ACL priority, so the deny (priority 100) hid the new allow: no change reported.
+  const doc = (extra: boolean) => ({
+    defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
+    clients: [{ username: 'backend', roles: [{ rolename: 'fortress-backend' }, ...(extra ? [{ rolename: 'extra', priority: 10 }] : [])] }],
+    groups: [],
+    roles: [
+      {
+        rolename: 'fortress-backend',
+        acls: [
+          { acltype: 'publishClientSend', topic: 'devices/secret/#', priority: 100, allow: false },
+          { acltype: 'publishClientSend', topic: 'devices/#', priority: 0, allow: true },
+        ],
+      },
+      ...(extra ? [{ rolename: 'extra', acls: [{ acltype: 'publishClientSend', topic: 'devices/secret/#', priority: 0, allow: true }] }] : []),
+    ],
+  });
+  it('a role added with a higher role priority whose allow another role denies is a gain', () => {
+    const before = dynsecAccess('mqtt/mosquitto', doc(false));
+    const after = dynsecAccess('mqtt/mosquitto', doc(true));
+    assert.equal(identityAllows(before.identities[0], 'publish', 'devices/secret/x'), false);
+    assert.equal(identityAllows(after.identities[0], 'publish', 'devices/secret/x'), true);
+    const d = diffAccess('s', before, after);
+    assert.deepEqual(
+      d.gained.map((g) => [g.identity, g.action, g.topic]),
+      [['backend', 'publish', 'devices/secret/#']],
+    );
+  });
+});
+
 describe('the access diff names each hidden change, in every dialect', () => {
   for (const dialect of Object.keys(DIALECTS)) {
     it(`${dialect}: a broader wildcard (devices/+/telemetry -> devices/+/+) gains devices/+/+, in part`, () => {
