@@ -4,25 +4,19 @@
  * it names exists, and docs/device-defender.md is exactly what the code renders.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RULE_IDS } from '../../constructs/audit/rules.js';
 import { DEVICE_DEFENDER_CHECKS, DEVICE_DEFENDER_MAPPING, type DeviceDefenderRow } from '../../constructs/hardening/device-defender.js';
 import type { TestRef } from '../../constructs/hardening/test-ref.js';
 import { hardeningDocs, REPO_ROOT } from '../../scripts/hardening-docs.js';
+import { testRefProblem } from '../helpers/test-refs.js';
 
 /** Every rule id and test a row names. */
 function refs(r: DeviceDefenderRow): { rules: readonly string[]; tests: readonly TestRef[] } {
   const a = r.answer;
   return { rules: a.rules ?? [], tests: a.kind === 'enforced' ? a.proof : [] };
-}
-
-/** Problems of a named test: the file is missing or no longer holds the title. */
-export function testRefProblem(t: TestRef): string | undefined {
-  const path = join(REPO_ROOT, t.file);
-  if (!/^test\/.+\.test\.ts$/.test(t.file) || !existsSync(path)) return `${t.file} is not a test file of this repository`;
-  return readFileSync(path, 'utf8').includes(t.title) ? undefined : `${t.file} has no test titled "${t.title}"`;
 }
 
 describe('Device Defender audit checks, each answered', () => {

@@ -63,6 +63,12 @@ describe('limits table in the security report', () => {
     assert.equal(get('Subscriptions per SUBSCRIBE').enforcedBy, undefined);
     assert.match(get('Reconnects of one client id').value, /^15 in 1m, then banned 5m$/);
   });
+  it('EMQX kit defaults: client ids at most 128, topics at most 16 levels', () => {
+    const { tf } = synth((s) => new EmqxCluster(s, 'Emqx', emqxProps()));
+    const get = (limit: string) => rowsOf(tf).find((r) => r.limit === limit)!;
+    assert.equal(get('Client id length').value, '128');
+    assert.equal(get('Topic depth (levels)').value, '16');
+  });
   it('a hostile broker name cannot break the table (cells escaped)', () => {
     const { tf } = synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps()));
     const rows = rowsOf(tf).map((r) => ({ ...r, broker: 'a|b\n| x | y |' }));
