@@ -26,7 +26,7 @@ export * from './credentials/layout.js';
 export * from './credentials/secret-policy.js';
 export * from './emqx/cluster.js';
 export * from './emqx/config.js';
-export * from './emqx/manifests.js';
+export * from './emqx/objects.js';
 export * from './emqx/schema.js';
 export * from './hardening/device-defender.js';
 export * from './hardening/limits.js';

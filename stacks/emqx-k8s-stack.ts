@@ -4,7 +4,7 @@ import { SecretsManagerDelivery } from '../constructs/credentials/delivery.js';
 import type { SecretsReaderAuth } from '../constructs/credentials/external-secrets.js';
 import { EmqxCluster, type EmqxClusterProps } from '../constructs/emqx/cluster.js';
 import { resolveEmqxLimits } from '../constructs/emqx/config.js';
-import { EMQX_SYNC_API_KEY } from '../constructs/emqx/manifests.js';
+import { EMQX_SYNC_API_KEY } from '../constructs/emqx/objects.js';
 import { crdCheck } from '../constructs/k8s/crd-check.js';
 import { type KubernetesAccessProps, kubernetesProvider } from '../constructs/k8s/provider.js';
 import { addK8sObject } from '../constructs/k8s/resources.js';

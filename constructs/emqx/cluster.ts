@@ -9,7 +9,7 @@ import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
-import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './manifests.js';
+import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './objects.js';
 
 export type EmqxClusterProps = EmqxClusterOptions;
 

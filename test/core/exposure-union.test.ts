@@ -12,7 +12,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { FortressAudit } from '../../constructs/audit/engine.js';
 import { FortressError, ValidationError } from '../../constructs/core/errors.js';
 import { judgeRanges } from '../../constructs/core/exposure-union.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/objects.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { checkPeers, type MqttPeer } from '../../constructs/k8s/values.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/objects.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { authorize, clientInfo, compileAcl, type EmqxAuthzConfig, filtersMatching } from '../helpers/emqx-authz.js';
 import { missing } from '../helpers/peers.js';

@@ -8,7 +8,7 @@ import { evaluate } from '../../constructs/audit/engine.js';
 import { FortressError, ValidationError } from '../../constructs/core/errors.js';
 import { EmqxCluster } from '../../constructs/emqx/cluster.js';
 import { renderEmqxConfig } from '../../constructs/emqx/config.js';
-import { buildEmqx, type EmqxClusterOptions } from '../../constructs/emqx/manifests.js';
+import { buildEmqx, type EmqxClusterOptions } from '../../constructs/emqx/objects.js';
 import { type EmqxSchema, validateEmqxConfig } from '../../constructs/emqx/schema.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';

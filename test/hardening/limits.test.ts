@@ -13,7 +13,7 @@ import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
 import { auditContext } from '../../constructs/audit/rules.js';
 import { EmqxCluster } from '../../constructs/emqx/cluster.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/objects.js';
 import { type EmqxSchema, validateEmqxConfig } from '../../constructs/emqx/schema.js';
 import { AWS_IOT_CORE_EMQX_LIMITS, AWS_IOT_CORE_MOSQUITTO_LIMITS, AWS_IOT_CORE_QUOTAS, AWS_IOT_CORE_QUOTAS_SOURCE, limitsOf, NOT_ON_MOSQUITTO } from '../../constructs/hardening/limits.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';

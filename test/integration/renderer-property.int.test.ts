@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { checkEmqxAclMeaning } from '../../constructs/emqx/acl-meaning.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/objects.js';
 import { renderMosquittoFiles } from '../../constructs/mosquitto/files.js';
 import { resolveMosquitto } from '../../constructs/mosquitto/resolve.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/objects.js';
 import { Policy, PolicyError } from '../../constructs/policy/model.js';
 import { erlString, renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { renderDynsec, renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
