@@ -9,7 +9,7 @@ import { App, type TerraformStack } from 'cdktf';
 import { FortressAudit, Suppressions } from '../constructs/audit/engine.js';
 import { FortressError } from '../constructs/core/errors.js';
 import { mirroredImage } from '../constructs/core/image.js';
-import { EMQX_IMAGE } from '../constructs/emqx/objects.js';
+import { EMQX_IMAGE } from '../constructs/emqx/props.js';
 import type { KubernetesAccessProps } from '../constructs/k8s/provider.js';
 import type { MosquittoBrokerOptions } from '../constructs/mosquitto/props.js';
 import { EXPORTER_IMAGE, MOSQUITTO_IMAGE } from '../constructs/mosquitto/props.js';

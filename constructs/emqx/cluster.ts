@@ -9,9 +9,8 @@ import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
-import { buildEmqx, type EmqxBuild, type EmqxClusterOptions } from './objects.js';
-
-export type EmqxClusterProps = EmqxClusterOptions;
+import { buildEmqx, type EmqxBuild } from './objects.js';
+import type { EmqxClusterProps } from './props.js';
 
 export class EmqxCluster extends Construct implements IBroker {
   public readonly build: EmqxBuild;
@@ -32,8 +31,9 @@ export class EmqxCluster extends Construct implements IBroker {
     super(scope, id);
     this.build = scoped(this, () => buildEmqx(props));
     claimBroker(this, 'EmqxCluster', this.build.name, this.build.namespace);
-    this.policy = props.policy;
-    this.allowFrom = [...(props.allowFrom ?? [])];
+    const r = this.build.resolved;
+    this.policy = r.policy;
+    this.allowFrom = r.allowFrom;
     this.relaxations = this.build.relaxations;
     let ns: TerraformResource | undefined;
     let ss: TerraformResource | undefined;
@@ -46,16 +46,14 @@ export class EmqxCluster extends Construct implements IBroker {
     this.namespaceResource = ns;
     this.serviceName = this.build.name;
     this.namespace = this.build.namespace;
-    this.tlsSecretName = props.tls.secretName;
+    this.tlsSecretName = r.tls.secretName;
     this.serviceNames = [this.build.name];
-    this.clientAuth = props.tls.clientAuth ?? 'password';
+    this.clientAuth = r.tls.clientAuth;
     const headless = `${this.build.name}-headless.${this.build.namespace}.svc`;
-    this.nodeCertificate = { secretName: props.tls.nodeSecretName, dnsNames: [`*.${headless}`, `*.${headless}.cluster.local`] };
+    this.nodeCertificate = { secretName: r.tls.nodeSecretName, dnsNames: [`*.${headless}`, `*.${headless}.cluster.local`] };
     this.node.addValidation({
       validate: () =>
-        (props.allowFrom ?? []).length
-          ? []
-          : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message],
+        this.allowFrom.length ? [] : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message],
     });
   }
 

@@ -13,7 +13,7 @@ import { evaluate } from '../../constructs/audit/engine.js';
 import { exposureOf } from '../../constructs/audit/exposure.js';
 import { renderReport } from '../../constructs/audit/report.js';
 import { EmqxCluster } from '../../constructs/emqx/cluster.js';
-import type { EmqxClusterOptions } from '../../constructs/emqx/objects.js';
+import type { EmqxClusterOptions } from '../../constructs/emqx/props.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
 import { EmqxKubernetesStack } from '../../stacks/emqx-k8s-stack.js';
 import { examplePolicy } from '../helpers/synth.js';

@@ -13,8 +13,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
-import type { EmqxClusterOptions } from '../../constructs/emqx/objects.js';
 import { buildEmqx } from '../../constructs/emqx/objects.js';
+import type { EmqxClusterOptions } from '../../constructs/emqx/props.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
 import { collect, connect, publishCode, type RunningBroker, startBroker, subscribeCode } from '../helpers/broker.js';

@@ -6,7 +6,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { type App, type TerraformResource, TerraformStack, Testing } from 'cdktf';
 import { type AuditResult, evaluate } from '../../../constructs/audit/engine.js';
-import type { EmqxClusterOptions } from '../../../constructs/emqx/objects.js';
+import type { EmqxClusterOptions } from '../../../constructs/emqx/props.js';
 import type { MosquittoBroker } from '../../../constructs/mosquitto/broker.js';
 import { EmqxKubernetesStack } from '../../../stacks/emqx-k8s-stack.js';
 import { compliantK8sStack } from '../../helpers/audit-base.js';
