@@ -24,6 +24,7 @@ export * from './credentials/delivery.js';
 export * from './credentials/external-secrets.js';
 export * from './credentials/layout.js';
 export * from './credentials/secret-policy.js';
+export * from './credentials/store-props.js';
 export * from './emqx/cluster.js';
 export * from './emqx/config.js';
 export * from './emqx/files.js';

@@ -2,7 +2,8 @@ import type * as P_provider from '@cdktf/provider-aws/lib/provider/index.js';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { providerModule } from '../constructs/core/provider-module.js';
-import { CredentialStore, type CredentialStoreProps } from '../constructs/credentials/credential-store.js';
+import { CredentialStore } from '../constructs/credentials/credential-store.js';
+import type { CredentialStoreProps } from '../constructs/credentials/store-props.js';
 import { requireTerraform } from './backend.js';
 
 const { AwsProvider } = providerModule<typeof P_provider>('@cdktf/provider-aws/lib/provider/index.js');

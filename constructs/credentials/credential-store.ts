@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as P_cloudwatch_log_group from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
-import type * as P_eks_pod_identity_association from '@cdktf/provider-aws/lib/eks-pod-identity-association/index.js';
 import type * as P_iam_role from '@cdktf/provider-aws/lib/iam-role/index.js';
 import type * as P_iam_role_policy from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import type * as P_kms_alias from '@cdktf/provider-aws/lib/kms-alias/index.js';
@@ -20,22 +19,21 @@ import type * as P_secretsmanager_secret from '@cdktf/provider-aws/lib/secretsma
 import type * as P_secretsmanager_secret_rotation from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
 import { App, AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { policyDocument, type Statement } from '../aws/iam.js';
+import { policyDocument } from '../aws/iam.js';
 import { logsKey } from '../aws/logs-key.js';
-import { assertRegion } from '../aws/region.js';
-import { assertDnsLabel, assertReason } from '../core/checks.js';
-import { FortressError, scoped, show } from '../core/errors.js';
+import { scoped } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { zip } from '../core/zip.js';
-import type { Policy } from '../policy/model.js';
 import { templatePath } from '../templates.js';
 import { deliveryMode } from './external-secrets.js';
-import { assertRotationDays, type CredentialSecret, credentialLayout, credentialPrefix } from './layout.js';
+import { type CredentialSecret, credentialPrefix } from './layout.js';
+import { readerRole } from './reader-role.js';
 import { secretPolicyStatements } from './secret-policy.js';
+import type { CredentialStoreProps } from './store-props.js';
+import { resolveCredentialStore } from './store-resolve.js';
 
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
-const { EksPodIdentityAssociation } = providerModule<typeof P_eks_pod_identity_association>('@cdktf/provider-aws/lib/eks-pod-identity-association/index.js');
 const { IamRole } = providerModule<typeof P_iam_role>('@cdktf/provider-aws/lib/iam-role/index.js');
 type IamRole = P_iam_role.IamRole;
 const { IamRolePolicy } = providerModule<typeof P_iam_role_policy>('@cdktf/provider-aws/lib/iam-role-policy/index.js');
@@ -46,94 +44,6 @@ const { LambdaPermission } = providerModule<typeof P_lambda_permission>('@cdktf/
 const { SecretsmanagerSecret } = providerModule<typeof P_secretsmanager_secret>('@cdktf/provider-aws/lib/secretsmanager-secret/index.js');
 type SecretsmanagerSecret = P_secretsmanager_secret.SecretsmanagerSecret;
 const { SecretsmanagerSecretRotation } = providerModule<typeof P_secretsmanager_secret_rotation>('@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js');
-
-/** Who reads the secrets: the external-secrets controller, through EKS Pod Identity or IRSA. */
-export type SecretsReader =
-  | {
-      readonly kind: 'pod-identity';
-      /** EKS cluster the association is created in. */
-      readonly clusterName: string;
-      /** @default 'external-secrets' */
-      readonly namespace?: string;
-      /** @default 'external-secrets' */
-      readonly serviceAccount?: string;
-    }
-  | {
-      readonly kind: 'irsa';
-      /** ARN of the cluster's IAM OIDC provider. */
-      readonly oidcProviderArn: string;
-      /** Issuer without scheme, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC123`. */
-      readonly oidcIssuer: string;
-      /** @default 'external-secrets' */
-      readonly namespace?: string;
-      /** @default 'external-secrets' */
-      readonly serviceAccount?: string;
-    }
-  | {
-      /**
-       * Assumed by one IAM role: the external-secrets controller's identity for every broker in
-       * the cluster (PrivateEksCluster.externalSecretsRole). The ClusterSecretStore names this
-       * store's reader role, so each broker's store reads only its own secrets. No association
-       * here: the cluster owns the controller's one association.
-       */
-      readonly kind: 'assumed-by-role';
-      readonly roleArn: string;
-    };
-
-export interface CredentialStoreProps {
-  readonly policy: Policy;
-  /** AWS region of the provider (used for ARNs and service principals). */
-  readonly region: string;
-  /** @default 'mosquitto' */
-  readonly brokerName?: string;
-  /** @default `mqtt-fortress/<brokerName>` */
-  readonly prefix?: string;
-  /** Days between rotations, at most 90 (AUTH-3). @default 30 */
-  readonly rotationDays?: number;
-  readonly reader: SecretsReader;
-  /**
-   * Days a destroyed secret stays restorable (7 to 30), or 0 to delete at once. A window keeps a
-   * mistaken `terraform destroy` recoverable, but while it runs the secret's name stays taken: a
-   * redeploy under the same prefix fails until a break-glass principal restores (and imports) or
-   * force-deletes it. 0 frees the names at once and loses the values for good; it needs
-   * `immediateDeletionReason` and is reported as a relaxation. See docs/aws-hardening.md.
-   * @default 30
-   */
-  readonly recoveryWindowInDays?: number;
-  /** Required with `recoveryWindowInDays: 0`: why losing the values on destroy is acceptable (e.g. a throwaway test environment). */
-  readonly immediateDeletionReason?: string;
-  /**
-   * IAM roles or users (ARNs) that may change the secrets' protection: their resource policy,
-   * tags, rotation (CancelRotateSecret), replication, RestoreSecret and deletion without a
-   * recovery window. Nobody else may, account administrators included, and no one but the reader
-   * reads values or the rotation function writes them. Terraform runs that change tags or the
-   * policy, cancel rotation (destroy) or restore must run as one of these principals.
-   * @default - the account's root user only (`arn:<partition>:iam::<account>:root`)
-   */
-  readonly breakGlassPrincipalArns?: readonly string[];
-  /** Days the rotation function's logs are kept. @default 365 */
-  readonly logRetentionDays?: number;
-  /**
-   * Administrative secrets beside the MQTT passwords (EMQX: Erlang cookie, dashboard password,
-   * Prometheus API key), generated by the same function under `<prefix>/_admin/<key>`.
-   * `rotate: false` for values that cannot change while the cluster runs (the Erlang cookie: every
-   * node must hold the same one; rotate it with a planned full restart).
-   * @default - none
-   */
-  readonly adminSecrets?: readonly AdminSecret[];
-}
-
-export interface AdminSecret {
-  /** Lower-case letters, digits and "-". */
-  readonly key: string;
-  readonly description: string;
-  readonly rotate: boolean;
-  /**
-   * Required with `rotate: false`: why this value cannot rotate on a schedule and how an operator
-   * rotates it. Recorded as a relaxation of AUTH-3 and shown in the security report.
-   */
-  readonly notRotatedReason?: string;
-}
 
 export class CredentialStore extends Construct {
   public readonly secrets: readonly CredentialSecret[];
@@ -151,57 +61,8 @@ export class CredentialStore extends Construct {
 
   constructor(scope: Construct, id: string, props: CredentialStoreProps) {
     super(scope, id);
-    const brokerName = props.brokerName ?? 'mosquitto';
-    const rotationDays = props.rotationDays ?? 30;
-    const recovery = props.recoveryWindowInDays ?? 30;
-    const breakGlass = props.breakGlassPrincipalArns;
-    const retention = props.logRetentionDays ?? 365;
-    const relaxations = this.relaxations;
-    const layout = scoped(this, () => {
-      assertDnsLabel('brokerName', brokerName);
-      assertRegion('region', props.region);
-      assertRotationDays('rotationDays', rotationDays);
-      if (!Number.isInteger(recovery) || (recovery !== 0 && (recovery < 7 || recovery > 30)))
-        throw new FortressError('INVALID_NUMBER', `recoveryWindowInDays must be 0 (delete at once, with immediateDeletionReason) or an integer from 7 to 30, got ${show(recovery)}.`);
-      if (recovery === 0) {
-        if (typeof props.immediateDeletionReason !== 'string' || props.immediateDeletionReason.trim().length < 10)
-          throw new FortressError('REASON_REQUIRED', 'recoveryWindowInDays is 0 (a destroy deletes every password for good) and needs immediateDeletionReason (at least 10 characters).');
-        relaxations.push({ id: 'AUTH-2', prop: 'recoveryWindowInDays', reason: `no recovery window: ${props.immediateDeletionReason.trim()}`, appliesTo: [] }); // no audit finding is its to suppress: listed only (suppressions match whole keys)
-      } else if (props.immediateDeletionReason !== undefined)
-        throw new FortressError('CRED_RECOVERY', `immediateDeletionReason is set but recoveryWindowInDays is ${recovery}; remove the reason or set the window to 0.`);
-      if (breakGlass !== undefined) {
-        if (!Array.isArray(breakGlass) || breakGlass.length === 0)
-          throw new FortressError(
-            'CRED_BREAK_GLASS',
-            'breakGlassPrincipalArns is empty: with no break-glass principal nobody could ever change, restore or tear down the secrets; leave it out for the root user, or name an IAM role.',
-          );
-        breakGlass.forEach((a, i) => {
-          if (typeof a !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(a))
-            throw new FortressError('CRED_BREAK_GLASS', `breakGlassPrincipalArns[${i}] must be an IAM role, user or root ARN such as "arn:aws:iam::123456789012:role/break-glass", got ${show(a)}.`);
-        });
-      }
-      if (![1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].includes(retention)) {
-        throw new FortressError('INVALID_NUMBER', `logRetentionDays must be a CloudWatch Logs retention value (e.g. 90, 365, 731), got ${show(retention)}.`);
-      }
-      if (!props.policy || typeof props.policy.allows !== 'function') throw new FortressError('CRED_POLICY', 'policy must be a Policy (Policy.from(spec) or policyFromYamlFile(path)).');
-      checkReader(props.reader);
-      const keys = (props.adminSecrets ?? []).map((a) => a?.key);
-      const twice = keys.find((k, i) => keys.indexOf(k) !== i);
-      if (twice !== undefined) throw new FortressError('CRED_ADMIN', `adminSecrets lists the key ${show(twice)} twice; each admin secret needs its own key.`);
-      for (const [i, a] of (props.adminSecrets ?? []).entries()) {
-        if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(a.key)) throw new FortressError('CRED_ADMIN', `adminSecrets[${i}].key must be lower-case letters, digits and "-", got ${show(a.key)}.`);
-        if (!a.rotate) {
-          if (typeof a.notRotatedReason === 'string') assertReason(`adminSecrets[${i}].notRotatedReason`, a.notRotatedReason);
-          if (typeof a.notRotatedReason !== 'string' || a.notRotatedReason.trim().length < 10)
-            throw new FortressError(
-              'REASON_REQUIRED',
-              `adminSecrets[${i}] (${show(a.key)}) has rotate: false and needs notRotatedReason (at least 10 characters): why it cannot rotate on a schedule and how an operator rotates it.`,
-            );
-          relaxations.push({ id: 'AUTH-3', prop: `adminSecrets[${i}].notRotatedReason`, reason: `${a.key}: ${a.notRotatedReason.trim()}`, appliesTo: [`AUTH-3[AdminSecret.${a.key}:not-rotated]`] });
-        }
-      }
-      return credentialLayout(props.policy, { brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });
-    });
+    const { brokerName, rotationDays, recovery, breakGlass, retention, layout, relaxations } = scoped(this, () => resolveCredentialStore(props));
+    this.relaxations.push(...relaxations);
     this.secrets = layout;
     this.rotationDays = rotationDays;
     this.prefix = credentialPrefix({ brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });
@@ -390,64 +251,4 @@ function rotationZip(scope: Construct): string {
   const file = join(dir, `rotation-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.zip`);
   writeFileSync(file, zip([{ name: 'index.mjs', data: source }]));
   return file;
-}
-
-function checkReader(r: SecretsReader): void {
-  if (!r || (r.kind !== 'pod-identity' && r.kind !== 'irsa' && r.kind !== 'assumed-by-role'))
-    throw new FortressError('CRED_READER', `reader.kind must be "pod-identity", "irsa" or "assumed-by-role", got ${show((r as { kind?: unknown })?.kind)}.`);
-  if (r.kind === 'assumed-by-role') {
-    // A cross-stack reference is a token, valid by construction.
-    if (typeof r.roleArn !== 'string' || !(r.roleArn.includes('${TfToken[') || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(r.roleArn)))
-      throw new FortressError('CRED_READER', `reader.roleArn must be an IAM role ARN, got ${show(r.roleArn)}.`);
-    return;
-  }
-  assertDnsLabel('reader.namespace', r.namespace ?? 'external-secrets');
-  assertDnsLabel('reader.serviceAccount', r.serviceAccount ?? 'external-secrets');
-  if (r.kind === 'pod-identity' && !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(r.clusterName ?? '')) {
-    throw new FortressError('CRED_READER', `reader.clusterName must be an EKS cluster name (letters, digits, "-" and "_", at most 100), got ${show(r.clusterName)}.`);
-  }
-  if (r.kind === 'irsa') {
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/.test(r.oidcProviderArn ?? ''))
-      throw new FortressError('CRED_READER', `reader.oidcProviderArn must be an IAM OIDC provider ARN, got ${show(r.oidcProviderArn)}.`);
-    if (!r.oidcIssuer || r.oidcIssuer.startsWith('https://') || r.oidcIssuer.includes(' '))
-      throw new FortressError('CRED_READER', `reader.oidcIssuer must be the issuer without "https://" (e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC), got ${show(r.oidcIssuer)}.`);
-  }
-}
-
-function readerRole(scope: Construct, name: string, r: SecretsReader, tags: Record<string, string>): IamRole {
-  if (r.kind === 'assumed-by-role') {
-    // sts:TagSession: Pod Identity sessions carry session tags that may pass on to the chained session.
-    return new IamRole(scope, 'ReaderRole', {
-      name: `${name}-secrets-reader`,
-      description: "assumed by the external-secrets controller role to read this broker's MQTT passwords",
-      assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { AWS: r.roleArn }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]),
-      tags,
-    });
-  }
-  const ns = r.namespace ?? 'external-secrets';
-  const sa = r.serviceAccount ?? 'external-secrets';
-  const trust: Statement =
-    r.kind === 'pod-identity'
-      ? {
-          Effect: 'Allow',
-          Principal: { Service: 'pods.eks.amazonaws.com' },
-          Action: ['sts:AssumeRole', 'sts:TagSession'],
-          Condition: { StringEquals: { 'aws:RequestTag/eks-cluster-name': r.clusterName, 'aws:RequestTag/kubernetes-namespace': ns, 'aws:RequestTag/kubernetes-service-account': sa } },
-        }
-      : {
-          Effect: 'Allow',
-          Principal: { Federated: r.oidcProviderArn },
-          Action: 'sts:AssumeRoleWithWebIdentity',
-          Condition: { StringEquals: { [`${r.oidcIssuer}:sub`]: `system:serviceaccount:${ns}:${sa}`, [`${r.oidcIssuer}:aud`]: 'sts.amazonaws.com' } },
-        };
-  const role = new IamRole(scope, 'ReaderRole', {
-    name: `${name}-secrets-reader`,
-    description: `external-secrets (${ns}/${sa}) reads the MQTT passwords`,
-    assumeRolePolicy: policyDocument([trust]),
-    tags,
-  });
-  if (r.kind === 'pod-identity') {
-    new EksPodIdentityAssociation(scope, 'ReaderPodIdentity', { clusterName: r.clusterName, namespace: ns, serviceAccount: sa, roleArn: role.arn, tags });
-  }
-  return role;
 }

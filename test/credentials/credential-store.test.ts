@@ -4,7 +4,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { type App, TerraformStack, Testing } from 'cdktf';
 import { allowedActions, parsePolicyDocument } from '../../constructs/aws/iam.js';
 import { ValidationError } from '../../constructs/core/errors.js';
-import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
+import { CredentialStore } from '../../constructs/credentials/credential-store.js';
+import type { CredentialStoreProps } from '../../constructs/credentials/store-props.js';
 import { examplePolicy, resourcesOf, type Tf } from '../helpers/synth.js';
 
 function synthStore(over: Partial<CredentialStoreProps> = {}): Tf {

@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { type App, TerraformStack, Testing } from 'cdktf';
 import { ValidationError } from '../../constructs/core/errors.js';
-import { CredentialStore, type CredentialStoreProps } from '../../constructs/credentials/credential-store.js';
+import { CredentialStore } from '../../constructs/credentials/credential-store.js';
+import type { CredentialStoreProps } from '../../constructs/credentials/store-props.js';
 import { conditionHolds, evaluate, type Principal, resolveInterpolations, sameAccountAccess, wildcard } from '../helpers/iam-eval.js';
 import { examplePolicy, resourcesOf, type Tf } from '../helpers/synth.js';
 
