@@ -175,15 +175,24 @@ function relaxationSuppressions(stack: TerraformStack): void {
     if (policy && typeof policy.principal === 'function' && exceptions?.length && !(c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions) {
       addEntries(
         c,
-        exceptions
-          .filter((e) => e.rule === 'ACL-2-broad')
-          .map((e) => ({
-            s: { id: 'ACL-2', reason: `policy exception for role ${e.role} on ${e.topic}: ${e.reason}` },
-            origin: 'policy exception',
-            scope: c,
-            match: exceptionMatch(policy, e),
-            names: `identities holding role ${e.role}, topic ${e.topic}, the access that role grants`,
-          })),
+        exceptions.map((e) =>
+          e.rule === 'ACL-2-broad'
+            ? {
+                s: { id: 'ACL-2', reason: `policy exception for role ${e.role} on ${e.topic}: ${e.reason}` },
+                origin: 'policy exception',
+                scope: c,
+                match: exceptionMatch(policy, e),
+                names: `identities holding role ${e.role}, topic ${e.topic}, the access that role grants`,
+              }
+            : // The policy checks these at synth and no audit rule re-checks them: listed with their
+              // reason so the report and the diff show every relaxation, suppressing nothing.
+              {
+                s: { id: e.rule === 'ACL-3-sys-read' ? 'ACL-3' : 'ACL-2', reason: `policy exception ${e.rule} for role ${e.role} on ${e.topic}: ${e.reason}`, appliesTo: [] },
+                origin: 'policy exception',
+                scope: c,
+                names: `nothing (listed only): ${e.rule === 'ACL-3-sys-read' ? 'device or service identities' : 'device identities'} holding role ${e.role} ${e.rule === 'ACL-3-sys-read' ? 'read' : 'reach'} ${e.topic}`,
+              },
+        ),
       );
       (c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions = true;
     }

@@ -1,6 +1,6 @@
 /**
  * Renders a hardened EMQX 5.8 configuration (pure). Every insecure default of EMQX 5.8 is
- * overridden explicitly (see the README's EmqxCluster table); secrets never appear here: the Erlang cookie and
+ * overridden explicitly (see docs/emqx-cluster.md); secrets never appear here: the Erlang cookie and
  * the dashboard password come from environment variables (EMQX_NODE__COOKIE,
  * EMQX_DASHBOARD__DEFAULT_PASSWORD) fed by a Secret, API keys from a file in a Secret volume.
  */

@@ -31,7 +31,7 @@ const ACCESS_CASE: Shape = {
   fields: { action: req(oneOf('action', 'publish', 'subscribe')), topic: req(str('a topic')) },
 };
 
-/** The policy file's schema (README "Policy file"). */
+/** The policy file's schema (docs/policy.md). */
 export const POLICY_SHAPE: Shape = {
   kind: 'object',
   what: 'a policy with "roles" and "identities"',

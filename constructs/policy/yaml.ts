@@ -1,5 +1,5 @@
 /**
- * Loads a policy from YAML (schema: README "Policy file"). Errors point to file, line, column
+ * Loads a policy from YAML (schema: docs/policy.md). Errors point to file, line, column
  * and field.
  */
 import { readFileSync } from 'node:fs';

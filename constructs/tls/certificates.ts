@@ -62,7 +62,7 @@ export class BrokerCertificates extends Construct {
       this,
       'CertManagerInstalled',
       'certificates.cert-manager.io',
-      'cert-manager is not installed in this cluster (no CRD certificates.cert-manager.io). Install cert-manager v1.13 or later before deploying this stack (README: Default stacks).',
+      'cert-manager is not installed in this cluster (no CRD certificates.cert-manager.io). Install cert-manager v1.13 or later before deploying this stack (docs/default-stacks.md).',
     );
     let server: TerraformResource | undefined;
     for (const obj of this.build.objects) {

@@ -161,3 +161,43 @@ describe('the report lists, for each suppression, exactly what it suppressed', (
     assert.match(md.slice(md.indexOf('## Findings')), /`ACL-2\[sensor-0001:#\]`: sensor-0001 may readwrite \\#/);
   });
 });
+
+describe('every policy exception shows with its reason, also those no audit rule re-checks', () => {
+  /** Devices read every device's telemetry and the backend reads $SYS uptime, both excepted. */
+  function sharedPolicy(): Policy {
+    const spec = examplePolicy().spec;
+    return Policy.from({
+      ...spec,
+      roles: spec.roles.map((r) =>
+        r.name === 'device-own-subtree'
+          ? { ...r, rules: [...r.rules, { action: 'subscribe' as const, topics: ['devices/+/telemetry'] }] }
+          : r.name === 'backend-ingest'
+            ? { ...r, rules: [...r.rules, { action: 'subscribe' as const, topics: ['$SYS/broker/uptime'] }] }
+            : r,
+      ),
+      exceptions: [
+        { rule: 'ACL-2-device-shared', role: 'device-own-subtree', topic: 'devices/+/telemetry', reason: 'devices compare their readings with their neighbours' },
+        { rule: 'ACL-3-sys-read', role: 'backend-ingest', topic: '$SYS/broker/uptime', reason: 'the backend pauses ingestion while the broker restarts' },
+      ],
+    });
+  }
+  it('ACL-2-device-shared and ACL-3-sys-read are listed in the audit result and the report, suppressing nothing', () => {
+    const b = stackWith({ policy: sharedPolicy() });
+    const json = b.stack.toTerraform();
+    const a = evaluate(b.stack, undefined, json);
+    const listed = a.suppressions.filter((s) => s.origin === 'policy exception');
+    assert.deepEqual(
+      listed.map((s) => [s.rule, s.status, s.suppressed.length]),
+      [
+        ['ACL-2', 'nothing to suppress', 0],
+        ['ACL-3', 'nothing to suppress', 0],
+      ],
+    );
+    assert.match(listed[0]!.reason, /ACL-2-device-shared for role device-own-subtree on devices\/\+\/telemetry: devices compare their readings/);
+    assert.match(listed[1]!.reason, /ACL-3-sys-read for role backend-ingest on \$SYS\/broker\/uptime: the backend pauses ingestion/);
+    assert.equal(a.rows.filter((r) => r.suppressed?.origin === 'policy exception').length, 0, 'a listed-only exception hides no finding');
+    const md = renderReport(exposureOf('k8s', json), a);
+    assert.match(md, /devices compare their readings with their neighbours/);
+    assert.match(md, /the backend pauses ingestion while the broker restarts/);
+  });
+});
