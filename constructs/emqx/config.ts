@@ -9,6 +9,7 @@ import type { ClientAuth } from '../broker/client-auth.js';
 import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
+import { type EmqxJwtAuth, renderJwtAuthenticator } from './jwt.js';
 
 export const EMQX_PATHS = {
   conf: '/opt/emqx/etc/emqx.conf',
@@ -55,6 +56,8 @@ export interface EmqxConfigInput {
   /** MQTT over secure WebSockets on this port. @default - off */
   readonly wssPort?: number;
   readonly dashboardPort?: number;
+  /** Token authentication after the password database (constructs/emqx/jwt.ts). @default - none */
+  readonly jwt?: EmqxJwtAuth;
 }
 
 const DEFAULTS: Required<EmqxLimits> = {
@@ -147,6 +150,7 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
         bootstrap_file: `${EMQX_PATHS.auth}/bootstrap.csv`,
         bootstrap_type: 'hash',
       },
+      ...(i.jwt ? [renderJwtAuthenticator(i.jwt)] : []),
     ],
     authorization: {
       no_match: 'deny',

@@ -30,6 +30,7 @@ export function renderEmqxFiles(r: ResolvedEmqx): { readonly config: Record<stri
     minTlsVersion: minTls,
     ...(r.limits ? { limits: r.limits } : {}),
     ...(r.wssPort !== undefined ? { wssPort: r.wssPort } : {}),
+    ...(r.jwt !== undefined ? { jwt: r.jwt } : {}),
   });
   shippedSchema ??= JSON.parse(readFileSync(templatePath('emqx/emqx-5.8-config-schema.json'), 'utf8')) as EmqxSchema;
   const problems = validateEmqxConfig(shippedSchema, config);
@@ -42,7 +43,7 @@ export function renderEmqxFiles(r: ResolvedEmqx): { readonly config: Record<stri
   const files: EmqxFiles = {
     'emqx.conf': `# Rendered by mqtt-fortress (HOCON, JSON syntax). Do not edit: change the construct props.\n${JSON.stringify(config, null, 2)}\n`,
     // Class templates (`all` rules with ${username}) only where the built-in database is the only way in.
-    'acl.conf': renderEmqxAcl(r.policy, { classPatterns: r.tls.clientAuth !== 'certificate' }),
+    'acl.conf': renderEmqxAcl(r.policy, { classPatterns: r.tls.clientAuth !== 'certificate' && r.jwt === undefined }),
     'ssl_dist.conf': renderSslDist(minTls),
     users: `${r.policy.principals.map((p) => p.username).join('\n')}\n`,
   };

@@ -3,10 +3,12 @@
  * validates them into a complete ResolvedEmqx, files.ts renders emqx.conf, acl.conf and
  * ssl_dist.conf from it, objects.ts builds the Kubernetes objects.
  */
+
 import type { ClientAuth } from '../broker/client-auth.js';
 import type { MqttPeer, ResourceRequirements } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import type { EmqxLimits } from './config.js';
+import type { EmqxJwtAuth } from './jwt.js';
 
 /** EMQX 5.8.x is the last Apache-2.0 line that clusters without a license. */
 export const EMQX_VERSION_LINE = '5.8';
@@ -49,6 +51,13 @@ export interface EmqxClusterOptions {
   readonly limits?: EmqxLimits;
   /** MQTT over secure WebSockets. @default - off */
   readonly wssPort?: number;
+  /**
+   * Token (JWT) authentication after the password database: devices log in with a token their
+   * issuer signed, no per-device credential in the cluster (constructs/emqx/jwt.ts, docs/scale.md).
+   * Any holder of a valid token for a username can log in, so identity classes stay per-user rules.
+   * @default - none
+   */
+  readonly jwt?: EmqxJwtAuth;
   readonly allowFrom?: readonly MqttPeer[];
   /** @default 'monitoring' */
   readonly monitoringNamespace?: string;

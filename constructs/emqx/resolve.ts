@@ -2,6 +2,7 @@
  * Step 2 of 4 of an EmqxCluster: validates the props and applies every default ONCE, into a
  * complete {@link ResolvedEmqx}; files.ts and objects.ts read only that value.
  */
+
 import type { ClientAuth } from '../broker/client-auth.js';
 import { assertDnsLabel, assertInt, assertReason } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
@@ -11,6 +12,7 @@ import { checkPeers, type MqttPeer, resolveResources } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import { checkEmqxAclMeaning } from './acl-meaning.js';
 import type { EmqxLimits } from './config.js';
+import type { EmqxJwtAuth } from './jwt.js';
 import { EMQX_DEFAULT_RESOURCES, EMQX_IMAGE, EMQX_PORTS, EMQX_RESERVED_PORTS, EMQX_VERSION_LINE, type EmqxClusterOptions } from './props.js';
 
 /** Every setting of a cluster, validated, with every default applied. */
@@ -33,6 +35,8 @@ export interface ResolvedEmqx {
   /** As given: config.ts applies the limit defaults (and validates them) where it renders them. */
   readonly limits: EmqxLimits | undefined;
   readonly wssPort: number | undefined;
+  /** As given: jwt.ts validates it where config.ts renders it. */
+  readonly jwt: EmqxJwtAuth | undefined;
   readonly allowFrom: readonly MqttPeer[];
   readonly monitoringNamespace: string;
   readonly storageSize: string;
@@ -113,6 +117,7 @@ export function resolveEmqx(o: EmqxClusterOptions): ResolvedEmqx {
     tls: { secretName: o.tls.secretName, nodeSecretName: o.tls.nodeSecretName, minVersion: o.tls.minVersion ?? '1.2', clientAuth: o.tls.clientAuth ?? 'password' },
     limits: o.limits,
     wssPort: o.wssPort,
+    jwt: o.jwt,
     allowFrom: [...(o.allowFrom ?? [])],
     monitoringNamespace,
     storageSize: o.storageSize ?? '10Gi',

@@ -55,6 +55,13 @@ function checkType(t: string, v: unknown, node: SchemaNode, path: string, proble
         fail('expected a map');
         return;
       }
+      // A bare "Map" (e.g. the JWT authenticator's verify_claims) declares no value type: plain
+      // values (string, number, boolean) are accepted, nothing nested.
+      if (!t.includes('(')) {
+        for (const [k, x] of Object.entries(v))
+          if (!['string', 'number', 'boolean'].includes(typeof x)) problems.push(`${path}.${k}: expected a plain value (schema type Map), got ${JSON.stringify(x)}`);
+        return;
+      }
       const valueType = inner(t).split('->').slice(1).join('->');
       for (const [k, x] of Object.entries(v)) checkType(valueType, x, node, `${path}.${k}`, problems);
       return;
