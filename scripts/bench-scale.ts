@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildEmqx } from '../constructs/emqx/manifests.js';
-import { renderMosquittoFiles, resolveMosquitto } from '../constructs/mosquitto/manifests.js';
+import { renderMosquittoFiles } from '../constructs/mosquitto/files.js';
+import { resolveMosquitto } from '../constructs/mosquitto/resolve.js';
 import { Policy, type PolicySpec } from '../constructs/policy/model.js';
 import { renderEmqxAcl } from '../constructs/policy/render-emqx.js';
 import { renderMosquittoAcl } from '../constructs/policy/render-mosquitto.js';
@@ -48,7 +49,7 @@ export function synthChild(members: number, individuals: number): void {
   const t0 = process.hrtime.bigint();
   const policy = Policy.from(fleetSpec(members, individuals));
   const o = { ...defaultMosquittoOptions(), policy };
-  renderMosquittoFiles(o, resolveMosquitto(o), { config: '/c', tls: '/t', auth: '/a' });
+  renderMosquittoFiles(resolveMosquitto(o), { config: '/c', tls: '/t', auth: '/a' });
   buildEmqx({
     policy,
     credentialsSecretName: 'c',

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildEmqx } from '../../constructs/emqx/manifests.js';
-import { buildMosquitto } from '../../constructs/mosquitto/manifests.js';
+import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
 
