@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildEmqx } from '../constructs/emqx/manifests.js';
+import { buildEmqx } from '../constructs/emqx/objects.js';
 import { renderMosquittoFiles } from '../constructs/mosquitto/files.js';
 import { resolveMosquitto } from '../constructs/mosquitto/resolve.js';
 import { Policy, type PolicySpec } from '../constructs/policy/model.js';

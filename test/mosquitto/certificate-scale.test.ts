@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEmqx } from '../../constructs/emqx/manifests.js';
+import { buildEmqx } from '../../constructs/emqx/objects.js';
 import { buildMosquitto } from '../../constructs/mosquitto/objects.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { defaultMosquittoOptions } from '../../stacks/defaults.js';
