@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { templatePath } from '../templates.js';
+import { withPatternUsers } from './mosquitto-view.js';
 import { type AclView, type K8sView, type MosquittoConfView, type PodView, parseMosquittoAcl, parseMosquittoConf, type TfResource } from './view.js';
 
 export type BrokerKind = 'mosquitto' | 'emqx';
@@ -102,7 +103,7 @@ export function mosquittoViewOf(cm: K8sView, files: Record<string, string>, podV
     files,
     configMap: cm.name,
     conf: parseMosquittoConf(files['mosquitto.conf']!),
-    acls: files.acl ? [{ file: 'acl', acl: parseMosquittoAcl(files.acl) }] : [],
+    acls: files.acl ? [{ file: 'acl', acl: withPatternUsers(parseMosquittoAcl(files.acl), files.users) }] : [],
     dynsec: files['dynamic-security-template.json'] ? JSON.parse(files['dynamic-security-template.json']) : undefined,
     pod: podViews.find((p) => p.owner.namespace === cm.namespace && p.volumes.some((v) => (v.configMap?.name ?? v.config_map?.name) === cm.name)),
   };

@@ -96,3 +96,21 @@ export function parseMosquittoAcl(text: string): AclView {
   }
   return { anonymous, patterns, users };
 }
+
+/**
+ * The ACL as each user of the ConfigMap's `users` file meets it: Mosquitto applies every `pattern`
+ * line to every authenticated client, so an identity class rendered once as patterns (`%u`) shows
+ * per member, as it would per-user. `%c` is the client id, which the kit binds to the username
+ * (use_username_as_clientid on every listener, audit AUTH-5).
+ */
+export function withPatternUsers(acl: AclView, usersFile: string | undefined): AclView {
+  if (!acl.patterns.length || usersFile === undefined) return acl;
+  const users = new Map(acl.users);
+  for (const name of usersFile
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    users.set(name, [...(users.get(name) ?? []), ...acl.patterns.map((p) => ({ access: p.access, topic: p.topic.replaceAll('%u', name).replaceAll('%c', name) }))]);
+  }
+  return { ...acl, users };
+}
