@@ -61,13 +61,15 @@ for (const [variant, env, stacks] of [
     it('each AWS stack validates and plans', () => {
       // Variants plan only the stacks they change (the default app plans them all).
       const only: Record<string, readonly string[]> = {
+        'with declared device ranges (load balancer security group)': ['mqtt-network'],
         'with EMQX (admin secrets)': ['emqx-credentials'],
         'non-production cost profile, alarm e-mails (SNS topic and subscriptions)': ['mqtt-cluster', 'mqtt-network'],
         'with deploy inputs (ECR pull-through cache, API path, deployer access entries)': ['mqtt-cluster'],
       };
       for (const s of awsStacks(out).filter((x) => !only[variant] || only[variant]!.includes(x))) {
-        const r = terraformCheck(join(out, 'stacks', s));
-        assert.match(r.validate, /Success! The configuration is valid\./, s);
+        // The default app runs terraform validate on every stack; the variants plan (which validates too).
+        const r = terraformCheck(join(out, 'stacks', s), undefined, { validate: variant === 'default app' });
+        if (variant === 'default app') assert.match(r.validate ?? '', /Success! The configuration is valid\./, s);
         const m = /Plan: (\d+) to add, 0 to change, 0 to destroy\./.exec(r.plan);
         assert.ok(m && Number(m[1]) > 0, `${s}: no plan summary in\n${r.plan.slice(-2000)}`);
         assert.doesNotMatch(r.plan, /Warning:/, `${s}: plan has warnings`);
