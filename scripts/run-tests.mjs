@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// Runs the compiled tests with node's test runner: the integration tests that start real peers
-// (*.int.test.js) first, then the unit tests. `--fast` runs only the unit tests.
+// Runs the compiled tests with node's test runner. Unit tests first (fast), then the
+// integration tests that start real peers (*.int.test.js). `--fast` runs only the unit tests.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const USAGE = `node scripts/run-tests.mjs [--fast]   (npm test / npm run test:fast build first)
 
-Runs the compiled tests in dist/test with node's test runner: the integration tests
-(*.int.test.js) against real peers first, then the unit tests. Missing peers make their tests skip with the reason.
+Runs the compiled tests in dist/test with node's test runner: unit tests, then the integration
+tests (*.int.test.js) against real peers. Missing peers make their tests skip with the reason.
 
   --fast      unit tests only
   -h, --help  print this help and change nothing`;
@@ -27,9 +27,7 @@ const walk = (d) => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirect
 const all = walk('dist/test').sort();
 const unit = all.filter((f) => !f.endsWith('.int.test.js'));
 const integ = all.filter((f) => f.endsWith('.int.test.js'));
-// The integration files are the long ones (real brokers, terraform, timers): start them first and let
-// the many short unit files fill the gaps, so the run does not end on one long file alone.
-const files = fast ? unit : [...integ, ...unit];
+const files = fast ? unit : [...unit, ...integ];
 if (files.length === 0) {
   console.error('error NO_TESTS: no test files found under dist/test: run npm run build first.');
   process.exit(1);
