@@ -22,7 +22,7 @@ import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/c
 import { FortressError, scoped, show } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
 import type { Relaxation } from '../core/relaxation.js';
-import { AUTH_FAILURE, CANARY_FAILURE, INCOMPLETE_IDENTITY } from './logs.js';
+import { AUTH_FAILURE, CANARY_FAILURE, INCOMPLETE_IDENTITY, type LogPattern } from './logs.js';
 
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
 type CloudwatchLogGroup = P_cloudwatch_log_group.CloudwatchLogGroup;
@@ -192,26 +192,14 @@ export class BrokerLogAlarms extends Construct {
       this.alarmTopicArn = target.topicArn!;
     }
     const actions = { alarmActions: [this.alarmTopicArn], okActions: [this.alarmTopicArn] };
-    new CloudwatchLogMetricFilter(this, 'AuthFailures', {
+    this.alarm = this.logPatternAlarm('AuthFailures', 'AuthFailureAlarm', {
       name: 'mqtt-authentication-failures',
-      logGroupName: this.logGroup.name,
-      pattern: AUTH_FAILURE.cloudwatch,
-      metricTransformation: { name: 'MqttAuthenticationFailures', namespace: BrokerLogAlarms.METRIC_NAMESPACE, value: '1', defaultValue: '0' },
-    });
-    this.alarm = new CloudwatchMetricAlarm(this, 'AuthFailureAlarm', {
+      pattern: AUTH_FAILURE,
+      metricName: 'MqttAuthenticationFailures',
       alarmName: `${props.clusterName}-mqtt-authentication-failures`,
       alarmDescription: `More than ${threshold} MQTT authentication failures in 5 minutes: credential stuffing, a misconfigured client, or a rotation that did not reach a client. Runbook: search the log group for "${AUTH_FAILURE.text}" and group by client id.`,
-      namespace: BrokerLogAlarms.METRIC_NAMESPACE,
-      metricName: 'MqttAuthenticationFailures',
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
       threshold,
-      comparisonOperator: 'GreaterThanThreshold',
-      // The filter publishes 0 for every log event that does not match (defaultValue), so missing
-      // data here means no log event at all: that is the log-shipping alarm's to report, once.
-      treatMissingData: 'notBreaching',
-      ...actions,
+      actions,
       tags,
     });
     // AWS/Logs IncomingLogEvents per LogGroupName (Sum): the number of events that reached the
@@ -235,46 +223,67 @@ export class BrokerLogAlarms extends Construct {
     });
     // An identity the reloader could not apply (INT-2): any line in 5 minutes raises the alarm; the
     // reloader repeats it every cycle while the Secret lacks a valid value.
-    new CloudwatchLogMetricFilter(this, 'IncompleteIdentities', {
+    this.incompleteIdentityAlarm = this.logPatternAlarm('IncompleteIdentities', 'IncompleteIdentityAlarm', {
       name: 'mqtt-incomplete-identities',
-      logGroupName: this.logGroup.name,
-      pattern: INCOMPLETE_IDENTITY.cloudwatch,
-      metricTransformation: { name: 'MqttIncompleteIdentities', namespace: BrokerLogAlarms.METRIC_NAMESPACE, value: '1', defaultValue: '0' },
-    });
-    this.incompleteIdentityAlarm = new CloudwatchMetricAlarm(this, 'IncompleteIdentityAlarm', {
+      pattern: INCOMPLETE_IDENTITY,
+      metricName: 'MqttIncompleteIdentities',
       alarmName: `${props.clusterName}-mqtt-incomplete-identities`,
       alarmDescription: `The credentials reloader has identities without a valid password in the credentials Secret (new identities not admitted, or rotations not applied). Runbook: search the log group for "${INCOMPLETE_IDENTITY.text}"; add or fix the Secret key it names.`,
-      namespace: BrokerLogAlarms.METRIC_NAMESPACE,
-      metricName: 'MqttIncompleteIdentities',
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
       threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      ...actions,
+      actions,
       tags,
     });
     // The attack canary's failed run (docs/canary.md): one line per failed run pages the team.
-    new CloudwatchLogMetricFilter(this, 'CanaryFailures', {
+    this.canaryAlarm = this.logPatternAlarm('CanaryFailures', 'CanaryFailureAlarm', {
       name: 'mqtt-canary-failures',
-      logGroupName: this.logGroup.name,
-      pattern: CANARY_FAILURE.cloudwatch,
-      metricTransformation: { name: 'MqttCanaryFailures', namespace: BrokerLogAlarms.METRIC_NAMESPACE, value: '1', defaultValue: '0' },
-    });
-    this.canaryAlarm = new CloudwatchMetricAlarm(this, 'CanaryFailureAlarm', {
+      pattern: CANARY_FAILURE,
+      metricName: 'MqttCanaryFailures',
       alarmName: `${props.clusterName}-mqtt-canary-failures`,
       alarmDescription: `The MQTT attack canary failed: a security property of the broker is broken (anonymous or wrong-password access, plaintext, access outside its topic, $SYS) or its TLS round trip failed. Runbook: search the log group for "${CANARY_FAILURE.text}"; the line names the broken property (docs/canary.md).`,
+      threshold: 0,
+      actions,
+      tags,
+    });
+  }
+
+  /**
+   * A log pattern counted by a metric filter (0 for every other event) and an alarm when the count
+   * in 5 minutes exceeds `threshold`. Missing data means no log event at all: the log-shipping
+   * alarm reports that, once, so these treat it as not breaching.
+   */
+  private logPatternAlarm(
+    filterId: string,
+    alarmId: string,
+    o: {
+      name: string;
+      pattern: LogPattern;
+      metricName: string;
+      alarmName: string;
+      alarmDescription: string;
+      threshold: number;
+      actions: { alarmActions: string[]; okActions: string[] };
+      tags: Record<string, string> | undefined;
+    },
+  ): CloudwatchMetricAlarm {
+    new CloudwatchLogMetricFilter(this, filterId, {
+      name: o.name,
+      logGroupName: this.logGroup.name,
+      pattern: o.pattern.cloudwatch,
+      metricTransformation: { name: o.metricName, namespace: BrokerLogAlarms.METRIC_NAMESPACE, value: '1', defaultValue: '0' },
+    });
+    return new CloudwatchMetricAlarm(this, alarmId, {
+      alarmName: o.alarmName,
+      alarmDescription: o.alarmDescription,
       namespace: BrokerLogAlarms.METRIC_NAMESPACE,
-      metricName: 'MqttCanaryFailures',
+      metricName: o.metricName,
       statistic: 'Sum',
       period: 300,
       evaluationPeriods: 1,
-      threshold: 0,
+      threshold: o.threshold,
       comparisonOperator: 'GreaterThanThreshold',
       treatMissingData: 'notBreaching',
-      ...actions,
-      tags,
+      ...o.actions,
+      tags: o.tags,
     });
   }
 }
