@@ -42,6 +42,14 @@ describe('the package is importable as a library', () => {
     assert.equal(pkg.scripts.prepare, 'npm run build', 'prepare builds dist for git installs and npm pack');
     assert.ok(pkg.files.includes('LICENSE') && existsSync(join(root, 'LICENSE')) && existsSync(join(root, 'CHANGELOG.md')));
   });
+  it('ships every file the README links to (a reader of node_modules/mqtt-fortress/README.md finds each guide)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/i.test(t));
+    assert.ok(targets.length > 10, `only ${targets.length} relative links found in README.md`);
+    const shipped = (t: string) => (pkg.files as string[]).some((f) => t === f || t.startsWith(`${f}/`));
+    assert.deepEqual(targets.filter((t) => !shipped(t) || !existsSync(join(root, t))), [], 'README links to files the tarball does not hold');
+  });
   it('published type declarations use no Node types (consumers need no @types/node)', () => {
     const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.d.ts') ? [join(d, e.name)] : []));
     const offenders = walk(join(root, 'dist', 'constructs')).flatMap((f) => {
