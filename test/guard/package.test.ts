@@ -48,7 +48,11 @@ describe('the package is importable as a library', () => {
     const targets = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/i.test(t));
     assert.ok(targets.length > 10, `only ${targets.length} relative links found in README.md`);
     const shipped = (t: string) => (pkg.files as string[]).some((f) => t === f || t.startsWith(`${f}/`));
-    assert.deepEqual(targets.filter((t) => !shipped(t) || !existsSync(join(root, t))), [], 'README links to files the tarball does not hold');
+    assert.deepEqual(
+      targets.filter((t) => !shipped(t) || !existsSync(join(root, t))),
+      [],
+      'README links to files the tarball does not hold',
+    );
   });
   it('published type declarations use no Node types (consumers need no @types/node)', () => {
     const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.d.ts') ? [join(d, e.name)] : []));
