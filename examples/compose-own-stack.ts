@@ -1,5 +1,5 @@
-// Compose the hardened broker into your own TerraformStack (this file is quoted in README.md
-// and synthesized by the tests, so the example cannot drift from the code).
+// example.ts: the hardened broker inside your own TerraformStack. Your app's entry point
+// (cdktf.json "app") runs `synthExample().synth()`, which writes cdktf.out.
 
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { App, TerraformStack } from 'cdktf';
