@@ -103,7 +103,7 @@ export function diffResult(before: string, after: string): ExposureDiff {
     const [x, y] = [b.get(n), a.get(n)];
     const changes = diffExposure(x && exposureOf(n, x.json), y && exposureOf(n, y.json), x?.audit, y?.audit);
     const acc = accessByStack[i]!;
-    return stackDiff(n, changes, { before: Boolean(x), after: Boolean(y) }, { widening: accessWidening(acc), changed: acc.gained.length + acc.lost.length > 0 });
+    return stackDiff(n, changes, { before: Boolean(x), after: Boolean(y) }, { widening: accessWidening(acc), changed: acc.gained.length + acc.lost.length + acc.brokenAssertions.length > 0 });
   });
   const reachability = compareReachability(reachOf(b), reachOf(a));
   return { version: 2, before, after, widening: stacks.reduce((n, s) => n + s.widening, 0) + reachabilityWidening(reachability), stacks, access: concatAccess(accessByStack), reachability };

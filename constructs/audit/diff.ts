@@ -11,7 +11,7 @@ import type { Exposure } from './exposure.js';
 
 export interface ExposureChange {
   readonly widens: boolean;
-  readonly area: 'endpoint' | 'source range' | 'identity' | 'ACL' | 'TLS' | 'network' | 'finding' | 'suppression' | 'secret' | 'certificate';
+  readonly area: 'endpoint' | 'source range' | 'identity' | 'ACL' | 'TLS' | 'network' | 'finding' | 'suppression' | 'secret' | 'certificate' | 'revocation';
   readonly text: string;
 }
 
@@ -91,6 +91,22 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   for (const c of a?.certificates ?? []) {
     const old = b?.certificates.find((x) => x.name === c.name && x.namespace === c.namespace);
     if (old && old.duration !== c.duration) add(c.duration > old.duration, 'certificate', `${c.namespace}/${c.name}: lifetime ${old.duration} -> ${c.duration}`);
+  }
+  // A certificate revoked in BEFORE and not in AFTER is accepted again: the widening nobody sees
+  // in a one-line removal from the declared list.
+  const revKey = (r: { broker: string; serial: string }) => `${r.broker}\u0000${r.serial}`;
+  const afterBrokers = new Set((a?.listeners ?? []).map((l) => l.broker));
+  const afterRevoked = new Set((a?.revocations ?? []).map(revKey));
+  const beforeRevoked = new Set((b?.revocations ?? []).map(revKey));
+  const when = (t: string) => (/^\d{12}Z$/.test(t) ? `20${t.slice(0, 2)}-${t.slice(2, 4)}-${t.slice(4, 6)}T${t.slice(6, 8)}:${t.slice(8, 10)}:${t.slice(10, 12)}Z` : t);
+  for (const r of b?.revocations ?? [])
+    if (afterBrokers.has(r.broker) && !afterRevoked.has(revKey(r)))
+      add(true, 'revocation', `${r.broker}: revocation of certificate serial ${r.serial} (CN ${r.identity}, ${r.reason}, revoked ${when(r.revokedAt)}) removed: that certificate is accepted again`);
+  for (const r of a?.revocations ?? []) if (!beforeRevoked.has(revKey(r))) add(false, 'revocation', `${r.broker}: certificate serial ${r.serial} (CN ${r.identity}, ${r.reason}) revoked`);
+  for (const l of a?.listeners ?? []) {
+    const old = b?.listeners.find((x) => lk(x) === lk(l));
+    if (old?.crlFile !== undefined && l.crlFile === undefined && l.clientCertificate)
+      add(true, 'revocation', `${lk(l)}: client certificates no longer checked against the revocation list (crlfile removed)`);
   }
   const openKeys = (r?: AuditResult) => new Set((r?.rows ?? []).filter((x) => x.status === 'non-compliant' && !x.suppressed).map((x) => x.finding!));
   const suppKeys = (r?: AuditResult) => new Map((r?.rows ?? []).filter((x) => x.suppressed).map((x) => [x.finding!, x.suppressed!.reason]));

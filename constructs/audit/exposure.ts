@@ -29,6 +29,8 @@ export interface Exposure {
     certificateIsUsername: boolean;
     anonymous: boolean;
     authorization: string;
+    /** Mosquitto's `crlfile` on this listener: client certificates are checked against the revocation list. */
+    crlFile?: string;
   }[];
   readonly networkPolicies: { path: string; name: string; namespace: string; types: string[]; ingress: { sources: string[]; ports: string[] }[]; egress: { sources: string[]; ports: string[] }[] }[];
   readonly securityGroupRules: { path: string; port: string; source: string; description: string }[];
@@ -42,6 +44,35 @@ export interface Exposure {
   readonly operations?: Operations;
   /** Every broker limit, its value and where it is enforced (constructs/hardening/limits.ts). */
   readonly limits?: readonly LimitRow[];
+  /**
+   * The revoked client certificates each broker enforces: the entries of the `revoked.index` its
+   * ConfigMap holds (the declared list, from which the pod signs the CRL; docs/certificate-revocation.md).
+   */
+  readonly revocations?: readonly Revocation[];
+}
+
+export interface Revocation {
+  /** `namespace/name` of the broker. */
+  readonly broker: string;
+  /** Serial in openssl's index form (upper-case hex); for a line not in the kit's form, the line itself. */
+  readonly serial: string;
+  readonly identity: string;
+  readonly reason: string;
+  /** `YYMMDDHHMMSSZ` as the index holds it. */
+  readonly revokedAt: string;
+}
+
+const INDEX_LINE = /^R\t(\d{12}Z)\t\d{12}Z,([A-Za-z]+)\t([0-9A-F]+)\tunknown\t\/CN=(.*)$/;
+
+/** The entries of an `openssl ca` index as the kit renders it (constructs/tls/revocation.ts renderRevocationIndex). */
+export function revokedEntries(broker: string, index: string): Revocation[] {
+  return index
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const m = INDEX_LINE.exec(l);
+      return m ? { broker, serial: m[3]!, identity: m[4]!, reason: m[2]!, revokedAt: m[1]! } : { broker, serial: l, identity: '?', reason: '?', revokedAt: '?' };
+    });
 }
 
 const peer = (f: any): string =>
@@ -79,6 +110,7 @@ export function exposureOf(stack: string, json: any): Exposure {
           certificateIsUsername: setting(l, 'use_identity_as_username') === 'true',
           anonymous: effectiveSetting(b.conf, l, 'allow_anonymous') !== 'false',
           authorization: effectiveSetting(b.conf, l, 'plugin') !== undefined ? 'dynamic security' : effectiveSetting(b.conf, l, 'acl_file') !== undefined ? 'ACL file' : 'none',
+          ...(setting(l, 'crlfile') !== undefined ? { crlFile: setting(l, 'crlfile') } : {}),
         })),
       ),
     ),
@@ -137,6 +169,7 @@ export function exposureOf(stack: string, json: any): Exposure {
     vpcs: res('aws_vpc').map((v) => ({ path: v.path, cidr: String(v.config.cidr_block), flowLogs: res('aws_flow_log').some((f) => String(f.config.vpc_id).includes(v.id)) })),
     operations: operationsOf(json),
     limits: limitsOf(c.all),
+    revocations: c.brokers.flatMap((b) => revokedEntries(`${b.namespace}/${b.name}`, b.files['revoked.index'] ?? '')),
   };
 }
 

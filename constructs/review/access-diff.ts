@@ -23,6 +23,8 @@ export interface AccessChange {
   readonly broker: string;
   /** The MQTT username (each member of an identity class is its own username). */
   readonly identity: string;
+  /** The listener's port, when the broker's listeners admit different things (Mosquitto `per_listener_settings`). */
+  readonly listener?: number;
   readonly action: Op;
   /** A topic filter: the topic names gained or lost lie in it. */
   readonly topic: string;
@@ -36,6 +38,8 @@ export interface AccessChange {
 export interface BrokenAssertion {
   readonly stack: string;
   readonly broker: string;
+  /** The listener's port, when the broker's listeners admit different things. */
+  readonly listener?: number;
   /** The assertion's identity (a class name, or the username). */
   readonly identity: string;
   readonly username: string;
@@ -100,11 +104,23 @@ export function gainedFilters(from: Lists | undefined, to: Lists | undefined): {
   return out.filter((x, i) => !out.some((y, j) => j !== i && filterSubset([x.topic], [y.topic]) && (j < i || !filterSubset([y.topic], [x.topic]))));
 }
 
-const key = (a: IdentityAccess) => `${a.broker}\u0000${a.identity}`;
+const where = (broker: string, listener: number | undefined) => `${broker}\u0000${listener ?? ''}`;
+const key = (a: IdentityAccess) => `${where(a.broker, a.listener)}\u0000${a.identity}`;
+
+/**
+ * When one side reads a broker per listener and the other as one model for every listener, the
+ * single model stands for each of those listeners: compared listener by listener.
+ */
+function perListener(side: AccessModel | undefined, other: AccessModel | undefined): IdentityAccess[] {
+  const split = new Set((other?.identities ?? []).filter((o) => o.listener !== undefined).map((o) => o.broker));
+  // The ports the one model stood for on its side (a port only on the other side is a listener added or removed).
+  const ports = new Map((side?.listeners ?? []).map((l) => [l.broker, l.ports]));
+  return (side?.identities ?? []).flatMap((x) => (x.listener === undefined && split.has(x.broker) ? (ports.get(x.broker) ?? []).map((listener) => ({ ...x, listener })) : [x]));
+}
 
 export function diffAccess(stack: string, before: AccessModel | undefined, after: AccessModel | undefined, assertionsBefore: readonly AssertionRow[] = []): AccessDiff {
-  const b = new Map((before?.identities ?? []).map((x) => [key(x), x]));
-  const a = new Map((after?.identities ?? []).map((x) => [key(x), x]));
+  const b = new Map(perListener(before, after).map((x) => [key(x), x]));
+  const a = new Map(perListener(after, before).map((x) => [key(x), x]));
   const gained: AccessChange[] = [];
   const lost: AccessChange[] = [];
   for (const k of [...new Set([...b.keys(), ...a.keys()])].sort()) {
@@ -114,19 +130,31 @@ export function diffAccess(stack: string, before: AccessModel | undefined, after
     for (const action of ['publish', 'subscribe'] as const) {
       const [from, to] = [x?.[action], y?.[action]];
       if (JSON.stringify(from) === JSON.stringify(to)) continue;
-      for (const g of gainedFilters(from, to)) gained.push({ stack, broker: who.broker, identity: who.identity, action, ...g });
-      for (const l of gainedFilters(to, from)) lost.push({ stack, broker: who.broker, identity: who.identity, action, ...l });
+      const at = { stack, broker: who.broker, identity: who.identity, ...(who.listener !== undefined ? { listener: who.listener } : {}), action };
+      for (const g of gainedFilters(from, to)) gained.push({ ...at, ...g });
+      for (const l of gainedFilters(to, from)) lost.push({ ...at, ...l });
     }
   }
   const brokenAssertions: BrokenAssertion[] = [];
   if (after) {
-    const brokers = [...new Set((before?.identities ?? []).map((i) => i.broker))];
+    const places = new Map([...b.values()].map((i) => [where(i.broker, i.listener), { broker: i.broker, listener: i.listener }]));
     for (const r of assertionsBefore) {
       if (r.action !== 'publish' && r.action !== 'subscribe') continue;
-      for (const broker of brokers) {
-        if (!b.has(`${broker}\u0000${r.username}`)) continue;
-        const holds = identityAllows(a.get(`${broker}\u0000${r.username}`), r.action, r.topic) === (r.expect === 'allow');
-        if (!holds) brokenAssertions.push({ stack, broker, identity: r.identity, username: r.username, case: r.case, action: r.action, topic: r.topic, expect: r.expect });
+      for (const [w, { broker, listener }] of places) {
+        if (!b.has(`${w}\u0000${r.username}`)) continue;
+        const holds = identityAllows(a.get(`${w}\u0000${r.username}`), r.action, r.topic) === (r.expect === 'allow');
+        if (!holds)
+          brokenAssertions.push({
+            stack,
+            broker,
+            ...(listener !== undefined ? { listener } : {}),
+            identity: r.identity,
+            username: r.username,
+            case: r.case,
+            action: r.action,
+            topic: r.topic,
+            expect: r.expect,
+          });
       }
     }
   }
@@ -149,16 +177,21 @@ export function concatAccess(diffs: readonly AccessDiff[]): AccessDiff {
   };
 }
 
-/** Widening items of an access diff: gained filters and new terms the reader cannot interpret. */
+/**
+ * Widening items of an access diff: gained filters, new terms the reader cannot interpret, and
+ * deny assertions of BEFORE that AFTER breaks (what BEFORE promised to refuse is now allowed,
+ * whether or not a gained filter shows it: dynamic security's SUBSCRIBE check, for one, is not
+ * the delivery check the gained filters compare).
+ */
 export function accessWidening(d: AccessDiff): number {
-  return d.gained.length + d.unread.filter((u) => u.new).length;
+  return d.gained.length + d.unread.filter((u) => u.new).length + d.brokenAssertions.filter((x) => x.expect === 'deny').length;
 }
 
 const VERB: Record<Op, string> = { publish: 'publish to', subscribe: 'subscribe to and receive' };
 
 function line(c: AccessChange, now: 'may now' | 'may no longer'): string {
   const extent = c.extent === 'whole' ? '' : ` (in part, e.g. ${mdCode(c.example)})`;
-  return `- ${mdCode(c.identity)} on ${mdCode(c.broker)} (stack ${mdCode(c.stack)}) ${now} ${VERB[c.action]} ${mdCode(c.topic)}${extent}`;
+  return `- ${mdCode(c.identity)} on ${mdCode(c.broker)}${c.listener !== undefined ? ` listener ${c.listener}` : ''} (stack ${mdCode(c.stack)}) ${now} ${VERB[c.action]} ${mdCode(c.topic)}${extent}`;
 }
 
 /** The "Access changes" section: widening first, every user-controlled string escaped. */
@@ -171,11 +204,11 @@ export function renderAccessDiff(d: AccessDiff): string {
     L.push(`### Rules the diff cannot read (${newUnread.length}), counted as widening`, '', ...newUnread.map((u) => `- ${mdCode(u.broker)} (stack ${mdCode(u.stack)}): ${mdText(u.text)}`), '');
   if (d.brokenAssertions.length)
     L.push(
-      `### Assertions of BEFORE that AFTER breaks (${d.brokenAssertions.length})`,
+      `### Assertions of BEFORE that AFTER breaks (${d.brokenAssertions.length})${d.brokenAssertions.some((x) => x.expect === 'deny') ? ', a broken deny counted as widening' : ''}`,
       '',
       ...d.brokenAssertions.map(
         (x) =>
-          `- ${mdCode(x.case)} (identity ${mdCode(x.identity)}): ${mdCode(x.username)} on ${mdCode(x.broker)} ${x.expect === 'deny' ? 'may now' : 'may no longer'} ${x.action === 'publish' ? 'publish to' : 'subscribe to'} ${mdCode(x.topic)}, but BEFORE asserted ${x.expect}`,
+          `- ${mdCode(x.case)} (identity ${mdCode(x.identity)}): ${mdCode(x.username)} on ${mdCode(x.broker)}${x.listener !== undefined ? ` listener ${x.listener}` : ''} ${x.expect === 'deny' ? 'may now' : 'may no longer'} ${x.action === 'publish' ? 'publish to' : 'subscribe to'} ${mdCode(x.topic)}, but BEFORE asserted ${x.expect}`,
       ),
       '',
     );

@@ -12,6 +12,9 @@
  * - dynamic security: each client's ACLs from its roles and groups' roles, highest priority first;
  *   `publishClientSend` for publish, `subscribePattern` for the subscription and
  *   `publishClientReceive` for delivery (both must allow to receive); the default ACL access last.
+ *   Clients without a username (when the listener allows anonymous clients) by the
+ *   `anonymousGroup`'s roles, then the default ACL access.
+ * - `per_listener_settings true` with listeners that differ: each listener read on its own.
  * - EMQX acl.conf: terms in file order, first match wins, for the username and for `all`
  *   (`${username}` substituted), for every user of the ConfigMap's `users` file.
  * Terms the reader does not understand are kept as `unread`, so a diff can fail closed on them.
@@ -34,6 +37,11 @@ export interface IdentityAccess {
   readonly broker: string;
   /** The MQTT username; `(anonymous)` for clients without one, `(every client)` for rules that apply to all. */
   readonly identity: string;
+  /**
+   * The listener's port, when the broker's listeners differ in what they admit (Mosquitto with
+   * `per_listener_settings true`); absent when one model stands for every listener.
+   */
+  readonly listener?: number;
   readonly source: 'acl-file' | 'dynamic-security' | 'emqx-acl' | 'no-authorization';
   readonly publish: readonly (readonly OrderedRule[])[];
   /** The first list decides the SUBSCRIBE; the others (dynamic security's delivery check) apply to each message. */
@@ -44,6 +52,8 @@ export interface AccessModel {
   readonly identities: readonly IdentityAccess[];
   /** Terms or settings the reader could not turn into rules, per broker. */
   readonly unread: readonly { readonly broker: string; readonly text: string }[];
+  /** The listener ports of each broker read as one model (identities without `listener`). */
+  readonly listeners?: readonly { readonly broker: string; readonly ports: readonly number[] }[];
 }
 
 /** Does the identity's list allow `topic` (a topic name; for subscribe with `asFilter`, a SUBSCRIBE filter)? */
@@ -73,7 +83,7 @@ export function accessOf(stack: string, json: any): AccessModel {
 }
 
 function merge(parts: readonly AccessModel[]): AccessModel {
-  return { identities: parts.flatMap((p) => p.identities), unread: parts.flatMap((p) => p.unread) };
+  return { identities: parts.flatMap((p) => p.identities), unread: parts.flatMap((p) => p.unread), listeners: parts.flatMap((p) => p.listeners ?? []) };
 }
 
 const sub = (topic: string, username: string | undefined, clientId: string | undefined) =>
@@ -83,33 +93,65 @@ const sub = (topic: string, username: string | undefined, clientId: string | und
     .map((l) => (l.includes('\u0000') ? '+' : l))
     .join('/');
 
+/** The settings of one listener that decide what its clients may do. */
+function listenerAuthz(b: AuditContext['brokers'][number], listener: ListenerView) {
+  return {
+    plugin: effectiveSetting(b.conf, listener, 'plugin'),
+    aclFile: effectiveSetting(b.conf, listener, 'acl_file'),
+    anonymous: effectiveSetting(b.conf, listener, 'allow_anonymous') === 'true',
+    clientIdIsUsername: (listener.settings.get('use_username_as_clientid') ?? b.conf.global.get('use_username_as_clientid'))?.at(-1) === 'true',
+  };
+}
+
+/**
+ * Each Mosquitto broker's access. Without `per_listener_settings` (the kit's setting) the security
+ * options are global and one model stands for every listener. With it each listener has its own
+ * ACL file, plugin and anonymous setting (src/conf.c, 2.0): when the listeners differ in them,
+ * each listener is read and its identities carry its port, so a listener added without an ACL
+ * shows as what it admits.
+ */
 function mosquittoAccess(c: AuditContext): AccessModel[] {
-  return c.brokers.map((b) => {
-    const broker = `${b.namespace}/${b.name}`;
-    const listener: ListenerView = b.conf.listeners[0] ?? { port: 0, bind: undefined, settings: new Map() };
-    const plugin = effectiveSetting(b.conf, listener, 'plugin');
-    const aclFile = effectiveSetting(b.conf, listener, 'acl_file');
-    const anonymous = effectiveSetting(b.conf, listener, 'allow_anonymous') === 'true';
-    const clientIdIsUsername = (listener.settings.get('use_username_as_clientid') ?? b.conf.global.get('use_username_as_clientid'))?.at(-1) === 'true';
-    if (plugin?.includes('dynamic_security')) {
-      const raw = b.files['dynamic-security-template.json'];
-      if (!raw) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads ${plugin}, but the ConfigMap holds no dynamic-security-template.json` }] };
-      try {
-        return dynsecAccess(broker, JSON.parse(raw));
-      } catch (e) {
-        return { identities: [], unread: [{ broker, text: `dynamic-security-template.json is not valid JSON (${(e as Error).message.split('\n')[0]})` }] };
-      }
-    }
-    if (plugin) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads the plugin ${plugin}, whose rules the diff cannot read` }] };
-    if (!aclFile) {
-      const all = [{ allow: true, topic: '#' }];
-      return { identities: [{ broker, identity: '(every client)', source: 'no-authorization', publish: [all], subscribe: [all] }], unread: [] };
-    }
-    const name = aclFile.split('/').at(-1)!;
-    const text = b.files[name];
-    if (text === undefined) return { identities: [], unread: [{ broker, text: `mosquitto.conf names the ACL file ${aclFile}, which the ConfigMap does not hold` }] };
-    return aclFileAccess(broker, text, anonymous, clientIdIsUsername, userList(b.files.users));
+  return c.brokers.flatMap((b) => {
+    const listeners: ListenerView[] = b.conf.listeners.length ? b.conf.listeners : [{ port: 0, bind: undefined, settings: new Map() }];
+    const perListener = b.conf.global.get('per_listener_settings')?.at(-1) === 'true';
+    const shapes = listeners.map((l) => JSON.stringify(listenerAuthz(b, l)));
+    if (!perListener || shapes.every((x) => x === shapes[0]))
+      return [{ ...listenerAccess(b, listeners[0]!, undefined), listeners: [{ broker: `${b.namespace}/${b.name}`, ports: listeners.map((l) => l.port) }] }];
+    return listeners.map((l) => listenerAccess(b, l, l.port));
   });
+}
+
+function listenerAccess(b: AuditContext['brokers'][number], listener: ListenerView, port: number | undefined): AccessModel {
+  const broker = `${b.namespace}/${b.name}`;
+  const read = readListener(b, listener, broker);
+  if (port === undefined) return read;
+  // Read listener by listener, a listener without authorization gives every user that can log in
+  // everything too (compared with the same user on the other side's listener, not reported lost).
+  const open = read.identities.find((i) => i.source === 'no-authorization');
+  const m = open ? { ...read, identities: [...read.identities, ...userList(b.files.users).map((u) => ({ ...open, identity: u }))] } : read;
+  return { identities: m.identities.map((i) => ({ ...i, listener: port })), unread: m.unread.map((u) => ({ ...u, text: `listener ${port}: ${u.text}` })) };
+}
+
+function readListener(b: AuditContext['brokers'][number], listener: ListenerView, broker: string): AccessModel {
+  const { plugin, aclFile, anonymous, clientIdIsUsername } = listenerAuthz(b, listener);
+  if (plugin?.includes('dynamic_security')) {
+    const raw = b.files['dynamic-security-template.json'];
+    if (!raw) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads ${plugin}, but the ConfigMap holds no dynamic-security-template.json` }] };
+    try {
+      return dynsecAccess(broker, JSON.parse(raw), anonymous);
+    } catch (e) {
+      return { identities: [], unread: [{ broker, text: `dynamic-security-template.json is not valid JSON (${(e as Error).message.split('\n')[0]})` }] };
+    }
+  }
+  if (plugin) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads the plugin ${plugin}, whose rules the diff cannot read` }] };
+  if (!aclFile) {
+    const all = [{ allow: true, topic: '#' }];
+    return { identities: [{ broker, identity: '(every client)', source: 'no-authorization', publish: [all], subscribe: [all] }], unread: [] };
+  }
+  const name = aclFile.split('/').at(-1)!;
+  const text = b.files[name];
+  if (text === undefined) return { identities: [], unread: [{ broker, text: `mosquitto.conf names the ACL file ${aclFile}, which the ConfigMap does not hold` }] };
+  return aclFileAccess(broker, text, anonymous, clientIdIsUsername, userList(b.files.users));
 }
 
 /** The kit's `users` file of a broker ConfigMap: one username a line (who can authenticate). */
@@ -163,35 +205,46 @@ export function aclFileAccess(broker: string, text: string, anonymous: boolean, 
   return { identities, unread };
 }
 
-/** The dynamic-security plugin's JSON (the kit's template; the init container only fills in hashes). */
-export function dynsecAccess(broker: string, d: any): AccessModel {
+/**
+ * The dynamic-security plugin's JSON (the kit's template; the init container only fills in hashes),
+ * as plugins/dynamic-security/acl.c (2.0) checks it: a client with a username the plugin knows
+ * by its roles, then its groups' roles; a client without a username by the `anonymousGroup`'s
+ * roles (when the listener admits anonymous clients); then, for both, `defaultACLAccess`. A
+ * username the plugin does not know gets nothing (the plugin defers, and no other check allows).
+ */
+export function dynsecAccess(broker: string, d: any, anonymous = false): AccessModel {
   const roles = new Map<string, any[]>((d.roles ?? []).map((r: any) => [String(r.rolename), Array.isArray(r.acls) ? r.acls : []]));
   const groups = new Map<string, any[]>((d.groups ?? []).map((g: any) => [String(g.groupname), Array.isArray(g.roles) ? g.roles : []]));
   const def = d.defaultACLAccess ?? {};
-  const identities = (d.clients ?? []).map((cl: any): IdentityAccess => {
-    // The plugin checks role by role (plugins/dynamic-security/acl.c): the client's roles by role
-    // priority, then each group's (groups by priority) roles by role priority; inside a role its
-    // ACLs by ACL priority; the first matching ACL decides. A global sort by ACL priority would
-    // let an added high-priority role's allow hide behind another role's deny.
-    const byPriority = <T>(xs: readonly T[]): T[] =>
-      xs
-        .map((x, i) => ({ x, i }))
-        .sort((a, b) => Number((b.x as any)?.priority ?? -1) - Number((a.x as any)?.priority ?? -1) || a.i - b.i)
-        .map((e) => e.x);
-    const roleNames = [...byPriority(cl.roles ?? []), ...byPriority(cl.groups ?? []).flatMap((g: any) => byPriority(groups.get(String(g.groupname)) ?? []))].map((r: any) => String(r.rolename));
-    const acls = roleNames.flatMap((r) => byPriority(roles.get(r) ?? []));
+  // The client's roles by role priority, then each group's (groups by priority) roles by role
+  // priority; inside a role its ACLs by ACL priority; the first matching ACL decides. A global
+  // sort by ACL priority would let an added high-priority role's allow hide behind another role's deny.
+  const byPriority = <T>(xs: readonly T[]): T[] =>
+    xs
+      .map((x, i) => ({ x, i }))
+      .sort((a, b) => Number((b.x as any)?.priority ?? -1) - Number((a.x as any)?.priority ?? -1) || a.i - b.i)
+      .map((e) => e.x);
+  const access = (identity: string, roleRefs: readonly any[]): IdentityAccess => {
+    const acls = roleRefs.map((r: any) => String(r.rolename)).flatMap((r) => byPriority(roles.get(r) ?? []));
     const list = (types: readonly string[], defaultAllow: boolean): OrderedRule[] => [
       ...acls.filter((a) => types.includes(a.acltype)).map((a) => ({ allow: a.allow === true, topic: String(a.topic) })),
       ...(defaultAllow ? [{ allow: true, topic: '#' }] : []),
     ];
     return {
       broker,
-      identity: String(cl.username),
+      identity,
       source: 'dynamic-security',
       publish: [list(['publishClientSend'], def.publishClientSend === true)],
       subscribe: [list(['subscribePattern', 'subscribeLiteral'], def.subscribe === true), list(['publishClientReceive'], def.publishClientReceive !== false)],
     };
-  });
+  };
+  const identities = (d.clients ?? []).map(
+    (cl: any): IdentityAccess => access(String(cl.username), [...byPriority(cl.roles ?? []), ...byPriority(cl.groups ?? []).flatMap((g: any) => byPriority(groups.get(String(g.groupname)) ?? []))]),
+  );
+  if (anonymous) {
+    const group = typeof d.anonymousGroup === 'string' ? d.anonymousGroup : undefined;
+    identities.push(access('(anonymous)', group === undefined ? [] : byPriority(groups.get(group) ?? [])));
+  }
   return { identities, unread: [] };
 }
 

@@ -12,7 +12,7 @@ import { visible } from '../../constructs/audit/escape.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
 import { renderDynsec, renderMosquittoAcl } from '../../constructs/policy/render-mosquitto.js';
-import { type AccessDiff, diffAccess, renderAccessDiff } from '../../constructs/review/access-diff.js';
+import { type AccessDiff, accessWidening, diffAccess, renderAccessDiff } from '../../constructs/review/access-diff.js';
 import { type AccessModel, aclFileAccess, dynsecAccess, emqxAclAccess, identityAllows, identityReceives } from '../../constructs/review/access-model.js';
 import { hostileSpec, RENDER_SEEDS } from '../helpers/hostile-strings.js';
 import { rng } from '../helpers/random.js';
@@ -211,6 +211,44 @@ describe('dynamic security: roles are checked one by one, in role priority order
       d.gained.map((g) => [g.identity, g.action, g.topic]),
       [['backend', 'publish', 'devices/secret/#']],
     );
+  });
+});
+
+describe('a broken deny assertion is a widening, also when no gained filter shows it', () => {
+  // Dynamic security decides a SUBSCRIBE with subscribePattern alone and each delivery with
+  // publishClientReceive as well. A role that newly allows the SUBSCRIBE of devices/secret/# while
+  // deliveries stay refused gains no topic name to receive, but the client may now subscribe:
+  // BEFORE's assertion "backend may not subscribe to devices/secret/x" is broken.
+  const doc = (extra: boolean) => ({
+    defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },
+    clients: [{ username: 'backend', roles: [{ rolename: 'r' }] }],
+    groups: [],
+    roles: [{ rolename: 'r', acls: extra ? [{ acltype: 'subscribePattern', topic: 'devices/secret/#', priority: 0, allow: true }] : [] }],
+  });
+  const row: AssertionRow = {
+    holders: [],
+    identity: 'backend',
+    username: 'backend',
+    case: 'assertions[0].deny[0]',
+    action: 'subscribe',
+    topic: 'devices/secret/x',
+    expect: 'deny',
+    holds: true,
+    because: 'no rule allows it',
+  };
+  it('counts toward --fail-on widen (accessWidening) and says so in Markdown', () => {
+    const d = diffAccess('s', dynsecAccess('mqtt/mosquitto', doc(false)), dynsecAccess('mqtt/mosquitto', doc(true)), [row]);
+    assert.deepEqual(d.gained, []);
+    assert.deepEqual(
+      d.brokenAssertions.map((x) => [x.username, x.topic, x.expect]),
+      [['backend', 'devices/secret/x', 'deny']],
+    );
+    assert.equal(accessWidening(d), 1);
+    assert.match(renderAccessDiff(d), /### Assertions of BEFORE that AFTER breaks \(1\), a broken deny counted as widening/);
+    // A broken allow assertion is a narrowing: not counted.
+    const lost = diffAccess('s', dynsecAccess('mqtt/mosquitto', doc(true)), dynsecAccess('mqtt/mosquitto', doc(false)), [{ ...row, expect: 'allow' }]);
+    assert.equal(lost.brokenAssertions.length, 1);
+    assert.equal(accessWidening(lost), 0);
   });
 });
 

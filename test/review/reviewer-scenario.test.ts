@@ -3,7 +3,8 @@
  * branch and for a pull request, and `report --diff` compares the two outputs. The pull request
  * widens access in three hidden ways, none visible as a new rule line for an existing identity:
  * a broader wildcard in a role, a new member in an identity class, a new device CIDR. Each is
- * named, and `--fail-on widen` exits 2; a narrowing-only pull request exits 0.
+ * named, and `--fail-on widen` exits 2 (the deny assertion the wider wildcard breaks counts as a
+ * widening too); a narrowing-only pull request exits 0.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,6 +103,10 @@ describe('reviewer scenario: a pull request that widens access three hidden ways
       d.access.brokenAssertions.map((x) => [x.username, x.action, x.topic, x.expect]),
       [['backend', 'subscribe', 'devices/sensor-0001/commands', 'deny']],
     );
+    // The broken deny assertion is a widening of its own: counted in the stack's and the total widening.
+    const s = d.stacks.find((x) => x.stack === 'mosquitto-k8s')!;
+    assert.equal(s.widening, s.changes.filter((c) => c.widens).length + d.access.gained.filter((g) => g.stack === s.stack).length + 1);
+    assert.match(r.stderr, new RegExp(`^${d.widening} change\\(s\\) widen`, 'm'));
   });
 
   it('a narrowing-only pull request (a filter and the device CIDR removed) exits 0 and names the loss', async () => {

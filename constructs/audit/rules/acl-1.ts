@@ -29,6 +29,7 @@ function brokerRows(b: Broker): RuleRow[] {
             Object.entries<boolean>(m.dynsec.defaultACLAccess ?? {}).some(([k, v]) => v && k !== 'unsubscribe')
               ? bad(b.path, `ACL-1[${b.name}:dynsec-default]`, 'dynamic security allows by default')
               : ok(b.path, 'dynamic security denies by default'),
+            ...anonymousGroupRows(b.path, b.name, m.dynsec),
           ]
         : []),
     ];
@@ -44,6 +45,17 @@ function brokerRows(b: Broker): RuleRow[] {
   return [problems.length ? bad(b.path, `ACL-1[${b.name}:emqx]`, problems.join(', ')) : ok(b.path, 'EMQX denies by default and disconnects denied clients')];
 }
 
+/**
+ * Dynamic security's `anonymousGroup`: clients without a username get that group's roles
+ * (plugins/dynamic-security/acl.c, 2.0), whatever the listeners' allow_anonymous says today.
+ */
+function anonymousGroupRows(path: string, name: string, d: any): RuleRow[] {
+  if (typeof d.anonymousGroup !== 'string') return [];
+  const group = (Array.isArray(d.groups) ? d.groups : []).find((g: { groupname?: unknown }) => g?.groupname === d.anonymousGroup);
+  const roles: string[] = (Array.isArray(group?.roles) ? group.roles : []).map((r: { rolename?: unknown }) => String(r?.rolename));
+  return roles.length ? [bad(path, `ACL-1[${name}:dynsec-anonymous]`, `dynamic security gives clients without a username the roles of group ${d.anonymousGroup}: ${roles.join(', ')}`)] : [];
+}
+
 export const rule: AuditRule = {
   id: 'ACL-1',
   baseline: ['ACL-1'],
@@ -51,7 +63,7 @@ export const rule: AuditRule = {
   level: 'error',
   info: 'Default deny: no rule for anonymous clients or for every user; dynamic security and EMQX deny by default.',
   explanation:
-    'Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user. EMQX 5.8 ships no_match = allow and an acl.conf ending with {allow, all}.',
+    "Lines before the first user in a Mosquitto ACL apply to anonymous clients; pattern lines apply to every user; dynamic security's anonymousGroup gives its roles to clients without a username. EMQX 5.8 ships no_match = allow and an acl.conf ending with {allow, all}.",
   fix: 'Render the ACL from the policy (per-user blocks only); for EMQX authorization { no_match = deny, deny_action = disconnect } (EmqxCluster does this).',
   // EMQX rows first, as they always have been (the report lists rows in this order).
   check: (c) => rowsOr([...c.all.filter((b) => b.kind === 'emqx'), ...c.all.filter((b) => b.kind !== 'emqx')].flatMap(brokerRows), c.stack, 'no broker in this stack'),
