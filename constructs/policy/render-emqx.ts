@@ -61,6 +61,25 @@ export function emqxPatternGroup(policy: Policy, opts: EmqxAclOptions): PatternG
   });
 }
 
+/**
+ * EMQX 5.8's `compile_topic/1` (emqx_authz_rule.erl) reads a topic string that starts with "eq "
+ * as an exact-match directive for the rest: `"eq a/#"` would match only the literal filter `a/#`,
+ * and a deny of it would stop denying `a/x`. No escape keeps such a topic a filter, so it is refused.
+ */
+function assertEmqxTopic(what: string, topic: string): void {
+  if (topic.startsWith('eq ')) {
+    throw new FortressError(
+      'EMQX_ACL_EQ',
+      `cannot write ${what} ${JSON.stringify(topic.slice(0, 80))} into the EMQX acl.conf: EMQX reads a topic starting with "eq " as an exact-match directive for the rest (emqx_authz_rule.erl compile_topic/1), so the rule would mean something else on EMQX. Rename the topic's first level (for example "eq-${topic.slice(3, 40)}" or without the "eq " prefix).`,
+    );
+  }
+}
+
+/**
+ * The policy as EMQX 5.8's acl.conf. Throws FortressError `EMQX_ACL_EQ` for a topic starting with
+ * "eq " (EMQX would read it as an exact-match directive) and `RENDER_UNSAFE` for text the file
+ * cannot carry.
+ */
 export function renderEmqxAcl(policy: Policy, opts: EmqxAclOptions = {}): string {
   const out: string[] = [
     '%% Rendered by mqtt-fortress from the access policy. Do not edit: change the policy.',
@@ -81,11 +100,13 @@ export function renderEmqxAcl(policy: Policy, opts: EmqxAclOptions = {}): string
     const who = `{username, ${erlString(p.username)}}`;
     const rules = [...p.rules.filter((r) => r.effect === 'deny'), ...p.rules.filter((r) => r.effect === 'allow')];
     for (const r of rules) assertRenderable('the EMQX acl.conf', `the topic of user ${p.username}`, r.topic);
+    for (const r of rules) assertEmqxTopic(`the topic of user ${p.username} (role ${r.role})`, emqxTopic(r.topic));
     for (const r of rules) out.push(`{${r.effect}, ${who}, ${EMQX_ACTION[r.action]}, [${erlString(emqxTopic(r.topic))}]}.`);
     // The class templates below match every client: after this user's own rules (first match
     // wins), deny what they would give it.
     for (const t of group ? shieldsFor(group, p.username, expand) : []) {
       assertRenderable('the EMQX acl.conf', `the topic of user ${p.username}`, t);
+      assertEmqxTopic(`the topic of user ${p.username}`, t);
       out.push(`{deny, ${who}, all, [${erlString(t)}]}.`);
     }
   }
@@ -95,6 +116,7 @@ export function renderEmqxAcl(policy: Policy, opts: EmqxAclOptions = {}): string
     for (const r of rules) {
       const t = templateTopic(r.topic);
       assertRenderable('the EMQX acl.conf', `the template of class ${group.classes[0]}`, t);
+      assertEmqxTopic(`the template of class ${group.classes[0]}`, t);
       out.push(`{${r.effect}, all, ${EMQX_ACTION[r.action]}, [${erlString(t)}]}.`);
     }
   }

@@ -10,8 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Policy } from '../../constructs/policy/model.js';
+import { FortressError } from '../../constructs/core/errors.js';
+import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { EMQX_PBKDF2, emqxBootstrapEntry, erlString, renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
+import { hostileSpec, RENDER_SEEDS } from '../helpers/hostile-strings.js';
 import { missing } from '../helpers/peers.js';
 import { rng } from '../helpers/random.js';
 import { randomPolicy } from '../helpers/random-policy.js';
@@ -63,6 +65,88 @@ describe('EMQX acl.conf through Erlang file:consult/1', { skip: missing.erl }, (
     assert.equal(erlString('a"b\\c'), '"a\\"b\\\\c"');
     const text = `{allow, {username, ${erlString('u')}}, publish, [${erlString('t/"q"/\\x')}]}.\n`;
     assert.deepEqual(consult(text), ['allow|u|publish|t/"q"/\\x']);
+  });
+});
+
+/** Every seed's spec, and every other one with "eq " put before its first rule's topics. */
+function eqVariant(seed: number): PolicySpec {
+  const spec = hostileSpec(rng(seed), String(seed));
+  if (seed % 2) return spec;
+  return { ...spec, roles: spec.roles.map((r) => ({ ...r, rules: r.rules.map((x, i) => (i === 0 ? { ...x, topics: x.topics.map((t) => `eq ${t}`) } : x)) })) };
+}
+
+describe('renderEmqxAcl with hostile topics (EMQX reads "eq T" as an exact-match directive)', { skip: missing.erl }, () => {
+  it('a topic starting with "eq " is refused with EMQX_ACL_EQ naming it; every rendered topic reads back through file:consult as the model\'s filter', () => {
+    const texts: string[] = [];
+    const want: string[] = [];
+    const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
+    let refused = 0;
+    for (const seed of RENDER_SEEDS) {
+      let policy: Policy;
+      try {
+        policy = Policy.from(eqVariant(seed));
+      } catch (e) {
+        assert.ok(e instanceof FortressError, `seed ${seed}: ${(e as Error).message}`);
+        continue;
+      }
+      const eq = policy.principals.flatMap((p) => p.rules.filter((r) => r.topic.startsWith('eq ')));
+      try {
+        const text = renderEmqxAcl(policy);
+        assert.equal(eq.length, 0, `seed ${seed}: rendered ${JSON.stringify(eq[0]?.topic)}`);
+        texts.push(text);
+        for (const p of policy.principals)
+          for (const r of [...p.rules.filter((x) => x.effect === 'deny'), ...p.rules.filter((x) => x.effect === 'allow')]) {
+            const levels = r.topic.split('/');
+            want.push(
+              `${r.effect}|${hex(p.username)}|${r.action}|${hex(levels.map((l) => (l === '{clientId}' ? '${clientid}' : l)).join('/'))}|${levels.includes('{clientId}') ? 'pattern' : 'plain'}`,
+            );
+          }
+        want.push('deny|all');
+      } catch (e) {
+        assert.ok(e instanceof FortressError && e.code === 'EMQX_ACL_EQ', `seed ${seed}: ${(e as Error).message}`);
+        assert.ok(eq.length > 0, `seed ${seed}`);
+        assert.ok(e.message.includes(JSON.stringify(eq[0]!.topic.slice(0, 80)).slice(0, 40)) && /Rename the topic's first level/.test(e.message), e.message);
+        refused++;
+      }
+    }
+    assert.ok(refused >= 20 && texts.length >= 40, `${refused} refused, ${texts.length} rendered`);
+    const dir = mkdtempSync(join(tmpdir(), 'fortress-erl-eq-'));
+    try {
+      const f = join(dir, 'acl.conf');
+      writeFileSync(f, texts.join('\n'));
+      // As emqx_authz_rule:compile_topic/1 (EMQX 5.8.9) classifies a topic: "eq " prefix, "${" template, or a plain filter.
+      const script = `
+        {ok, Terms} = file:consult("${f}"),
+        Hex = fun(S) -> binary:encode_hex(unicode:characters_to_binary(S)) end,
+        Class = fun("eq " ++ _) -> eq; (T) -> case string:find(T, "\${") of nomatch -> plain; _ -> pattern end end,
+        Fmt = fun({E, {username, U}, A, [T]}) -> io:format("~s|~s|~s|~s|~s~n", [E, Hex(U), A, Hex(T), Class(T)]);
+                 ({E, all}) -> io:format("~s|all~n", [E]) end,
+        lists:foreach(Fmt, Terms), halt().`;
+      const got = execFileSync('erl', ['-noshell', '-eval', script], { encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 })
+        .trim()
+        .split('\n');
+      assert.deepEqual(got, want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('the message names the value and the fix', () => {
+    const p = Policy.from({
+      roles: [
+        {
+          name: 'r',
+          rules: [
+            { effect: 'deny', action: 'all', topics: ['eq a/#'] },
+            { action: 'all', topics: ['a/#'] },
+          ],
+        },
+      ],
+      identities: [{ name: 'svc', kind: 'service', roles: ['r'] }],
+    });
+    assert.throws(
+      () => renderEmqxAcl(p),
+      (e: unknown) => e instanceof FortressError && e.code === 'EMQX_ACL_EQ' && e.message.includes('"eq a/#"') && e.message.includes('role r') && /Rename the topic's first level/.test(e.message),
+    );
   });
 });
 
