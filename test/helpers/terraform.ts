@@ -1,5 +1,5 @@
 /**
- * Offline `terraform init` / `validate` / `plan` of a synthesized stack against the local
+ * Offline `terraform init` / `plan` of a synthesized stack against the local
  * provider mirror. Skips with a reason when terraform or the mirror is missing;
  * when both are present, any failure fails the test.
  */
@@ -14,8 +14,6 @@ export const missingTerraform = missing.terraform ?? (mirror ? undefined : 'no T
 
 export interface TfResult {
   readonly init: string;
-  /** `terraform validate` output; undefined when skipped (plan validates the configuration too). */
-  readonly validate: string | undefined;
   readonly plan: string;
 }
 
@@ -66,9 +64,9 @@ function tf(args: string[], cwd: string, env: NodeJS.ProcessEnv): string {
 
 /**
  * Copies `stackDir` (cdktf.out/stacks/<name>) to a temp dir, adds an override that gives the AWS
- * provider mock credentials and skips every AWS call, then runs init, validate and plan.
+ * provider mock credentials and skips every AWS call, then runs init and plan (plan runs Terraform's validation first).
  */
-export function terraformCheck(stackDir: string, region = 'eu-west-1', opts: { validate?: boolean } = {}): TfResult {
+export function terraformCheck(stackDir: string, region = 'eu-west-1'): TfResult {
   if (!mirror) throw new Error(missingTerraform);
   const work = mkdtempSync(join(tmpdir(), 'fortress-tf-'));
   try {
@@ -96,10 +94,8 @@ export function terraformCheck(stackDir: string, region = 'eu-west-1', opts: { v
     );
     const env = { ...process.env, TF_CLI_CONFIG_FILE: cli, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' };
     const init = tf(['init', '-input=false', '-no-color'], work, env);
-    // validate loads the provider schema (about 4 s here); plan validates the same configuration.
-    const validate = opts.validate === false ? undefined : tf(['validate', '-no-color'], work, env);
     const plan = tf(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color'], work, env);
-    return { init, validate, plan };
+    return { init, plan };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
