@@ -31,6 +31,7 @@ export * from './emqx/files.js';
 export * from './emqx/objects.js';
 export * from './emqx/props.js';
 export * from './emqx/resolve.js';
+export * from './emqx/revocation.js';
 export * from './emqx/schema.js';
 export * from './hardening/device-defender.js';
 export * from './hardening/limits.js';

@@ -11,7 +11,7 @@ usage() {
 scripts/setup-peers.sh [--dry-run]
 
 Installs the peers of the integration tests on Debian 12 (bookworm): mosquitto and
-mosquitto-clients 2.0.21 from bookworm-backports, openssl, erlang-base and erlang-crypto, prometheus (for promtool).
+mosquitto-clients 2.0.21 from bookworm-backports, openssl, erlang-base, erlang-crypto, erlang-public-key, erlang-ssl and erlang-inets, prometheus (for promtool).
 As root: installs what is missing (apt-get), then stops the system services those packages start.
 Not root: installs nothing; prints what is missing and the command to install it; exits 0.
 
@@ -40,6 +40,9 @@ have openssl || missing+=("openssl|openssl|no")
 # The EMQX tests hash with Erlang's crypto application, a package of its own (erlang-crypto).
 erl_ok() { have erl && erl -noshell -eval 'halt(case code:ensure_loaded(crypto) of {module, crypto} -> 0; _ -> 1 end).' >/dev/null 2>&1; }
 erl_ok || missing+=("Erlang (erl) with crypto|erlang-base erlang-crypto|no")
+# The EMQX CRL server test signs with public_key and checks revocation with OTP's ssl and inets (httpc).
+erl_ssl_ok() { have erl && erl -noshell -eval 'halt(case [code:ensure_loaded(M) || M <- [public_key, ssl, httpc]] of [{module, _}, {module, _}, {module, _}] -> 0; _ -> 1 end).' >/dev/null 2>&1; }
+erl_ssl_ok || missing+=("Erlang public_key/ssl/inets|erlang-public-key erlang-ssl erlang-inets|no")
 have promtool || missing+=("promtool|prometheus|no")
 
 if [ ${#missing[@]} -eq 0 ]; then

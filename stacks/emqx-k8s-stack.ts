@@ -121,7 +121,14 @@ export class EmqxKubernetesStack extends TerraformStack {
     const rule = addK8sObject(
       this,
       'PrometheusRule',
-      emqxPrometheusRule({ namespace: b.namespace, name: b.name, replicas: b.replicas, maxConnections: resolveEmqxLimits(props.emqx.limits).maxConnections, labels: props.prometheusLabels ?? {} }),
+      emqxPrometheusRule({
+        namespace: b.namespace,
+        name: b.name,
+        replicas: b.replicas,
+        maxConnections: resolveEmqxLimits(props.emqx.limits).maxConnections,
+        crlServer: b.resolved.tls.revocation !== undefined,
+        labels: props.prometheusLabels ?? {},
+      }),
       { asManifest: true, ...(this.cluster.namespaceResource ? { dependsOn: [this.cluster.namespaceResource] } : {}) },
     );
     rule.dependsOn = [...(rule.dependsOn ?? []), dependable(rulesCrd)];

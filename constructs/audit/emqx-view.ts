@@ -108,6 +108,11 @@ export function emqxListeners(c: AuditContext) {
             tlsVersion: versions.includes('tlsv1.2') ? 'tlsv1.2' : versions.includes('tlsv1.3') ? 'tlsv1.3' : undefined,
             clientCertificate: s.fail_if_no_peer_cert === true && s.verify === 'verify_peer',
             certificateIsUsername: cfg.mqtt?.peer_cert_as_username === 'cn',
+            ...(s.enable_crl_check === true
+              ? {
+                  revocation: `revoked certificates refused at the next handshake (CRL fetched over HTTP from the certificate's distribution point, again every ${cfg.crl_cache?.refresh_interval ?? '15m'}; open sessions are not re-checked; a node keeps its last fetched CRL while the CRL server is down, until that CRL expires)`,
+                }
+              : {}),
             anonymous: l.enable_authn === false || (!certOnly && !authn.some((x) => x?.enable !== false)),
             authorization: authz,
           };

@@ -27,6 +27,8 @@ export interface Exposure {
     tlsVersion: string | undefined;
     clientCertificate: boolean;
     certificateIsUsername: boolean;
+    /** How revoked client certificates are refused, when they are. */
+    revocation?: string;
     anonymous: boolean;
     authorization: string;
     /** Mosquitto's `crlfile` on this listener: client certificates are checked against the revocation list. */
@@ -108,6 +110,7 @@ export function exposureOf(stack: string, json: any): Exposure {
           tlsVersion: setting(l, 'tls_version'),
           clientCertificate: setting(l, 'require_certificate') === 'true',
           certificateIsUsername: setting(l, 'use_identity_as_username') === 'true',
+          ...(setting(l, 'crlfile') ? { revocation: 'revoked certificates refused at the handshake (crlfile, a CRL signed in the pod; a change restarts mosquitto and cuts open sessions)' } : {}),
           anonymous: effectiveSetting(b.conf, l, 'allow_anonymous') !== 'false',
           authorization: effectiveSetting(b.conf, l, 'plugin') !== undefined ? 'dynamic security' : effectiveSetting(b.conf, l, 'acl_file') !== undefined ? 'ACL file' : 'none',
           ...(setting(l, 'crlfile') !== undefined ? { crlFile: setting(l, 'crlfile') } : {}),

@@ -60,7 +60,7 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
         t(l.port),
         t(l.bind),
         l.tlsVersion ? t(`${l.tlsVersion}+`) : ['127.0.0.1', '::1'].includes(l.bind) ? 'plaintext, loopback only (in-pod exporter)' : bold('plaintext'),
-        l.clientCertificate ? (l.certificateIsUsername ? 'required, CN is the username' : 'required') : 'no',
+        l.clientCertificate ? `${l.certificateIsUsername ? 'required, CN is the username' : 'required'}${l.revocation ? `; ${t(l.revocation)}` : ''}` : 'no',
         l.anonymous ? bold('allowed') : 'refused',
         t(l.authorization),
       ]),

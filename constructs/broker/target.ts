@@ -22,6 +22,12 @@ export interface IBroker {
   readonly clientAuth: ClientAuth;
   /** EMQX: the certificate of node-to-node traffic. */
   readonly nodeCertificate?: { readonly secretName: string; readonly dnsNames: readonly string[] };
+  /**
+   * EMQX with tls.revocation: the CRL distribution point URL every client certificate must carry,
+   * and the Secret of the CA that signs the CRL (BrokerCertificates stamps the URL through its CA
+   * issuer and checks that this is the client CA's Secret).
+   */
+  readonly revocationEndpoint?: { readonly crlDistributionPoint: string; readonly caSecretName: string };
   /** The broker's pods start only after `deps` exist (e.g. the Secret they mount). */
   addDependency(...deps: ITerraformDependable[]): void;
 }

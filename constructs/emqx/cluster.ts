@@ -24,6 +24,9 @@ export class EmqxCluster extends Construct implements IBroker {
   public readonly serviceNames: readonly string[];
   public readonly clientAuth: ClientAuth;
   public readonly nodeCertificate: { readonly secretName: string; readonly dnsNames: readonly string[] };
+  /** With tls.revocation: the CRL distribution point URL every client certificate must carry (`http://<name>-crl.<namespace>.svc.cluster.local:8080/crl.pem`). */
+  public readonly crlDistributionPoint: string | undefined;
+  public readonly revocationEndpoint: IBroker['revocationEndpoint'];
   /** The declared peers (props.allowFrom): the NetworkPolicy admits these and nothing else. */
   public readonly allowFrom: readonly MqttPeer[];
 
@@ -50,6 +53,9 @@ export class EmqxCluster extends Construct implements IBroker {
     this.serviceNames = [this.build.name];
     this.clientAuth = r.tls.clientAuth;
     const headless = `${this.build.name}-headless.${this.build.namespace}.svc`;
+    const rev = r.tls.revocation;
+    this.crlDistributionPoint = rev?.url;
+    this.revocationEndpoint = rev ? { crlDistributionPoint: rev.url, caSecretName: rev.caSecretName } : undefined;
     this.nodeCertificate = { secretName: r.tls.nodeSecretName, dnsNames: [`*.${headless}`, `*.${headless}.cluster.local`] };
     this.node.addValidation({
       validate: () =>

@@ -58,6 +58,11 @@ export interface EmqxConfigInput {
   readonly dashboardPort?: number;
   /** Token authentication after the password database (constructs/emqx/jwt.ts). @default - none */
   readonly jwt?: EmqxJwtAuth;
+  /**
+   * CRL checking of client certificates (constructs/emqx/revocation.ts): the root `crl_cache`
+   * settings. Needs client certificates (verify_peer). @default - off
+   */
+  readonly crlCache?: Record<string, unknown>;
 }
 
 const DEFAULTS: Required<EmqxLimits> = {
@@ -103,7 +108,12 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     ciphers: i.minTlsVersion === '1.3' ? EMQX_CIPHERS.filter((c) => c.startsWith('TLS_')) : EMQX_CIPHERS,
     honor_cipher_order: true,
     secure_renegotiate: true,
+    // CRL check at every full handshake (emqx_listeners.erl inject_crl_config: crl_check = peer).
+    // No TLS 1.2 session resumption then: an abbreviated handshake carries no certificate, so a
+    // revoked certificate with a cached session would skip the check.
+    ...(i.crlCache ? { enable_crl_check: true, reuse_sessions: false } : {}),
   };
+  if (i.crlCache && !certs) throw new FortressError('REVOCATION', 'CRL checking needs client certificates: tls.clientAuth must be "certificate" or "password-and-certificate".');
   const limits = {
     max_connections: l.maxConnections,
     max_conn_rate: `${l.maxConnRatePerSecond}/s`,
@@ -122,6 +132,7 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
       autoclean: '24h',
     },
     rpc: { protocol: 'ssl', ...ssl(EMQX_PATHS.nodeTls) },
+    ...(i.crlCache ? { crl_cache: i.crlCache } : {}),
     listeners: {
       tcp: { default: { enable: false } },
       ws: { default: { enable: false } },

@@ -8,6 +8,7 @@ import { renderEmqxAcl } from '../policy/render-emqx.js';
 import { templatePath } from '../templates.js';
 import { renderEmqxConfig, renderSslDist } from './config.js';
 import type { ResolvedEmqx } from './resolve.js';
+import { emqxCrlCache } from './revocation.js';
 import { type EmqxSchema, validateEmqxConfig } from './schema.js';
 
 let shippedSchema: EmqxSchema | undefined;
@@ -31,6 +32,7 @@ export function renderEmqxFiles(r: ResolvedEmqx): { readonly config: Record<stri
     ...(r.limits ? { limits: r.limits } : {}),
     ...(r.wssPort !== undefined ? { wssPort: r.wssPort } : {}),
     ...(r.jwt !== undefined ? { jwt: r.jwt } : {}),
+    ...(r.tls.revocation ? { crlCache: emqxCrlCache(r.tls.revocation) } : {}),
   });
   shippedSchema ??= JSON.parse(readFileSync(templatePath('emqx/emqx-5.8-config-schema.json'), 'utf8')) as EmqxSchema;
   const problems = validateEmqxConfig(shippedSchema, config);

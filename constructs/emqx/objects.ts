@@ -13,6 +13,7 @@ import { EMQX_PATHS } from './config.js';
 import { type EmqxFiles, renderEmqxFiles } from './files.js';
 import { EMQX_PORTS, EMQX_SYNC_API_KEY, type EmqxClusterOptions } from './props.js';
 import { type ResolvedEmqx, resolveEmqx } from './resolve.js';
+import { emqxCrlEgress, emqxCrlObjects } from './revocation.js';
 
 export interface EmqxBuild {
   readonly name: string;
@@ -146,6 +147,8 @@ export function emqxObjects(r: ResolvedEmqx, files: EmqxFiles): K8sObject[] {
               { protocol: 'TCP', port: EMQX_PORTS.rpc },
             ],
           },
+          // The CRL server (tls.revocation): EMQX fetches the CRL of client certificates from it.
+          ...(r.tls.revocation ? [emqxCrlEgress(name)] : []),
           {
             to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
             ports: [
@@ -160,6 +163,12 @@ export function emqxObjects(r: ResolvedEmqx, files: EmqxFiles): K8sObject[] {
   );
   if (r.allowFrom.length) {
     objects.push(ingressPolicy(meta(`${name}-allow-mqtts`), selector, r.allowFrom.map(peerToK8s), clientPorts));
+  }
+  if (r.tls.revocation) {
+    // Its own UID: the broker's user cannot read the CA key the CRL server mounts.
+    objects.push(
+      ...emqxCrlObjects(r.tls.revocation, { name, namespace: ns, image: parts.image, runAsUser: r.runAsUser + 1, tlsSecretName: r.tls.secretName, labels: parts.labels, emqxSelector: selector }),
+    );
   }
   return objects;
 }

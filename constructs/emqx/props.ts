@@ -9,6 +9,7 @@ import type { MqttPeer, ResourceRequirements } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import type { EmqxLimits } from './config.js';
 import type { EmqxJwtAuth } from './jwt.js';
+import type { EmqxRevocationProps } from './revocation.js';
 
 /** EMQX 5.8.x is the last Apache-2.0 line that clusters without a license. */
 export const EMQX_VERSION_LINE = '5.8';
@@ -34,6 +35,16 @@ export interface EmqxClusterOptions {
     readonly minVersion?: '1.2' | '1.3';
     /** @default 'password' */
     readonly clientAuth?: Exclude<ClientAuth, 'password-or-certificate'>;
+    /**
+     * Revoked client certificates, refused at the TLS handshake: the kit signs the list as a CRL
+     * with the client CA in a CRL server of its own (`<name>-crl`) and turns on EMQX's CRL check
+     * (`enable_crl_check`), which fetches the CRL from the distribution point URL in each client
+     * certificate. Only with clientAuth `certificate` or `password-and-certificate`. Every client
+     * certificate must carry {@link EmqxCluster.crlDistributionPoint} (BrokerCertificates stamps
+     * it); a certificate without it is refused. See docs/certificate-revocation.md.
+     * @default - no revocation checking
+     */
+    readonly revocation?: EmqxRevocationProps;
   };
   /** The image, pinned by digest (`crane digest emqx/emqx:5.8.9`); 5.8.x only. */
   readonly image: { readonly repository?: string; readonly tag?: string; readonly digest: string };

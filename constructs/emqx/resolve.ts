@@ -14,6 +14,7 @@ import { checkEmqxAclMeaning } from './acl-meaning.js';
 import type { EmqxLimits } from './config.js';
 import type { EmqxJwtAuth } from './jwt.js';
 import { EMQX_DEFAULT_RESOURCES, EMQX_IMAGE, EMQX_PORTS, EMQX_RESERVED_PORTS, EMQX_VERSION_LINE, type EmqxClusterOptions } from './props.js';
+import { type ResolvedEmqxRevocation, resolveEmqxRevocation } from './revocation.js';
 
 /** Every setting of a cluster, validated, with every default applied. */
 export interface ResolvedEmqx {
@@ -31,6 +32,8 @@ export interface ResolvedEmqx {
     readonly nodeSecretName: string;
     readonly minVersion: '1.2' | '1.3';
     readonly clientAuth: Exclude<ClientAuth, 'password-or-certificate'>;
+    /** Revocation checking and its CRL server. */
+    readonly revocation: ResolvedEmqxRevocation | undefined;
   };
   /** As given: config.ts applies the limit defaults (and validates them) where it renders them. */
   readonly limits: EmqxLimits | undefined;
@@ -102,6 +105,8 @@ export function resolveEmqx(o: EmqxClusterOptions): ResolvedEmqx {
   }
   emqxPorts(o.wssPort);
   checkEmqxAclMeaning(o.policy);
+  const clientAuth = o.tls.clientAuth ?? 'password';
+  const revocation = resolveEmqxRevocation('tls.revocation', o.tls.revocation, clientAuth, name, ns, o.wssPort);
   const monitoringNamespace = o.monitoringNamespace ?? 'monitoring';
   assertDnsLabel('monitoringNamespace', monitoringNamespace);
   return {
@@ -114,7 +119,7 @@ export function resolveEmqx(o: EmqxClusterOptions): ResolvedEmqx {
     policy: o.policy,
     credentialsSecretName: o.credentialsSecretName,
     adminSecretName: o.adminSecretName,
-    tls: { secretName: o.tls.secretName, nodeSecretName: o.tls.nodeSecretName, minVersion: o.tls.minVersion ?? '1.2', clientAuth: o.tls.clientAuth ?? 'password' },
+    tls: { secretName: o.tls.secretName, nodeSecretName: o.tls.nodeSecretName, minVersion: o.tls.minVersion ?? '1.2', clientAuth, revocation },
     limits: o.limits,
     wssPort: o.wssPort,
     jwt: o.jwt,

@@ -156,7 +156,7 @@ export const HIDDEN_FIELDS: Record<string, string> = { enable: 'Boolean' };
 /**
  * Root structs EMQX 5.8 has but its documentation export leaves out (importance: hidden), typed
  * as `fields("overload_protection")` in emqx_schema.erl defines them; the kit turns
- * `overload_protection` on.
+ * `overload_protection` on (and sets `crl_cache` with revocation).
  */
 export const HIDDEN_ROOTS: Record<string, SchemaNode> = {
   overload_protection: {
@@ -173,6 +173,13 @@ export const HIDDEN_ROOTS: Record<string, SchemaNode> = {
         },
       },
     ],
+  },
+  // emqx_schema.erl (5.8.9): roots() marks `crl_cache` hidden; fields("crl_cache") has
+  // refresh_interval (duration, default 15m), http_timeout (duration, default 15s) and capacity
+  // (pos_integer, default 100). The listener's `enable_crl_check` is in the documented schema.
+  crl_cache: {
+    type: 'Struct(crl_cache)',
+    oneOf: [{ struct: 'crl_cache', fields: { refresh_interval: { type: 'Duration' }, http_timeout: { type: 'Duration' }, capacity: { type: 'Integer(1..inf)' } } }],
   },
   // emqx_rule_engine_schema.erl (5.8.9): roots() marks `rule_engine` hidden; fields("rules") has
   // sql (binary, required), actions (array of a union: "type:name" strings, the built-in

@@ -230,10 +230,15 @@ export const DEVICE_DEFENDER_MAPPING: readonly DeviceDefenderRow[] = [
     looksFor: 'a revoked device certificate still connecting',
     answer: {
       kind: 'enforced',
-      how: 'tls.revocation: the declared list becomes a CRL signed in the pod with the client CA key (crlfile on every certificate listener); a change restarts mosquitto so the open session of the revoked certificate is cut (about 2 s after the change with a 1 s reloader interval), the certificate is refused at the handshake, a re-issued one for the same identity is accepted (docs/certificate-revocation.md).',
-      proof: [REVOCATION_TEST, testRef('test/tls/revocation.test.ts', "the client CA's key is mounted only in the credentials containers, never in the broker container")],
+      how: 'tls.revocation. Mosquitto: the declared list becomes a CRL signed in the pod with the client CA key (crlfile on every certificate listener); a change restarts mosquitto so the open session of the revoked certificate is cut (about 2 s after the change with a 1 s reloader interval), the certificate is refused at the handshake, a re-issued one for the same identity is accepted. EMQX 5.8: a CRL server of the kit (<name>-crl, the only pod with the CA key) signs the list and serves it over HTTP, the client CA issuer stamps its URL as the CRL distribution point, and the MQTT/TLS listener checks it (enable_crl_check, refetched every crl_cache.refresh_interval, 1 min by default); a revoked certificate is refused at its next handshake, but an open session is not cut (docs/certificate-revocation.md).',
+      proof: [
+        REVOCATION_TEST,
+        testRef('test/tls/revocation.test.ts', "the client CA's key is mounted only in the credentials containers, never in the broker container"),
+        testRef('test/emqx/crl-server.int.test.ts', 'the revoked certificate is refused at the handshake (TLS 1.2 and 1.3), the others are accepted'),
+        testRef('test/emqx/revocation.test.ts', 'only the CRL server mounts the CA key, under a UID of its own; the EMQX pods do not'),
+      ],
       whyNoRule:
-        'Which certificates are revoked is a fact of the PKI, not of the configuration. An audit rule could require a crlfile in certificate mode; it does not exist yet (EMQX has no kit-built CRL path).',
+        'Which certificates are revoked is a fact of the PKI, not of the configuration. An audit rule could require a crlfile (Mosquitto) or enable_crl_check (EMQX) in certificate mode; it does not exist yet. The EMQX path was checked against an OTP 25 ssl server configured as EMQX configures its listener, not against a running EMQX node.',
     },
   },
 ];

@@ -287,6 +287,17 @@ export const SECURE_DEFAULTS: readonly SecureDefault[] = [
   },
   {
     broker: 'EMQX 5.8',
+    setting: 'listeners.ssl.*.ssl_options.enable_crl_check / crl_cache',
+    risk: 'a leaked client certificate stays valid until it expires',
+    vendorDefault: 'false / refresh_interval 15m, http_timeout 15s',
+    schemaPath: 'listeners.ssl.*.ssl_options.enable_crl_check',
+    vendorSchemaDefault: 'false',
+    kit: (r) =>
+      `${e(r, 'listeners.ssl.default.ssl_options.enable_crl_check')} by default; with tls.revocation (certificate modes, no WSS listener) true, reuse_sessions false, crl_cache refresh_interval 1m (tls.revocation.refreshIntervalMinutes), http_timeout 5s, and a CRL server of the kit`,
+    proof: testRef('test/emqx/crl-server.int.test.ts', 'the revoked certificate is refused at the handshake (TLS 1.2 and 1.3), the others are accepted'),
+  },
+  {
+    broker: 'EMQX 5.8',
     setting: 'overload_protection.enable',
     risk: 'an overloaded node keeps accepting connections',
     vendorDefault: 'false',

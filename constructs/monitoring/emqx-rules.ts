@@ -20,6 +20,8 @@ export interface EmqxAlertOptions {
   readonly denialThreshold?: number;
   /** Alert on certificate expiry (cert-manager metrics). @default true */
   readonly certificates?: boolean;
+  /** The cluster has a CRL server (tls.revocation): alert when none of its pods is ready. @default false */
+  readonly crlServer?: boolean;
 }
 
 export function emqxAlertRules(o: EmqxAlertOptions): AlertRule[] {
@@ -27,8 +29,25 @@ export function emqxAlertRules(o: EmqxAlertOptions): AlertRule[] {
   const inc = (m: string) => `sum(increase(${m}{${sel}}[5m]))`;
   const generic = mosquittoAlertRules({ namespace: o.namespace, name: o.name, maxConnections: o.maxConnections, exporter: false, certificates: o.certificates ?? true });
   const logs = `kubectl -n ${o.namespace} logs ${o.name}-0 -c emqx | grep fortress_client_events`;
+  const crl = `namespace="${o.namespace}",statefulset="${o.name}-crl"`;
   return [
     ...generic,
+    ...(o.crlServer
+      ? [
+          {
+            alert: 'EmqxCrlServerDown',
+            expr: `max(kube_statefulset_status_replicas_ready{${crl}}) < 1 or absent(kube_statefulset_status_replicas_ready{${crl}})`,
+            for: '5m',
+            labels: { severity: 'critical' as const },
+            annotations: {
+              summary: `No CRL server of ${o.namespace}/${o.name} is ready`,
+              description:
+                'A CRL server pod is ready only while it serves a CRL before its nextUpdate. With none ready, an EMQX node that has no CRL cached (a restarted node) refuses every client certificate, the others keep their last fetched CRL, so a certificate revoked meanwhile is still accepted, until that CRL expires and every client certificate is refused.',
+              runbook: `kubectl -n ${o.namespace} logs statefulset/${o.name}-crl (lines "fortress-crl: refused: ..." name an edited list, a CA Secret whose key does not match, or an unsupported key type); kubectl -n ${o.namespace} get secret <tls.revocation.caSecretName>.`,
+            },
+          },
+        ]
+      : []),
     {
       alert: 'EmqxAuthenticationFailures',
       expr: `${inc('emqx_authentication_failure')} > ${o.authFailureThreshold ?? 20}`,

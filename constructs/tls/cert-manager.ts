@@ -68,6 +68,14 @@ export interface BrokerTlsOptions {
      * @default - the server issuer
      */
     readonly issuer?: IssuerStrategy;
+    /**
+     * The broker checks revocation through a CRL at this URL (EMQX tls.revocation): the client
+     * CA issuer stamps it into every certificate it issues (cert-manager CA issuer
+     * `crlDistributionPoints`), and `caSecretName` must be that issuer's CA Secret (the CA that
+     * signs the CRL). Only the bootstrap and existing-ca issuers can do this.
+     * @default - none
+     */
+    readonly revocation?: { readonly crlDistributionPoint: string; readonly caSecretName: string };
   };
   readonly clusterDomain?: string;
   /** A certificate for node-to-node traffic (EMQX distribution and RPC): server and client auth. @default - none */
@@ -110,6 +118,24 @@ interface IssuerRef {
   readonly ref: { name: string; kind: string; group: string };
   readonly objects: K8sObject[];
   readonly label: string;
+  /** The Secret holding the CA certificate and key, for the issuers the kit runs as a cert-manager CA issuer. */
+  readonly caSecretName?: string;
+}
+
+/**
+ * A CRL distribution point URL as EMQX 5.8 fetches it: plain http (emqx_ssl_crl_cache caches only
+ * `http` URLs; a CRL is signed, so it needs no TLS), a host name, an optional port, a path.
+ */
+export function assertCrlUrl(prop: string, url: unknown): string {
+  if (typeof url !== 'string' || url.length > 512 || !/^http:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[1-9][0-9]{0,4})?\/[A-Za-z0-9._~/-]*$/.test(url)) {
+    throw new FortressError(
+      'REVOCATION_URL',
+      `${prop} must be an http:// URL with a lower-case host name and a path (at most 512 characters), got ${show(url)}, e.g. "http://emqx-crl.mqtt.svc.cluster.local:8080/crl.pem".`,
+    );
+  }
+  const port = /:(\d+)\//.exec(url)?.[1];
+  if (port && Number(port) > 65535) throw new FortressError('REVOCATION_URL', `${prop} has port ${port}, above 65535.`);
+  return url;
 }
 
 function issuerFor(prop: string, s: IssuerStrategy, o: BrokerTlsOptions, suffix: string, labels: Record<string, string>): IssuerRef {
@@ -123,6 +149,7 @@ function issuerFor(prop: string, s: IssuerStrategy, o: BrokerTlsOptions, suffix:
       return {
         ref: { name: `${base}-ca`, kind: 'Issuer', group: cm },
         label: `bootstrap CA ${base}-ca (${ca.d / DAYS} days, self-signed root kept in Secret ${base}-ca)`,
+        caSecretName: `${base}-ca`,
         objects: [
           { apiVersion: `${cm}/v1`, kind: 'Issuer', metadata: meta(`${base}-selfsigned`), spec: { selfSigned: {} } },
           {
@@ -150,6 +177,7 @@ function issuerFor(prop: string, s: IssuerStrategy, o: BrokerTlsOptions, suffix:
       return {
         ref: { name: `${o.name}${suffix}-ca`, kind: 'Issuer', group: cm },
         label: `existing CA in Secret ${s.secretName}`,
+        caSecretName: s.secretName,
         objects: [{ apiVersion: `${cm}/v1`, kind: 'Issuer', metadata: meta(`${o.name}${suffix}-ca`), spec: { ca: { secretName: s.secretName } } }],
       };
     case 'acme': {
@@ -209,6 +237,26 @@ function issuerFor(prop: string, s: IssuerStrategy, o: BrokerTlsOptions, suffix:
     default:
       throw new FortressError('TLS_ISSUER', `${prop}.kind must be one of bootstrap, existing-ca, acme, aws-pca, cluster-issuer, got ${show((s as { kind?: unknown })?.kind)}.`);
   }
+}
+
+/** Adds the CRL distribution point to the client CA issuer; refuses an issuer that cannot carry it or a CRL signed by another CA. */
+function stampCrlDistributionPoint(rev: { readonly crlDistributionPoint: string; readonly caSecretName: string }, client: IssuerRef, objects: K8sObject[]): void {
+  const url = assertCrlUrl('clients.revocation.crlDistributionPoint', rev.crlDistributionPoint);
+  const issuer = objects.find((x) => x.kind === 'Issuer' && x.metadata.name === client.ref.name && (x as { spec?: { ca?: unknown } }).spec?.ca);
+  if (!issuer || !client.caSecretName) {
+    throw new FortressError(
+      'REVOCATION',
+      `the broker checks client certificates against a CRL at ${url}, but their issuer (${client.label}) is not a CA issuer the kit runs, so it cannot stamp that URL into them. Use clientCertificates.issuer { kind: "bootstrap" } or { kind: "existing-ca" }, or issue certificates carrying that CRL distribution point yourself and do not use BrokerCertificates for clients.`,
+    );
+  }
+  if (client.caSecretName !== rev.caSecretName) {
+    throw new FortressError(
+      'REVOCATION',
+      `the broker's tls.revocation.caSecretName is ${show(rev.caSecretName)}, but the client certificates are issued by the CA in Secret ${show(client.caSecretName)}: a CRL signed by another CA would refuse every device. Set tls.revocation.caSecretName to ${show(client.caSecretName)}.`,
+    );
+  }
+  const spec = (issuer as unknown as { spec: { ca: Record<string, unknown> } }).spec;
+  spec.ca = { ...spec.ca, crlDistributionPoints: [url] };
 }
 
 export function buildBrokerTls(o: BrokerTlsOptions): BrokerTlsBuild {
@@ -281,6 +329,7 @@ export function buildBrokerTls(o: BrokerTlsOptions): BrokerTlsBuild {
     }
     const client = o.clients.issuer ? issuerFor('clients.issuer', o.clients.issuer, o, '-clients', labels) : server;
     if (o.clients.issuer) objects.push(...client.objects);
+    if (o.clients.revocation) stampCrlDistributionPoint(o.clients.revocation, client, objects);
     const cl = lifetimes('clients', o.clients, MAX_LEAF_SECONDS);
     clientDurationHours = cl.d / HOURS;
     for (const u of o.clients.usernames) {

@@ -53,7 +53,7 @@ export class BrokerCertificates extends Construct {
         serviceNames: b.serviceNames,
         ...(props.extraDnsNames ? { extraDnsNames: props.extraDnsNames } : {}),
         ...(props.server ? { server: props.server } : {}),
-        ...(usernames ? { clients: { ...props.clientCertificates, usernames } } : {}),
+        ...(usernames ? { clients: { ...props.clientCertificates, usernames, ...(b.revocationEndpoint ? { revocation: b.revocationEndpoint } : {}) } } : {}),
         ...(b.nodeCertificate ? { nodeCertificate: b.nodeCertificate } : {}),
       });
     });

@@ -27,6 +27,11 @@ export const missing = {
     spawnSync('erl', ['-noshell', '-eval', 'halt(case code:ensure_loaded(crypto) of {module, crypto} -> 0; _ -> 1 end).'], { timeout: 10_000 }).status !== 0
       ? 'erl (Erlang) with its crypto application is not installed: run scripts/setup-peers.sh (Debian erlang-base, erlang-crypto)'
       : undefined,
+  erlSsl:
+    spawnSync('erl', ['-noshell', '-eval', 'halt(case [code:ensure_loaded(M) || M <- [public_key, ssl, httpc]] of [{module, _}, {module, _}, {module, _}] -> 0; _ -> 1 end).'], { timeout: 10_000 })
+      .status !== 0
+      ? 'erl with the public_key, ssl and inets applications is not installed: run scripts/setup-peers.sh (Debian erlang-public-key, erlang-ssl, erlang-inets)'
+      : undefined,
   terraform: run('terraform', ['version']) === undefined ? 'terraform is not on the PATH' : undefined,
   promtool: run('promtool', ['--version']) === undefined ? 'promtool is not installed: run scripts/setup-peers.sh (Debian prometheus)' : undefined,
 };

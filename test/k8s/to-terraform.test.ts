@@ -78,6 +78,19 @@ describe('Kubernetes objects -> typed provider resources', () => {
     ...Object.fromEntries(Object.entries(variants).map(([n, p]) => [`mosquitto ${n}`, (s: TerraformStack) => new MosquittoBroker(s, 'Broker', p)])),
     'emqx default': (s) => new EmqxCluster(s, 'Emqx', emqxProps() as never),
     'emqx wss, certificates, one node': (s) => new EmqxCluster(s, 'Emqx', emqxProps({ replicas: 1, wssPort: 8084, tls: { secretName: 'a', nodeSecretName: 'b', clientAuth: 'certificate' } }) as never),
+    'emqx certificates with revocation (CRL server)': (s) =>
+      new EmqxCluster(
+        s,
+        'Emqx',
+        emqxProps({
+          tls: {
+            secretName: 'a',
+            nodeSecretName: 'b',
+            clientAuth: 'certificate',
+            revocation: { caSecretName: 'emqx-ca', revoked: [{ serial: '01', identity: 'd', reason: 'keyCompromise', revokedAt: '2026-12-02T10:00:00Z' }] },
+          },
+        }) as never,
+      ),
   };
   for (const [name, make] of Object.entries(sources)) {
     it(`${name}: the kit's typed resources synthesize exactly what the provider's generated classes do`, () => {

@@ -12,7 +12,7 @@ const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).stat
 
 describe('EMQX alert rules in promtool', { skip: promtool }, () => {
   it('promtool check rules and test rules pass: every alert fires on its series, none below threshold', () => {
-    const rules = emqxAlertRules({ namespace: 'mqtt-emqx', name: 'emqx', replicas: 3, maxConnections: 1000 });
+    const rules = emqxAlertRules({ namespace: 'mqtt-emqx', name: 'emqx', replicas: 3, maxConnections: 1000, crlServer: true });
     const by = Object.fromEntries(rules.map((r) => [r.alert, r]));
     const s = (name: string, pod: string, values: string) => ({ series: `${name}{namespace="mqtt-emqx",pod="${pod}"}`, values });
     const fires = (alert: string, at: string) => ({
@@ -67,6 +67,16 @@ describe('EMQX alert rules in promtool', { skip: promtool }, () => {
         alert_rule_test: [fires('EmqxClusterPartition', '10m')],
       },
       { interval: '1m', input_series: ['emqx-0', 'emqx-1', 'emqx-2'].map((p) => s('emqx_cluster_nodes_running', p, '3x30')), alert_rule_test: [quiet('EmqxClusterPartition', '10m')] },
+      {
+        interval: '1m',
+        input_series: [{ series: 'kube_statefulset_status_replicas_ready{namespace="mqtt-emqx",statefulset="emqx-crl"}', values: '2 2 0x28' }],
+        alert_rule_test: [quiet('EmqxCrlServerDown', '4m'), fires('EmqxCrlServerDown', '10m')],
+      },
+      {
+        interval: '1m',
+        input_series: [{ series: 'kube_statefulset_status_replicas_ready{namespace="mqtt-emqx",statefulset="emqx-crl"}', values: '1x30' }],
+        alert_rule_test: [quiet('EmqxCrlServerDown', '10m')],
+      },
     ];
     const dir = mkdtempSync(join(tmpdir(), 'fortress-promtool-'));
     try {

@@ -55,7 +55,7 @@ describe('scripts/setup-peers.sh as written in the README', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /not root, so nothing is installed\. Missing: mosquitto 2\.0\.18\+, mosquitto clients \(mosquitto_passwd and mosquitto_pub\), openssl, Erlang \(erl\) with crypto, promtool\./,
+      /not root, so nothing is installed\. Missing: mosquitto 2\.0\.18\+, mosquitto clients \(mosquitto_passwd and mosquitto_pub\), openssl, Erlang \(erl\) with crypto, Erlang public_key\/ssl\/inets, promtool\./,
     );
     assert.match(r.stdout, /reported as skipped with the reason.*sudo scripts\/setup-peers\.sh/);
     assert.equal(existsSync(marker), false, 'apt-get was called');
@@ -65,7 +65,7 @@ describe('scripts/setup-peers.sh as written in the README', () => {
     const r = await run(['--dry-run'], false);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /would run: apt-get install -t bookworm-backports mosquitto mosquitto-clients$/m);
-    assert.match(r.stdout, /would run: apt-get install --no-install-recommends openssl erlang-base erlang-crypto prometheus$/m);
+    assert.match(r.stdout, /would run: apt-get install --no-install-recommends openssl erlang-base erlang-crypto erlang-public-key erlang-ssl erlang-inets prometheus$/m);
     assert.equal(existsSync(marker), false, 'apt-get was called');
   });
   it('with every peer present it says so and touches nothing', async () => {
