@@ -115,6 +115,8 @@ export function emqxListeners(c: AuditContext) {
               : {}),
             anonymous: l.enable_authn === false || (!certOnly && !authn.some((x) => x?.enable !== false)),
             authorization: authz,
+            // No enabled authenticator: EMQX 5.8 admits the client (emqx_authn_chains.erl, empty chain).
+            ...(certOnly && cfg.mqtt?.peer_cert_as_username === 'cn' ? { anyCertificateConnects: true } : {}),
           };
         }),
     );

@@ -33,6 +33,11 @@ export interface Exposure {
     authorization: string;
     /** Mosquitto's `crlfile` on this listener: client certificates are checked against the revocation list. */
     crlFile?: string;
+    /**
+     * Every certificate the client CA signed connects: the CN becomes the username and nothing
+     * checks it against the identities (a CN outside the policy connects with no rights).
+     */
+    anyCertificateConnects?: boolean;
   }[];
   readonly networkPolicies: { path: string; name: string; namespace: string; types: string[]; ingress: { sources: string[]; ports: string[] }[]; egress: { sources: string[]; ports: string[] }[] }[];
   readonly securityGroupRules: { path: string; port: string; source: string; description: string }[];
@@ -114,6 +119,8 @@ export function exposureOf(stack: string, json: any): Exposure {
           anonymous: effectiveSetting(b.conf, l, 'allow_anonymous') !== 'false',
           authorization: effectiveSetting(b.conf, l, 'plugin') !== undefined ? 'dynamic security' : effectiveSetting(b.conf, l, 'acl_file') !== undefined ? 'ACL file' : 'none',
           ...(setting(l, 'crlfile') !== undefined ? { crlFile: setting(l, 'crlfile') } : {}),
+          // Mosquitto 2.0 skips authentication when the CN is the username (src/handle_connect.c).
+          ...(setting(l, 'require_certificate') === 'true' && setting(l, 'use_identity_as_username') === 'true' ? { anyCertificateConnects: true } : {}),
         })),
       ),
     ),
@@ -276,6 +283,9 @@ function endpointsOf(c: ReturnType<typeof auditContext>): Exposure['endpoints'] 
 
 /** An ACL rule in plain words (Markdown: the topic as a code span that shows it exactly). */
 export function ruleInWords(r: { access: string; topic: string }): string {
-  const what = { read: 'subscribe to and receive', write: 'publish to', readwrite: 'publish to, subscribe to and receive', deny: 'is refused everything on' }[r.access] ?? r.access;
+  // Mosquitto 2.0's acl_file has one kind of deny line, which refuses every access: the words
+  // say the effective denial, also for a policy rule that denied one action only.
+  const what =
+    { read: 'subscribe to and receive', write: 'publish to', readwrite: 'publish to, subscribe to and receive', deny: 'is refused publishing to, subscribing to and receiving' }[r.access] ?? r.access;
   return r.access === 'deny' ? `${what} ${mdCode(r.topic)}` : `may ${what} ${mdCode(r.topic)}`;
 }

@@ -67,10 +67,21 @@ export function renderReport(e: Exposure, a: AuditResult | undefined): string {
     ),
     '',
   );
+  const anyCn = e.listeners.filter((l) => l.anyCertificateConnects);
+  if (anyCn.length)
+    L.push(
+      `**Known limitation: any certificate of the client CA connects** (${anyCn.map((l) => t(`${l.broker}:${l.port}`)).join(', ')}). The certificate's CN is the username and nothing checks it against the policy's identities: a certificate the client CA signed for another CN connects, with no rights (every publish refused, nothing delivered). Mosquitto 2.0 skips authentication when the CN is the username (src/handle_connect.c, "Authentication assumed to be cleared": the plugins' password check is not called), and EMQX 5.8 admits a client when no authenticator is enabled. Issue client certificates only for identities, keep the client CA for this broker, and revoke the certificates of an identity that leaves the policy (docs/certificate-revocation.md).`,
+      '',
+    );
   const byUser = e.identities.filter((i) => i.listenerFile === 'acl');
   L.push('## Identities and what they may do', '', 'Default deny: anything not listed is refused.', '');
   if (!byUser.length) L.push('_no broker identities in this stack_');
   for (const i of byUser) L.push(`- ${bold(t(i.username))} (${t(i.broker)}): ${i.rules.length ? i.rules.map(ruleInWords).join('; ') : 'nothing'}`);
+  if (byUser.some((i) => i.rules.some((r) => r.access === 'deny')))
+    L.push(
+      '',
+      "Mosquitto's ACL file has one kind of deny line, and it refuses every access: a policy rule that denies only publishing (or only subscribing) also stops subscribing to and receiving that topic (Mosquitto 2.0.21, docs/mosquitto.md). The denials above are what the broker enforces, broader than such a rule; write deny rules with action `all` to keep the policy and the broker the same, or use `aclMode: 'dynamic-security'`, which denies one action.",
+    );
   if (a?.assertions?.length) L.push('', ...renderAssertions(a.assertions));
   L.push(
     '',
