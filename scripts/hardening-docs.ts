@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RULES } from '../constructs/audit/rules.js';
 import { renderEmqxConfig } from '../constructs/emqx/config.js';
+import { resolveEmqxLimits } from '../constructs/emqx/resolve.js';
 import { renderDeviceDefenderDoc } from '../constructs/hardening/device-defender.js';
 import { renderLimitsDoc } from '../constructs/hardening/limits.js';
 import { type RenderedDefaults, renderSecureDefaultsDoc } from '../constructs/hardening/secure-defaults.js';
@@ -28,7 +29,7 @@ export function renderedDefaults(): RenderedDefaults {
   return {
     mosquittoConf: m.files['mosquitto.conf'],
     mosquittoPorts: (broker.ports ?? []).map((p) => p.containerPort),
-    emqx: renderEmqxConfig({ clusterName: 'emqx', discoveryDnsName: 'emqx-headless.mqtt.svc.cluster.local', clientAuth: 'password', minTlsVersion: '1.2' }),
+    emqx: renderEmqxConfig({ clusterName: 'emqx', discoveryDnsName: 'emqx-headless.mqtt.svc.cluster.local', clientAuth: 'password', minTlsVersion: '1.2', limits: resolveEmqxLimits() }),
   };
 }
 

@@ -3,7 +3,6 @@ import type { Construct } from 'constructs';
 import { SecretsManagerDelivery } from '../constructs/credentials/delivery.js';
 import type { SecretsReaderAuth } from '../constructs/credentials/external-secrets.js';
 import { EmqxCluster } from '../constructs/emqx/cluster.js';
-import { resolveEmqxLimits } from '../constructs/emqx/config.js';
 import type { EmqxClusterProps } from '../constructs/emqx/props.js';
 import { EMQX_SYNC_API_KEY } from '../constructs/emqx/props.js';
 import { crdCheck } from '../constructs/k8s/crd-check.js';
@@ -125,7 +124,7 @@ export class EmqxKubernetesStack extends TerraformStack {
         namespace: b.namespace,
         name: b.name,
         replicas: b.replicas,
-        maxConnections: resolveEmqxLimits(props.emqx.limits).maxConnections,
+        maxConnections: b.resolved.limits.maxConnections,
         crlServer: b.resolved.tls.revocation !== undefined,
         labels: props.prometheusLabels ?? {},
       }),

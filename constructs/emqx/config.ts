@@ -6,10 +6,10 @@
  */
 
 import type { ClientAuth } from '../broker/client-auth.js';
-import { assertInt } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { TLS12_SUITES, TLS13_SUITES } from '../core/tls-suites.js';
 import { type EmqxJwtAuth, renderJwtAuthenticator } from './jwt.js';
+import { EMQX_PORTS } from './props.js';
 
 export const EMQX_PATHS = {
   conf: '/opt/emqx/etc/emqx.conf',
@@ -52,10 +52,10 @@ export interface EmqxConfigInput {
   readonly discoveryDnsName: string;
   readonly clientAuth: ClientAuth;
   readonly minTlsVersion: '1.2' | '1.3';
-  readonly limits?: EmqxLimits;
+  /** Validated, every default applied: resolveEmqxLimits (constructs/emqx/resolve.ts). */
+  readonly limits: Required<EmqxLimits>;
   /** MQTT over secure WebSockets on this port. @default - off */
   readonly wssPort?: number;
-  readonly dashboardPort?: number;
   /** Token authentication after the password database (constructs/emqx/jwt.ts). @default - none */
   readonly jwt?: EmqxJwtAuth;
   /**
@@ -65,35 +65,9 @@ export interface EmqxConfigInput {
   readonly crlCache?: Record<string, unknown>;
 }
 
-const DEFAULTS: Required<EmqxLimits> = {
-  maxConnections: 10000,
-  maxConnRatePerSecond: 500,
-  messagesPerSecond: 100,
-  bytesPerSecond: 524288,
-  maxPacketSizeBytes: 262144,
-  maxInflight: 20,
-  maxQueuedMessages: 1000,
-  maxClientIdLength: 128,
-  maxTopicLevels: 16,
-};
-
-export function resolveEmqxLimits(l: EmqxLimits = {}): Required<EmqxLimits> {
-  const r = { ...DEFAULTS, ...Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) } as Required<EmqxLimits>;
-  assertInt('limits.maxConnections', r.maxConnections, 1, 10_000_000);
-  assertInt('limits.maxConnRatePerSecond', r.maxConnRatePerSecond, 1, 100_000);
-  assertInt('limits.messagesPerSecond', r.messagesPerSecond, 1, 100_000);
-  assertInt('limits.bytesPerSecond', r.bytesPerSecond, 1024, 1_073_741_824);
-  assertInt('limits.maxPacketSizeBytes', r.maxPacketSizeBytes, 1024, 268_435_455);
-  assertInt('limits.maxInflight', r.maxInflight, 1, 65535);
-  assertInt('limits.maxQueuedMessages', r.maxQueuedMessages, 1, 10_000_000);
-  assertInt('limits.maxClientIdLength', r.maxClientIdLength, 23, 65535);
-  assertInt('limits.maxTopicLevels', r.maxTopicLevels, 1, 65535);
-  return r;
-}
-
 /** The emqx.conf content as an object; HOCON is a superset of JSON, so JSON.stringify renders it. */
 export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
-  const l = resolveEmqxLimits(i.limits);
+  const l = i.limits;
   if (!['password', 'password-and-certificate', 'certificate'].includes(i.clientAuth)) {
     throw new FortressError('EMQX_CLIENT_AUTH', `tls.clientAuth ${show(i.clientAuth)} is not offered for EMQX: use password, password-and-certificate or certificate.`);
   }
@@ -177,7 +151,7 @@ export function renderEmqxConfig(i: EmqxConfigInput): Record<string, unknown> {
     overload_protection: { enable: true, backoff_new_conn: true, backoff_gc: true, backoff_hibernation: true, backoff_delay: 1 },
     // Dashboard and REST API (also /api/v5/prometheus/stats): the Service does not expose it and
     // the NetworkPolicy admits only the monitoring namespace. Its password comes from a Secret.
-    dashboard: { listeners: { http: { enable: true, bind: `0.0.0.0:${i.dashboardPort ?? 18083}` } } },
+    dashboard: { listeners: { http: { enable: true, bind: `0.0.0.0:${EMQX_PORTS.dashboard}` } } },
     api_key: { bootstrap_file: `${EMQX_PATHS.admin}/api-keys` },
     prometheus: { enable_basic_auth: true },
     log: { console: { enable: true, level: 'warning', formatter: 'json', time_offset: 'system' }, file: { default: { enable: false } } },

@@ -29,7 +29,7 @@ export function renderEmqxFiles(r: ResolvedEmqx): { readonly config: Record<stri
     discoveryDnsName: `${r.name}-headless.${r.namespace}.svc.cluster.local`,
     clientAuth: r.tls.clientAuth,
     minTlsVersion: minTls,
-    ...(r.limits ? { limits: r.limits } : {}),
+    limits: r.limits,
     ...(r.wssPort !== undefined ? { wssPort: r.wssPort } : {}),
     ...(r.jwt !== undefined ? { jwt: r.jwt } : {}),
     ...(r.tls.revocation ? { crlCache: emqxCrlCache(r.tls.revocation) } : {}),

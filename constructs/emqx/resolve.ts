@@ -35,8 +35,7 @@ export interface ResolvedEmqx {
     /** Revocation checking and its CRL server. */
     readonly revocation: ResolvedEmqxRevocation | undefined;
   };
-  /** As given: config.ts applies the limit defaults (and validates them) where it renders them. */
-  readonly limits: EmqxLimits | undefined;
+  readonly limits: Required<EmqxLimits>;
   readonly wssPort: number | undefined;
   /** As given: jwt.ts validates it where config.ts renders it. */
   readonly jwt: EmqxJwtAuth | undefined;
@@ -67,6 +66,33 @@ export function emqxPorts(wssPort: number | undefined): Record<string, number> {
   const clash = Object.entries(ports).find(([, p]) => p === wssPort);
   if (clash) throw new FortressError('EMQX_PORT_CLASH', `wssPort ${wssPort} is already the port of the ${clash[0]}. Every port the cluster opens must differ; the usual WSS port is 8084.`);
   return { ...ports, 'MQTT over secure WebSockets (wss)': wssPort };
+}
+
+const DEFAULT_LIMITS: Required<EmqxLimits> = {
+  maxConnections: 10000,
+  maxConnRatePerSecond: 500,
+  messagesPerSecond: 100,
+  bytesPerSecond: 524288,
+  maxPacketSizeBytes: 262144,
+  maxInflight: 20,
+  maxQueuedMessages: 1000,
+  maxClientIdLength: 128,
+  maxTopicLevels: 16,
+};
+
+/** Applies the limit defaults and validates every limit; throws FortressError naming the prop. */
+export function resolveEmqxLimits(l: EmqxLimits = {}): Required<EmqxLimits> {
+  const r = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) } as Required<EmqxLimits>;
+  assertInt('limits.maxConnections', r.maxConnections, 1, 10_000_000);
+  assertInt('limits.maxConnRatePerSecond', r.maxConnRatePerSecond, 1, 100_000);
+  assertInt('limits.messagesPerSecond', r.messagesPerSecond, 1, 100_000);
+  assertInt('limits.bytesPerSecond', r.bytesPerSecond, 1024, 1_073_741_824);
+  assertInt('limits.maxPacketSizeBytes', r.maxPacketSizeBytes, 1024, 268_435_455);
+  assertInt('limits.maxInflight', r.maxInflight, 1, 65535);
+  assertInt('limits.maxQueuedMessages', r.maxQueuedMessages, 1, 10_000_000);
+  assertInt('limits.maxClientIdLength', r.maxClientIdLength, 23, 65535);
+  assertInt('limits.maxTopicLevels', r.maxTopicLevels, 1, 65535);
+  return r;
 }
 
 /** Validates the props and resolves every default (pure). Throws FortressError naming the prop. */
@@ -109,6 +135,7 @@ export function resolveEmqx(o: EmqxClusterOptions): ResolvedEmqx {
   const revocation = resolveEmqxRevocation('tls.revocation', o.tls.revocation, clientAuth, name, ns, o.wssPort);
   const monitoringNamespace = o.monitoringNamespace ?? 'monitoring';
   assertDnsLabel('monitoringNamespace', monitoringNamespace);
+  const limits = resolveEmqxLimits(o.limits);
   return {
     name,
     namespace: ns,
@@ -120,7 +147,7 @@ export function resolveEmqx(o: EmqxClusterOptions): ResolvedEmqx {
     credentialsSecretName: o.credentialsSecretName,
     adminSecretName: o.adminSecretName,
     tls: { secretName: o.tls.secretName, nodeSecretName: o.tls.nodeSecretName, minVersion: o.tls.minVersion ?? '1.2', clientAuth, revocation },
-    limits: o.limits,
+    limits,
     wssPort: o.wssPort,
     jwt: o.jwt,
     allowFrom: [...(o.allowFrom ?? [])],

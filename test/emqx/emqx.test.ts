@@ -10,6 +10,7 @@ import { EmqxCluster } from '../../constructs/emqx/cluster.js';
 import { renderEmqxConfig } from '../../constructs/emqx/config.js';
 import { buildEmqx } from '../../constructs/emqx/objects.js';
 import type { EmqxClusterOptions } from '../../constructs/emqx/props.js';
+import { resolveEmqxLimits } from '../../constructs/emqx/resolve.js';
 import { type EmqxSchema, validateEmqxConfig } from '../../constructs/emqx/schema.js';
 import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { kubernetesProvider } from '../../constructs/k8s/provider.js';
@@ -49,7 +50,7 @@ describe('EMQX configuration against the EMQX 5.8 schema', () => {
     });
   }
   it('a misspelled key, a wrong type, a bad enum and an out-of-range integer are caught', () => {
-    const c = structuredClone(renderEmqxConfig({ clusterName: 'x', discoveryDnsName: 'x', clientAuth: 'password', minTlsVersion: '1.2' })) as any;
+    const c = structuredClone(renderEmqxConfig({ clusterName: 'x', discoveryDnsName: 'x', clientAuth: 'password', minTlsVersion: '1.2', limits: resolveEmqxLimits() })) as any;
     c.authorization.no_macth = 'deny';
     c.listeners.ssl.default.max_connections = 'lots';
     c.cluster.discovery_strategy = 'gossip';
