@@ -1,6 +1,6 @@
 /**
- * The broker contract: what the credential, certificate and audit constructs need from a broker
- * (MosquittoBroker, EmqxCluster). They take an {@link IBroker}, never a concrete class, and add
+ * The broker contract: what the credential, certificate, monitoring and audit constructs need from
+ * a broker (MosquittoBroker, EmqxCluster). They take an {@link IBroker}, never a concrete class, and add
  * their start-up dependencies through {@link IBroker.addDependency} instead of writing into the
  * broker's resources.
  */
@@ -30,4 +30,24 @@ export interface IBroker {
   readonly revocationEndpoint?: { readonly crlDistributionPoint: string; readonly caSecretName: string };
   /** The broker's pods start only after `deps` exist (e.g. the Secret they mount). */
   addDependency(...deps: ITerraformDependable[]): void;
+}
+
+/** The resolved settings of a broker that its alerts and dashboard read. */
+export interface MonitoredSettings {
+  /** Base name of the broker's objects (its StatefulSet's name). */
+  readonly name: string;
+  readonly namespace: string;
+  /** The broker's connection limit (the near-limit alert's threshold). */
+  readonly maxConnections: number;
+  /** Set when a Prometheus exporter runs in the broker's pods (container port `metrics`). */
+  readonly exporter: object | undefined;
+  /** Namespace of the monitoring stack (the dashboard's default namespace). */
+  readonly monitoringNamespace: string;
+}
+
+/** A broker that BrokerMonitoring can watch (MosquittoBroker; EMQX exports its own metrics). */
+export interface IMonitoredBroker extends IBroker {
+  readonly resolved: MonitoredSettings;
+  /** Labels that select the broker's pods. */
+  readonly selectorLabels: Record<string, string>;
 }

@@ -1,18 +1,18 @@
 /**
- * BrokerMonitoring: scrape configuration, alert rules and an optional dashboard for a
- * MosquittoBroker (baseline MON-1, MON-2), as prometheus-operator custom resources behind a
- * plan-time check that the operator's CRDs exist.
+ * BrokerMonitoring: scrape configuration, alert rules and an optional dashboard for a broker of
+ * the {@link IMonitoredBroker} contract (MosquittoBroker; baseline MON-1, MON-2), as
+ * prometheus-operator custom resources behind a plan-time check that the operator's CRDs exist.
  */
 import { dependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { IMonitoredBroker } from '../broker/target.js';
 import { scoped } from '../core/errors.js';
 import { crdCheck } from '../k8s/crd-check.js';
 import { addK8sObject } from '../k8s/resources.js';
-import type { MosquittoBroker } from '../mosquitto/broker.js';
 import { buildMonitoring, type MonitoringBuild, type MonitoringObjectsOptions } from './objects.js';
 
 export interface BrokerMonitoringProps extends Omit<MonitoringObjectsOptions, 'broker' | 'selectorLabels'> {
-  readonly broker: MosquittoBroker;
+  readonly broker: IMonitoredBroker;
 }
 
 export class BrokerMonitoring extends Construct {

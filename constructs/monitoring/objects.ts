@@ -1,15 +1,16 @@
 /** prometheus-operator objects and the Grafana dashboard for a broker (pure). */
+
+import type { MonitoredSettings } from '../broker/target.js';
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
-import type { ResolvedMosquitto } from '../mosquitto/resolve.js';
 import { type AlertRule, certificateSeries, mosquittoAlertRules } from './rules.js';
 
 registerModelSchema('monitoring.coreos.com/v1', 'PodMonitor', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor');
 registerModelSchema('monitoring.coreos.com/v1', 'PrometheusRule', '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule');
 
 export interface MonitoringObjectsOptions {
-  readonly broker: ResolvedMosquitto;
+  readonly broker: MonitoredSettings;
   readonly selectorLabels: Record<string, string>;
   /**
    * Labels your Prometheus selects PodMonitors and PrometheusRules by. Required: a rule no

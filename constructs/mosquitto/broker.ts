@@ -7,7 +7,7 @@ import { dependable, type ITerraformDependable, type TerraformResource } from 'c
 import { Construct } from 'constructs';
 import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
-import type { IBroker } from '../broker/target.js';
+import type { IMonitoredBroker } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
@@ -24,7 +24,7 @@ export interface IMosquittoBroker {
   readonly port: number;
 }
 
-export class MosquittoBroker extends Construct implements IMosquittoBroker, IBroker {
+export class MosquittoBroker extends Construct implements IMosquittoBroker, IMonitoredBroker {
   public readonly namespace: string;
   /** Name of the client-facing Service. */
   public readonly serviceName: string;

@@ -103,6 +103,18 @@ describe('guard: layering of constructs/', () => {
     });
     assert.deepEqual(bad, []);
   });
+  it('the broker-independent features reach a broker only through the contract (constructs/broker), never a concrete broker folder', () => {
+    const features = ['monitoring', 'credentials', 'tls', 'network', 'audit'];
+    const concrete = ['mosquitto', 'emqx'];
+    const scanned = lib.filter((f) => features.includes(relative(join(root, 'constructs'), f).split(/[\\/]/)[0]!));
+    assert.ok(scanned.length > 20, `only ${scanned.length} feature files found`);
+    const bad = scanned.flatMap((f) =>
+      importedFolders(f)
+        .filter((d) => concrete.includes(d))
+        .map((d) => `${relative(root, f)} -> ${d}`),
+    );
+    assert.deepEqual(bad, [], 'depend on IBroker / IMonitoredBroker (constructs/broker/target.ts) instead; extend the contract if a feature needs more');
+  });
   it('the folder reader sees through relative paths', () => {
     const probe = join(root, 'constructs', 'core', 'probe.ts');
     assert.equal(relative(join(root, 'constructs'), join(probe, '..', '../mosquitto/x.js')).split(/[\\/]/)[0], 'mosquitto');
