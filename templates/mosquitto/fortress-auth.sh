@@ -13,6 +13,15 @@
 #   fortress-auth.sh tls-once  the same for the certificate only
 #   fortress-auth.sh watch     "once" every FORTRESS_INTERVAL seconds (sidecar)
 #
+# One file, though over the project's 400 lines: it is shipped as the single ConfigMap key
+# `fortress-auth.sh` and run as `/bin/sh <config>/fortress-auth.sh build|watch` by the init
+# container and the reloader (constructs/mosquitto/objects.ts), and the same way by the local
+# bundle, the tests and the benchmark. The audit (REV-2) compares the shipped key with this file,
+# and its bytes are part of the pod's restart hash. Sourced parts would each need a ConfigMap key
+# of their own, a path known to every caller and an audit entry, for parts (snapshots, password
+# files, ACL checks, TLS staging, reload requests) that share one set of variables and the
+# `set -eu` error path.
+#
 # Every cycle reads each input once into a private snapshot (FORTRESS_SCRATCH), validates and
 # fingerprints that copy, stages exactly what was validated, and records the fingerprint as
 # applied only if the source did not move meanwhile (a kubelet Secret volume swaps its "..data"
