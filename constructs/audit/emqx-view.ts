@@ -27,10 +27,29 @@ const erlStrings = (s: string): string[] | undefined => {
   return re.lastIndex === s.length || s.trim() === '' ? out : undefined;
 };
 
-/** Reads acl.conf terms of the forms the kit renders; anything else is kept as unparsed. */
-export function parseEmqxAcl(text: string): EmqxAclView {
-  const users = new Map<string, { access: string; topic: string }[]>();
-  const unparsed: string[] = [];
+/** One acl.conf term of the forms the kit renders, in file order. */
+export interface EmqxAclTerm {
+  readonly allow: boolean;
+  /** The username it names; undefined for `all` (every client). */
+  readonly who: string | undefined;
+  readonly action: 'publish' | 'subscribe' | 'all';
+  /** Topic filters as written (`${username}`, `${clientid}` unsubstituted); `#` for `{allow, all}` / `{deny, all}`. */
+  readonly topics: readonly string[];
+  /** `{allow, all}` or `{deny, all}`: every action on every topic for every client. */
+  readonly everything: boolean;
+  /** The term's text, with its closing `}.`. */
+  readonly text: string;
+}
+
+const TERM = /^\{\s*(allow|deny)\s*,\s*(all|\{\s*(?:username|user)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\})\s*,\s*(publish|subscribe|all)\s*,\s*\[(.*)\]\s*$/s;
+
+/**
+ * EMQX 5.8's acl.conf as the audit and the access review read it: its terms in file order, those
+ * of the forms the kit renders read, any other (regular expressions, IP ranges, rich actions ...)
+ * kept as its text with the closing `}.`.
+ */
+export function readEmqxAclTerms(text: string): (EmqxAclTerm | string)[] {
+  const terms: (EmqxAclTerm | string)[] = [];
   // Erlang comments run from % to the end of the line (outside strings; the kit writes none there).
   const body = text
     .split('\n')
@@ -39,16 +58,36 @@ export function parseEmqxAcl(text: string): EmqxAclView {
   for (const raw of body.split(/\}\.\s*(?:\n|$)/)) {
     const term = raw.trim();
     if (!term) continue;
-    if (/^\{\s*(allow|deny)\s*,\s*all\s*$/.test(term)) continue; // {allow, all} / {deny, all}: ACL-1 judges these
-    const m = /^\{\s*(allow|deny)\s*,\s*(all|\{\s*(?:username|user)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\})\s*,\s*(publish|subscribe|all)\s*,\s*\[(.*)\]\s*$/s.exec(term);
-    const topics = m ? erlStrings(m[5]!) : undefined;
-    if (!m || !topics) {
-      unparsed.push(`${term}}.`);
+    const all = /^\{\s*(allow|deny)\s*,\s*all\s*$/.exec(term);
+    if (all) {
+      terms.push({ allow: all[1] === 'allow', who: undefined, action: 'all', topics: ['#'], everything: true, text: `${term}}.` });
       continue;
     }
-    const who = m[2] === 'all' ? '*' : m[3]!.replace(/\\(.)/g, '$1');
+    const m = TERM.exec(term);
+    const topics = m ? erlStrings(m[5]!) : undefined;
+    if (!m || !topics) {
+      terms.push(`${term}}.`);
+      continue;
+    }
+    const who = m[2] === 'all' ? undefined : m[3]!.replace(/\\(.)/g, '$1');
+    terms.push({ allow: m[1] === 'allow', who, action: m[4] as EmqxAclTerm['action'], topics, everything: false, text: `${term}}.` });
+  }
+  return terms;
+}
+
+/** Reads acl.conf terms of the forms the kit renders; anything else is kept as unparsed. */
+export function parseEmqxAcl(text: string): EmqxAclView {
+  const users = new Map<string, { access: string; topic: string }[]>();
+  const unparsed: string[] = [];
+  for (const t of readEmqxAclTerms(text)) {
+    if (typeof t === 'string') {
+      unparsed.push(t);
+      continue;
+    }
+    if (t.everything) continue; // {allow, all} / {deny, all}: ACL-1 judges these
+    const who = t.who ?? '*';
     const list = users.get(who) ?? [];
-    for (const t of topics) list.push({ access: m[1] === 'deny' ? 'deny' : ACCESS[m[4]!]!, topic: t.replace(/\$\{clientid\}|\$\{username\}/g, who === '*' ? '%u' : who) });
+    for (const topic of t.topics) list.push({ access: t.allow ? ACCESS[t.action]! : 'deny', topic: topic.replace(/\$\{clientid\}|\$\{username\}/g, who === '*' ? '%u' : who) });
     users.set(who, list);
   }
   return { users, unparsed };

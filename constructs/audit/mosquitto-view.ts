@@ -98,6 +98,19 @@ export function parseMosquittoAcl(text: string): AclView {
 }
 
 /**
+ * A `pattern` line's topic as Mosquitto applies it to one client: `%u` is its username, `%c` its
+ * client id. A level holding a substitution that is unknown (undefined: an anonymous client, or a
+ * client id not bound to the username) reads as `+`, which can only widen.
+ */
+export function expandPattern(topic: string, username: string | undefined, clientId: string | undefined): string {
+  return topic
+    .split('/')
+    .map((l) => l.replace(/%u/g, username ?? '\u0000').replace(/%c/g, clientId ?? '\u0000'))
+    .map((l) => (l.includes('\u0000') ? '+' : l))
+    .join('/');
+}
+
+/**
  * The ACL as each user of the ConfigMap's `users` file meets it: Mosquitto applies every `pattern`
  * line to every authenticated client, so an identity class rendered once as patterns (`%u`) shows
  * per member, as it would per-user. `%c` is the client id, which the kit binds to the username
@@ -110,7 +123,7 @@ export function withPatternUsers(acl: AclView, usersFile: string | undefined): A
     .split('\n')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    users.set(name, [...(users.get(name) ?? []), ...acl.patterns.map((p) => ({ access: p.access, topic: p.topic.replaceAll('%u', name).replaceAll('%c', name) }))]);
+    users.set(name, [...(users.get(name) ?? []), ...acl.patterns.map((p) => ({ access: p.access, topic: expandPattern(p.topic, name, name) }))]);
   }
   return { ...acl, users };
 }

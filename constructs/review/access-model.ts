@@ -19,6 +19,8 @@
  *   (`${username}` substituted), for every user of the ConfigMap's `users` file.
  * Terms the reader does not understand are kept as `unread`, so a diff can fail closed on them.
  */
+import { type EmqxAclTerm, readEmqxAclTerms } from '../audit/emqx-view.js';
+import { expandPattern } from '../audit/mosquitto-view.js';
 import { type AuditContext, auditContext } from '../audit/rules.js';
 import { configMapFiles, effectiveSetting, type ListenerView } from '../audit/view.js';
 import { filterCovers, topicMatches } from '../policy/topic.js';
@@ -85,13 +87,6 @@ export function accessOf(stack: string, json: any): AccessModel {
 function merge(parts: readonly AccessModel[]): AccessModel {
   return { identities: parts.flatMap((p) => p.identities), unread: parts.flatMap((p) => p.unread), listeners: parts.flatMap((p) => p.listeners ?? []) };
 }
-
-const sub = (topic: string, username: string | undefined, clientId: string | undefined) =>
-  topic
-    .split('/')
-    .map((l) => l.replace(/%u/g, username ?? '\u0000').replace(/%c/g, clientId ?? '\u0000'))
-    .map((l) => (l.includes('\u0000') ? '+' : l))
-    .join('/');
 
 /** The settings of one listener that decide what its clients may do. */
 function listenerAuthz(b: AuditContext['brokers'][number], listener: ListenerView) {
@@ -195,7 +190,7 @@ export function aclFileAccess(broker: string, text: string, anonymous: boolean, 
   };
   // The client's own lines first (denials first), then the pattern lines (denials first).
   const identity = (name: string, own: readonly { access: string; topic: string }[], username: string | undefined): IdentityAccess => {
-    const pats = patterns.filter((p) => username !== undefined || !p.topic.includes('%u')).map((p) => ({ ...p, topic: sub(p.topic, username, clientIdIsUsername ? username : undefined) }));
+    const pats = patterns.filter((p) => username !== undefined || !p.topic.includes('%u')).map((p) => ({ ...p, topic: expandPattern(p.topic, username, clientIdIsUsername ? username : undefined) }));
     const list = (op: Op) => [...lists(own, op), ...lists(pats, op)];
     return { broker, identity: name, source: 'acl-file', publish: [list('publish')], subscribe: [list('subscribe')] };
   };
@@ -248,43 +243,13 @@ export function dynsecAccess(broker: string, d: any, anonymous = false): AccessM
   return { identities, unread: [] };
 }
 
-const TERM = /^\{\s*(allow|deny)\s*,\s*(all|\{\s*(?:username|user)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\})\s*,\s*(publish|subscribe|all)\s*,\s*\[(.*)\]\s*$/s;
-const STRINGS = /\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
-
-function erlStrings(s: string): string[] | undefined {
-  const out: string[] = [];
-  STRINGS.lastIndex = 0;
-  while (STRINGS.lastIndex < s.length) {
-    const m = STRINGS.exec(s);
-    if (!m) return undefined;
-    out.push(m[1]!.replace(/\\(.)/g, '$1'));
-  }
-  return out;
-}
-
 /** EMQX 5.8's file authorizer: terms in order, the first that matches decides; the end denies. */
 export function emqxAclAccess(broker: string, text: string, usernames?: readonly string[]): AccessModel {
   const unread: { broker: string; text: string }[] = [];
-  const terms: { allow: boolean; who: string | undefined; action: string; topics: string[] }[] = [];
-  const body = text
-    .split('\n')
-    .filter((l) => !/^\s*%/.test(l))
-    .join('\n');
-  for (const raw of body.split(/\}\.\s*(?:\n|$)/)) {
-    const term = raw.trim();
-    if (!term) continue;
-    const all = /^\{\s*(allow|deny)\s*,\s*all\s*$/.exec(term);
-    if (all) {
-      terms.push({ allow: all[1] === 'allow', who: undefined, action: 'all', topics: ['#'] });
-      continue;
-    }
-    const m = TERM.exec(term);
-    const topics = m ? erlStrings(m[5]!) : undefined;
-    if (!m || !topics || topics.some((t) => t.startsWith('eq '))) {
-      unread.push({ broker, text: `acl.conf term ${term}}.` });
-      continue;
-    }
-    terms.push({ allow: m[1] === 'allow', who: m[2] === 'all' ? undefined : m[3]!.replace(/\\(.)/g, '$1'), action: m[4]!, topics });
+  const terms: EmqxAclTerm[] = [];
+  for (const t of readEmqxAclTerms(text)) {
+    if (typeof t !== 'string' && !t.topics.some((x) => x.startsWith('eq '))) terms.push(t);
+    else unread.push({ broker, text: `acl.conf term ${typeof t === 'string' ? t : t.text}` });
   }
   const names = [...new Set([...(usernames ?? []), ...terms.flatMap((t) => (t.who === undefined ? [] : [t.who]))])];
   const identity = (name: string, username: string | undefined): IdentityAccess => {

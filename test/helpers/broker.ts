@@ -1,36 +1,15 @@
 /** Starts a real Mosquitto from a local bundle and connects real MQTT clients to it. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { freePortTriple as freePort } from '../../scripts/lib/local-verify.js';
 import { createLocalBundle, type LocalBundle, type LocalBundleOptions, type LocalUser } from '../../scripts/local-bundle.js';
 
-export async function freePort(): Promise<number> {
-  // Three consecutive free ports: the bundle puts the metrics listener on port + 1 and a
-  // certificate listener on port + 2.
-  for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => res(p));
-      });
-    });
-    if (port < 65000 && (await isFree(port + 1)) && (await isFree(port + 2))) return port;
-  }
-  throw new Error('no free port pair found');
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
+// Three consecutive free ports: the bundle puts the metrics listener on port + 1 and a
+// certificate listener on port + 2. One implementation with `npm run local -- --verify`.
+export { freePort };
 
 export interface RunningBroker {
   readonly bundle: LocalBundle;
