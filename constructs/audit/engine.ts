@@ -4,7 +4,7 @@
  * final Terraform JSON, applies suppressions, and fails synthesis through a stack validation when
  * an unsuppressed error remains. Fails closed: a rule that throws is a finding.
  */
-import { Aspects, type IAspect, TerraformStack } from 'cdktf';
+import { Aspects, type IAspect, type TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { FortressError, show } from '../core/errors.js';
 import type { Relaxation } from '../core/relaxation.js';
@@ -308,28 +308,15 @@ class FortressAuditAspect implements IAspect {
   }
 }
 
-/**
- * The audit needs the stack's final Terraform JSON, and the synthesizer computes the same JSON
- * right after the validations. Resolving it twice cost 150 ms at 10 000 identities, so the
- * audit's copy serves the synthesizer's next call in the same synchronous synthesis; the memo
- * is dropped at the next microtask, so a later call always resolves afresh.
+/*
+ * The audit resolves the stack's Terraform JSON itself, and the synthesizer resolves it again
+ * right after the validations. cdktf 0.21 offers no supported way to hand one resolution to the
+ * other: its synthesizer calls stack.toTerraform() directly, the StackSynthesizer class is not
+ * exported (a custom IStackSynthesizer would have to copy its aspect, validation, custom-synthesis
+ * and annotation steps), and custom synthesis and aspects run before the final JSON exists. The
+ * second resolution adds about a third to the synthesis phase (about 150 ms at 10 000
+ * identities; docs/maintainers.md, Performance); the kit pays it rather than patch the stack.
  */
-function evaluateAndMemo(stack: TerraformStack): AuditResult {
-  const json = stack.toTerraform();
-  const result = evaluate(stack, RULES, json);
-  const s = stack as unknown as { toTerraform: () => any };
-  if (!Object.hasOwn(s, 'toTerraform')) {
-    let served = false;
-    s.toTerraform = () => {
-      if (served) return TerraformStack.prototype.toTerraform.call(stack);
-      served = true;
-      return json;
-    };
-    queueMicrotask(() => delete (s as { toTerraform?: unknown }).toTerraform);
-  }
-  return result;
-}
-
 const applied = new WeakSet<TerraformStack>();
 
 export const FortressAudit = {
@@ -342,7 +329,7 @@ export const FortressAudit = {
       validate: () => {
         let r = results.get(stack);
         if (!r) {
-          r = evaluateAndMemo(stack);
+          r = evaluate(stack);
           results.set(stack, r);
         }
         return r.rows
