@@ -11,7 +11,9 @@ import { configMapFiles, type K8sView, k8sView, type PodView, pods, resourcesOf,
 
 export type { Broker, BrokerKind, BrokerView, EmqxView, MqttListener, Requirement } from './broker-view.js';
 
+/** How bad an open finding of a rule is: an unsuppressed `error` fails synthesis, a `warning` is reported. */
 export type Level = 'error' | 'warning';
+/** A rule's verdict on one subject; `not-applicable` rows keep the audit trail complete. */
 export type Status = 'compliant' | 'non-compliant' | 'not-applicable';
 
 export interface RuleRow {

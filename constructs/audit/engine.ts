@@ -6,9 +6,11 @@
  */
 import { Aspects, type IAspect, type TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { brokerOf } from '../broker/registry.js';
 import { FortressError, show } from '../core/errors.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type Relaxation, Relaxations } from '../core/relaxation.js';
 import { textProblem } from '../core/text.js';
+import type { Policy } from '../policy/model.js';
 import { type AssertionRow, assertionRows, type DeclaredPeerRow, declaredPeers } from './records.js';
 import { type AuditRule, auditContext, type Level, RULE_IDS, RULES, type RuleRow } from './rules.js';
 
@@ -134,17 +136,12 @@ const substituteAll = (topic: string, username: string) =>
     .map((l) => (l === '{username}' || l === '{clientId}' ? username : l))
     .join('/');
 
-interface PolicyLike {
-  principal(username: string): { roles: readonly string[]; rules: readonly { effect: string; action: string; topic: string; role: string }[] } | undefined;
-  spec?: { exceptions?: readonly { rule: string; topic: string; reason: string; role: string }[] };
-}
-
 /**
  * A policy exception {rule: ACL-2-broad, role, topic} covers an ACL-2 finding only when the
  * finding's identity holds that role, its topic is that rule's topic (placeholders filled for the
  * identity), and every access the finding lists is one that role grants on that topic.
  */
-function exceptionMatch(policy: PolicyLike, e: { role: string; topic: string }): (r: RuleRow) => boolean {
+function exceptionMatch(policy: Policy, e: { role: string; topic: string }): (r: RuleRow) => boolean {
   return (r) => {
     const id = r.subject?.identity;
     const topic = r.subject?.topic;
@@ -158,21 +155,42 @@ function exceptionMatch(policy: PolicyLike, e: { role: string; topic: string }):
   };
 }
 
-/** Turns the kit's recorded relaxations (props with reasons) into suppressions of their rule. */
+/** Constructs whose relaxations and policy exceptions are already suppressions (evaluate runs on every synth). */
+const relaxationsAdded = new WeakSet<IConstruct>();
+const exceptionsAdded = new WeakSet<IConstruct>();
+
+/** Refuses a registered relaxation the audit cannot turn into a suppression of its rule. */
+function checkRelaxation(c: IConstruct, i: number, x: Relaxation): void {
+  const where = `${c.node.path} relaxations[${i}]`;
+  if (!x || typeof x.prop !== 'string' || x.prop.trim() === '' || textProblem(x.prop))
+    throw new FortressError('AUDIT_RELAXATION', `${where}: prop must name the prop that relaxes the baseline (one line of text), got ${show(x?.prop)}.`);
+  if (!RULE_IDS.has(x.id))
+    throw new FortressError('AUDIT_RELAXATION', `${where} (${x.prop}): unknown rule id ${show(x.id)}; a relaxation suppresses findings of an audit rule, known: ${[...RULE_IDS].join(', ')}.`);
+  if (typeof x.reason !== 'string' || x.reason.trim().length < 10 || textProblem(x.reason))
+    throw new FortressError('AUDIT_RELAXATION', `${where} (${x.prop}): the reason must be one line of at least 10 characters, got ${show(x.reason)}; it is shown in the security report.`);
+}
+
+/**
+ * Turns the registered relaxations (Relaxations.register: props with reasons) and the policy
+ * exceptions of the stack's brokers into suppressions of their rule.
+ */
 function relaxationSuppressions(stack: TerraformStack): void {
   for (const c of stack.node.findAll()) {
-    const r = (c as unknown as { relaxations?: readonly Relaxation[] }).relaxations;
-    if (Array.isArray(r) && r.length && !(c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed) {
+    const r = Relaxations.of(c);
+    if (r.length && !relaxationsAdded.has(c)) {
+      r.forEach((x, i) => {
+        checkRelaxation(c, i, x);
+      });
       Suppressions.add(
         c,
-        r.filter((x) => RULE_IDS.has(x.id)).map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}`, ...(x.appliesTo ? { appliesTo: x.appliesTo } : {}) })),
+        r.map((x) => ({ id: x.id, reason: `${x.prop}: ${x.reason}`, ...(x.appliesTo ? { appliesTo: x.appliesTo } : {}) })),
         'relaxation',
       );
-      (c as unknown as { __fortressRelaxed?: boolean }).__fortressRelaxed = true;
+      relaxationsAdded.add(c);
     }
-    const policy = (c as unknown as { policy?: PolicyLike }).policy;
-    const exceptions = policy?.spec?.exceptions;
-    if (policy && typeof policy.principal === 'function' && exceptions?.length && !(c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions) {
+    const policy = brokerOf(c)?.policy;
+    const exceptions = policy?.spec.exceptions;
+    if (policy && exceptions?.length && !exceptionsAdded.has(c)) {
       addEntries(
         c,
         exceptions.map((e) =>
@@ -194,7 +212,7 @@ function relaxationSuppressions(stack: TerraformStack): void {
               },
         ),
       );
-      (c as unknown as { __fortressExceptions?: boolean }).__fortressExceptions = true;
+      exceptionsAdded.add(c);
     }
   }
 }
@@ -345,5 +363,8 @@ export const FortressAudit = {
   resultOf(stack: TerraformStack): AuditResult | undefined {
     return results.get(stack);
   },
-  evaluate,
+  /** Runs the audit on a stack now, without synthesizing it (suppressions and relaxations applied). */
+  evaluate(stack: TerraformStack): AuditResult {
+    return evaluate(stack);
+  },
 };

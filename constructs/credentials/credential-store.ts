@@ -23,7 +23,7 @@ import { policyDocument } from '../aws/iam.js';
 import { logsKey } from '../aws/logs-key.js';
 import { scoped } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { zip } from '../core/zip.js';
 import { templatePath } from '../templates.js';
 import { deliveryMode } from './external-secrets.js';
@@ -45,7 +45,7 @@ const { SecretsmanagerSecret } = providerModule<typeof P_secretsmanager_secret>(
 type SecretsmanagerSecret = P_secretsmanager_secret.SecretsmanagerSecret;
 const { SecretsmanagerSecretRotation } = providerModule<typeof P_secretsmanager_secret_rotation>('@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js');
 
-export class CredentialStore extends Construct {
+export class CredentialStore extends Construct implements IRelaxed {
   public readonly secrets: readonly CredentialSecret[];
   public readonly kmsKey: KmsKey;
   public readonly readerRole: IamRole;
@@ -63,6 +63,7 @@ export class CredentialStore extends Construct {
     super(scope, id);
     const { brokerName, rotationDays, recovery, breakGlass, retention, layout, relaxations } = scoped(this, () => resolveCredentialStore(props));
     this.relaxations.push(...relaxations);
+    Relaxations.register(this);
     this.secrets = layout;
     this.rotationDays = rotationDays;
     this.prefix = credentialPrefix({ brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });

@@ -5,14 +5,14 @@ import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
 import type { IBroker } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
 import { buildEmqx, type EmqxBuild } from './objects.js';
 import type { EmqxClusterProps } from './props.js';
 
-export class EmqxCluster extends Construct implements IBroker {
+export class EmqxCluster extends Construct implements IBroker, IRelaxed {
   public readonly build: EmqxBuild;
   public readonly policy: Policy;
   public readonly relaxations: readonly Relaxation[];
@@ -38,6 +38,7 @@ export class EmqxCluster extends Construct implements IBroker {
     this.policy = r.policy;
     this.allowFrom = r.allowFrom;
     this.relaxations = this.build.relaxations;
+    Relaxations.register(this);
     let ns: TerraformResource | undefined;
     let ss: TerraformResource | undefined;
     for (const obj of this.build.objects) {

@@ -21,7 +21,7 @@ import { assertInt } from '../core/checks.js';
 import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { AUTH_FAILURE, CANARY_FAILURE, INCOMPLETE_IDENTITY, type LogPattern } from './logs.js';
 
 const { CloudwatchLogGroup } = providerModule<typeof P_cloudwatch_log_group>('@cdktf/provider-aws/lib/cloudwatch-log-group/index.js');
@@ -69,7 +69,7 @@ export interface BrokerLogAlarmsProps {
 /** Namespace and service account of the amazon-cloudwatch-observability add-on's agent. */
 export const CLOUDWATCH_AGENT = { namespace: 'amazon-cloudwatch', serviceAccount: 'cloudwatch-agent' } as const;
 
-export class BrokerLogAlarms extends Construct {
+export class BrokerLogAlarms extends Construct implements IRelaxed {
   public readonly logGroup: CloudwatchLogGroup;
   public readonly alarm: CloudwatchMetricAlarm;
   /** Fires when no container log event arrives: log shipping is broken and the other alarm is blind. */
@@ -85,6 +85,7 @@ export class BrokerLogAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: BrokerLogAlarmsProps) {
     super(scope, id);
+    Relaxations.register(this);
     const threshold = props.authFailureThreshold ?? 20;
     const silence = props.logSilenceMinutes ?? 15;
     const { retention, profile, target } = scoped(this, () => {

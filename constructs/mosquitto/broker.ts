@@ -9,7 +9,7 @@ import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
 import type { IMonitoredBroker } from '../broker/target.js';
 import { scoped, ValidationError } from '../core/errors.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
 import type { Policy } from '../policy/model.js';
@@ -24,7 +24,7 @@ export interface IMosquittoBroker {
   readonly port: number;
 }
 
-export class MosquittoBroker extends Construct implements IMosquittoBroker, IMonitoredBroker {
+export class MosquittoBroker extends Construct implements IMosquittoBroker, IMonitoredBroker, IRelaxed {
   public readonly namespace: string;
   /** Name of the client-facing Service. */
   public readonly serviceName: string;
@@ -63,6 +63,7 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker, IMon
     this.policy = build.resolved.policy;
     this.files = build.files;
     this.relaxations = build.resolved.relaxations;
+    Relaxations.register(this);
     this.serviceNames = [build.resolved.name, `${build.resolved.name}-headless`];
     this.tlsSecretName = build.resolved.tls.secretName;
     this.clientAuth = build.resolved.tls.clientAuth;

@@ -34,7 +34,7 @@ import { assertDnsLabel, assertInt, assertReason, parseCidr } from '../core/chec
 import { FortressError, scoped, show } from '../core/errors.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
 import { providerModule } from '../core/provider-module.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import type { EksConnection } from '../k8s/provider.js';
 import { assertAwsId } from './plan.js';
 
@@ -125,7 +125,7 @@ export interface PrivateEksClusterProps {
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
-export class PrivateEksCluster extends Construct {
+export class PrivateEksCluster extends Construct implements IRelaxed {
   public readonly cluster: EksCluster;
   public readonly name: string;
   public readonly relaxations: readonly Relaxation[];
@@ -201,6 +201,7 @@ export class PrivateEksCluster extends Construct {
     this.name = name;
     this.region = props.region;
     this.relaxations = relaxations;
+    Relaxations.register(this);
     const tags = { 'mqtt-fortress:cluster': name };
     const assume = (service: string) =>
       policyDocument([{ Effect: 'Allow', Principal: { Service: service }, Action: ['sts:AssumeRole', ...(service === 'pods.eks.amazonaws.com' ? ['sts:TagSession'] : [])] }]);

@@ -26,7 +26,7 @@ import { assertReason } from '../core/checks.js';
 import { assertCostProfile, COST_PROFILE_TAG, type CostProfile } from '../core/cost-profile.js';
 import { FortressError, scoped, show } from '../core/errors.js';
 import { providerModule } from '../core/provider-module.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { endpointPolicyStatements } from './endpoint-policy.js';
 import { assertAwsId, defaultZones, GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, ipv4Range, subnetLayout } from './plan.js';
 
@@ -98,7 +98,7 @@ export interface BrokerNetworkProps {
   readonly costProfile?: CostProfile;
 }
 
-export class BrokerNetwork extends Construct {
+export class BrokerNetwork extends Construct implements IRelaxed {
   public readonly vpcId: string;
   public readonly vpcCidr: string;
   public readonly privateSubnetIds: string[];
@@ -170,6 +170,7 @@ export class BrokerNetwork extends Construct {
       return { layout: subnetLayout(props.vpcCidr ?? '10.42.0.0/16', azs), retention, ep, profile };
     });
     this.relaxations = relaxations;
+    Relaxations.register(this);
     this.costProfile = plan.profile;
     this.endpointServices = [...plan.ep, ...GATEWAY_ENDPOINTS];
     this.name = name;

@@ -14,7 +14,7 @@ import { FortressError, scoped, show } from '../core/errors.js';
 import { checkCidrUnion } from '../core/exposure-union.js';
 import { assertTlsPort } from '../core/ports.js';
 import { providerModule } from '../core/provider-module.js';
-import type { Relaxation } from '../core/relaxation.js';
+import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { assertAwsId, assertNoOverlap } from './plan.js';
 
 const { SecurityGroup } = providerModule<typeof P_security_group>('@cdktf/provider-aws/lib/security-group/index.js');
@@ -47,7 +47,7 @@ export interface BrokerSecurityGroupProps {
   readonly openToWorldReason?: string;
 }
 
-export class BrokerSecurityGroup extends Construct {
+export class BrokerSecurityGroup extends Construct implements IRelaxed {
   public readonly securityGroup: SecurityGroup;
   public readonly relaxations: readonly Relaxation[];
   /** The CIDR sources, for the load balancer's source ranges and the NetworkPolicy. */
@@ -85,6 +85,7 @@ export class BrokerSecurityGroup extends Construct {
       return ports;
     });
     this.relaxations = relaxations;
+    Relaxations.register(this);
     this.ports = ports;
     this.clientCidrs = props.allowedClients.flatMap((c) => (c.cidr ? [c.cidr] : []));
     this.securityGroup = new SecurityGroup(this, 'Resource', {

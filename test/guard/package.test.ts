@@ -10,11 +10,14 @@ const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 describe('the package is importable as a library', () => {
   it('resolves by name through its exports map, with type declarations', async () => {
     const mod = await import('mqtt-fortress');
-    for (const name of ['MosquittoBroker', 'Policy', 'policyFromYamlFile', 'renderMosquittoConf', 'ValidationError']) assert.ok(name in mod, `${name} is exported`);
+    for (const name of ['MosquittoBroker', 'Policy', 'policyFromYamlFile', 'Relaxations', 'ValidationError']) assert.ok(name in mod, `${name} is exported`);
+    // The public API is the curated list of constructs/index.ts: the kit's internals stay out.
+    for (const name of ['renderMosquittoConf', 'show', 'scoped', 'erlString', 'POD_PATHS', 'buildMosquitto', 'evaluate']) assert.ok(!(name in mod), `${name} is internal, not exported`);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     assert.ok(existsSync(join(root, pkg.exports['.'].types)), 'type declarations exist');
     const policy = await import('mqtt-fortress/policy');
     assert.ok('checkFilter' in policy);
+    for (const name of ['erlString', 'dynsecMarkers', 'emqxBootstrapEntry']) assert.ok(!(name in policy), `mqtt-fortress/policy: ${name} is internal, not exported`);
   });
   it('pins every dependency exactly; the packages whose classes cross the API are peer ranges, pinned here as dev dependencies', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
