@@ -55,7 +55,7 @@ export class MosquittoKubernetesStack extends TerraformStack {
     this.certificates = props.certificates ? new BrokerCertificates(this, 'Certificates', { ...props.certificates, broker: this.broker }) : undefined;
     this.monitoring = props.monitoring ? new BrokerMonitoring(this, 'Monitoring', { ...props.monitoring, broker: this.broker, certificates: Boolean(props.certificates) }) : undefined;
     this.canary = props.canary
-      ? new AttackCanary(this, 'Canary', { ...props.canary, broker: this.broker, ...(this.delivery && props.canary.credentials ? { dependsOn: [this.delivery.externalSecret] } : {}) })
+      ? new AttackCanary(this, 'Canary', { ...props.canary, broker: this.broker, ...(this.delivery && props.canary.credentials ? { dependsOn: [...this.delivery.externalSecrets] } : {}) })
       : undefined;
   }
 }

@@ -27,7 +27,7 @@ import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.
 import { zip } from '../core/zip.js';
 import { templatePath } from '../templates.js';
 import { deliveryMode } from './external-secrets.js';
-import { type CredentialSecret, credentialPrefix } from './layout.js';
+import { type CredentialSecret, credentialPrefix, type PasswordShards, passwordShards, shardTagValue } from './layout.js';
 import { readerRole } from './reader-role.js';
 import { secretPolicyStatements } from './secret-policy.js';
 import type { CredentialStoreProps } from './store-props.js';
@@ -65,6 +65,9 @@ export class CredentialStore extends Construct implements IRelaxed {
     this.relaxations.push(...relaxations);
     Relaxations.register(this);
     this.secrets = layout;
+    // A fleet larger than one Kubernetes Secret: each secret carries its shard in a tag, which the
+    // Kubernetes stack's ExternalSecrets (one per shard) find it by (layout.ts, passwordShards).
+    const shards = passwordShards(layout.map((s) => s.username));
     this.rotationDays = rotationDays;
     this.prefix = credentialPrefix({ brokerName, ...(props.prefix ? { prefix: props.prefix } : {}) });
     const name = `mqtt-fortress-${brokerName}`;
@@ -149,6 +152,9 @@ export class CredentialStore extends Construct implements IRelaxed {
         { Sid: 'DecryptBrokerSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: this.kmsKey.arn, Condition: viaSecretsManager },
         // Large fleets: the ExternalSecret finds secrets by prefix and tag (names only, no values).
         ...(deliveryMode(layout.length) === 'find' ? [{ Sid: 'FindBrokerSecrets', Effect: 'Allow' as const, Action: 'secretsmanager:ListSecrets', Resource: '*' }] : []),
+        // Sharded fleets: external-secrets finds each shard by tag, which recent versions read with
+        // BatchGetSecretValue (names only here; every value still needs GetSecretValue above).
+        ...(shards ? [{ Sid: 'BatchReadBrokerSecrets', Effect: 'Allow' as const, Action: 'secretsmanager:BatchGetSecretValue', Resource: '*' }] : []),
       ]),
     });
 
@@ -168,21 +174,7 @@ export class CredentialStore extends Construct implements IRelaxed {
     // One resource block each with for_each over the identities: synthesis stays flat in the
     // number of identities (10 000 identities as 20 000 constructs took 4.9 s and 513 MB), and
     // Terraform addresses read like aws_secretsmanager_secret.<id>["sensor-0001"].
-    const identities = new TerraformLocal(
-      this,
-      'identities',
-      Object.fromEntries(
-        layout.map((s) => [
-          s.username,
-          {
-            // Only what differs per identity: at 10 000 identities every byte here is 10 KB of
-            // JSON that cdktf resolves on every synth.
-            identity: s.identity,
-            kind: s.kind,
-          },
-        ]),
-      ),
-    );
+    const identities = new TerraformLocal(this, 'identities', secretIdentities(layout, shards));
     const each = TerraformIterator.fromMap(identities.asAnyMap as Record<string, unknown> as never);
     const secrets = new SecretsmanagerSecret(this, 'Secret', {
       forEach: each,
@@ -193,7 +185,13 @@ export class CredentialStore extends Construct implements IRelaxed {
       kmsKeyId: this.kmsKey.arn,
       recoveryWindowInDays: recovery,
       policy: secretPolicy,
-      tags: { ...tags, 'mqtt-fortress:identity': each.getString('identity'), 'mqtt-fortress:kind': each.getString('kind'), 'mqtt-fortress:purpose': 'mqtt-password' },
+      tags: {
+        ...tags,
+        'mqtt-fortress:identity': each.getString('identity'),
+        'mqtt-fortress:kind': each.getString('kind'),
+        'mqtt-fortress:purpose': 'mqtt-password',
+        ...(shards ? { 'mqtt-fortress:shard': each.getString('shard') } : {}),
+      },
     });
     // Every secret, per identity or admin, rotates through the function: created with a value
     // right away, then every rotationDays.
@@ -239,6 +237,24 @@ export class CredentialStore extends Construct implements IRelaxed {
     new TerraformOutput(this, 'ReaderRoleArn', { value: this.readerRole.arn, description: 'IAM role external-secrets uses to read the MQTT passwords' });
     new TerraformOutput(this, 'KmsKeyArn', { value: this.kmsKey.arn });
   }
+}
+
+/**
+ * The `identities` local the secrets iterate over: per username, only what differs per identity
+ * (at 10 000 identities every byte here is 10 KB of JSON that cdktf resolves on every synth), and
+ * the shard tag value when the fleet is sharded.
+ */
+export function secretIdentities(layout: readonly CredentialSecret[], shards: PasswordShards | undefined): Record<string, { identity: string; kind: string; shard?: string }> {
+  return Object.fromEntries(
+    layout.map((s) => [
+      s.username,
+      {
+        identity: s.identity,
+        kind: s.kind,
+        ...(shards ? { shard: shardTagValue(shards.shardOf.get(s.username)!, shards.count) } : {}),
+      },
+    ]),
+  );
 }
 
 /**

@@ -40,7 +40,10 @@ export interface SecretsManagerDeliveryProps {
 }
 
 export class SecretsManagerDelivery extends Construct {
+  /** The ExternalSecret of the passwords (the first shard's when they are sharded). */
   public readonly externalSecret: TerraformResource;
+  /** Every ExternalSecret of the passwords: one, or one per shard (credentials/layout.ts, passwordShards). */
+  public readonly externalSecrets: readonly TerraformResource[];
   public readonly refreshInterval: string;
 
   constructor(scope: Construct, id: string, props: SecretsManagerDeliveryProps) {
@@ -60,7 +63,8 @@ export class SecretsManagerDelivery extends Construct {
         ...(props.auth ? { auth: props.auth } : {}),
       }),
     );
-    const [store, es] = objects as [(typeof objects)[0], (typeof objects)[1]];
+    // One ExternalSecret, or one per shard for a fleet larger than one Secret (layout.ts).
+    const [store, ...shardEs] = objects as [(typeof objects)[0], ...(typeof objects)[number][]];
     // external-secrets must be installed before this stack is planned (its objects are kubernetes_manifest).
     const crd = crdCheck(
       this,
@@ -70,10 +74,16 @@ export class SecretsManagerDelivery extends Construct {
     );
     const storeRes = addK8sObject(this, 'ClusterSecretStore', store);
     storeRes.dependsOn = [...(storeRes.dependsOn ?? []), dependable(crd)];
-    this.externalSecret = addK8sObject(this, 'ExternalSecret', es, { dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])] });
-    // The broker's pod needs the Secret: wait until external-secrets reports it Ready.
-    this.externalSecret.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
-    props.broker.addDependency(this.externalSecret);
+    this.externalSecrets = shardEs.map((es, i) => {
+      const res = addK8sObject(this, i === 0 && shardEs.length === 1 ? 'ExternalSecret' : `ExternalSecret${i}`, es, {
+        dependsOn: [storeRes, ...(props.broker.namespaceResource ? [props.broker.namespaceResource] : [])],
+      });
+      // The broker's pod needs the Secret: wait until external-secrets reports it Ready.
+      res.addOverride('wait', { condition: [{ type: 'Ready', status: 'True' }] });
+      props.broker.addDependency(res);
+      return res;
+    });
+    this.externalSecret = this.externalSecrets[0]!;
     if (props.admin) {
       const adminEs = scoped(this, () =>
         buildAdminExternalSecret({

@@ -7,7 +7,7 @@ import { assertRegion } from '../aws/region.js';
 import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
 import { type K8sObject, registerModelSchema } from '../k8s/objects.js';
-import type { CredentialSecret } from './layout.js';
+import { type CredentialSecret, passwordShards, shardSecretName, shardTagValue } from './layout.js';
 
 registerModelSchema('external-secrets.io/v1', 'ClusterSecretStore', '@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore');
 registerModelSchema('external-secrets.io/v1', 'ExternalSecret', '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret');
@@ -70,24 +70,58 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
   }
   if (o.secrets.length === 0) throw new FortressError('ES_EMPTY', 'the policy has no identities, so there is no credential to deliver.');
   const labels = { 'app.kubernetes.io/part-of': 'mqtt-fortress', 'app.kubernetes.io/managed-by': 'terraform' };
-  return [
-    {
-      apiVersion: 'external-secrets.io/v1',
-      kind: 'ClusterSecretStore',
-      metadata: { name: storeName, labels },
-      spec: {
-        // Only the broker namespace may read through this store.
-        conditions: [{ namespaces: [o.namespace] }],
-        provider: {
-          aws: {
-            service: 'SecretsManager',
-            region: o.region,
-            ...(auth.kind === 'irsa' ? { auth: { jwt: { serviceAccountRef: { name: auth.serviceAccountName, namespace: auth.serviceAccountNamespace } } } } : {}),
-            ...(auth.kind === 'pod-identity' && auth.roleArn ? { role: auth.roleArn } : {}),
-          },
+  const shards = passwordShards(o.secrets.map((s) => s.username));
+  if (shards) {
+    for (let i = 0; i < shards.count; i++) assertDnsLabel(`targetSecretName (shard ${i}: ${shardSecretName(o.targetSecretName, i)})`, shardSecretName(o.targetSecretName, i));
+  }
+  const store: K8sObject = {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ClusterSecretStore',
+    metadata: { name: storeName, labels },
+    spec: {
+      // Only the broker namespace may read through this store.
+      conditions: [{ namespaces: [o.namespace] }],
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: o.region,
+          ...(auth.kind === 'irsa' ? { auth: { jwt: { serviceAccountRef: { name: auth.serviceAccountName, namespace: auth.serviceAccountNamespace } } } } : {}),
+          ...(auth.kind === 'pod-identity' && auth.roleArn ? { role: auth.roleArn } : {}),
         },
       },
     },
+  };
+  if (shards) {
+    // One ExternalSecret per shard, each finding its secrets by the shard tag the CredentialStore
+    // set (path: a server-side name prefix, so another broker's secrets are never listed).
+    // external-secrets ignores tags when find.name is set, hence path instead of a name regexp.
+    return [
+      store,
+      ...Array.from({ length: shards.count }, (_, i) => ({
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        metadata: { name: shardSecretName(o.targetSecretName, i), namespace: o.namespace, labels },
+        spec: {
+          refreshInterval,
+          secretStoreRef: { kind: 'ClusterSecretStore', name: storeName },
+          target: { name: shardSecretName(o.targetSecretName, i), creationPolicy: 'Owner', deletionPolicy: 'Retain', template: { type: 'Opaque', metadata: { labels } } },
+          dataFrom: [
+            {
+              find: {
+                path: `${o.prefix}/`,
+                tags: { 'mqtt-fortress:broker': o.brokerName, 'mqtt-fortress:purpose': 'mqtt-password', 'mqtt-fortress:shard': shardTagValue(i, shards.count) },
+                conversionStrategy: 'Default',
+                decodingStrategy: 'None',
+              },
+              rewrite: [{ regexp: { source: `^${escapeRegex(o.prefix)}/(.*)$`, target: '$1' } }],
+            },
+          ],
+        },
+      })),
+    ];
+  }
+  return [
+    store,
     {
       apiVersion: 'external-secrets.io/v1',
       kind: 'ExternalSecret',

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Relaxation } from '../core/relaxation.js';
+import { credentialVolumes } from '../credentials/shard-volumes.js';
 import type { K8sObject } from '../k8s/objects.js';
 import { denyAllPolicy, ingressPolicy, namespacePeer, peerToK8s, restrictedContainer, restrictedNamespace, restrictedPod } from '../k8s/values.js';
 import { templatePath } from '../templates.js';
@@ -51,6 +52,12 @@ function clusterParts(r: ResolvedEmqx, files: EmqxFiles) {
   const restartHash = createHash('sha256').update(JSON.stringify(files)).update(hashErl).digest('hex').slice(0, 16);
   const secCtx = restrictedContainer();
   const small = { requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '64Mi' } };
+  // One Secret of passwords, or one per shard for a fleet larger than one Secret.
+  const plain = credentialVolumes(
+    r.credentialsSecretName,
+    r.policy.principals.map((p) => p.username),
+    '/run/fortress/plain',
+  );
   const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: r.adminSecretName, key } } });
   // hash-credentials.erl, as the init container (bootstrap) or the credential-sync sidecar.
   const hashContainer = (containerName: string, mode: 'bootstrap' | 'sync', env: { name: string; value: string }[], mounts: Record<string, unknown>[]) => ({
@@ -58,13 +65,13 @@ function clusterParts(r: ResolvedEmqx, files: EmqxFiles) {
     image,
     imagePullPolicy: 'IfNotPresent',
     command: ['/bin/sh', `${EMQX_PATHS.fortress}/hash-credentials.sh`],
-    env: [{ name: 'FORTRESS_MODE', value: mode }, { name: 'FORTRESS_PLAIN', value: '/run/fortress/plain' }, { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` }, ...env],
+    env: [{ name: 'FORTRESS_MODE', value: mode }, { name: 'FORTRESS_PLAIN', value: plain.plainEnv }, { name: 'FORTRESS_USERS', value: `${EMQX_PATHS.fortress}/users` }, ...env],
     securityContext: secCtx,
     resources: small,
     volumeMounts: [
       { name: 'config', mountPath: EMQX_PATHS.fortress, readOnly: true },
       // No subPath: the kubelet updates the files when external-secrets refreshes the Secret.
-      { name: 'credentials', mountPath: '/run/fortress/plain', readOnly: true },
+      ...plain.mounts,
       ...mounts,
     ],
   });
@@ -75,7 +82,7 @@ function clusterParts(r: ResolvedEmqx, files: EmqxFiles) {
     { name: 'dist', containerPort: EMQX_PORTS.dist, protocol: 'TCP' },
     { name: 'rpc', containerPort: EMQX_PORTS.rpc, protocol: 'TCP' },
   ];
-  return { name, ns, image, headless, labels, selector, meta, hashErl, hashSh, restartHash, secCtx, secretEnv, hashContainer, ports };
+  return { name, ns, image, headless, labels, selector, meta, hashErl, hashSh, restartHash, secCtx, secretEnv, hashContainer, ports, plain };
 }
 
 /** The Kubernetes objects of a resolved cluster, in apply order. */
@@ -257,7 +264,7 @@ function emqxStatefulSet(r: ResolvedEmqx, parts: ReturnType<typeof clusterParts>
             { name: 'config', configMap: { name: `${name}-config`, defaultMode: 0o440 } },
             { name: 'tls', secret: { secretName: r.tls.secretName, defaultMode: 0o440 } },
             { name: 'node-tls', secret: { secretName: r.tls.nodeSecretName, defaultMode: 0o440 } },
-            { name: 'credentials', secret: { secretName: r.credentialsSecretName, defaultMode: 0o440 } },
+            ...parts.plain.volumes,
             { name: 'admin', secret: { secretName: r.adminSecretName, defaultMode: 0o440, items: [{ key: 'api-keys', path: 'api-keys' }] } },
             { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
             { name: 'log', emptyDir: { sizeLimit: '256Mi' } },

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { FortressError } from '../core/errors.js';
+import { credentialVolumes } from '../credentials/shard-volumes.js';
 import type { K8sObject } from '../k8s/objects.js';
 import { denyAllPolicy, ingressPolicy, namespacePeer, peerToK8s, restrictedContainer, restrictedNamespace, restrictedPod } from '../k8s/values.js';
 import { templatePath } from '../templates.js';
@@ -176,13 +177,13 @@ function clientService(r: ResolvedMosquitto, n: Naming, certPorts: readonly Reco
 }
 
 /** Environment and mounts of the containers that read plaintext passwords (init container, reloader). */
-function credentialContainerParts(r: ResolvedMosquitto, config: ConfigMapContent) {
+function credentialContainerParts(r: ResolvedMosquitto, config: ConfigMapContent, plain: ReturnType<typeof credentialVolumes>) {
   const dynsec = r.aclMode === 'dynamic-security';
   const env = [
     { name: 'FORTRESS_MODE', value: dynsec ? 'dynamic-security' : 'acl-file' },
     ...(dynsec ? [{ name: 'FORTRESS_DYNSEC_TEMPLATE', value: `${POD_PATHS.config}/dynamic-security-template.json${config.packed('dynamic-security-template.json') ? '.gz' : ''}` }] : []),
     ...(config.packed('acl') && !dynsec ? [{ name: 'FORTRESS_ACL_GZ', value: `${POD_PATHS.config}/acl.gz` }] : []),
-    { name: 'FORTRESS_PLAIN', value: POD_PATHS.plain },
+    { name: 'FORTRESS_PLAIN', value: plain.plainEnv },
     { name: 'FORTRESS_USERS', value: `${POD_PATHS.config}/users` },
     ...(dynsec || config.packed('acl') ? [] : [{ name: 'FORTRESS_ACLS', value: `${POD_PATHS.config}/acl` }]),
     { name: 'FORTRESS_OUT', value: POD_PATHS.auth },
@@ -196,7 +197,7 @@ function credentialContainerParts(r: ResolvedMosquitto, config: ConfigMapContent
   ];
   const volumeMounts = [
     { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
-    { name: 'credentials', mountPath: POD_PATHS.plain, readOnly: true },
+    ...plain.mounts,
     { name: 'auth', mountPath: POD_PATHS.auth },
     { name: 'scratch', mountPath: POD_PATHS.scratch },
     // No subPath anywhere: kubelet then updates renewed certificates in place.
@@ -244,7 +245,7 @@ function brokerContainer(r: ResolvedMosquitto, secCtx: Record<string, unknown>):
 }
 
 /** The metrics exporter sidecar, when the props ask for one. */
-function exporterContainers(r: ResolvedMosquitto, secCtx: Record<string, unknown>): Record<string, unknown>[] {
+function exporterContainers(r: ResolvedMosquitto, secCtx: Record<string, unknown>, plain: ReturnType<typeof credentialVolumes>): Record<string, unknown>[] {
   if (!r.exporter) return [];
   return [
     {
@@ -258,7 +259,7 @@ function exporterContainers(r: ResolvedMosquitto, secCtx: Record<string, unknown
         // sapcc/mosquitto-exporter 0.8.0 takes its password only from a flag or this
         // variable (no file option; a scratch image with no shell to read one). It is
         // the exporter's own monitoring password; no process namespace is shared.
-        { name: 'MQTT_PASS', valueFrom: { secretKeyRef: { name: r.credentialsSecretName, key: r.exporter.username } } },
+        { name: 'MQTT_PASS', valueFrom: { secretKeyRef: { name: plain.secretOf(r.exporter.username), key: r.exporter.username } } },
         { name: 'MQTT_CLIENT_ID', value: `${r.name}-metrics-exporter` },
       ],
       ports: [{ name: 'metrics', containerPort: r.exporter.port, protocol: 'TCP' }],
@@ -274,7 +275,13 @@ function statefulSet(r: ResolvedMosquitto, n: Naming, config: ConfigMapContent):
   // Plaintext passwords are read only under this UID; the broker (pod default UID) reads hashes
   // through the pod's group. The exporter gets a third UID.
   const credCtx = { ...secCtx, runAsUser: r.credentialsRunAsUser };
-  const cred = credentialContainerParts(r, config);
+  // One Secret of passwords, or one per shard for a fleet larger than one Secret.
+  const plain = credentialVolumes(
+    r.credentialsSecretName,
+    r.policy.principals.map((p) => p.username),
+    POD_PATHS.plain,
+  );
+  const cred = credentialContainerParts(r, config, plain);
   const authSize = `${Math.max(1, Math.ceil((r.policy.principals.length * 512) / 1024 / 1024))}Mi`;
   const persistence = r.persistence;
   return {
@@ -312,7 +319,7 @@ function statefulSet(r: ResolvedMosquitto, n: Naming, config: ConfigMapContent):
           ],
           containers: [
             brokerContainer(r, secCtx),
-            ...exporterContainers(r, secCtx),
+            ...exporterContainers(r, secCtx, plain),
             {
               name: 'credentials-reloader',
               image: r.image,
@@ -330,7 +337,7 @@ function statefulSet(r: ResolvedMosquitto, n: Naming, config: ConfigMapContent):
             ...(r.tls.clientCaSecretName ? [{ name: 'client-ca', secret: { secretName: r.tls.clientCaSecretName, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] : []),
             { name: 'tls', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             ...(r.revocation ? [crlCaVolume('crl-ca', r.revocation)] : []),
-            { name: 'credentials', secret: { secretName: r.credentialsSecretName, defaultMode: 0o440 } },
+            ...plain.volumes,
             { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
             { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: authSize } },
           ],

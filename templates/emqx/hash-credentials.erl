@@ -14,7 +14,9 @@
 %%   /api/v5/clients/<id>: the client id is the username on every listener). A sync counts as
 %%   done only when all of that succeeded; otherwise it is retried. Authenticates with the API
 %%   key FORTRESS_API_KEY_NAME read from FORTRESS_API_KEYS (key:secret lines).
-Plain = os:getenv("FORTRESS_PLAIN"),
+%% FORTRESS_PLAIN is the mounted Secret's directory, or, for a fleet larger than one Secret, its
+%% shards' directories separated by spaces: a key found in two shards is refused.
+Plain = string:lexemes(os:getenv("FORTRESS_PLAIN"), " "),
 UsersFile = os:getenv("FORTRESS_USERS"),
 Mode = os:getenv("FORTRESS_MODE", "bootstrap"),
 Log = fun(Fmt, Args) -> io:format(standard_error, "fortress-emqx-auth: " ++ Fmt ++ "~n", Args) end,
@@ -28,8 +30,10 @@ Read = fun() ->
                 nomatch -> throw("invalid username in the user list");
                 _ -> ok
             end,
-            case file:read_file(filename:join(Plain, N)) of
-                {ok, Raw} ->
+            case [R || D <- Plain, {ok, R} <- [file:read_file(filename:join(D, N))]] of
+                [_, _ | _] ->
+                    throw(io_lib:format("the key \"~s\" is in two credential Secrets (shards)", [N]));
+                [Raw] ->
                     Pw = string:trim(Raw, trailing, "\r\n"),
                     case binary:match(Pw, [<<"\n">>, <<"\r">>]) of nomatch -> ok; _ -> throw(io_lib:format("password of ~s contains a line break", [N])) end,
                     case byte_size(Pw) >= 32 of true -> ok; false -> throw(io_lib:format("password of ~s is shorter than 32 characters (baseline AUTH-2)", [N])) end,

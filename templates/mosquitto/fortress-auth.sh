@@ -28,7 +28,9 @@
 # symlink atomically: the snapshot is taken from the version directory it points to).
 #
 # Environment:
-#   FORTRESS_PLAIN    directory of the mounted Secret: one file per username holding its password
+#   FORTRESS_PLAIN    directory of the mounted Secret: one file per username holding its password;
+#                     or, for a fleet larger than one Secret, the directories of its shards
+#                     separated by spaces (merged into one snapshot; a key in two shards is refused)
 #   FORTRESS_USERS    file listing usernames of the TLS listener, one per line
 #   FORTRESS_METRICS_USERS  file listing usernames of the loopback metrics listener (optional)
 #   FORTRESS_OUT      directory for passwd (and passwd-metrics); shared with the broker
@@ -83,12 +85,47 @@ config_digest() {
   cat "$FORTRESS_USERS" ${FORTRESS_METRICS_USERS:+"$FORTRESS_METRICS_USERS"} ${FORTRESS_ACLS:-} ${FORTRESS_DYNSEC_TEMPLATE:-} ${FORTRESS_ACL_GZ:-} 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
-# quick_key -> "<Secret version> <config digest>" for a kubelet Secret volume (its version
-# directories never change once written), empty for a plain directory. An unchanged key skips the
-# snapshot: a cycle with nothing new reads no password.
+# versions -> the version of every directory of FORTRESS_PLAIN (one per shard), space-separated.
+versions() {
+  vs=
+  for d in $FORTRESS_PLAIN; do vs="$vs${vs:+ }$(version "$d")"; done
+  echo "$vs"
+}
+
+# quick_key -> "<Secret versions> <config digest>" for kubelet Secret volumes (their version
+# directories never change once written), empty when any is a plain directory. An unchanged key
+# skips the snapshot: a cycle with nothing new reads no password.
 quick_key() {
-  v=$(version "$FORTRESS_PLAIN")
-  [ "$v" = - ] || echo "$v $(config_digest)"
+  vs=$(versions)
+  case " $vs " in *" - "*) ;; *) echo "$vs $(config_digest)" ;; esac
+}
+
+# copy_plain DEST -> copies the current version of every shard of FORTRESS_PLAIN into DEST (one
+# directory of keys) and sets COPIED_VERSIONS (their versions, space-separated). Returns 1 when a
+# shard moved during the copy (copy_secret; worth a retry), 2 when a key is in two shards (logged;
+# the set is refused: which password is meant would be a guess).
+copy_plain() {
+  case "$FORTRESS_PLAIN" in
+    *" "*) ;;
+    *) copy_secret "$FORTRESS_PLAIN" "$1" || return 1; COPIED_VERSIONS=$COPIED_VERSION; return 0 ;;
+  esac
+  COPIED_VERSIONS=
+  i=0
+  for d in $FORTRESS_PLAIN; do
+    i=$((i + 1))
+    mkdir "$1.$i" && copy_secret "$d" "$1.$i" || { rm -rf "$1".*; return 1; }
+    COPIED_VERSIONS="$COPIED_VERSIONS${COPIED_VERSIONS:+ }$COPIED_VERSION"
+  done
+  dup=$(j=0; while [ "$j" -lt "$i" ]; do j=$((j + 1)); ls -A "$1.$j"; done | sort | uniq -d | head -n 1)
+  if [ -n "$dup" ]; then
+    log "the key \"$dup\" is in two credential Secrets (shards): refusing the new set until it is in one only (a shard moved by a resharding is cleared at its next refresh)"
+    rm -rf "$1".*; return 2
+  fi
+  j=0
+  while [ "$j" -lt "$i" ]; do
+    j=$((j + 1))
+    cp -R "$1.$j/." "$1/" && rm -rf "$1.$j" || { rm -rf "$1".*; return 1; }
+  done
 }
 
 # snapshot -> SNAP (a private copy of every credential input), SNAP_FP, SNAP_VERSION, SNAP_QUICK
@@ -98,12 +135,14 @@ snapshot() {
   tries=0
   while :; do
     mkdir "$SNAP/plain" "$SNAP/cfg"
-    if copy_secret "$FORTRESS_PLAIN" "$SNAP/plain"; then break; fi
+    rc=0; copy_plain "$SNAP/plain" || rc=$?
+    [ "$rc" = 0 ] && break
+    [ "$rc" = 2 ] && { rm -rf "$SNAP"; return 1; }
     tries=$((tries + 1))
     rm -rf "${SNAP:?}/plain" "${SNAP:?}/cfg"
     [ "$tries" -lt 3 ] || { log "the credentials Secret kept changing while it was read; retrying next cycle"; rm -rf "$SNAP"; return 1; }
   done
-  SNAP_VERSION=$COPIED_VERSION
+  SNAP_VERSION=$COPIED_VERSIONS
   cp "$FORTRESS_USERS" "$SNAP/cfg/users" || { rm -rf "$SNAP"; return 1; }
   if [ -n "${FORTRESS_METRICS_USERS:-}" ]; then cp "$FORTRESS_METRICS_USERS" "$SNAP/cfg/metrics-users" || { rm -rf "$SNAP"; return 1; }; fi
   i=0
@@ -277,7 +316,7 @@ build_all() {
   [ -f "$FORTRESS_OUT/acl.new" ] && mv -f "$FORTRESS_OUT/acl.new" "$FORTRESS_OUT/acl"
   # What was applied is the snapshot: record its fingerprint, unless the Secret moved meanwhile
   # (then nothing is recorded and the next cycle applies the new version).
-  if [ "$(version "$FORTRESS_PLAIN")" = "$SNAP_VERSION" ] && [ "$(quick_key)" = "$SNAP_QUICK" ]; then
+  if [ "$(versions)" = "$SNAP_VERSION" ] && [ "$(quick_key)" = "$SNAP_QUICK" ]; then
     printf '%s\n' "$SNAP_FP" >"$FORTRESS_SCRATCH/fingerprint"
     printf '%s\n' "$SNAP_QUICK" >"$FORTRESS_SCRATCH/quick"
   else
