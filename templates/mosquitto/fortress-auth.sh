@@ -190,38 +190,37 @@ build_file() {
   [ -f "$stage.reuse" ] || : >"$stage.reuse"
   [ -f "$stage.reuse.digests" ] || : >"$stage.reuse.digests"
   r=$(grep -c '' "$stage.reuse" || true)
-  n=0; k=0
-  while IFS= read -r u || [ -n "$u" ]; do
-    [ -n "$u" ] || continue
-    case "$u" in *[!A-Za-z0-9._-]*) log "invalid username in user list: refusing"; rm -f "$stage" "$keep"; return 1;; esac
-    f="$SNAP/plain/$u"
-    why=
-    if [ ! -f "$f" ]; then
-      why="the Secret has no key \"$u\""
-    else
-      # Builtins only (no process per identity): the first line is the password; any further
-      # non-empty line, or a carriage return, is a line break inside it.
-      pw=; ln=0; last=0
-      while IFS= read -r l || [ -n "$l" ]; do ln=$((ln + 1)); [ "$ln" = 1 ] && pw=$l; [ -n "$l" ] && last=$ln; done <"$f"
-      l=
-      if [ "$last" -gt 1 ]; then why="its password contains a line break"; fi
-      case "$pw" in *"$CR"*) why="its password contains a line break";; esac
-      if [ -z "$why" ] && [ "${#pw}" -lt "$MIN_LEN" ]; then why="its password is shorter than $MIN_LEN characters (baseline AUTH-2)"; fi
-    fi
-    if [ -n "$why" ]; then
-      prev=$(awk -F: -v u="$u" '$1 == u { print; exit }' "$out" 2>/dev/null || true)
-      if [ -n "$prev" ]; then
-        printf '%s\n' "$prev" >>"$keep"; k=$((k + 1))
-        printf 'incomplete identity %s: %s; it keeps its current password until the Secret holds a valid one\n' "$u" "$why" >>"$SNAP/incomplete"
-      else
-        printf 'incomplete identity %s: %s; not admitted until the Secret holds a valid one\n' "$u" "$why" >>"$SNAP/incomplete"
-      fi
-      continue
-    fi
-    printf '%s:%s\n' "$u" "$pw" >>"$stage"
-    printf '%s\n' "$u" >>"$todo.hashed"
-    n=$((n + 1))
-  done <"$todo"
+  # One awk for every identity to hash (a shell loop cost a read per byte and made a 50 000-fleet
+  # start take minutes): the first line of its key is the password; any further non-empty line,
+  # or a carriage return, is a line break inside it. Valid ones go to the staging file as
+  # "user:password" (the password never reaches a command line); the others, with the reason,
+  # to $todo.bad. Byte lengths (LC_ALL=C), as the shell counted them.
+  LC_ALL=C awk -v dir="$SNAP/plain" -v min="$MIN_LEN" -v stage="$stage" -v hashed="$todo.hashed" -v bad="$todo.bad" '
+    $0 == "" { next }
+    /[^A-Za-z0-9._-]/ { exit 3 }
+    {
+      f = dir "/" $0; pw = ""; ln = 0; last = 0
+      while ((rc = (getline l < f)) > 0) { ln++; if (ln == 1) pw = l; if (l != "") last = ln }
+      close(f)
+      if (rc < 0 && ln == 0) { print $0, "nokey" > bad; next }
+      if (last > 1 || index(pw, "\r") > 0) { print $0, "linebreak" > bad; next }
+      if (length(pw) < min) { print $0, "short" > bad; next }
+      print $0 ":" pw > stage; print $0 > hashed
+    }' "$todo" || { log "invalid username in user list: refusing"; rm -f "$stage" "$keep" "$todo" "$todo.hashed" "$todo.bad" "$now" "$stage.reuse" "$stage.reuse.digests"; return 1; }
+  n=0; [ -f "$todo.hashed" ] && n=$(grep -c '' "$todo.hashed")
+  # Incomplete identities keep their current line if they have one (one awk over the current file).
+  k=0; curf=$out; [ -f "$curf" ] || curf=/dev/null
+  if [ -f "$todo.bad" ]; then
+    awk -v keep="$keep" -v inc="$SNAP/incomplete" -v min="$MIN_LEN" '
+      FILENAME == ARGV[1] { i = index($0, ":"); if (i > 1) line[substr($0, 1, i - 1)] = $0; next }
+      {
+        why = $2 == "nokey" ? "the Secret has no key \"" $1 "\"" : $2 == "linebreak" ? "its password contains a line break" : "its password is shorter than " min " characters (baseline AUTH-2)"
+        if ($1 in line) { print line[$1] >> keep; printf "incomplete identity %s: %s; it keeps its current password until the Secret holds a valid one\n", $1, why >> inc }
+        else printf "incomplete identity %s: %s; not admitted until the Secret holds a valid one\n", $1, why >> inc
+      }' "$curf" "$todo.bad" || { log "cannot record the incomplete identities"; rm -f "$stage" "$keep" "$todo" "$todo.hashed" "$todo.bad" "$now" "$stage.reuse" "$stage.reuse.digests"; return 1; }
+    [ -f "$keep" ] && k=$(grep -c '' "$keep")
+    rm -f "$todo.bad"
+  fi
   pw=
   if [ "$n" -gt 0 ] && ! mosquitto_passwd -U "$stage" >/dev/null 2>&1; then log "mosquitto_passwd failed"; rm -f "$stage" "$keep" "$todo" "$todo.hashed" "$now" "$stage.reuse" "$stage.reuse.digests"; return 1; fi
   # The digests of what this file now holds: the reused lines' and the freshly hashed ones'.
