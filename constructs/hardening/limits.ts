@@ -8,6 +8,13 @@
  * Quota values: AWS IoT Core endpoints and quotas, message broker and protocol limits,
  * https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
  * (per connection unless "per account"; read December 2026).
+ * Cross-checked on 2026-12-02 against two AWS sources: the AWS IoT developer guide's limits page
+ * (1 CONNECT per second per client ID, 500 per account) and the AWS IoT Device SDK for
+ * JavaScript v2 reference, `ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults` (8
+ * subscriptions per SUBSCRIBE, 7 slashes, 256-byte topics, 128-byte client IDs, 512 KB/s and 100
+ * publishes per second per connection). The 128 KB payload, 50 subscriptions per connection and
+ * 100 in-flight messages agree with secondary sources; the 1200 s keepalive rests on the quota
+ * page alone.
  */
 import type { Broker } from '../audit/broker-view.js';
 import type { EmqxLimits } from '../emqx/config.js';
