@@ -95,7 +95,8 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   // A certificate revoked in BEFORE and not in AFTER is accepted again: the widening nobody sees
   // in a one-line removal from the declared list.
   const revKey = (r: { broker: string; serial: string }) => `${r.broker}\u0000${r.serial}`;
-  const afterBrokers = new Set((a?.listeners ?? []).map((l) => l.broker));
+  // EMQX's listener rows name the broker with the listener, "mqtt/emqx (ssl.default)".
+  const afterBrokers = new Set((a?.listeners ?? []).map((l) => l.broker.replace(/ \([^)]*\)$/, '')));
   const afterRevoked = new Set((a?.revocations ?? []).map(revKey));
   const beforeRevoked = new Set((b?.revocations ?? []).map(revKey));
   const when = (t: string) => (/^\d{12}Z$/.test(t) ? `20${t.slice(0, 2)}-${t.slice(2, 4)}-${t.slice(4, 6)}T${t.slice(6, 8)}:${t.slice(8, 10)}:${t.slice(10, 12)}Z` : t);
@@ -105,8 +106,9 @@ export function diffExposure(before: Exposure | undefined, after: Exposure | und
   for (const r of a?.revocations ?? []) if (!beforeRevoked.has(revKey(r))) add(false, 'revocation', `${r.broker}: certificate serial ${r.serial} (CN ${r.identity}, ${r.reason}) revoked`);
   for (const l of a?.listeners ?? []) {
     const old = b?.listeners.find((x) => lk(x) === lk(l));
-    if (old?.crlFile !== undefined && l.crlFile === undefined && l.clientCertificate)
-      add(true, 'revocation', `${lk(l)}: client certificates no longer checked against the revocation list (crlfile removed)`);
+    const checked = (x: typeof l | undefined) => x?.crlFile !== undefined || x?.revocation !== undefined;
+    if (checked(old) && !checked(l) && l.clientCertificate)
+      add(true, 'revocation', `${lk(l)}: client certificates no longer checked against the revocation list (${old?.crlFile !== undefined ? 'crlfile' : 'CRL check'} removed)`);
   }
   const openKeys = (r?: AuditResult) => new Set((r?.rows ?? []).filter((x) => x.status === 'non-compliant' && !x.suppressed).map((x) => x.finding!));
   const suppKeys = (r?: AuditResult) => new Map((r?.rows ?? []).filter((x) => x.suppressed).map((x) => [x.finding!, x.suppressed!.reason]));

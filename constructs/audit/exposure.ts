@@ -9,7 +9,7 @@ import { emqxListeners } from './emqx-view.js';
 import { mdCode } from './escape.js';
 import { type Operations, operationsOf } from './operations.js';
 import { aclUsers, auditContext, forEachLocal } from './rules.js';
-import { effectiveSetting, type ListenerView } from './view.js';
+import { configMapFiles, effectiveSetting, type ListenerView } from './view.js';
 
 export interface Exposure {
   readonly stack: string;
@@ -179,7 +179,15 @@ export function exposureOf(stack: string, json: any): Exposure {
     vpcs: res('aws_vpc').map((v) => ({ path: v.path, cidr: String(v.config.cidr_block), flowLogs: res('aws_flow_log').some((f) => String(f.config.vpc_id).includes(v.id)) })),
     operations: operationsOf(json),
     limits: limitsOf(c.all),
-    revocations: c.brokers.flatMap((b) => revokedEntries(`${b.namespace}/${b.name}`, b.files['revoked.index'] ?? '')),
+    revocations: [
+      ...c.brokers.flatMap((b) => revokedEntries(`${b.namespace}/${b.name}`, b.files['revoked.index'] ?? '')),
+      // EMQX's list lives in the ConfigMap of its CRL server, `<broker>-crl` (constructs/emqx/revocation.ts).
+      ...c.emqx.flatMap((e) => {
+        const ns = c.k8s.find((o) => o.path === e.path)?.namespace ?? 'default';
+        const cm = c.k8s.find((o) => o.kind === 'ConfigMap' && o.name === `${e.name}-crl` && (o.namespace ?? 'default') === ns);
+        return cm ? revokedEntries(`${ns}/${e.name}`, configMapFiles(cm)['revoked.index'] ?? '') : [];
+      }),
+    ],
   };
 }
 

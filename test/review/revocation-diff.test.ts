@@ -8,11 +8,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Testing } from 'cdktf';
 import { exposureOf, revokedEntries } from '../../constructs/audit/exposure.js';
 import { MosquittoBroker } from '../../constructs/mosquitto/broker.js';
 import type { RevokedCertificate } from '../../constructs/tls/revocation.js';
 import { diffOutputs } from '../../scripts/report.js';
-import { minimalBrokerProps, synth } from '../helpers/synth.js';
+import { EmqxKubernetesStack } from '../../stacks/emqx-k8s-stack.js';
+import { examplePolicy, minimalBrokerProps, synth } from '../helpers/synth.js';
 
 const leaked: RevokedCertificate = { serial: '4a:3f:9c:01', identity: 'sensor-0001', reason: 'keyCompromise', revokedAt: '2026-12-02T10:00:00Z' };
 const old: RevokedCertificate = { serial: '7F', identity: 'sensor-0002', reason: 'superseded', revokedAt: '2026-11-01T00:00:00Z' };
@@ -86,5 +88,50 @@ describe('report --diff: certificate revocations', () => {
     assert.ok(texts.some((t) => /serial 7F \(CN sensor-0002/.test(t)));
     assert.ok(texts.some((t) => /serial 4A3F9C01 \(CN sensor-0001/.test(t)));
     assert.ok(texts.some((t) => /no longer checked against the revocation list \(crlfile removed\)/.test(t)));
+  });
+});
+
+describe('report --diff: EMQX certificate revocations (the list of its CRL server)', () => {
+  const FAKE_DIGEST = `sha256:${'ef'.repeat(32)}`; // test fixture only
+  const emqx = (revoked: readonly RevokedCertificate[] | undefined) => {
+    const app = Testing.app();
+    const stack = new EmqxKubernetesStack(app, 'emqx-k8s', {
+      emqx: {
+        policy: examplePolicy(),
+        credentialsSecretName: 'emqx-credentials',
+        adminSecretName: 'emqx-admin',
+        tls: { secretName: 'emqx-tls', nodeSecretName: 'emqx-node-tls', clientAuth: 'certificate', ...(revoked ? { revocation: { caSecretName: 'emqx-ca', revoked } } : {}) },
+        image: { digest: FAKE_DIGEST },
+        allowFrom: [{ namespace: 'iot-backend' }],
+      },
+      credentials: { region: 'eu-west-1', brokerName: 'emqx' },
+      issuer: { kind: 'bootstrap' },
+    });
+    Testing.synth(stack);
+    return stack.toTerraform();
+  };
+  const put = (name: string, tf: unknown) => {
+    const dir = join(root, name);
+    mkdirSync(join(dir, 'stacks', 'emqx-k8s'), { recursive: true });
+    writeFileSync(join(dir, 'stacks', 'emqx-k8s', 'cdk.tf.json'), JSON.stringify(tf));
+    return dir;
+  };
+  it('a revocation removed, and the CRL check dropped, are widenings named with the serial', () => {
+    const both = put('emqx-both', emqx([leaked, old]));
+    const one = put('emqx-one', emqx([old]));
+    const none = put('emqx-none', emqx(undefined));
+    const removed = diffOutputs(both, one).result.stacks[0]!.changes.filter((c) => c.area === 'revocation');
+    assert.deepEqual(
+      removed.map((c) => [c.widens, /^mqtt\/emqx: revocation of certificate serial 4A3F9C01 \(CN sensor-0001, keyCompromise/.test(c.text)]),
+      [[true, true]],
+    );
+    const dropped = diffOutputs(both, none)
+      .result.stacks[0]!.changes.filter((c) => c.area === 'revocation' && c.widens)
+      .map((c) => c.text);
+    assert.equal(dropped.filter((t) => /revocation of certificate serial/.test(t)).length, 2, dropped.join('\n'));
+    assert.ok(
+      dropped.some((t) => /no longer checked against the revocation list \(CRL check removed\)/.test(t)),
+      dropped.join('\n'),
+    );
   });
 });
