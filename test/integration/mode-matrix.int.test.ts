@@ -8,6 +8,9 @@
  *
  * One broker per (mode, aclMode), all started and attacked in parallel; attacks on one broker
  * run one after the other (client id = username: parallel attacks would displace each other).
+ *
+ * Over 400 lines on purpose: the guard at the end checks that every (mode, aclMode, listener,
+ * attack) combination ran, which holds only while the matrix and its attacks live in one file.
  */
 
 import assert from 'node:assert/strict';

@@ -4,6 +4,9 @@
  * and the broker container (fortress-broker.sh supervising mosquitto, another UID, no shared
  * process namespace). Secrets are laid out as the kubelet does (`..data` symlink swaps).
  * Issue 12 findings 5 and 6, issue 20 items 1 and 2, the readiness probe.
+ *
+ * Over 400 lines on purpose: every case drives the same two-container pod harness (UIDs, Secret
+ * layout, process supervision) defined at the top; split files would each rebuild it.
  */
 
 import assert from 'node:assert/strict';
