@@ -136,7 +136,10 @@ export function buildExternalSecrets(o: ExternalSecretsOptions): K8sObject[] {
               dataFrom: [
                 {
                   find: {
-                    name: { regexp: `^${escapeRegex(o.prefix)}/` },
+                    // external-secrets ignores tags when find.name is set (its AWS provider finds by
+                    // name first), so the regexp alone must exclude the admin secrets
+                    // (`<prefix>/_admin/<key>`): one level under the prefix, as a username has no "/".
+                    name: { regexp: `^${escapeRegex(o.prefix)}/[^/]+$` },
                     tags: { 'mqtt-fortress:broker': o.brokerName, 'mqtt-fortress:purpose': 'mqtt-password' },
                     conversionStrategy: 'Default',
                     decodingStrategy: 'None',
