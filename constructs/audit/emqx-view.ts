@@ -16,16 +16,76 @@ export interface EmqxAclView {
   readonly unparsed: string[];
 }
 
+/**
+ * The contents of an Erlang string literal as Erlang reads it, for the two escapes the kit's
+ * renderer writes (`\\\\` and `\\"`, render-emqx.ts erlString); scanEmqxAcl refuses every other escape.
+ */
+const erlText = (s: string): string => s.replace(/\\([\\"])/g, '$1');
+
 const erlStrings = (s: string): string[] | undefined => {
   const out: string[] = [];
   const re = /\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
   while (re.lastIndex < s.length) {
     const m = re.exec(s);
     if (!m) break;
-    out.push(m[1]!.replace(/\\(.)/g, '$1'));
+    out.push(erlText(m[1]!));
   }
   return re.lastIndex === s.length || s.trim() === '' ? out : undefined;
 };
+
+/** Outside strings the kit's terms hold only atoms, braces, brackets, commas, blanks and the final dot. */
+const PLAIN = /[A-Za-z0-9_{}[\],\t\n\r ]/;
+
+/**
+ * acl.conf cut into its terms as Erlang's scanner (file:consult, which EMQX's file authorizer
+ * calls) cuts it, or why it cannot be read with certainty. The texts are the terms without their
+ * final dot, comments replaced by a blank. Read with certainty only: strings whose escapes are
+ * `\\\\` and `\\"` (Erlang decodes `\\x{23}`, `\\043`, `\\^C` ... into other characters, and some of
+ * them swallow a quote), outside strings only the characters of the kit's terms (no quoted atom,
+ * `$` character literal, number or operator), no encoding comment (`coding:` changes how Erlang
+ * decodes the bytes), every string closed and every term ended by a dot.
+ */
+export function scanEmqxAcl(text: string): { terms: string[] } | { unreadable: string } {
+  const terms: string[] = [];
+  let cur = '';
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') {
+        if (text[j] === '\\') {
+          if (text[j + 1] !== '\\' && text[j + 1] !== '"')
+            return { unreadable: `the escape ${JSON.stringify(text.slice(j, j + 6))} in a string (Erlang may decode it into another character; the kit writes only \\\\ and \\")` };
+          j++;
+        }
+        j++;
+      }
+      if (j >= text.length) return { unreadable: 'a string that is never closed' };
+      const str = text.slice(i, j + 1);
+      if (/\p{Cs}/u.test(str)) return { unreadable: 'a string that is not valid Unicode' };
+      cur += str;
+      i = j + 1;
+    } else if (ch === '%') {
+      const end = text.indexOf('\n', i);
+      const comment = text.slice(i, end === -1 ? text.length : end);
+      if (/coding\s*[:=]/i.test(comment)) return { unreadable: `an encoding comment ${JSON.stringify(comment.slice(0, 60))} (it changes how Erlang decodes the file)` };
+      cur += ' ';
+      i = end === -1 ? text.length : end;
+    } else if (ch === '.') {
+      const next = text[i + 1];
+      if (next !== undefined && !/[\t\n\r %]/.test(next)) return { unreadable: `a dot inside a term (${JSON.stringify(text.slice(Math.max(0, i - 20), i + 20))})` };
+      terms.push(cur.trim());
+      cur = '';
+      i++;
+    } else if (PLAIN.test(ch)) {
+      cur += ch;
+      i++;
+    } else return { unreadable: `the character ${JSON.stringify(ch)} outside a string (${JSON.stringify(text.slice(Math.max(0, i - 20), i + 20))}), which the kit's terms do not hold` };
+  }
+  if (cur.trim() !== '') return { unreadable: `text after the last term's dot (${JSON.stringify(cur.trim().slice(0, 60))})` };
+  return { terms: terms.filter((t) => t !== '') };
+}
 
 /** One acl.conf term of the forms the kit renders, in file order. */
 export interface EmqxAclTerm {
@@ -49,15 +109,16 @@ const TERM = /^\{\s*(allow|deny)\s*,\s*(all|\{\s*(?:username|user)\s*,\s*"((?:[^
  * kept as its text with the closing `}.`.
  */
 export function readEmqxAclTerms(text: string): (EmqxAclTerm | string)[] {
+  const scan = scanEmqxAcl(text);
+  // Nothing of a file that cannot be cut into terms with certainty is read: one unread entry.
+  if ('unreadable' in scan) return [`${UNREADABLE}${scan.unreadable}`];
   const terms: (EmqxAclTerm | string)[] = [];
-  // Erlang comments run from % to the end of the line (outside strings; the kit writes none there).
-  const body = text
-    .split('\n')
-    .filter((l) => !/^\s*%/.test(l))
-    .join('\n');
-  for (const raw of body.split(/\}\.\s*(?:\n|$)/)) {
-    const term = raw.trim();
-    if (!term) continue;
+  for (const raw of scan.terms) {
+    if (!raw.endsWith('}')) {
+      terms.push(`${raw}.`);
+      continue;
+    }
+    const term = raw.slice(0, -1).trim();
     const all = /^\{\s*(allow|deny)\s*,\s*all\s*$/.exec(term);
     if (all) {
       terms.push({ allow: all[1] === 'allow', who: undefined, action: 'all', topics: ['#'], everything: true, text: `${term}}.` });
@@ -69,11 +130,14 @@ export function readEmqxAclTerms(text: string): (EmqxAclTerm | string)[] {
       terms.push(`${term}}.`);
       continue;
     }
-    const who = m[2] === 'all' ? undefined : m[3]!.replace(/\\(.)/g, '$1');
+    const who = m[2] === 'all' ? undefined : erlText(m[3]!);
     terms.push({ allow: m[1] === 'allow', who, action: m[4] as EmqxAclTerm['action'], topics, everything: false, text: `${term}}.` });
   }
   return terms;
 }
+
+/** The prefix of readEmqxAclTerms' one entry for a file it cannot read at all. */
+export const UNREADABLE = 'the whole file is unreadable: it holds ';
 
 /** Reads acl.conf terms of the forms the kit renders; anything else is kept as unparsed. */
 export function parseEmqxAcl(text: string): EmqxAclView {
@@ -115,6 +179,9 @@ export function emqxUnparsedAclRows(c: AuditContext, rule: string): RuleRow[] {
   );
 }
 
+/** EMQX 5.8's default port of each listener type (emqx_schema.erl). */
+const DEFAULT_PORT = { tcp: 1883, ws: 8083, ssl: 8883, wss: 8084 } as const;
+
 const on = (l: any) => l && l !== 'marked_for_deletion' && l.enable !== false && l.enable !== 'false';
 
 /** EMQX's MQTT listeners and its dashboard/REST API, for the report's listener table. */
@@ -125,8 +192,10 @@ export function emqxListeners(c: AuditContext) {
     const authn: any[] = cfg.authentication ?? [];
     const a = cfg.authorization ?? {};
     const authz = `acl.conf, no_match ${a.no_match ?? 'allow (default)'}, deny_action ${a.deny_action ?? 'ignore (default)'}, cache ${a.cache?.enable === false ? 'off' : `on (${a.cache?.ttl ?? '1m'})`}; client id ${cfg.mqtt?.use_username_as_clientid === true ? 'bound to the username' : '**chosen by the client**'}`;
-    const mqtt = ['ssl', 'wss'].flatMap((type) =>
-      Object.entries<any>(cfg.listeners?.[type] ?? {})
+    // Plaintext listeners too (tcp, ws): one turned on is a new listener without TLS. A type the
+    // config leaves out gets EMQX 5.8's `default` listener of that type, on its default port.
+    const mqtt = (['ssl', 'wss', 'tcp', 'ws'] as const).flatMap((type) =>
+      Object.entries<any>(cfg.listeners?.[type] ?? { default: {} })
         .filter(([, l]) => on(l))
         .map(([name, l]) => {
           const s = l.ssl_options ?? {};
@@ -135,7 +204,7 @@ export function emqxListeners(c: AuditContext) {
           return {
             broker: `${broker} (${type}.${name})`,
             port: Number(
-              String(l.bind ?? '')
+              String(l.bind ?? DEFAULT_PORT[type])
                 .split(':')
                 .at(-1),
             ),

@@ -16,13 +16,16 @@
  *   `anonymousGroup`'s roles, then the default ACL access.
  * - `per_listener_settings true` with listeners that differ: each listener read on its own.
  * - EMQX acl.conf: terms in file order, first match wins, for the username and for `all`
- *   (`${username}` substituted), for every user of the ConfigMap's `users` file.
+ *   (`${username}` substituted), for every user of the ConfigMap's `users` file; what matches
+ *   nothing by `authorization.no_match` of the emqx.conf beside it. Any authorization source
+ *   other than the kit's file, and a file that cannot be cut into terms with certainty, is unread.
  * Terms the reader does not understand are kept as `unread`, so a diff can fail closed on them.
  */
-import { type EmqxAclTerm, readEmqxAclTerms } from '../audit/emqx-view.js';
+import { type EmqxAclTerm, readEmqxAclTerms, UNREADABLE } from '../audit/emqx-view.js';
 import { expandPattern } from '../audit/mosquitto-view.js';
 import { type AuditContext, auditContext } from '../audit/rules.js';
 import { configMapFiles, effectiveSetting, type ListenerView } from '../audit/view.js';
+import { EMQX_PATHS } from '../emqx/config.js';
 import { filterCovers, topicMatches } from '../policy/topic.js';
 
 export type Op = 'publish' | 'subscribe';
@@ -243,18 +246,24 @@ export function dynsecAccess(broker: string, d: any, anonymous = false): AccessM
   return { identities, unread: [] };
 }
 
-/** EMQX 5.8's file authorizer: terms in order, the first that matches decides; the end denies. */
-export function emqxAclAccess(broker: string, text: string, usernames?: readonly string[]): AccessModel {
+/**
+ * EMQX 5.8's file authorizer: terms in order, the first that matches decides; no match:
+ * `authorization.no_match` (deny unless `noMatchAllow`: then every identity may do everything
+ * no term denies, and clients the user list does not name, `(every client)`, too).
+ */
+export function emqxAclAccess(broker: string, text: string, usernames?: readonly string[], noMatchAllow = false): AccessModel {
   const unread: { broker: string; text: string }[] = [];
   const terms: EmqxAclTerm[] = [];
   for (const t of readEmqxAclTerms(text)) {
     if (typeof t !== 'string' && !t.topics.some((x) => x.startsWith('eq '))) terms.push(t);
-    else unread.push({ broker, text: `acl.conf term ${typeof t === 'string' ? t : t.text}` });
+    else unread.push({ broker, text: typeof t === 'string' && t.startsWith(UNREADABLE) ? `acl.conf: ${t}` : `acl.conf term ${typeof t === 'string' ? t : t.text}` });
   }
+  // A file that cannot be read at all stands for nothing: its broker's identities are unread, not modelled.
+  if (unread.some((u) => u.text.startsWith(`acl.conf: ${UNREADABLE}`))) return { identities: [], unread };
   const names = [...new Set([...(usernames ?? []), ...terms.flatMap((t) => (t.who === undefined ? [] : [t.who]))])];
   const identity = (name: string, username: string | undefined): IdentityAccess => {
-    const list = (op: Op): OrderedRule[] =>
-      terms
+    const list = (op: Op): OrderedRule[] => [
+      ...terms
         .filter((t) => (t.who === undefined || t.who === username) && (t.action === 'all' || t.action === op))
         .flatMap((t) => t.topics.map((topic) => ({ allow: t.allow, topic: topic.replace(/\$\{username\}/g, username ?? '\u0000').replace(/\$\{clientid\}/g, '\u0000') })))
         .map((r) => ({
@@ -263,19 +272,55 @@ export function emqxAclAccess(broker: string, text: string, usernames?: readonly
             .split('/')
             .map((l) => (l.includes('\u0000') ? '+' : l))
             .join('/'),
-        }));
+        })),
+      ...(noMatchAllow ? [{ allow: true, topic: '#' }] : []),
+    ];
     return { broker, identity: name, source: 'emqx-acl', publish: [list('publish')], subscribe: [list('subscribe')] };
   };
   const identities = names.map((n) => identity(n, n));
-  // Without a user list, `all` rules also reach clients the file does not name.
-  if (usernames === undefined && terms.some((t) => t.who === undefined && t.allow && t.topics.length)) identities.push(identity('(every client)', undefined));
+  // Without a user list, `all` rules also reach clients the file does not name; with no_match allow, everything not denied does.
+  if (noMatchAllow || (usernames === undefined && terms.some((t) => t.who === undefined && t.allow && t.topics.length))) identities.push(identity('(every client)', undefined));
   return { identities, unread };
+}
+
+/** Where the kit's emqx.conf has EMQX read acl.conf: its one authorization source (constructs/emqx/config.ts). */
+export const EMQX_ACL_PATH = `${EMQX_PATHS.fortress}/acl.conf`;
+
+/**
+ * EMQX's `authorization` settings as they bear on the acl.conf model, from the emqx.conf of the
+ * same ConfigMap. Read with certainty only the kit's settings: exactly one source, the file
+ * source, on, at {@link EMQX_ACL_PATH} (rules from another source, inline `rules`, another file or
+ * the file switched off are outside what the diff reads) and the cache off (with it on, a
+ * connected client keeps an allow up to the cache TTL after the rules narrow). Each other value
+ * is one unread entry with its reason. `no_match` allow (EMQX's default when absent) is read:
+ * every identity gains everything acl.conf does not deny.
+ */
+export function emqxAuthorization(config: any): { unread: string[]; noMatchAllow: boolean } {
+  if (!config || typeof config !== 'object' || config.unparsable) return { unread: ['emqx.conf cannot be read as JSON, so its authorization settings are unknown'], noMatchAllow: false };
+  const a = config.authorization;
+  if (!a || typeof a !== 'object' || Array.isArray(a))
+    return { unread: ["emqx.conf has no authorization block: EMQX's defaults (no_match allow, cache on, no source) admit every client to every topic"], noMatchAllow: true };
+  const unread: string[] = [];
+  const src = a.sources;
+  const kit = (x: any) => x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).sort().join() === 'enable,path,type' && x.type === 'file' && x.enable === true && x.path === EMQX_ACL_PATH;
+  if (!Array.isArray(src) || src.length !== 1 || !kit(src[0]))
+    unread.push(
+      `emqx.conf authorization.sources is ${JSON.stringify(src ?? null).slice(0, 300)}, not exactly the kit's one file source (type file, enable true, path ${EMQX_ACL_PATH}): rules from another source, another file or inline rules are outside what the diff reads`,
+    );
+  const noMatch = a.no_match ?? 'allow';
+  if (noMatch !== 'allow' && noMatch !== 'deny') unread.push(`emqx.conf authorization.no_match is ${JSON.stringify(noMatch)}, neither allow nor deny`);
+  if (a.cache?.enable !== false)
+    unread.push(`emqx.conf authorization.cache is ${JSON.stringify(a.cache ?? null)}, not off (enable false): a connected client keeps a cached allow up to the cache TTL after the rules narrow`);
+  return { unread, noMatchAllow: noMatch === 'allow' };
 }
 
 function emqxAccess(c: AuditContext): AccessModel[] {
   return c.emqx.map((e) => {
     const cm = c.k8s.find((o) => o.path === e.path);
     const users = cm ? configMapFiles(cm).users : undefined;
-    return emqxAclAccess(`${cm?.namespace ?? 'default'}/${e.name}`, e.acl, users === undefined ? undefined : userList(users));
+    const broker = `${cm?.namespace ?? 'default'}/${e.name}`;
+    const authz = emqxAuthorization(e.config);
+    const m = emqxAclAccess(broker, e.acl, users === undefined ? undefined : userList(users), authz.noMatchAllow);
+    return { ...m, unread: [...authz.unread.map((text) => ({ broker, text })), ...m.unread] };
   });
 }

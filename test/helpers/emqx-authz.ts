@@ -27,10 +27,23 @@ export type Term = string | number | { atom: string } | Term[] | { tuple: Term[]
 
 /** Parses an acl.conf with Erlang's file:consult/1 and returns the terms (strings as JSON strings). */
 export function consultTerms(text: string): Term[] {
+  const [r] = consultMany([text]);
+  if (!Array.isArray(r)) throw new Error(`file:consult refused acl.conf: ${r!.error}`);
+  return r;
+}
+
+/**
+ * Several acl.conf texts through file:consult/1 in one Erlang VM (a VM start costs ~1.5 s here):
+ * each text's terms, or `{error}` with Erlang's reason when file:consult refuses it.
+ */
+export function consultMany(texts: readonly string[]): (Term[] | { error: string })[] {
   const dir = mkdtempSync(join(tmpdir(), 'fortress-authz-'));
   try {
-    const f = join(dir, 'acl.conf');
-    writeFileSync(f, text);
+    const files = texts.map((t, i) => {
+      const f = join(dir, `acl-${i}.conf`);
+      writeFileSync(f, t);
+      return f;
+    });
     // Term -> JSON: atoms {"atom":..}, tuples {"tuple":[..]}, printable lists strings, other lists arrays.
     const script = `
       J = fun J(T) when is_atom(T) -> ["{\\"atom\\":\\"", atom_to_list(T), "\\"}"];
@@ -43,15 +56,19 @@ export function consultTerms(text: string): Term[] {
                   false -> ["[", lists:join(",", [J(X) || X <- T]), "]"]
                 end
           end,
-      case file:consult("${f}") of
-        {ok, Terms} -> io:put_chars(unicode:characters_to_binary(["[", lists:join(",", [J(T) || T <- Terms]), "]"]));
-        {error, E} -> io:format(standard_error, "~0p", [E]), io:put_chars("{\\"error\\":\\"see stderr\\"}")
-      end,
+      R = fun(F) -> case file:consult(F) of
+            {ok, Terms} -> ["[", lists:join(",", [J(T) || T <- Terms]), "]"];
+            {error, E} -> ["{\\"error\\":\\"", [case C of $" -> "'"; $\\\\ -> "/"; _ when C < 32 -> " "; _ -> [C] end || C <- lists:flatten(io_lib:format("~0p", [E]))], "\\"}"]
+          end end,
+      io:setopts(standard_io, [{encoding, unicode}]),
+      io:put_chars(unicode:characters_to_binary(["[", lists:join(",", [R(F) || F <- ${JSON.stringify(files)}]), "]"])),
       halt().`;
     const r = spawnSync('erl', ['-noshell', '+pc', 'unicode', '-eval', script], { encoding: 'utf8', cwd: dir });
-    const parsed = JSON.parse(r.stdout);
-    if (!Array.isArray(parsed)) throw new Error(`file:consult refused acl.conf: ${r.stderr.trim()}`);
-    return parsed;
+    try {
+      return JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`erl failed: ${r.stderr.trim() || r.stdout.slice(0, 300)}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
