@@ -12,6 +12,7 @@ import { exposureOf } from '../constructs/audit/exposure.js';
 import { FortressError } from '../constructs/core/errors.js';
 import { accessWidening, concatAccess, diffAccess } from '../constructs/review/access-diff.js';
 import { accessOf } from '../constructs/review/access-model.js';
+import { assertReadableConfigMaps } from '../constructs/review/mosquitto-strict.js';
 import { compareReachability, type Reachability, reachabilityOf, reachabilityWidening, renderReachability } from '../constructs/review/reachability.js';
 import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
 import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
@@ -69,7 +70,9 @@ export function loadOutput(label: string, dir: string): Map<string, LoadedStack>
   };
   for (const n of names) {
     const auditFile = join(stacksDir, n, AUDIT_FILE);
-    out.set(n, { json: parse(join(stacksDir, n, 'cdk.tf.json')), audit: existsSync(auditFile) ? (parse(auditFile) as AuditResult) : undefined });
+    const json = parse(join(stacksDir, n, 'cdk.tf.json'));
+    assertReadableConfigMaps(label, n, json);
+    out.set(n, { json, audit: existsSync(auditFile) ? (parse(auditFile) as AuditResult) : undefined });
   }
   return out;
 }

@@ -27,6 +27,7 @@ import { type AuditContext, auditContext } from '../audit/rules.js';
 import { configMapFiles, effectiveSetting, type ListenerView } from '../audit/view.js';
 import { EMQX_PATHS } from '../emqx/config.js';
 import { filterCovers, topicMatches } from '../policy/topic.js';
+import { confUnreadable, dynsecUnreadable, envUnreadable } from './mosquitto-strict.js';
 
 export type Op = 'publish' | 'subscribe';
 
@@ -109,14 +110,24 @@ function listenerAuthz(b: AuditContext['brokers'][number], listener: ListenerVie
  * shows as what it admits.
  */
 function mosquittoAccess(c: AuditContext): AccessModel[] {
-  return c.brokers.flatMap((b) => {
-    const listeners: ListenerView[] = b.conf.listeners.length ? b.conf.listeners : [{ port: 0, bind: undefined, settings: new Map() }];
-    const perListener = b.conf.global.get('per_listener_settings')?.at(-1) === 'true';
-    const shapes = listeners.map((l) => JSON.stringify(listenerAuthz(b, l)));
-    if (!perListener || shapes.every((x) => x === shapes[0]))
-      return [{ ...listenerAccess(b, listeners[0]!, undefined), listeners: [{ broker: `${b.namespace}/${b.name}`, ports: listeners.map((l) => l.port) }] }];
-    return listeners.map((l) => listenerAccess(b, l, l.port));
-  });
+  return c.brokers.flatMap((b) => [strictMosquitto(c, b), ...brokerAccess(b)]);
+}
+
+/** What in the broker's mosquitto.conf and pod the diff cannot read as the broker does (mosquitto-strict.ts). */
+function strictMosquitto(c: AuditContext, b: AuditContext['brokers'][number]): AccessModel {
+  const broker = `${b.namespace}/${b.name}`;
+  const pods = c.pods.filter((p) => p.owner.namespace === b.namespace && p.volumes.some((v) => (v.configMap?.name ?? v.config_map?.name) === b.configMap));
+  const texts = [...confUnreadable(b.files['mosquitto.conf'] ?? ''), ...new Set(envUnreadable(pods.flatMap((p) => p.containers)))];
+  return { identities: [], unread: texts.map((text) => ({ broker, text })) };
+}
+
+function brokerAccess(b: AuditContext['brokers'][number]): AccessModel[] {
+  const listeners: ListenerView[] = b.conf.listeners.length ? b.conf.listeners : [{ port: 0, bind: undefined, settings: new Map() }];
+  const perListener = b.conf.global.get('per_listener_settings')?.at(-1) === 'true';
+  const shapes = listeners.map((l) => JSON.stringify(listenerAuthz(b, l)));
+  if (!perListener || shapes.every((x) => x === shapes[0]))
+    return [{ ...listenerAccess(b, listeners[0]!, undefined), listeners: [{ broker: `${b.namespace}/${b.name}`, ports: listeners.map((l) => l.port) }] }];
+  return listeners.map((l) => listenerAccess(b, l, l.port));
 }
 
 function listenerAccess(b: AuditContext['brokers'][number], listener: ListenerView, port: number | undefined): AccessModel {
@@ -136,7 +147,10 @@ function readListener(b: AuditContext['brokers'][number], listener: ListenerView
     const raw = b.files['dynamic-security-template.json'];
     if (!raw) return { identities: [], unread: [{ broker, text: `mosquitto.conf loads ${plugin}, but the ConfigMap holds no dynamic-security-template.json` }] };
     try {
-      return dynsecAccess(broker, JSON.parse(raw), anonymous);
+      const d = JSON.parse(raw);
+      const why = dynsecUnreadable(raw, d);
+      if (why !== undefined) return { identities: [], unread: [{ broker, text: why }] };
+      return dynsecAccess(broker, d, anonymous);
     } catch (e) {
       return { identities: [], unread: [{ broker, text: `dynamic-security-template.json is not valid JSON (${(e as Error).message.split('\n')[0]})` }] };
     }
@@ -179,7 +193,9 @@ export function aclFileAccess(broker: string, text: string, anonymous: boolean, 
       continue;
     }
     const [first, ...more] = rest.split(' ');
-    const hasAccess = ['read', 'write', 'readwrite', 'deny'].includes(first!);
+    // `topic read` (an access word and nothing after it) is readwrite on the topic `read`
+    // (security_default.c: without a third token the second is the topic).
+    const hasAccess = ['read', 'write', 'readwrite', 'deny'].includes(first!) && more.join(' ').replace(/^[ \t]+|[ \t]+$/g, '') !== '';
     const rule = { access: hasAccess ? first! : 'readwrite', topic: (hasAccess ? more.join(' ') : rest).replace(/^[ \t]+|[ \t]+$/g, '') };
     if (m[1] === 'pattern') patterns.push(rule);
     else (user === undefined ? anon : users.get(user)!).push(rule);
