@@ -24,7 +24,7 @@ export { constructSourceLocator, renderSarif } from './audit/sarif.js';
 // Brokers: Mosquitto and EMQX on Kubernetes, the contract they share, images and peers.
 export type { ClientAuth } from './broker/client-auth.js';
 export { CLIENT_AUTH_MODES } from './broker/client-auth.js';
-export type { IBroker, IMonitoredBroker, MonitoredSettings } from './broker/target.js';
+export type { DeclaredPeer, IBroker, IMonitoredBroker, MonitoredSettings } from './broker/target.js';
 export type { AttackCanaryProps } from './canary/attack-canary.js';
 export { AttackCanary } from './canary/attack-canary.js';
 export type { AttackCanaryOptions, CanaryBroker, CanaryBuild, CanaryCredentialDelivery } from './canary/objects.js';

@@ -4,6 +4,7 @@
  * (`allowFrom`) for the reachability check. Read by the engine (engine.ts) into AuditResult.
  */
 import type { TerraformStack } from 'cdktf';
+import { brokerOf } from '../broker/registry.js';
 
 /** The peers a broker construct declares (`allowFrom`), for the reachability check (docs/review.md). */
 export interface DeclaredPeerRow {
@@ -15,15 +16,15 @@ export interface DeclaredPeerRow {
 
 export function declaredPeers(stack: TerraformStack): DeclaredPeerRow[] {
   return stack.node.findAll().flatMap((c) => {
-    const b = c as unknown as { allowFrom?: unknown; namespace?: unknown; serviceName?: unknown };
-    if (!Array.isArray(b.allowFrom) || typeof b.namespace !== 'string' || typeof b.serviceName !== 'string') return [];
+    const b = brokerOf(c); // the kit's broker constructs (claimBroker), typed by the broker contract
+    if (!b) return [];
     const allowFrom = b.allowFrom.map(({ namespace, namespaceLabels, podLabels, cidr, except }) => ({ namespace, namespaceLabels, podLabels, cidr, except }));
     return [{ path: c.node.path, broker: `${b.namespace}/${b.serviceName}`, allowFrom: JSON.parse(JSON.stringify(allowFrom)) }];
   });
 }
 
 export interface AssertionRow {
-  /** Paths of the constructs that hold the policy (brokers, credential stores). */
+  /** Paths of the brokers that enforce the policy. */
   readonly holders: readonly string[];
   /** The case in the policy, e.g. `assertions[0].deny[1]`. */
   readonly case: string;
@@ -42,8 +43,8 @@ export function assertionRows(stack: TerraformStack): AssertionRow[] {
   type Result = Omit<AssertionRow, 'holders' | 'case'> & { path: readonly (string | number)[] };
   const holders = new Map<object, { results: readonly Result[]; paths: string[] }>();
   for (const c of stack.node.findAll()) {
-    const policy = (c as unknown as { policy?: { assertionResults?: readonly Result[] } }).policy;
-    const results = policy?.assertionResults;
+    const policy = brokerOf(c)?.policy; // the policies the stack's brokers enforce
+    const results = policy?.assertionResults as readonly Result[] | undefined;
     if (!policy || !Array.isArray(results) || results.length === 0) continue;
     const h = holders.get(policy) ?? { results, paths: [] as string[] };
     h.paths.push(c.node.path);

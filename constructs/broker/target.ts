@@ -8,11 +8,22 @@ import type { ITerraformDependable, TerraformResource } from 'cdktf';
 import type { Policy } from '../policy/model.js';
 import type { ClientAuth } from './client-auth.js';
 
+/** A peer the broker admits, as declared (`allowFrom`); the shape of `MqttPeer`, read by the audit's reachability rows. */
+export interface DeclaredPeer {
+  readonly namespace?: string;
+  readonly namespaceLabels?: Record<string, string>;
+  readonly podLabels?: Record<string, string>;
+  readonly cidr?: string;
+  readonly except?: readonly string[];
+}
+
 export interface IBroker {
   /** Base name of the broker's objects. */
   readonly serviceName: string;
   readonly namespace: string;
   readonly policy: Policy;
+  /** The declared peers (props.allowFrom): the NetworkPolicy admits these and nothing else. */
+  readonly allowFrom: readonly DeclaredPeer[];
   /** The Namespace resource, when the broker creates its namespace. */
   readonly namespaceResource: TerraformResource | undefined;
   /** Secret of the client-facing certificate. */

@@ -125,7 +125,7 @@ function shardKey(username: string): number {
  * nothing about the delivery changes). Deterministic in the set of usernames: the AWS stack (which
  * tags each Secrets Manager secret with its shard) and the Kubernetes stack (one ExternalSecret and
  * volume per shard) compute the same answer from the same policy. The count is the smallest for
- * which every shard fits {@link SHARD_BUDGET_BYTES}.
+ * which every shard fits its budget (1 MiB minus 64 KiB kept for the Secret's metadata).
  */
 export function passwordShards(usernames: readonly string[]): PasswordShards | undefined {
   let total = 0;
