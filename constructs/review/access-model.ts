@@ -330,12 +330,47 @@ export function emqxAuthorization(config: any): { unread: string[]; noMatchAllow
   return { unread, noMatchAllow: noMatch === 'allow' };
 }
 
+/** The EMQX_ variables the kit sets on the EMQX container (constructs/emqx/objects.ts): node name, cookie, dashboard password. */
+const EMQX_KIT_ENV = new Set(['EMQX_NODE__NAME', 'EMQX_NODE__COOKIE', 'EMQX_DASHBOARD__DEFAULT_PASSWORD']);
+
+/**
+ * What in the pods that run EMQX from this ConfigMap would make EMQX apply something else than the
+ * emqx.conf and acl.conf the diff read: an `EMQX_` variable the kit does not set (EMQX reads them
+ * over emqx.conf, `EMQX_AUTHORIZATION__NO_MATCH=allow` for one), `envFrom` (it may carry such
+ * variables), or acl.conf's path not served by the ConfigMap's directory mount at
+ * /opt/emqx/etc/fortress. The EMQX containers: those that mount the ConfigMap's emqx.conf.
+ */
+export function emqxPodOverrides(c: AuditContext, cmName: string, namespace: string): string[] {
+  const out: string[] = [];
+  for (const p of c.pods.filter((x) => (x.owner.namespace ?? 'default') === namespace)) {
+    const vols = new Map<string, any>((p.volumes ?? []).map((v: any) => [String(v?.name), v]));
+    const fromCm = (m: { name: string }) => vols.get(m.name)?.configMap?.name === cmName;
+    const raw = [...(p.owner.body.spec?.template?.spec?.containers ?? []), ...(p.owner.body.spec?.template?.spec?.initContainers ?? [])];
+    for (const k of p.containers.filter((x) => x.volumeMounts.some((m) => fromCm(m) && m.mountPath === EMQX_PATHS.conf))) {
+      const where = `${p.owner.kind} ${p.owner.name}, container ${k.name}`;
+      for (const v of k.env) if (/^emqx_/i.test(String(v?.name)) && !EMQX_KIT_ENV.has(v.name)) out.push(`${where} sets ${v.name}, which EMQX reads over emqx.conf`);
+      const r = raw.find((x: any) => x?.name === k.name);
+      if ([r?.envFrom, r?.env_from].some((x) => x !== undefined && (!Array.isArray(x) || x.length > 0)))
+        out.push(`${where} takes variables from envFrom, which may set EMQX_ variables that EMQX reads over emqx.conf`);
+      const covering = k.volumeMounts
+        .filter((m) => m.mountPath !== undefined && (EMQX_ACL_PATH === m.mountPath || EMQX_ACL_PATH.startsWith(`${m.mountPath.replace(/\/$/, '')}/`)))
+        .sort((a, b) => b.mountPath!.length - a.mountPath!.length)[0];
+      if (!covering || !fromCm(covering) || covering.mountPath !== EMQX_PATHS.fortress || covering.subPath)
+        out.push(
+          `${where} does not read ${EMQX_ACL_PATH} from this ConfigMap's directory mount at ${EMQX_PATHS.fortress} (${covering ? `mount ${JSON.stringify(covering)}` : 'nothing mounted there'})`,
+        );
+    }
+  }
+  return out;
+}
+
 function emqxAccess(c: AuditContext): AccessModel[] {
   return c.emqx.map((e) => {
     const cm = c.k8s.find((o) => o.path === e.path);
     const users = cm ? configMapFiles(cm).users : undefined;
     const broker = `${cm?.namespace ?? 'default'}/${e.name}`;
     const authz = emqxAuthorization(e.config);
+    if (cm) authz.unread.push(...emqxPodOverrides(c, cm.name, cm.namespace ?? 'default'));
     const m = emqxAclAccess(broker, e.acl, users === undefined ? undefined : userList(users), authz.noMatchAllow);
     return { ...m, unread: [...authz.unread.map((text) => ({ broker, text })), ...m.unread] };
   });

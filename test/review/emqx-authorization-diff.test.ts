@@ -90,6 +90,37 @@ describe('report --diff reads EMQX authorization as EMQX applies it', () => {
     });
   }
 
+  /** The stack with the EMQX container of its StatefulSet edited. */
+  const container = (f: (k: any) => void) => {
+    const j = structuredClone(base) as any;
+    const ss = Object.values<any>(j.resource.kubernetes_stateful_set_v1).find((r) => JSON.stringify(r).includes('EMQX_NODE__NAME'));
+    f(ss.spec.template.spec.container.find((k: any) => k.name === 'emqx'));
+    return j;
+  };
+  for (const [name, edit, reason] of [
+    [
+      'an EMQX_ variable over emqx.conf',
+      (k: any) => k.env.push({ name: 'EMQX_AUTHORIZATION__NO_MATCH', value: 'allow' }),
+      /container emqx sets EMQX_AUTHORIZATION__NO_MATCH, which EMQX reads over emqx\.conf/,
+    ],
+    ['envFrom', (k: any) => (k.env_from = [{ config_map_ref: { name: 'extra' } }]), /takes variables from envFrom/],
+    [
+      'acl.conf mounted from elsewhere',
+      (k: any) => k.volume_mount.push({ name: 'config', mount_path: '/opt/emqx/etc/fortress/acl.conf', sub_path: 'other.conf', read_only: true }),
+      /does not read \/opt\/emqx\/etc\/fortress\/acl\.conf from this ConfigMap's directory mount/,
+    ],
+  ] as const) {
+    it(`the EMQX container: ${name} is unread with its reason, a widening`, () => {
+      const after = container(edit);
+      const u = newUnread(after);
+      assert.ok(
+        u.some((t) => reason.test(t)),
+        JSON.stringify(u),
+      );
+      assert.ok(accessWidening(access(after)) > 0);
+    });
+  }
+
   it('no_match allow: every identity, and every client the user list does not name, gains all acl.conf does not deny', () => {
     const after = edited((d) => {
       d.conf.authorization.no_match = 'allow';
