@@ -27,7 +27,7 @@ import { type AuditContext, auditContext } from '../audit/rules.js';
 import { configMapFiles, effectiveSetting, type ListenerView } from '../audit/view.js';
 import { EMQX_PATHS } from '../emqx/config.js';
 import { filterCovers, topicMatches } from '../policy/topic.js';
-import { confUnreadable, dynsecUnreadable, envUnreadable } from './mosquitto-strict.js';
+import { confUnreadable, dynsecUnreadable, envUnreadable, packedUnreadable } from './mosquitto-strict.js';
 
 export type Op = 'publish' | 'subscribe';
 
@@ -117,7 +117,8 @@ function mosquittoAccess(c: AuditContext): AccessModel[] {
 function strictMosquitto(c: AuditContext, b: AuditContext['brokers'][number]): AccessModel {
   const broker = `${b.namespace}/${b.name}`;
   const pods = c.pods.filter((p) => p.owner.namespace === b.namespace && p.volumes.some((v) => (v.configMap?.name ?? v.config_map?.name) === b.configMap));
-  const texts = [...confUnreadable(b.files['mosquitto.conf'] ?? ''), ...new Set(envUnreadable(pods.flatMap((p) => p.containers)))];
+  const cm = c.k8s.find((o) => o.path === b.path);
+  const texts = [...confUnreadable(b.files['mosquitto.conf'] ?? ''), ...packedUnreadable(cm?.body.data ?? {}, cm?.body.binaryData ?? {}), ...new Set(envUnreadable(pods.flatMap((p) => p.containers)))];
   return { identities: [], unread: texts.map((text) => ({ broker, text })) };
 }
 

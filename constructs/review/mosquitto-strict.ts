@@ -199,12 +199,27 @@ export function envUnreadable(containers: readonly { name: string; env: readonly
     for (const e of c.env ?? []) {
       const want = ENV_FILES[e?.name];
       if (want === undefined) continue;
-      if (e.value !== want)
+      // The kit names the `.gz` file when it packs a large one; the diff reads it unpacked under the same name.
+      if (e.value !== want && e.value !== `${want}.gz`)
         out.push(
           `container ${c.name} env ${e.name}=${e.value === undefined ? '(valueFrom)' : JSON.stringify(e.value)}: the container reads ${e.value === undefined ? 'a path set outside the stack' : 'that file'}, not the ConfigMap's ${want.split('/').at(-1)} the diff compares`,
         );
     }
   return out;
+}
+
+/**
+ * binaryData `*.gz` files the diff cannot place: one that Terraform computes at plan time (`${...}`),
+ * or one whose unpacked name is also a `data` key (the diff would read the unpacked one, while
+ * `acl_file /mosquitto/config/acl` reads the `data` key).
+ */
+export function packedUnreadable(data: Record<string, unknown>, binaryData: Record<string, unknown>): string[] {
+  return Object.entries(binaryData).flatMap(([k, v]) => {
+    if (!k.endsWith('.gz')) return [];
+    if (typeof v === 'string' && v.includes('${')) return [`ConfigMap binaryData key ${k} is computed at plan time, the diff cannot read it`];
+    if (k.slice(0, -3) in data) return [`ConfigMap holds both data key ${k.slice(0, -3)} and binaryData key ${k}: the diff cannot tell which one the broker reads`];
+    return [];
+  });
 }
 
 /** A synthesized ConfigMap resource: its name, `data` and `binaryData`, however Terraform carries it. */
@@ -223,8 +238,8 @@ function configMapsOf(json: any): { name: string; data: unknown; binary: unknown
 }
 
 /**
- * Checks what the diff reads from a stack before it reads it: every ConfigMap key holds text, and
- * every `*.gz` binary key is base64 gzip. Throws one FortressError (DIFF_INPUT) naming the side,
+ * Checks what the diff reads from a stack before it reads it: every ConfigMap key holds text, a
+ * dynamic-security template is JSON, and every `*.gz` binary key is base64 gzip. Throws one FortressError (DIFF_INPUT) naming the side,
  * the stack, the ConfigMap and the key, so no broker drops silently out of the diff.
  */
 export function assertReadableConfigMaps(label: string, stack: string, json: any): void {
@@ -244,7 +259,13 @@ export function assertReadableConfigMaps(label: string, stack: string, json: any
       if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`ConfigMap ${cm.name} ${field} is ${typeOf(v)}, not an object of files`);
       for (const [k, x] of Object.entries(v as Record<string, unknown>))
         if (typeof x !== 'string') fail(`ConfigMap ${cm.name} ${field} key ${JSON.stringify(k)} is ${typeOf(x)}, not text`);
-        else if (field === 'binary_data' && k.endsWith('.gz') && !x.includes('${')) {
+        else if (field === 'data' && k === 'dynamic-security-template.json') {
+          try {
+            JSON.parse(x.replace(/([$%])\1\{/g, '$1{'));
+          } catch (e) {
+            fail(`ConfigMap ${cm.name} data key "dynamic-security-template.json" is not valid JSON (${(e as Error).message.split('\n')[0]})`);
+          }
+        } else if (field === 'binary_data' && k.endsWith('.gz') && !x.includes('${')) {
           try {
             gunzipSync(Buffer.from(x, 'base64'));
           } catch (e) {

@@ -129,6 +129,18 @@ describe('mosquitto.conf: authentication and authorization lines the kit does no
   });
 });
 
+describe('packed ConfigMap files the diff cannot place are unread', () => {
+  it('acl.gz beside data.acl (the diff would read the packed one, acl_file the data key) and a computed acl.gz', () => {
+    const both = structuredClone(ACL);
+    configMap(both).binary_data = { 'acl.gz': gzipSync(configMap(ACL).data.acl).toString('base64') };
+    configMap(both).data.acl = 'user backend\ntopic readwrite #\n';
+    assert.match(unreadOf(ACL, both).texts.join('\n'), /holds both data key acl and binaryData key acl\.gz/);
+    const computed = structuredClone(ACL);
+    configMap(computed).binary_data = { 'acl.gz': '${filebase64("acl.gz")}' };
+    assert.match(unreadOf(ACL, computed).texts.join('\n'), /binaryData key acl\.gz is computed at plan time/);
+  });
+});
+
 describe("the pod's FORTRESS_* paths: another file than the one the diff reads is unread", () => {
   const withEnv = (tf: Tf, name: string, e: object) => {
     const copy = structuredClone(tf);
@@ -187,6 +199,7 @@ describe('report --diff: a malformed broker ConfigMap is one DIFF_INPUT error na
   const cases: [string, (cm: any) => void, RegExp][] = [
     ['data.acl a number', (cm) => (cm.data.acl = 5), /data key "acl" is integer, not text/],
     ['data["mosquitto.conf"] null', (cm) => (cm.data['mosquitto.conf'] = null), /data key "mosquitto.conf" is null, not text/],
+    ['a dynamic-security template that is not JSON', (cm) => (cm.data['dynamic-security-template.json'] = '{bad'), /data key "dynamic-security-template.json" is not valid JSON/],
     ['binary_data["acl.gz"] not gzip', (cm) => (cm.binary_data = { 'acl.gz': Buffer.from('hello').toString('base64') }), /binary_data key "acl.gz" is not base64 gzip/],
   ];
   for (const [what, change, want] of cases)
