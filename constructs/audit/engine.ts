@@ -127,6 +127,11 @@ export interface AuditResult {
   readonly assertions?: readonly AssertionRow[];
   /** Each broker's declared peers (`allowFrom`), when the stack holds a kit broker. */
   readonly declaredPeers?: readonly DeclaredPeerRow[];
+  /**
+   * Set when the App was created with `skipValidation: true`: cdktf then skips every validation,
+   * the audit's included, so its errors did not stop the synthesis; the audit ran afterwards.
+   */
+  readonly validationSkipped?: true;
 }
 
 const ACL_ACCESS: Record<string, string> = { publish: 'write', subscribe: 'read', all: 'readwrite' };
@@ -359,9 +364,17 @@ export const FortressAudit = {
       },
     });
   },
-  /** The latest result of a stack (after synth). */
+  /**
+   * The latest result of a stack (after synth). When the App skips validations (`skipValidation:
+   * true`), the audit did not run during the synthesis: it runs here, on the synthesized stack, and
+   * the result says `validationSkipped` (the report shows it), so a skipped audit is never an empty one.
+   */
   resultOf(stack: TerraformStack): AuditResult | undefined {
-    return results.get(stack);
+    const r = results.get(stack);
+    if (r || !applied.has(stack) || (stack.node.root as { skipValidation?: boolean }).skipValidation !== true) return r;
+    const late: AuditResult = { ...evaluate(stack), validationSkipped: true };
+    results.set(stack, late);
+    return late;
   },
   /** Runs the audit on a stack now, without synthesizing it (suppressions and relaxations applied). */
   evaluate(stack: TerraformStack): AuditResult {
