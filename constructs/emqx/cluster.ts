@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
 import type { IBroker } from '../broker/target.js';
-import { scoped, ValidationError } from '../core/errors.js';
+import { scoped } from '../core/errors.js';
 import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
@@ -59,8 +59,7 @@ export class EmqxCluster extends Construct implements IBroker, IRelaxed {
     this.revocationEndpoint = rev ? { crlDistributionPoint: rev.url, caSecretName: rev.caSecretName } : undefined;
     this.nodeCertificate = { secretName: r.tls.nodeSecretName, dnsNames: [`*.${headless}`, `*.${headless}.cluster.local`] };
     this.node.addValidation({
-      validate: () =>
-        this.allowFrom.length ? [] : [new ValidationError('EMQX_NO_PEERS', 'allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.', this).message],
+      validate: () => (this.allowFrom.length ? [] : ['EMQX_NO_PEERS: allowFrom is empty: the NetworkPolicy admits no MQTT client. Declare the clients in props.allowFrom.']),
     });
   }
 

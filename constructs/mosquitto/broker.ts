@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { ClientAuth } from '../broker/client-auth.js';
 import { claimBroker } from '../broker/registry.js';
 import type { IMonitoredBroker } from '../broker/target.js';
-import { scoped, ValidationError } from '../core/errors.js';
+import { scoped } from '../core/errors.js';
 import { type IRelaxed, type Relaxation, Relaxations } from '../core/relaxation.js';
 import { addK8sObject } from '../k8s/resources.js';
 import type { MqttPeer } from '../k8s/values.js';
@@ -83,13 +83,8 @@ export class MosquittoBroker extends Construct implements IMosquittoBroker, IMon
     this.node.addValidation({
       validate: () =>
         this.allowFrom.length === 0
-          ? [
-              new ValidationError(
-                'MOSQ_NO_PEERS',
-                'allowFrom is empty: the NetworkPolicy admits no MQTT client, so the broker is unreachable. Declare the clients in props.allowFrom (namespaces, pod labels or CIDRs).',
-                this,
-              ).message,
-            ]
+          ? // cdktf prefixes a validation message with the construct path; the code leads the text.
+            ['MOSQ_NO_PEERS: allowFrom is empty: the NetworkPolicy admits no MQTT client, so the broker is unreachable. Declare the clients in props.allowFrom (namespaces, pod labels or CIDRs).']
           : [],
     });
   }

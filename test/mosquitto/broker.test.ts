@@ -205,7 +205,10 @@ describe('MosquittoBroker rejects bad props with the construct path, the prop an
     });
   }
   it('no peers fails at synth time (late validation)', () => {
-    assert.throws(() => synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ allowFrom: [] }))), /\[test\/Broker\] allowFrom is empty: the NetworkPolicy admits no MQTT client/);
+    assert.throws(
+      () => synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ allowFrom: [] }))),
+      /\[test\/Broker\] MOSQ_NO_PEERS: allowFrom is empty: the NetworkPolicy admits no MQTT client/,
+    );
   });
   it('aclMode dynamic-security: plugin on the TLS listener, markers instead of hashes, writable auth volume', () => {
     const { tf } = synth((s) => new MosquittoBroker(s, 'Broker', minimalBrokerProps({ aclMode: 'dynamic-security' })));
