@@ -23,7 +23,7 @@ import { FortressError } from '../core/errors.js';
 import type { K8sObject } from '../k8s/objects.js';
 import { restrictedContainer, restrictedPod } from '../k8s/values.js';
 import { templatePath } from '../templates.js';
-import { type CertificateRevocationProps, type ResolvedRevocation, renderRevocationIndex, resolveRevocation } from '../tls/revocation.js';
+import { type CertificateRevocationProps, crlCaVolume, type ResolvedRevocation, renderRevocationIndex, resolveRevocation } from '../tls/revocation.js';
 
 export interface EmqxRevocationProps extends CertificateRevocationProps {
   /**
@@ -185,17 +185,7 @@ export function emqxCrlObjects(r: ResolvedEmqxRevocation, p: EmqxCrlParts): K8sO
             volumes: [
               { name: 'config', configMap: { name: n, defaultMode: 0o440 } },
               // The client CA's certificate and key: only this pod mounts them.
-              {
-                name: 'ca',
-                secret: {
-                  secretName: r.caSecretName,
-                  defaultMode: 0o440,
-                  items: [
-                    { key: 'tls.crt', path: 'tls.crt' },
-                    { key: 'tls.key', path: 'tls.key' },
-                  ],
-                },
-              },
+              crlCaVolume('ca', r),
               { name: 'trust', secret: { secretName: p.tlsSecretName, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
             ],
           },
