@@ -48,7 +48,7 @@ export type { AdminSecret, CredentialStoreProps, SecretsReader } from './credent
 export { EmqxCluster } from './emqx/cluster.js';
 export type { EmqxLimits } from './emqx/config.js';
 export type { EmqxFiles } from './emqx/files.js';
-export type { EmqxJwtAuth } from './emqx/jwt.js';
+export type { EmqxJwtAuth, EmqxJwtKeySecret } from './emqx/jwt.js';
 export type { EmqxBuild } from './emqx/objects.js';
 export type { EmqxClusterOptions, EmqxClusterProps } from './emqx/props.js';
 export { EMQX_IMAGE, EMQX_SYNC_API_KEY } from './emqx/props.js';

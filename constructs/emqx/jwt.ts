@@ -4,18 +4,28 @@
  * password; its claims must equal the CONNECT username and client id (`verify_claims` with
  * `${username}` and `${clientid}`), and the username is then authorized by the policy's acl.conf
  * like any other. Keys: a JWKS endpoint (https, certificate verified) or an RSA/EC public key
- * (public, so it may sit in the ConfigMap). HMAC secrets are refused: the secret would be in
+ * (public, so it may sit in the ConfigMap), inline or from a Kubernetes Secret mounted as a file
+ * (`publicKeySecret`: the key rotates with the Secret and a pod restart, not a synth). HMAC secrets are refused: the secret would be in
  * emqx.conf, a ConfigMap. Mosquitto 2.0's stock image has no JWT support (it would need an auth
  * plugin), so this exists for EMQX only.
  */
 import { createPublicKey } from 'node:crypto';
+import { assertDnsLabel } from '../core/checks.js';
 import { FortressError, show } from '../core/errors.js';
+
+/** A key of a Kubernetes Secret in the cluster's namespace. */
+export interface EmqxJwtKeySecret {
+  /** Name of the Secret (a DNS-1123 label, as the kit's other Secret names). */
+  readonly name: string;
+  /** Key inside the Secret holding the PEM ("-----BEGIN PUBLIC KEY-----", RSA or EC). */
+  readonly key: string;
+}
 
 export interface EmqxJwtAuth {
   /**
    * JWKS endpoint of the token issuer (https). EMQX fetches it every `refreshIntervalSeconds`
    * and verifies its certificate against the system CAs, or `jwksCaFile` when given.
-   * @default - none: give this or `publicKeyPem`
+   * @default - none: give exactly one of this, `publicKeyPem` or `publicKeySecret`
    */
   readonly jwksEndpoint?: string;
   /** CA file (path inside the pod) for the JWKS endpoint's certificate. @default - the system CAs */
@@ -25,9 +35,21 @@ export interface EmqxJwtAuth {
   /**
    * PEM of the issuer's RSA or EC public key (SPKI, "-----BEGIN PUBLIC KEY-----"). Public by
    * nature: it is rendered into emqx.conf.
-   * @default - none: give this or `jwksEndpoint`
+   * @default - none: give exactly one of this, `jwksEndpoint` or `publicKeySecret`
    */
   readonly publicKeyPem?: string;
+  /**
+   * Secret key holding the issuer's RSA or EC public key (SPKI PEM). Only that key is mounted,
+   * read-only (defaultMode 0440), at `/run/fortress/jwt/public-key.pem` in the EMQX container, and
+   * emqx.conf names that path: EMQX 5.8 reads `public_key` as a file when the path exists
+   * (emqx_authn_jwt.erl, `do_create_jwk_from_public_key/1`). EMQX reads it when the authenticator
+   * starts, so after replacing the key in the Secret restart the pods (`kubectl rollout restart
+   * statefulset/NAME`); no synth is needed. A pod does not start while the Secret or key is missing.
+   * The kit cannot check the PEM at synth: put a public key there, never a private key. For key
+   * rotation without restarts use `jwksEndpoint`.
+   * @default - none: give exactly one of this, `jwksEndpoint` or `publicKeyPem`
+   */
+  readonly publicKeySecret?: EmqxJwtKeySecret;
   /** Claim that must equal the CONNECT username. @default 'username' */
   readonly usernameClaim?: string;
   /** Claim that must equal the client id (the kit binds client id = username). @default 'clientid' */
@@ -41,13 +63,39 @@ export interface EmqxJwtAuth {
  */
 export const JWT_ACL_CLAIM_UNUSED = 'mqtt_fortress_acl_from_policy_only';
 
+/** Where `publicKeySecret` is mounted in the EMQX container, and the file name of its one key. */
+export const JWT_KEY_DIR = '/run/fortress/jwt';
+export const JWT_KEY_FILE = 'public-key.pem';
+/** Kubernetes Secret data key (k8s.io/apimachinery IsConfigMapKey). */
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+/** The pod volume and container mount for `publicKeySecret`, or none; validates it. */
+export function jwtKeyVolume(j: EmqxJwtAuth | undefined): { volume: Record<string, unknown>; mount: Record<string, unknown> } | undefined {
+  const s = j?.publicKeySecret;
+  if (s === undefined) return undefined;
+  if (!s || typeof s !== 'object') throw new FortressError('EMQX_JWT', `jwt.publicKeySecret is ${show(s)}: give { name, key } of the Secret holding the public key.`);
+  assertDnsLabel('jwt.publicKeySecret.name', s.name);
+  if (typeof s.key !== 'string' || !SECRET_KEY.test(s.key) || s.key === '.' || s.key === '..') {
+    throw new FortressError('EMQX_JWT', `jwt.publicKeySecret.key is ${show(s.key)}: give a Secret key of letters, digits, "-", "_" or "." (not "." or "..", at most 253).`);
+  }
+  return {
+    volume: { name: 'jwt-key', secret: { secretName: s.name, defaultMode: 0o440, items: [{ key: s.key, path: JWT_KEY_FILE }] } },
+    mount: { name: 'jwt-key', mountPath: JWT_KEY_DIR, readOnly: true },
+  };
+}
+
 const CLAIM = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 /** The `authentication` entry for the JWT authenticator, validated; throws FortressError naming the prop. */
 export function renderJwtAuthenticator(j: EmqxJwtAuth): Record<string, unknown> {
-  if (!j || typeof j !== 'object') throw new FortressError('EMQX_JWT', 'jwt must be an object with jwksEndpoint or publicKeyPem.');
-  const given = [j.jwksEndpoint !== undefined, j.publicKeyPem !== undefined].filter(Boolean).length;
-  if (given !== 1) throw new FortressError('EMQX_JWT', "jwt needs exactly one of jwksEndpoint (https URL of the issuer's key set) or publicKeyPem (the issuer's public key).");
+  if (!j || typeof j !== 'object') throw new FortressError('EMQX_JWT', 'jwt must be an object with jwksEndpoint, publicKeyPem or publicKeySecret.');
+  const given = [j.jwksEndpoint !== undefined, j.publicKeyPem !== undefined, j.publicKeySecret !== undefined].filter(Boolean).length;
+  if (given !== 1) {
+    throw new FortressError(
+      'EMQX_JWT',
+      "jwt needs exactly one of jwksEndpoint (https URL of the issuer's key set), publicKeyPem (the issuer's public key) or publicKeySecret (a Secret key holding it).",
+    );
+  }
   const usernameClaim = j.usernameClaim ?? 'username';
   const clientIdClaim = j.clientIdClaim ?? 'clientid';
   for (const [prop, v] of [
@@ -91,6 +139,10 @@ export function renderJwtAuthenticator(j: EmqxJwtAuth): Record<string, unknown> 
     };
   }
   if (j.jwksCaFile !== undefined || j.refreshIntervalSeconds !== undefined) throw new FortressError('EMQX_JWT', 'jwt.jwksCaFile and jwt.refreshIntervalSeconds apply to jwksEndpoint only.');
+  if (j.publicKeySecret !== undefined) {
+    jwtKeyVolume(j);
+    return { ...common, algorithm: 'public-key', public_key: `${JWT_KEY_DIR}/${JWT_KEY_FILE}` };
+  }
   const pem = j.publicKeyPem;
   let type: string | undefined;
   try {

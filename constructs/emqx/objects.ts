@@ -12,6 +12,7 @@ import { denyAllPolicy, ingressPolicy, namespacePeer, peerToK8s, restrictedConta
 import { templatePath } from '../templates.js';
 import { EMQX_PATHS } from './config.js';
 import { type EmqxFiles, renderEmqxFiles } from './files.js';
+import { jwtKeyVolume } from './jwt.js';
 import { EMQX_PORTS, EMQX_SYNC_API_KEY, type EmqxClusterOptions } from './props.js';
 import { type ResolvedEmqx, resolveEmqx } from './resolve.js';
 import { emqxCrlEgress, emqxCrlObjects } from './revocation.js';
@@ -184,6 +185,7 @@ function emqxStatefulSet(r: ResolvedEmqx, parts: ReturnType<typeof clusterParts>
   const { name, ns, image, headless, labels, selector, meta, restartHash, secCtx, secretEnv, hashContainer, ports } = parts;
   const { replicas, runAsUser, resources } = r;
   const spread = r.spreadOverZones;
+  const jwtKey = jwtKeyVolume(r.jwt);
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -237,6 +239,7 @@ function emqxStatefulSet(r: ResolvedEmqx, parts: ReturnType<typeof clusterParts>
                 { name: 'node-tls', mountPath: EMQX_PATHS.nodeTls, readOnly: true },
                 { name: 'auth', mountPath: EMQX_PATHS.auth, readOnly: true },
                 { name: 'admin', mountPath: EMQX_PATHS.admin, readOnly: true },
+                ...(jwtKey ? [jwtKey.mount] : []),
                 { name: 'data', mountPath: EMQX_PATHS.data },
                 { name: 'log', mountPath: '/opt/emqx/log' },
                 { name: 'tmp', mountPath: '/tmp' },
@@ -266,6 +269,7 @@ function emqxStatefulSet(r: ResolvedEmqx, parts: ReturnType<typeof clusterParts>
             { name: 'node-tls', secret: { secretName: r.tls.nodeSecretName, defaultMode: 0o440 } },
             ...parts.plain.volumes,
             { name: 'admin', secret: { secretName: r.adminSecretName, defaultMode: 0o440, items: [{ key: 'api-keys', path: 'api-keys' }] } },
+            ...(jwtKey ? [jwtKey.volume] : []),
             { name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
             { name: 'log', emptyDir: { sizeLimit: '256Mi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },

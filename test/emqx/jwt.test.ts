@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { type EmqxJwtAuth, JWT_ACL_CLAIM_UNUSED, renderJwtAuthenticator } from '../../constructs/emqx/jwt.js';
+import { type EmqxJwtAuth, JWT_ACL_CLAIM_UNUSED, JWT_KEY_DIR, JWT_KEY_FILE, renderJwtAuthenticator } from '../../constructs/emqx/jwt.js';
 import { buildEmqx } from '../../constructs/emqx/objects.js';
 import type { EmqxClusterOptions } from '../../constructs/emqx/props.js';
 import { type EmqxSchema, validateEmqxConfig } from '../../constructs/emqx/schema.js';
+import { validateK8sObject } from '../../constructs/k8s/objects.js';
 import { Policy } from '../../constructs/policy/model.js';
 import { templatePath } from '../../constructs/templates.js';
 
@@ -70,6 +71,37 @@ describe('EMQX JWT authenticator', () => {
     }
   });
 
+  it('public key from a Secret: only that key mounted read-only (0440) into the EMQX container, emqx.conf names the file; schema and kubernetes-models accept it', () => {
+    const b = buildEmqx(props({ publicKeySecret: { name: 'issuer-key', key: 'tls.pub' } }));
+    const j = (b.config as { authentication: Record<string, unknown>[] }).authentication[1]!;
+    assert.equal(j.algorithm, 'public-key');
+    assert.equal(j.public_key, `${JWT_KEY_DIR}/${JWT_KEY_FILE}`);
+    assert.equal(j.use_jwks, undefined);
+    assert.deepEqual(validateEmqxConfig(schema, b.config), []);
+    assert.doesNotMatch(JSON.stringify(b.files), /BEGIN PUBLIC KEY/);
+    type Ctr = { name: string; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] };
+    const sts = b.objects.find((o) => o.kind === 'StatefulSet') as unknown as {
+      spec: { template: { spec: { containers: Ctr[]; initContainers?: Ctr[]; volumes: { name: string; secret?: unknown }[] } } };
+    };
+    const pod = sts.spec.template.spec;
+    assert.deepEqual(
+      pod.volumes.find((v) => v.name === 'jwt-key'),
+      { name: 'jwt-key', secret: { secretName: 'issuer-key', defaultMode: 0o440, items: [{ key: 'tls.pub', path: JWT_KEY_FILE }] } },
+    );
+    const mounting = [...pod.containers, ...(pod.initContainers ?? [])].filter((c) => c.volumeMounts.some((m) => m.name === 'jwt-key'));
+    assert.deepEqual(
+      mounting.map((c) => c.name),
+      [pod.containers[0]!.name],
+    );
+    assert.deepEqual(
+      mounting[0]!.volumeMounts.find((m) => m.name === 'jwt-key'),
+      { name: 'jwt-key', mountPath: JWT_KEY_DIR, readOnly: true },
+    );
+    validateK8sObject(sts as unknown as Parameters<typeof validateK8sObject>[0]);
+    // Without it, no such volume.
+    assert.equal(JSON.stringify(buildEmqx(props({ jwksEndpoint: 'https://a.example/jwks' })).objects).includes('jwt-key'), false);
+  });
+
   it('the schema check can fail: a misspelt or mistyped JWT field is refused', () => {
     const j = renderJwtAuthenticator({ jwksEndpoint: 'https://issuer.example.com/jwks' });
     const base = buildEmqx(props()).config as Record<string, unknown> & { authentication: unknown[] };
@@ -93,12 +125,32 @@ describe('EMQX JWT authenticator', () => {
       { publicKeyPem: pem('ec'), usernameClaim: 'user name' },
       { publicKeyPem: pem('ec'), usernameClaim: 'x', clientIdClaim: 'x' },
       { publicKeyPem: pem('ec'), refreshIntervalSeconds: 60 },
+      { publicKeyPem: pem('ec'), publicKeySecret: { name: 'k', key: 'pub' } },
+      { jwksEndpoint: 'https://a.example/jwks', publicKeySecret: { name: 'k', key: 'pub' } },
+      { publicKeySecret: { name: 'k', key: '../../etc/passwd' } },
+      { publicKeySecret: { name: 'k', key: 'a/b' } },
+      { publicKeySecret: { name: 'k', key: '..' } },
+      { publicKeySecret: { name: 'k', key: '' } },
+      { publicKeySecret: { name: 'k', key: 'a b' } },
+      { publicKeySecret: { name: 'k', key: 'x'.repeat(254) } },
+      { publicKeySecret: { name: 'k', key: 5 as unknown as string } },
+      { publicKeySecret: { name: 'k', key: 'pub' }, refreshIntervalSeconds: 60 },
+      { publicKeySecret: null as unknown as { name: string; key: string } },
     ];
     for (const j of bad)
       assert.throws(
         () => buildEmqx(props(j)),
         (e: Error & { code?: string }) => e.code === 'EMQX_JWT' && !/BEGIN PRIVATE/.test(e.message),
         JSON.stringify(j).slice(0, 80),
+      );
+  });
+
+  it('refuses a hostile publicKeySecret.name with INVALID_NAME naming the prop', () => {
+    for (const name of ['Issuer', 'a_b', 'a.b', '-a', 'a'.repeat(64), '', 'a"b', 'a\nb'])
+      assert.throws(
+        () => buildEmqx(props({ publicKeySecret: { name, key: 'pub' } })),
+        (e: Error & { code?: string }) => e.code === 'INVALID_NAME' && e.message.includes('jwt.publicKeySecret.name'),
+        name,
       );
   });
 });
