@@ -14,6 +14,7 @@ import { accessWidening, concatAccess, diffAccess } from '../constructs/review/a
 import { accessOf } from '../constructs/review/access-model.js';
 import { assertReadableConfigMaps } from '../constructs/review/mosquitto-strict.js';
 import { compareReachability, type Reachability, reachabilityOf, reachabilityWidening, renderReachability } from '../constructs/review/reachability.js';
+import { unmodelledChanges } from '../constructs/review/unmodelled.js';
 import { AUDIT_FILE, writeReports } from '../stacks/artifacts.js';
 import { isEntry, parseCli, runMain, UsageError } from './lib/cli.js';
 
@@ -69,6 +70,14 @@ export function loadOutput(label: string, dir: string): Map<string, LoadedStack>
     }
   };
   for (const n of names) {
+    // Terraform also reads every other *.tf / *.tf.json file of the folder (an *_override.tf.json
+    // rewrites cdk.tf.json's resources); the diff reads cdk.tf.json only, so it refuses to guess.
+    const extra = readdirSync(join(stacksDir, n)).filter((f) => f !== 'cdk.tf.json' && /\.tf(\.json)?$/.test(f));
+    if (extra.length)
+      throw new FortressError(
+        'DIFF_INPUT',
+        `${label}: stack ${n} holds Terraform files besides cdk.tf.json (${extra.sort().join(', ')}); Terraform applies them too and the diff does not read them. Remove them from the synthesized output, or review them by hand.`,
+      );
     const auditFile = join(stacksDir, n, AUDIT_FILE);
     const json = parse(join(stacksDir, n, 'cdk.tf.json'));
     assertReadableConfigMaps(label, n, json);
@@ -100,7 +109,9 @@ export function diffResult(before: string, after: string): ExposureDiff {
   const names = [...new Set([...b.keys(), ...a.keys()])].sort();
   const accessByStack = names.map((n) => {
     const [x, y] = [b.get(n), a.get(n)];
-    return diffAccess(n, x && accessOf(n, x.json), y && accessOf(n, y.json), x?.audit?.assertions);
+    const d = diffAccess(n, x && accessOf(n, x.json), y && accessOf(n, y.json), x?.audit?.assertions);
+    // Pod templates, configuration and script keys, Terraform meta-arguments: not modelled, so a change is unread (a widening).
+    return { ...d, unread: [...d.unread, ...unmodelledChanges(n, x?.json, y?.json)] };
   });
   const stacks = names.map((n, i) => {
     const [x, y] = [b.get(n), a.get(n)];

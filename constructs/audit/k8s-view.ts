@@ -119,8 +119,21 @@ const META_ARGS = new Set([
   'wait_for_completion',
   'wait_for_default_service_account',
 ]);
-/** An unescaped Terraform interpolation (`${...}`) or template directive (`%{...}`); `$${` and `%%{` are literal. */
-const EXPRESSION = /(^|[^$%])[$%]\{/;
+/**
+ * Whether text holds an unescaped Terraform interpolation (`${...}`) or template directive
+ * (`%{...}`). Scanned left to right as Terraform's template scanner does: `$${` and `%%{` are the
+ * literal `${` and `%{`; any other `${` or `%{` is an expression, also right after a `%` or `$`
+ * (`%${"..."}` is a literal `%` and an interpolation: a regexp excluding any `$`/`%` before the
+ * brace read it as text).
+ */
+export function hasTerraformExpression(s: string): boolean {
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s[i];
+    if ((c === '$' || c === '%') && s[i + 1] === c && s[i + 2] === '{') i += 2;
+    else if ((c === '$' || c === '%') && s[i + 1] === '{') return true;
+  }
+  return false;
+}
 
 /**
  * Where a resource's object holds something Terraform computes at plan time, so the audit reads
@@ -131,7 +144,7 @@ const EXPRESSION = /(^|[^$%])[$%]\{/;
  */
 export function computedFields(v: any, at: string[] = []): string[] {
   // An image from a registry reference is still pinned by its literal digest (POD-2 reads that).
-  if (typeof v === 'string') return EXPRESSION.test(v) && !(at.at(-1) === 'image' && /@sha256:[0-9a-f]{64}$/.test(v)) ? [at.join('.')] : [];
+  if (typeof v === 'string') return hasTerraformExpression(v) && !(at.at(-1) === 'image' && /@sha256:[0-9a-f]{64}$/.test(v)) ? [at.join('.')] : [];
   if (v === null || typeof v !== 'object') return [];
   if (Array.isArray(v)) return v.flatMap((x, i) => computedFields(x, [...at, String(i)]));
   return Object.entries(v).flatMap(([k, x]) => {

@@ -21,6 +21,7 @@
  *   other than the kit's file, and a file that cannot be cut into terms with certainty, is unread.
  * Terms the reader does not understand are kept as `unread`, so a diff can fail closed on them.
  */
+
 import { type EmqxAclTerm, readEmqxAclTerms, UNREADABLE } from '../audit/emqx-view.js';
 import { expandPattern } from '../audit/mosquitto-view.js';
 import { type AuditContext, auditContext } from '../audit/rules.js';
