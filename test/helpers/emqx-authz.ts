@@ -18,7 +18,7 @@
  *   `maybe_assign_clientid/2` (the client info the rules see); SUBSCRIBE is authorized on the
  *   filter, PUBLISH on the topic name; nothing is authorized at delivery.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,4 +225,22 @@ export function filtersMatching(topic: string): string[] {
   };
   walk(0, []);
   return out;
+}
+
+/**
+ * Reads one acl.conf with file:consult/1 and prints each term as EMQX 5.8.9's
+ * emqx_authz_rule:compile_topic/1 classifies its topic: `E|hex(user)|action|hex(topic)|class`
+ * (class `eq` for an "eq " prefix, `pattern` for a "${" template, `plain` otherwise), or `E|all`.
+ */
+export function consultClassified(file: string): string[] {
+  const script = `
+        {ok, Terms} = file:consult("${file}"),
+        Hex = fun(S) -> binary:encode_hex(unicode:characters_to_binary(S)) end,
+        Class = fun("eq " ++ _) -> eq; (T) -> case string:find(T, "\${") of nomatch -> plain; _ -> pattern end end,
+        Fmt = fun({E, {username, U}, A, [T]}) -> io:format("~s|~s|~s|~s|~s~n", [E, Hex(U), A, Hex(T), Class(T)]);
+                 ({E, all}) -> io:format("~s|all~n", [E]) end,
+        lists:foreach(Fmt, Terms), halt().`;
+  return execFileSync('erl', ['-noshell', '-eval', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .trim()
+    .split('\n');
 }

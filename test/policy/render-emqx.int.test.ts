@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { FortressError } from '../../constructs/core/errors.js';
 import { Policy, type PolicySpec } from '../../constructs/policy/model.js';
 import { EMQX_PBKDF2, emqxBootstrapEntry, erlString, renderEmqxAcl } from '../../constructs/policy/render-emqx.js';
+import { consultClassified } from '../helpers/emqx-authz.js';
 import { hostileSpec, RENDER_SEEDS } from '../helpers/hostile-strings.js';
 import { missing } from '../helpers/peers.js';
 import { rng } from '../helpers/random.js';
@@ -114,17 +115,8 @@ describe('renderEmqxAcl with hostile topics (EMQX reads "eq T" as an exact-match
     try {
       const f = join(dir, 'acl.conf');
       writeFileSync(f, texts.join('\n'));
-      // As emqx_authz_rule:compile_topic/1 (EMQX 5.8.9) classifies a topic: "eq " prefix, "${" template, or a plain filter.
-      const script = `
-        {ok, Terms} = file:consult("${f}"),
-        Hex = fun(S) -> binary:encode_hex(unicode:characters_to_binary(S)) end,
-        Class = fun("eq " ++ _) -> eq; (T) -> case string:find(T, "\${") of nomatch -> plain; _ -> pattern end end,
-        Fmt = fun({E, {username, U}, A, [T]}) -> io:format("~s|~s|~s|~s|~s~n", [E, Hex(U), A, Hex(T), Class(T)]);
-                 ({E, all}) -> io:format("~s|all~n", [E]) end,
-        lists:foreach(Fmt, Terms), halt().`;
-      const got = execFileSync('erl', ['-noshell', '-eval', script], { encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024 })
-        .trim()
-        .split('\n');
+      // As emqx_authz_rule:compile_topic/1 (EMQX 5.8.9) classifies each topic (test/helpers/emqx-authz.ts).
+      const got = consultClassified(f);
       assert.deepEqual(got, want);
     } finally {
       rmSync(dir, { recursive: true, force: true });
