@@ -39,15 +39,23 @@ function canonical(v: any): string {
 const digest = (v: unknown) => createHash('sha256').update(canonical(v)).digest('hex').slice(0, 16);
 const one = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
 
-/** The pod template's spec without its metadata (the restart-hash annotations change with every rule file) and the replica count. */
+/**
+ * A workload's spec without what changes with every rule file or scale: the metadata of its pod
+ * templates (restart-hash annotations; a CronJob's job template included) and the replica count.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON has no type
 function workloadPart(body: any): unknown {
-  const spec = one(body?.spec);
-  if (!spec || typeof spec !== 'object') return spec;
-  const { replicas: _r, template, job_template, ...rest } = spec;
-  const tpl = one(template);
-  const strip = (t: any) => (t && typeof t === 'object' ? { ...t, metadata: undefined } : t);
-  return { ...rest, template: strip(tpl), job_template: job_template === undefined ? undefined : canonical(job_template) };
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  const keep = (v: any, key: string): any => {
+    if (Array.isArray(v)) return v.map((x) => keep(x, key));
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !(key === 'template' && k === 'metadata') && !(key === 'spec' && k === 'replicas'))
+        .map(([k, x]) => [k, keep(x, k)]),
+    );
+  };
+  return keep(body?.spec, 'spec');
 }
 
 export interface UnmodelledPart {
