@@ -80,7 +80,6 @@ const totals = {};
 let pending = lanes.length;
 let worst = 0;
 const write = (line) => process.stdout.write(`${line}\n`);
-const held = [];
 for (const [name, [cmd, argv], streamed] of lanes) {
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env });
   const lines = [];
@@ -93,9 +92,8 @@ for (const [name, [cmd, argv], streamed] of lanes) {
   child.on('close', (code, signal) => {
     const status = code ?? 1;
     if (status !== 0) worst = status;
-    if (!streamed) held.push(() => [`\n== lane ${name} (one process${signal ? `, ended by ${signal}` : ''}, exit ${status})`, ...lines].forEach(write));
-    // Held output is printed between lines of the streamed lane (never inside one) or at the end.
-    while (held.length) held.shift()();
+    // A held lane prints whole, between two lines of the streamed lane (never inside one).
+    if (!streamed) for (const line of [`\n== lane ${name} (one process${signal ? `, ended by ${signal}` : ''}, exit ${status})`, ...lines]) write(line);
     if (--pending === 0) {
       if (lanes.length > 1) write(`\n== all lanes: ${['tests', 'pass', 'fail', 'cancelled', 'skipped', 'todo'].map((k) => `${k} ${totals[k] ?? 0}`).join(', ')}`);
       process.exit(worst);
